@@ -1,0 +1,40 @@
+# Two commands on a fresh machine:  make book   and   make test
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: book test lab unit notebooks browser bench clean
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $(STAMP)
+
+## Build the HTML book into _build/html (warnings are errors).
+book: $(STAMP)
+	$(PY) -m inference_wars.book_build
+
+## Every test: package, notebooks (nbval), book build (-W) and the real-browser check.
+test: $(STAMP)
+	$(PY) -m pytest tests book --nbval-lax -p no:cacheprovider
+
+unit: $(STAMP)
+	$(PY) -m pytest tests -m "not browser"
+
+notebooks: $(STAMP)
+	$(PY) -m pytest book --nbval-lax
+
+browser: $(STAMP)
+	$(PY) -m pytest tests -m browser
+
+## JupyterLab on the book, to run chapters live.
+lab: $(STAMP)
+	$(VENV)/bin/jupyter lab book
+
+bench: $(STAMP)
+	$(PY) benchmarks/sweep.py
+	$(PY) benchmarks/import_time.py
+
+clean:
+	rm -rf _build
