@@ -1,0 +1,40 @@
+"""Cost per token and energy per token.
+
+A chip costs, per hour of serving,
+
+    usd_per_hour = price / (amortization_years * 8766 h) / utilization
+                   + power_w * pue * usd_per_kwh / 1000
+
+(capital is paid whether or not the chip is busy, so it is spread over the fraction of hours
+it serves; energy is counted while it serves). Then
+
+    usd_per_million_tokens = n_chips * usd_per_hour / (tokens_per_s * 3600) * 1e6
+    joules_per_token       = n_chips * power_w / tokens_per_s          (IT power, no PUE)
+    tokens_per_s_per_mw    = tokens_per_s / (n_chips * power_w * pue / 1e6)   (facility MW)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+HOURS_PER_YEAR = 8766.0
+
+
+def usd_per_chip_hour(price_usd, power_w, amortization_years, utilization, pue, usd_per_kwh) -> np.ndarray:
+    """Hourly cost of one chip unit while it serves (formula in module doc)."""
+    capex = np.asarray(price_usd, float) / (amortization_years * HOURS_PER_YEAR) / utilization
+    energy = np.asarray(power_w, float) * pue * usd_per_kwh / 1000.0
+    return capex + energy
+
+
+def usd_per_million_tokens(n_chips, tokens_per_s, price_usd, power_w, amortization_years, utilization, pue, usd_per_kwh) -> np.ndarray:
+    hourly = np.asarray(n_chips, float) * usd_per_chip_hour(price_usd, power_w, amortization_years, utilization, pue, usd_per_kwh)
+    return hourly / (np.asarray(tokens_per_s, float) * 3600.0) * 1e6
+
+
+def joules_per_token(n_chips, tokens_per_s, power_w) -> np.ndarray:
+    return np.asarray(n_chips, float) * np.asarray(power_w, float) / np.asarray(tokens_per_s, float)
+
+
+def tokens_per_s_per_mw(n_chips, tokens_per_s, power_w, pue) -> np.ndarray:
+    return np.asarray(tokens_per_s, float) / (np.asarray(n_chips, float) * np.asarray(power_w, float) * pue / 1e6)

@@ -1,0 +1,68 @@
+"""Number formats: how many bits a stored weight costs and which peak a chip runs it at.
+
+``bits_per_weight`` is *effective*: block-scaled formats add their scales, e.g. NVFP4 stores
+4-bit values plus one FP8 scale per 16 values, ``4 + 8/16 = 4.5`` bits.
+"""
+
+from __future__ import annotations
+
+from .catalog import Chip, FormatRow, get_chip, get_format, format_ids
+
+#: KV-cache formats accepted for ``kv_precision``.
+KV_FORMATS = ("bf16", "fp8", "int8", "nvfp4", "mxfp4", "fp4", "int4")
+
+
+def bits_per_weight(fmt: str | FormatRow, scenario: str = "base") -> float:
+    """Effective bits per weight; ``optimistic`` takes the low end of an estimated range
+    (fewer bytes to move), ``pessimistic`` the high end."""
+    f = get_format(fmt)
+    if scenario == "optimistic" and f.low is not None:
+        return f.low
+    if scenario == "pessimistic" and f.high is not None:
+        return f.high
+    return f.bits_per_weight
+
+
+def peak_quantity(fmt: str | FormatRow) -> str:
+    """The chip quantity holding this format's dense peak, e.g. ``peak_dense_tflops_fp4``."""
+    return f"peak_dense_tflops_{get_format(fmt).compute}"
+
+
+def formats_for_chip(chip: str | Chip) -> list[str]:
+    """Format ids a chip can run (it lists a dense peak for the format's compute class)."""
+    c = get_chip(chip)
+    return [f for f in format_ids() if c.has(peak_quantity(f))]
+
+
+def check_format_on_chip(fmt: str, chip: str | Chip) -> FormatRow:
+    """Return the format, or raise a ValueError naming the formats the chip does run."""
+    f = get_format(fmt)
+    c = get_chip(chip)
+    if not c.has(peak_quantity(f)):
+        allowed = formats_for_chip(c)
+        raise ValueError(
+            f"{c.id} cannot run {f.id}: the catalog lists no {f.compute} throughput for it; "
+            f"formats it runs: {', '.join(allowed) or 'none'}"
+        )
+    return f
+
+
+def default_format(chip: str | Chip) -> str:
+    """``bf16`` where the chip runs it, else the chip's only/first format (Taalas HC1)."""
+    allowed = formats_for_chip(chip)
+    if "bf16" in allowed or not allowed:
+        return "bf16"
+    return allowed[0]
+
+
+def default_kv_format(weight_format: str) -> str:
+    """KV cache in bf16 for 16-bit weights, fp8 for anything narrower (common practice in
+    vLLM/TensorRT-LLM deployments of fp8/fp4 models)."""
+    return "bf16" if bits_per_weight(weight_format) >= 16 else "fp8"
+
+
+def check_kv_format(fmt: str) -> FormatRow:
+    f = get_format(fmt)
+    if f.id not in KV_FORMATS:
+        raise ValueError(f"kv_precision {fmt!r} is not a KV-cache format; use one of {', '.join(KV_FORMATS)}")
+    return f

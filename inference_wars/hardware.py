@@ -1,0 +1,64 @@
+"""The chip side of the model as arrays: peak throughput for a number format, memory tiers,
+links, power and price, under a ``base``/``optimistic``/``pessimistic`` reading of the catalog
+(estimated numbers have ranges; optimistic takes the bound that favours the chip).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .catalog import Chip, get_chip
+from .formats import peak_quantity
+
+
+@dataclass(frozen=True)
+class HardwareArrays:
+    """Per-(chip, format) constants as float arrays. Units are in the names."""
+
+    peak_tflops: np.ndarray
+    rom_gb: np.ndarray
+    rom_tb_s: np.ndarray
+    sram_gb: np.ndarray          # SRAM usable as storage (0 where SRAM is only a cache)
+    sram_tb_s: np.ndarray
+    hbm_gb: np.ndarray
+    hbm_tb_s: np.ndarray
+    scaleup_gb_s: np.ndarray
+    scaleup_domain: np.ndarray
+    scaleout_gb_s: np.ndarray
+    collective_latency_us: np.ndarray   # NaN where the catalog has no chip-specific value
+    power_w: np.ndarray
+    price_usd: np.ndarray
+    hardwired: np.ndarray               # bool: chip is one model (replicas, not shards)
+
+    def take(self, idx: np.ndarray) -> "HardwareArrays":
+        return HardwareArrays(**{k: getattr(self, k)[idx] for k in self.__dataclass_fields__})
+
+
+def chip_row(chip: str | Chip, fmt: str, scenario: str = "base") -> dict[str, float]:
+    """One chip's numbers for one format, as a dict of floats."""
+    c = get_chip(chip)
+    g = lambda q, default=0.0: c.get(q, default, scenario)  # noqa: E731
+    power = g("power_w", 0.0) or g("tdp_w", 0.0)
+    return dict(
+        peak_tflops=g(peak_quantity(fmt), 0.0),
+        rom_gb=g("rom_gb"), rom_tb_s=g("rom_tb_s"),
+        sram_gb=g("sram_mb") / 1e3 if c.sram_role == "storage" else 0.0,
+        sram_tb_s=g("sram_tb_s"),
+        hbm_gb=g("hbm_gb"), hbm_tb_s=g("hbm_tb_s"),
+        scaleup_gb_s=g("scaleup_gb_s"), scaleup_domain=max(g("scaleup_domain", 1.0), 1.0),
+        scaleout_gb_s=g("scaleout_gb_s"),
+        collective_latency_us=g("collective_latency_us", float("nan")),
+        power_w=power, price_usd=g("price_usd"),
+        hardwired=float(bool(c.hardwired_model)),
+    )
+
+
+def hardware_arrays(pairs: Sequence[tuple[str, str]], scenario: str = "base") -> HardwareArrays:
+    """Arrays for a list of ``(chip, format)`` pairs."""
+    rows = [chip_row(c, f, scenario) for c, f in pairs]
+    cols = {k: np.array([r[k] for r in rows], dtype=float) for k in HardwareArrays.__dataclass_fields__}
+    cols["hardwired"] = cols["hardwired"].astype(bool)
+    return HardwareArrays(**cols)

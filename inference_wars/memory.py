@@ -1,0 +1,69 @@
+"""Where weights and KV cache live, whether they fit, and how long reading them takes.
+
+A chip has up to three storage tiers: mask ROM (weights of a hard-wired model only), on-chip
+SRAM (when the design stores weights/KV there: Groq, Cerebras, d-Matrix, MatX; on GPUs SRAM
+is a cache and does not add capacity) and off-chip memory (HBM, LPDDR). Bytes fill the fastest
+tier first, so the time to read ``x`` bytes per step from SRAM of capacity ``C_s`` then HBM is
+
+    t(x) = min(x, C_s) / (B_s * eff_s) + max(x - C_s, 0) / (B_h * eff_h)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .hardware import HardwareArrays
+
+GB = 1e9
+TB = 1e12
+
+
+def storage_capacity_bytes(hw: HardwareArrays, usable_fraction) -> np.ndarray:
+    """Bytes per chip available for weights and KV (ROM excluded: it holds only weights)."""
+    return (hw.sram_gb + hw.hbm_gb) * GB * usable_fraction
+
+
+def tiered_read_time_s(bytes_per_chip, hw: HardwareArrays, sram_efficiency, memory_efficiency) -> np.ndarray:
+    """Seconds to read ``bytes_per_chip`` once, fastest tier first (formula in module doc)."""
+    x = np.asarray(bytes_per_chip, float)
+    cap_s = hw.sram_gb * GB
+    in_sram = np.minimum(x, cap_s)
+    spill = x - in_sram
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t_s = np.where(in_sram > 0, in_sram / (np.where(hw.sram_tb_s > 0, hw.sram_tb_s, 1.0) * TB * sram_efficiency), 0.0)
+        t_h = np.where(spill > 0, spill / (np.where(hw.hbm_tb_s > 0, hw.hbm_tb_s, 1.0) * TB * memory_efficiency), 0.0)
+    return t_s + t_h
+
+
+def read_time_s(weight_bytes_per_chip, kv_bytes_per_chip, hw: HardwareArrays, sram_efficiency, memory_efficiency) -> np.ndarray:
+    """Time to stream one step's weights and KV. Hard-wired chips read weights from ROM at
+    ``rom_tb_s`` (no efficiency factor: the dataflow is fixed) and KV from SRAM/HBM."""
+    w = np.asarray(weight_bytes_per_chip, float)
+    kv = np.asarray(kv_bytes_per_chip, float)
+    rom = hw.rom_gb > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t_rom = np.where(rom, w / (np.where(hw.rom_tb_s > 0, hw.rom_tb_s, 1.0) * TB), 0.0)
+    rest = np.where(rom, kv, w + kv)
+    return t_rom + tiered_read_time_s(rest, hw, sram_efficiency, memory_efficiency)
+
+
+def round_chip_count(n) -> np.ndarray:
+    """Deployable chip counts: the next power of two up to 8, then whole multiples of 8
+    (tensor-parallel groups split heads evenly; servers come in eights)."""
+    n = np.maximum(np.ceil(np.asarray(n, float)), 1.0)
+    pow2 = 2.0 ** np.ceil(np.log2(n))
+    return np.where(n <= 8, pow2, np.ceil(n / 8.0) * 8.0)
+
+
+def chips_needed(weights_bytes, kv_bytes, hw: HardwareArrays, usable_fraction) -> np.ndarray:
+    """Fewest chips (before rounding) whose storage holds the weights and the KV cache.
+
+    Ordinary chips shard both: ``(W + KV) / capacity``. A hard-wired chip holds its whole
+    model in ROM, so extra chips are replicas that add only KV capacity: ``KV / capacity``.
+    """
+    cap = storage_capacity_bytes(hw, usable_fraction)
+    w = np.asarray(weights_bytes, float)
+    kv = np.asarray(kv_bytes, float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        need = np.where(hw.hardwired, kv / cap, (w + kv) / cap)
+    return np.where(np.isfinite(need), np.maximum(need, 1.0), np.inf)

@@ -1,0 +1,139 @@
+"""What one inference step asks of the hardware: FLOPs and bytes.
+
+All functions are vectorised: model quantities come as arrays (see :func:`model_arrays`),
+and ``batch``/``context`` broadcast against them.
+
+Per generated token (decode) at context ``c`` the model does
+
+    FLOPs_token(c) = 2 * P_matmul + 2 * H * (d_qk + d_v) * sum_layers c_eff
+    KV_bytes(c)    = kv_elems_per_token_layer * bytes_kv * sum_layers c_eff
+
+with ``c_eff = c`` for full-attention layers and ``min(c, window)`` for sliding-window layers.
+A decode step of a batch of ``b`` sequences reads the weights once (for a mixture of experts,
+only the experts the batch's tokens route to) and every sequence's KV cache:
+
+    bytes_step = bytes_w * (P_always + n_moe_layers * P_expert * E * (1 - (1 - k/E)**b))
+                 + b * KV_bytes(c)
+
+where ``E * (1 - (1 - k/E)**b)`` is the expected number of distinct experts ``b`` tokens
+choose when each picks ``k`` of ``E`` uniformly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from .architecture import parameter_counts
+from .catalog import ModelRow, get_model
+
+
+@dataclass(frozen=True)
+class ModelArrays:
+    """Per-model constants as float arrays (one entry per model), for vectorised maths."""
+
+    n_layers: np.ndarray
+    d_model: np.ndarray
+    n_heads: np.ndarray
+    d_qk_decode: np.ndarray
+    d_v_decode: np.ndarray
+    d_qk_prefill: np.ndarray
+    d_v_prefill: np.ndarray
+    kv_elems_per_token_layer: np.ndarray
+    n_full_layers: np.ndarray
+    n_sliding_layers: np.ndarray
+    window: np.ndarray
+    params_total: np.ndarray
+    params_matmul: np.ndarray
+    params_always_read: np.ndarray
+    params_per_expert: np.ndarray
+    n_moe_layers: np.ndarray
+    n_experts: np.ndarray
+    n_experts_active: np.ndarray
+    max_context: np.ndarray
+
+    def take(self, idx: np.ndarray) -> "ModelArrays":
+        return ModelArrays(**{k: getattr(self, k)[idx] for k in self.__dataclass_fields__})
+
+
+def model_arrays(models: Sequence[str | ModelRow]) -> ModelArrays:
+    cols: dict[str, list[float]] = {k: [] for k in ModelArrays.__dataclass_fields__}
+    for name in models:
+        m = get_model(name)
+        p = parameter_counts(m)
+        if m.attention == "mla":
+            kv_elems = m.kv_lora_rank + m.qk_rope_head_dim          # one latent + one rope key
+            qk_dec, v_dec = m.kv_lora_rank + m.qk_rope_head_dim, m.kv_lora_rank   # absorbed form
+            qk_pre, v_pre = m.qk_nope_head_dim + m.qk_rope_head_dim, m.v_head_dim
+        else:
+            kv_elems = 2 * m.n_kv_heads * m.head_dim                # K and V
+            qk_dec = v_dec = qk_pre = v_pre = m.head_dim
+        vals = dict(
+            n_layers=m.n_layers, d_model=m.d_model, n_heads=m.n_heads,
+            d_qk_decode=qk_dec, d_v_decode=v_dec, d_qk_prefill=qk_pre, d_v_prefill=v_pre,
+            kv_elems_per_token_layer=kv_elems,
+            n_full_layers=m.n_layers - m.n_sliding_layers, n_sliding_layers=m.n_sliding_layers,
+            window=max(m.sliding_window, 1),
+            params_total=p["params_total"], params_matmul=p["params_matmul"],
+            params_always_read=p["params_always_read"], params_per_expert=p["params_per_expert"],
+            n_moe_layers=p["n_moe_layers"], n_experts=m.n_experts, n_experts_active=m.n_experts_active,
+            max_context=m.max_context,
+        )
+        for k, v in vals.items():
+            cols[k].append(float(v))
+    return ModelArrays(**{k: np.asarray(v, dtype=float) for k, v in cols.items()})
+
+
+def effective_context_layers(m: ModelArrays, context) -> np.ndarray:
+    """``sum over layers of c_eff``: tokens of context each layer attends to, summed."""
+    c = np.asarray(context, dtype=float)
+    return m.n_full_layers * c + m.n_sliding_layers * np.minimum(c, m.window)
+
+
+def kv_bytes_per_sequence(m: ModelArrays, context, kv_bits) -> np.ndarray:
+    """KV-cache bytes of one sequence holding ``context`` tokens."""
+    return m.kv_elems_per_token_layer * (np.asarray(kv_bits, float) / 8.0) * effective_context_layers(m, context)
+
+
+def weights_bytes(m: ModelArrays, weight_bits) -> np.ndarray:
+    """Bytes to store every weight: ``P_total * bits / 8``."""
+    return m.params_total * np.asarray(weight_bits, float) / 8.0
+
+
+def expected_experts_touched(m: ModelArrays, tokens) -> np.ndarray:
+    """Expected distinct experts per MoE layer hit by ``tokens`` tokens, each routing to ``k`` of
+    ``E``: ``E * (1 - (1 - k/E)**tokens)`` (0 for dense models)."""
+    E = m.n_experts
+    with np.errstate(divide="ignore", invalid="ignore"):
+        frac_miss = np.where(E > 0, 1.0 - m.n_experts_active / np.where(E > 0, E, 1.0), 1.0)
+    return E * (1.0 - frac_miss ** np.asarray(tokens, float))
+
+
+def weight_bytes_read(m: ModelArrays, tokens, weight_bits) -> np.ndarray:
+    """Weight bytes one forward pass over ``tokens`` tokens must read (experts once each)."""
+    params = m.params_always_read + m.n_moe_layers * m.params_per_expert * expected_experts_touched(m, tokens)
+    return params * np.asarray(weight_bits, float) / 8.0
+
+
+def decode_flops_per_token(m: ModelArrays, context) -> np.ndarray:
+    """``2 * P_matmul + 2 * H * (d_qk + d_v) * sum_layers c_eff`` FLOPs for one new token."""
+    attn = 2.0 * m.n_heads * (m.d_qk_decode + m.d_v_decode) * effective_context_layers(m, context)
+    return 2.0 * m.params_matmul + attn
+
+
+def prefill_flops(m: ModelArrays, prompt_tokens) -> np.ndarray:
+    """FLOPs to prefill a prompt of ``S`` tokens with causal attention:
+    ``2 * P_matmul * S + 2 * H * (d_qk + d_v) * (n_full * S**2 / 2 + n_sliding * S * min(S, w))``."""
+    S = np.asarray(prompt_tokens, float)
+    attn_ctx = m.n_full_layers * S * S / 2.0 + m.n_sliding_layers * S * np.minimum(S, m.window)
+    return 2.0 * m.params_matmul * S + 2.0 * m.n_heads * (m.d_qk_prefill + m.d_v_prefill) * attn_ctx
+
+
+def decode_step(m: ModelArrays, batch, context, weight_bits, kv_bits) -> tuple[np.ndarray, np.ndarray]:
+    """(FLOPs, bytes) of one decode step for ``batch`` sequences at ``context`` tokens each."""
+    b = np.asarray(batch, float)
+    flops = b * decode_flops_per_token(m, context)
+    bytes_ = weight_bytes_read(m, b, weight_bits) + b * kv_bytes_per_sequence(m, context, kv_bits)
+    return flops, bytes_
