@@ -249,7 +249,13 @@ def _read_rows(path: Path, schema: type[BaseModel]) -> list:
                 raise CatalogError(f"{path.name}:{line_no}: more fields than the header has (unquoted comma?)")
             try:
                 rows.append(schema.model_validate(raw))
-            except (ValidationError, ValueError) as exc:
+            except ValidationError as exc:
+                problems = "; ".join(
+                    f"{'.'.join(str(x) for x in e['loc']) or 'row'}: {e['msg']} (got {e.get('input')!r})"
+                    for e in exc.errors(include_url=False)
+                )
+                raise CatalogError(f"{path.name}:{line_no}: {problems}") from None
+            except ValueError as exc:
                 raise CatalogError(f"{path.name}:{line_no}: {exc}") from None
     return rows
 

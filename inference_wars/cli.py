@@ -1,0 +1,117 @@
+"""Command line: ``python -m inference_wars estimate|compare|chips|models ...``.
+
+Bad input prints one line starting with ``error:`` and exits with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from . import api, catalog
+
+SHOWN = [("n_chips", "chips", "{:d}"), ("bound", "bound", "{}"), ("ttft_s", "TTFT ms", "{:.1f}"),
+         ("tpot_s", "TPOT ms", "{:.2f}"), ("tokens_per_s_per_user", "tok/s/user", "{:,.0f}"),
+         ("tokens_per_s", "tok/s total", "{:,.0f}"), ("tokens_per_s_per_chip", "tok/s/chip", "{:,.0f}"),
+         ("usd_per_million_tokens", "$/M tok", "{:.3f}"), ("joules_per_token", "J/tok", "{:.3g}")]
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", "-m", required=True, help="model id, e.g. llama-3.1-70b")
+    p.add_argument("--batch", "-b", type=int, default=1, help="concurrent sequences (default 1)")
+    p.add_argument("--input-tokens", "-i", type=int, default=1024, help="prompt length (default 1024)")
+    p.add_argument("--output-tokens", "-o", type=int, default=256, help="generated tokens (default 256)")
+    p.add_argument("--precision", "-p", default=None, help="weight format: bf16, fp8, nvfp4, ... (default bf16)")
+    p.add_argument("--kv-precision", default=None, help="KV-cache format (default bf16 for bf16 weights, else fp8)")
+    p.add_argument("--n-chips", "-n", type=int, default=None, help="chips to use (default: fewest that fit)")
+    p.add_argument("--scenario", choices=catalog.SCENARIOS, default="base",
+                   help="read estimated numbers at their base, optimistic or pessimistic bound")
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+
+def _row(e: api.Estimate) -> list[str]:
+    if not e.fits:
+        return [str(e.n_chips), "does not fit"] + ["-"] * (len(SHOWN) - 2)
+    out = []
+    for key, _, fmt in SHOWN:
+        v = getattr(e, key)
+        out.append(fmt.format(v * 1e3 if key in ("ttft_s", "tpot_s") else v))
+    return out
+
+
+def _table(headers: list[str], rows: list[list[str]]) -> str:
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
+    line = lambda cells: "  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths)))  # noqa: E731
+    return "\n".join([line(headers), line(["-" * w for w in widths])] + [line(r) for r in rows])
+
+
+def _kwargs(a: argparse.Namespace) -> dict:
+    return dict(n_chips=a.n_chips, batch=a.batch, input_tokens=a.input_tokens, output_tokens=a.output_tokens,
+                precision=a.precision, kv_precision=a.kv_precision, scenario=a.scenario)
+
+
+def cmd_estimate(a: argparse.Namespace) -> str:
+    e = api.estimate(a.model, a.chip, **_kwargs(a))
+    if a.json:
+        return json.dumps(e.to_dict(), indent=2)
+    return f"{e}\n\n" + _table(["chip"] + [h for _, h, _ in SHOWN], [[e.chip] + _row(e)])
+
+
+def cmd_compare(a: argparse.Namespace) -> str:
+    names = [c.strip() for c in a.chips.split(",") if c.strip()]
+    if not names:
+        raise ValueError("--chips needs at least one chip id, e.g. --chips h100-sxm,b200")
+    results = [api.estimate(a.model, c, **_kwargs(a)) for c in names]
+    if a.json:
+        return json.dumps([e.to_dict() for e in results], indent=2)
+    title = f"{results[0].model}: batch {a.batch}, {a.input_tokens} in + {a.output_tokens} out tokens, scenario {a.scenario}"
+    return title + "\n\n" + _table(["chip", "format"] + [h for _, h, _ in SHOWN], [[e.chip, e.precision] + _row(e) for e in results])
+
+
+def cmd_list(kind: str, as_json: bool) -> str:
+    if kind == "chips":
+        df = catalog.chips(with_sources=False)[["id", "name", "vendor", "category", "release_status"]]
+    else:
+        df = catalog.models()[["id", "name", "params_total_b", "params_active_b", "attention", "max_context"]].round(2)
+    if as_json:
+        return df.to_json(orient="records", indent=2)
+    return df.to_string(index=False)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m inference_wars",
+                                     description="Estimate inference latency, throughput, cost and energy on GPUs and ASICs.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("estimate", help="one model on one chip")
+    _common(p)
+    p.add_argument("--chip", "-c", required=True, help="chip id, e.g. h100-sxm")
+    p = sub.add_parser("compare", help="one model on several chips, side by side")
+    _common(p)
+    p.add_argument("--chips", required=True, help="comma-separated chip ids, e.g. h100-sxm,b200,groq-lpu")
+    for kind in ("chips", "models"):
+        p = sub.add_parser(kind, help=f"list the {kind} in the catalog")
+        p.add_argument("--json", action="store_true")
+    return parser
+
+
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        a = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse already printed a one-line usage error
+        return int(exc.code or 0)
+    try:
+        if a.command == "estimate":
+            out = cmd_estimate(a)
+        elif a.command == "compare":
+            out = cmd_compare(a)
+        else:
+            out = cmd_list(a.command, a.json)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(out)
+    return 0

@@ -1,0 +1,118 @@
+"""The catalogs: schema, sources, completeness."""
+
+import csv
+from pathlib import Path
+
+import pytest
+from pybtex.database import parse_file
+
+import inference_wars as iw
+from inference_wars import catalog
+from inference_wars.architecture import parameter_counts
+
+DATA = Path(catalog.DATA_DIR)
+REQUIRED_CHIPS = ["a100-sxm", "h100-sxm", "h200", "b200", "gb200-nvl72", "rubin-gpu", "vera-rubin-nvl72", "mi300x",
+                  "mi355x", "tpu-v5e", "tpu-v6e", "tpu-ironwood", "inferentia2", "groq-lpu", "cerebras-wse3",
+                  "dmatrix-corsair", "taalas-hc1", "matx-one"]
+REQUIRED_MODELS = ["llama-3.1-8b", "llama-3.1-70b", "llama-3.1-405b", "llama-2-70b", "mixtral-8x7b", "deepseek-v3",
+                   "deepseek-r1", "gpt-oss-120b", "qwen3-235b-a22b"]
+
+
+def bib_keys_parsed() -> set[str]:
+    keys: set[str] = set()
+    for path in (DATA / "references").glob("*.bib"):
+        db = parse_file(str(path))  # raises on malformed BibTeX
+        dupes = keys & set(db.entries)
+        assert not dupes, f"{path.name} redefines {dupes}"
+        keys |= set(db.entries)
+    return keys
+
+
+def test_bibtex_parses_and_matches_the_loader():
+    assert bib_keys_parsed() == set(catalog.bib_keys())
+
+
+def test_every_catalog_number_has_a_source_in_the_bibliography():
+    keys = bib_keys_parsed()
+    specs = iw.chip_specs()
+    missing = set(specs["source"]) - keys
+    assert not missing, f"chip specs cite unknown keys {missing}"
+    for frame, col in ((iw.models(), "source"), (iw.formats(), "source"), (iw.assumptions(), "source")):
+        assert set(frame[col]) <= keys
+    assert specs["date"].str.match(r"^\d{4}-\d{2}").all()
+    assert specs["status"].isin(["measured", "announced", "estimated"]).all()
+
+
+def test_estimates_carry_ranges_that_contain_the_value():
+    specs = iw.chip_specs()
+    est = specs[specs["status"] == "estimated"]
+    assert len(est) > 0
+    assert (est["low"] <= est["value"]).all() and (est["value"] <= est["high"]).all()
+    assert ((est["high"] > est["low"]) | (est["value"] == 0)).any()
+
+
+def test_required_chips_and_models_are_present():
+    assert set(REQUIRED_CHIPS) <= set(iw.chip_ids())
+    assert set(REQUIRED_MODELS) <= set(iw.model_ids())
+
+
+@pytest.mark.parametrize("chip_id", REQUIRED_CHIPS)
+def test_each_chip_has_what_the_model_needs(chip_id):
+    c = iw.get_chip(chip_id)
+    assert c.compute_formats, f"{chip_id} has no dense peak"
+    storage = c.get("hbm_gb") + (c.get("sram_mb") / 1e3 if c.sram_role == "storage" else 0) + c.get("rom_gb")
+    assert storage > 0, f"{chip_id} has nowhere to keep weights"
+    bandwidth = c.get("hbm_tb_s") + c.get("sram_tb_s") + c.get("rom_tb_s")
+    assert bandwidth > 0
+    assert c.get("power_w") or c.get("tdp_w")
+    assert c.get("price_usd") > 0
+    assert c.has("scaleup_domain")
+
+
+def test_speculative_chips_are_labelled_estimates():
+    matx = iw.get_chip("matx-one")
+    assert matx.release_status == "projected"
+    assert all(s.status == "estimated" for s in matx.specs.values())
+    prices = iw.chip_specs().query("quantity == 'price_usd' and chip in ['vera-rubin-nvl72', 'rubin-gpu', 'matx-one']")
+    assert (prices["status"] == "estimated").all() and (prices["high"] > prices["low"]).all()
+
+
+@pytest.mark.parametrize("model_id", REQUIRED_MODELS)
+def test_parameter_counts_match_published_totals(model_id):
+    m = iw.get_model(model_id)
+    p = parameter_counts(m)
+    assert p["params_total_b"] == pytest.approx(m.published_total_b, rel=0.02)
+    assert p["params_active_b"] == pytest.approx(m.published_active_b, rel=0.02)
+
+
+def test_moe_active_is_a_small_fraction_and_dense_active_is_total():
+    df = iw.models().set_index("id")
+    assert df.loc["deepseek-r1", "params_active_b"] / df.loc["deepseek-r1", "params_total_b"] < 0.06
+    assert df.loc["llama-3.1-70b", "params_active_b"] == df.loc["llama-3.1-70b", "params_total_b"]
+
+
+def test_chips_frame_has_source_columns():
+    df = iw.chips()
+    for col in ("hbm_tb_s", "hbm_tb_s_source", "hbm_tb_s_status", "price_usd_low", "price_usd_high"):
+        assert col in df.columns
+    assert df["id"].is_unique
+
+
+def test_a_broken_row_is_reported_with_file_and_line(tmp_path, monkeypatch):
+    bad = tmp_path / "chips.csv"
+    rows = list(csv.reader((DATA / "chips.csv").open()))
+    rows[1][5] = "someday"  # release_status
+    with bad.open("w", newline="") as fh:
+        csv.writer(fh).writerows(rows)
+    with pytest.raises(catalog.CatalogError, match=r"chips.csv:2: .*release_status"):
+        catalog._read_rows(bad, catalog.ChipRow)
+
+
+def test_estimated_spec_without_bounds_is_rejected():
+    with pytest.raises(ValueError, match="low and high"):
+        catalog.SpecRow(chip="h100-sxm", quantity="price_usd", value=1, status="estimated", source="x", date="2024-01")
+
+
+def test_unknown_quantity_suggests_the_right_name():
+    with pytest.raises(ValueError, match="hbm_tb_s"):
+        catalog.SpecRow(chip="h100-sxm", quantity="hbm_tbs", value=1, status="announced", source="x", date="2024-01")

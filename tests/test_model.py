@@ -1,0 +1,139 @@
+"""Hand-checked numbers for the performance and cost model."""
+
+import numpy as np
+import pytest
+
+import inference_wars as iw
+from inference_wars import economics, parallel, roofline, workload
+from inference_wars.memory import round_chip_count
+
+
+def arrays(model):
+    return workload.model_arrays([model])
+
+
+def test_kv_bytes_per_token_llama_3_1_70b_bf16():
+    # 2 (K and V) * 8 KV heads * 128 dims * 80 layers * 2 bytes = 327,680 bytes = 320 KiB
+    assert workload.kv_bytes_per_sequence(arrays("llama-3.1-70b"), 1, 16)[0] == 327_680
+
+
+def test_kv_bytes_per_token_deepseek_mla_fp8():
+    # MLA caches one 512-dim latent plus a 64-dim rope key per layer: 576 * 61 layers * 1 byte
+    assert workload.kv_bytes_per_sequence(arrays("deepseek-r1"), 1, 8)[0] == 576 * 61
+
+
+def test_sliding_window_caps_kv_growth():
+    m = arrays("gpt-oss-120b")
+    short = workload.kv_bytes_per_sequence(m, 128, 16)[0]
+    long = workload.kv_bytes_per_sequence(m, 128 * 100, 16)[0]
+    # half the layers stop growing after 128 tokens, so 100x context gives ~50x KV, not 100x
+    assert long / short == pytest.approx((18 * 12800 + 18 * 128) / (36 * 128))
+
+
+def test_batch_1_decode_of_llama_8b_on_h100_is_bandwidth_bound():
+    h100 = iw.get_chip("h100-sxm")
+    bw = h100.get("hbm_tb_s")
+    weights = workload.weights_bytes(arrays("llama-3.1-8b"), 16)[0]
+    bound = roofline.decode_tokens_per_s_upper_bound(weights, bw)
+    assert bound == pytest.approx(3.35e12 / 16.06e9, rel=0.01)   # ~208 tokens/s
+    e = iw.estimate("llama-3.1-8b", "h100-sxm", batch=1, input_tokens=1, output_tokens=1,
+                    memory_efficiency=1.0, compute_efficiency=1.0)
+    assert e.bound == "memory"
+    # decode reads every weight except the input-embedding table (one row is looked up):
+    # (8.03e9 - 128256 * 4096) params * 2 bytes = 15.01 GB -> 3.35e12 / 15.01e9 = 223 tokens/s
+    read = (8.03e9 - 128256 * 4096) * 2
+    assert e.tokens_per_s_per_user == pytest.approx(3.35e12 / read, rel=0.005)
+    realistic = iw.estimate("llama-3.1-8b", "h100-sxm")
+    assert realistic.tokens_per_s_per_user < bound < 3.35e12 / read
+
+
+def test_ridge_point_h100_bf16():
+    assert roofline.ridge_point(989, 3.35) == pytest.approx(295, rel=0.01)
+
+
+def test_expected_experts_touched():
+    m = arrays("deepseek-r1")
+    assert workload.expected_experts_touched(m, 1)[0] == pytest.approx(8)
+    assert workload.expected_experts_touched(m, 10_000)[0] == pytest.approx(256)
+    assert workload.expected_experts_touched(arrays("llama-3.1-8b"), 64)[0] == 0
+
+
+def test_decode_flops_are_twice_the_active_params_at_zero_context():
+    m = arrays("mixtral-8x7b")
+    assert workload.decode_flops_per_token(m, 0)[0] == pytest.approx(2 * m.params_matmul[0])
+
+
+def test_cost_formula_by_hand():
+    # $30k over 5 years at full utilisation: 30000 / (5 * 8766) = 0.6845 $/h, plus 1 kW * $0.1 = 0.1 $/h
+    hourly = economics.usd_per_chip_hour(30_000, 1000, 5, 1.0, 1.0, 0.1)
+    assert hourly == pytest.approx(0.78446, rel=1e-4)
+    assert economics.usd_per_million_tokens(1, 1000, 30_000, 1000, 5, 1.0, 1.0, 0.1) == pytest.approx(hourly / 3.6)
+    assert economics.joules_per_token(2, 100, 500) == 10
+
+
+def test_tensor_parallel_costs_nothing_on_one_chip_and_something_on_eight():
+    args = dict(tokens=1, d_model=8192, n_layers=80, n_moe_layers=0, experts_active=0, scaleup_gb_s=900,
+                latency_us=10, activation_bytes=2, efficiency=1.0)
+    assert parallel.tensor_parallel_time_s(tp=1, **args) == 0
+    # 160 all-reduces of 10 us latency dominate a batch-1 step
+    assert parallel.tensor_parallel_time_s(tp=8, **args) == pytest.approx(160 * (10e-6 + 2 * 7 / 8 * 8192 * 2 / 450e9))
+
+
+def test_split_and_rounding():
+    t, p = parallel.split(np.array([4, 8, 16, 576]), np.array([8, 8, 8, 72]))
+    assert t.tolist() == [4, 8, 8, 72] and p.tolist() == [1, 1, 2, 8]
+    assert round_chip_count(np.array([1, 3, 5, 9, 17.2])).tolist() == [1, 4, 8, 16, 24]
+
+
+def test_fewest_chips_for_llama_70b_bf16_on_h100_is_two():
+    e = iw.estimate("llama-3.1-70b", "h100-sxm")
+    assert e.fits and e.n_chips == 2 and e.weights_gb == pytest.approx(141.1, abs=0.1)
+
+
+def test_a_model_that_does_not_fit_says_what_would():
+    e = iw.estimate("llama-3.1-405b", "h100-sxm", n_chips=2)
+    assert not e.fits and e.tokens_per_s is None
+    assert e.n_chips_needed >= 12 and "n_chips >= " in e.reason
+
+
+def test_moe_decode_reads_fewer_weights_at_batch_1():
+    dense = iw.estimate("llama-3.1-70b", "b200", precision="fp8")
+    moe = iw.estimate("gpt-oss-120b", "b200", precision="fp8")
+    assert moe.tokens_per_s_per_user > 3 * dense.tokens_per_s_per_user
+
+
+def test_large_batch_prefill_heavy_work_becomes_compute_bound():
+    e = iw.estimate("llama-3.1-8b", "h100-sxm", batch=512, input_tokens=128, output_tokens=16, precision="fp8")
+    assert e.bound == "compute"
+
+
+def test_pipeline_parallel_does_not_reduce_latency():
+    # same domain, 8 vs 16 chips (second adds a pipeline stage): per-user speed must not improve
+    a = iw.estimate("llama-3.1-405b", "h200", n_chips=8, precision="fp8")
+    b = iw.estimate("llama-3.1-405b", "h200", n_chips=16, precision="fp8")
+    assert b.pp == 2 and b.tokens_per_s_per_user <= a.tokens_per_s_per_user
+
+
+def test_hardwired_chip_runs_only_its_model_and_replicates():
+    e = iw.estimate("llama-3.1-8b", "taalas-hc1", batch=1)
+    assert e.fits and e.n_chips == 1 and e.precision == "taalas-3b6b"
+    more = iw.estimate("llama-3.1-8b", "taalas-hc1", batch=4, n_chips=4)
+    assert more.replicas == 4 and more.tokens_per_s == pytest.approx(4 * e.tokens_per_s, rel=0.05)
+
+
+def test_sweep_matches_estimate():
+    df = iw.sweep(model=["llama-3.1-8b", "llama-3.1-70b"], chip=["h100-sxm", "b200"], batch=[1, 16],
+                  input_tokens=[512, 2048], precision=["bf16", "fp8"])
+    assert len(df) == 2 * 2 * 2 * 2 * 2
+    row = df.query("model == 'llama-3.1-70b' and chip == 'b200' and batch == 16 and input_tokens == 2048 and precision == 'fp8'").iloc[0]
+    e = iw.estimate("llama-3.1-70b", "b200", batch=16, input_tokens=2048, precision="fp8")
+    for k in ("n_chips", "ttft_s", "tpot_s", "tokens_per_s", "usd_per_million_tokens", "joules_per_token"):
+        assert row[k] == pytest.approx(getattr(e, k))
+    assert row["bound"] == e.bound
+
+
+def test_scenarios_bracket_the_base_for_estimated_chips():
+    df = iw.sweep("llama-3.1-70b", "vera-rubin-nvl72", batch=64, precision="nvfp4", n_chips=8,
+                  scenario=["pessimistic", "base", "optimistic"]).set_index("scenario")
+    cost = df["usd_per_million_tokens"]
+    assert cost["optimistic"] < cost["base"] < cost["pessimistic"]
