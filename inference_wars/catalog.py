@@ -44,6 +44,7 @@ QUANTITIES: dict[str, int] = {
     "scaleup_domain": +1,
     "scaleout_gb_s": +1,
     "collective_latency_us": -1,
+    "layer_latency_us": -1,
     "power_w": -1,
     "tdp_w": -1,
     "die_area_mm2": -1,

@@ -62,11 +62,22 @@ def cmd_compare(a: argparse.Namespace) -> str:
     names = [c.strip() for c in a.chips.split(",") if c.strip()]
     if not names:
         raise ValueError("--chips needs at least one chip id, e.g. --chips h100-sxm,b200")
-    results = [api.estimate(a.model, c, **_kwargs(a)) for c in names]
+    results, skipped = [], []
+    for c in names:
+        try:
+            results.append(api.estimate(a.model, c, **_kwargs(a)))
+        except ValueError as exc:
+            if isinstance(exc, api.UnknownNameError):
+                raise
+            skipped.append(str(exc))
+    if not results:
+        raise ValueError("; ".join(skipped))
     if a.json:
         return json.dumps([e.to_dict() for e in results], indent=2)
     title = f"{results[0].model}: batch {a.batch}, {a.input_tokens} in + {a.output_tokens} out tokens, scenario {a.scenario}"
-    return title + "\n\n" + _table(["chip", "format"] + [h for _, h, _ in SHOWN], [[e.chip, e.precision] + _row(e) for e in results])
+    table = _table(["chip", "format"] + [h for _, h, _ in SHOWN], [[e.chip, e.precision] + _row(e) for e in results])
+    notes = "".join(f"\nskipped: {s}" for s in skipped)
+    return title + "\n\n" + table + ("\n" + notes if notes else "")
 
 
 def cmd_list(kind: str, as_json: bool) -> str:

@@ -29,6 +29,7 @@ class HardwareArrays:
     scaleup_domain: np.ndarray
     scaleout_gb_s: np.ndarray
     collective_latency_us: np.ndarray   # NaN where the catalog has no chip-specific value
+    layer_latency_us: np.ndarray        # per-layer dataflow floor (0 where not modelled)
     power_w: np.ndarray
     price_usd: np.ndarray
     hardwired: np.ndarray               # bool: chip is one model (replicas, not shards)
@@ -51,6 +52,7 @@ def chip_row(chip: str | Chip, fmt: str, scenario: str = "base") -> dict[str, fl
         scaleup_gb_s=g("scaleup_gb_s"), scaleup_domain=max(g("scaleup_domain", 1.0), 1.0),
         scaleout_gb_s=g("scaleout_gb_s"),
         collective_latency_us=g("collective_latency_us", float("nan")),
+        layer_latency_us=g("layer_latency_us", 0.0),
         power_w=power, price_usd=g("price_usd"),
         hardwired=float(bool(c.hardwired_model)),
     )

@@ -11,6 +11,7 @@ sequences. With ``t``-way tensor and ``p``-way pipeline parallelism the batch is
     t_compute = (b/m) * FLOPs_token(c) / p / (t * peak * eff_c)       one stage, one micro-batch
     t_memory  = read time of the chip's weight shard and KV shard     (memory.read_time_s)
     t_link    = TP/EP collectives over all layers + pipeline hops      (parallel)
+                + n_layers * layer_latency   (a wafer's per-layer dataflow floor, where catalogued)
 
 at the mean decode context ``c = input + output / 2``. A pipeline therefore does not cut
 latency (a token still crosses every stage) and each micro-batch re-reads the weights: at
@@ -79,7 +80,8 @@ def evaluate(m: ModelArrays, hw: HardwareArrays, n_chips, batch, input_tokens, o
     bm = b / micro
     c = S + O / 2.0
     alpha = np.where(np.isfinite(hw.collective_latency_us), hw.collective_latency_us, a.collective_latency_us)
-    peak = hw.peak_tflops * 1e12 * a.compute_efficiency
+    # a hard-wired model's datapath is fixed at tape-out: no scheduling losses to discount
+    peak = hw.peak_tflops * 1e12 * np.where(hw.hardwired, 1.0, a.compute_efficiency)
 
     # ---- decode (one cycle = one token for every sequence)
     flops_tok = workload.decode_flops_per_token(m, c)
@@ -90,6 +92,7 @@ def evaluate(m: ModelArrays, hw: HardwareArrays, n_chips, batch, input_tokens, o
     t_link = parallel.tensor_parallel_time_s(bm, m.d_model, m.n_layers, m.n_moe_layers, m.n_experts_active, t,
                                              hw.scaleup_gb_s, alpha, a.activation_bytes, a.interconnect_efficiency)
     t_link = t_link + parallel.pipeline_hop_time_s(bm, m.d_model, p, hw.scaleout_gb_s, a.scaleout_latency_us, a.activation_bytes)
+    t_link = t_link + m.n_layers * hw.layer_latency_us * 1e-6
     tpot = p * np.maximum(t_comp, t_mem) + t_link
     bound = BOUNDS[np.argmax(np.stack(np.broadcast_arrays(p * t_comp, p * t_mem, t_link)), axis=0)]
 
@@ -102,6 +105,7 @@ def evaluate(m: ModelArrays, hw: HardwareArrays, n_chips, batch, input_tokens, o
     pf_link = parallel.tensor_parallel_time_s(S, m.d_model, m.n_layers, m.n_moe_layers, m.n_experts_active, t,
                                               hw.scaleup_gb_s, alpha, a.activation_bytes, a.interconnect_efficiency)
     pf_link = pf_link + parallel.pipeline_hop_time_s(S, m.d_model, p, hw.scaleout_gb_s, a.scaleout_latency_us, a.activation_bytes)
+    pf_link = pf_link + m.n_layers * hw.layer_latency_us * 1e-6
     ttft = np.maximum(pf_comp, pf_mem) + pf_link
 
     tokens_per_s = r * b * O / (O * tpot + b * ttft)
