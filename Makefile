@@ -13,7 +13,7 @@ $(STAMP): requirements.txt pyproject.toml
 
 ## Build the HTML book into _build/html (warnings are errors).
 book: $(STAMP)
-	$(PY) -m inference_wars.book_build
+	IW_BOOK_BUILD=1 $(VENV)/bin/jupyter-book build . --warningiserror --keep-going
 
 ## Every test: package, notebooks (nbval), book build (-W) and the real-browser check.
 test: $(STAMP)

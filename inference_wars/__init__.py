@@ -11,7 +11,7 @@ sources). Models: :mod:`roofline`, :mod:`kv_cache` (via :mod:`workload`), :mod:`
 :func:`sweep`.
 """
 
-from .api import Estimate, assumptions_for, estimate, sweep
+from .api import Estimate, assumptions_for, estimate, max_concurrent_sequences, sweep
 from .catalog import (assumptions, chip_ids, chip_specs, chips, format_ids, formats, get_chip, get_format,
                       get_model, model_ids, models)
 from .errors import UnknownNameError
@@ -20,5 +20,5 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Estimate", "UnknownNameError", "assumptions", "assumptions_for", "chip_ids", "chip_specs", "chips",
-    "estimate", "format_ids", "formats", "get_chip", "get_format", "get_model", "model_ids", "models", "sweep",
+    "estimate", "format_ids", "max_concurrent_sequences", "formats", "get_chip", "get_format", "get_model", "model_ids", "models", "sweep",
 ]

@@ -288,3 +288,30 @@ def sweep(model: str | Sequence[str], chip: str | Sequence[str], batch=1, input_
     df.attrs["skipped"] = skipped
     df.attrs["unfit"] = unfit
     return df
+
+
+def max_concurrent_sequences(model: str, chip: str, n_chips: int, context_tokens: int, precision: str | None = None,
+                             kv_precision: str | None = None, scenario: str = "base") -> int:
+    """How many sequences of ``context_tokens`` fit next to the weights on ``n_chips`` chips:
+    ``floor((n * usable capacity - weights) / KV bytes per sequence)`` (0 if the weights alone
+    do not fit; for a hard-wired chip the weights live in ROM and all storage holds KV)."""
+    c = catalog.get_chip(chip)
+    m_id = catalog.get_model(model).id
+    why = _compatible(m_id, c)
+    if why:
+        raise ValueError(why)
+    n = require_positive_int("n_chips", n_chips)
+    ctx = require_positive_int("context_tokens", context_tokens)
+    fmt = formats.default_format(c) if precision is None else catalog.get_format(precision).id
+    formats.check_format_on_chip(fmt, c)
+    kv_fmt = formats.check_kv_format(kv_precision).id if kv_precision else formats.default_kv_format(fmt)
+    from . import memory, workload
+    m = workload.model_arrays([m_id])
+    if ctx > m.max_context[0]:
+        raise ValueError(f"context_tokens exceeds {m_id}'s maximum context of {int(m.max_context[0]):,} tokens")
+    hw = hardware_arrays([(c.id, fmt)], scenario)
+    usable = assumptions_for(scenario).usable_memory_fraction
+    cap = n * memory.storage_capacity_bytes(hw, usable)[0]
+    w = 0.0 if c.hardwired_model else workload.weights_bytes(m, formats.bits_per_weight(fmt, scenario))[0]
+    per_seq = workload.kv_bytes_per_sequence(m, ctx, formats.bits_per_weight(kv_fmt))[0]
+    return int(max(cap - w, 0.0) // per_seq)

@@ -137,3 +137,22 @@ def test_scenarios_bracket_the_base_for_estimated_chips():
                   scenario=["pessimistic", "base", "optimistic"]).set_index("scenario")
     cost = df["usd_per_million_tokens"]
     assert cost["optimistic"] < cost["base"] < cost["pessimistic"]
+
+
+def test_agentic_chain_by_hand():
+    from inference_wars import agentic
+    t = agentic.chain_totals(steps=3, prompt_tokens=1000, output_per_step=100, tool_tokens_per_step=400)
+    # inputs 1000, 1500, 2000 -> 4500 prefill + 300 output = 4800, vs 1100 for one call
+    assert t["prefill_tokens"] == 4500 and t["tokens_processed"] == 4800
+    assert t["multiplier_vs_single_call"] == pytest.approx(4800 / 1100)
+    cached = agentic.chain_totals(3, 1000, 100, 400, prefix_cache_hit_rate=1.0)
+    assert cached["prefill_tokens"] == 1000 + 500 + 500
+    with pytest.raises(ValueError, match="prefix_cache_hit_rate"):
+        agentic.chain_totals(3, 1000, 100, 400, prefix_cache_hit_rate=1.5)
+
+
+def test_max_concurrent_sequences_by_hand():
+    # 8 x 80 GB x 0.9 usable = 576 GB; Llama 3.1 70B fp8 weights 70.55 GB; KV fp8 at 32k = 163,840 * 32768 B
+    n = iw.max_concurrent_sequences("llama-3.1-70b", "h100-sxm", 8, 32_768, precision="fp8")
+    assert n == 94   # (576 - 70.55) GB // 5.37 GB
+    assert iw.max_concurrent_sequences("llama-3.1-405b", "h100-sxm", 1, 1024) == 0

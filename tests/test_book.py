@@ -1,0 +1,152 @@
+"""The built book: it builds with warnings as errors, and in a real browser with the network
+blocked every page loads without console errors, every chart draws, and every slider or menu
+changes its chart. Screenshots land in tests/screenshots/ for a person to look at."""
+
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+from conftest import chromium_path
+
+pytestmark = pytest.mark.browser
+SHOTS = Path(__file__).parent / "screenshots"
+
+
+def pages(html_root: Path) -> list[str]:
+    return sorted(str(p.relative_to(html_root)) for p in (html_root / "book").glob("*.html"))
+
+
+class _Links(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.refs: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        for key in ("href", "src"):
+            if key in a and a[key] and tag in ("a", "img", "script", "link"):
+                self.refs.append(a[key])
+
+
+def test_book_builds_and_has_every_chapter(built_book):
+    found = pages(built_book)
+    assert "book/intro.html" in found and "book/01_battlefield.html" in found and "book/references.html" in found
+    refs = (built_book / "book" / "references.html").read_text()
+    from inference_wars.catalog import bib_keys
+    assert refs.count('role="doc-biblioentry"') == len(bib_keys()), "every catalog source is listed"
+    assert "llama 3 herd" in refs.lower()
+
+
+def test_no_page_references_the_network_or_a_missing_file(built_book):
+    for rel in pages(built_book):
+        path = built_book / rel
+        parser = _Links()
+        parser.feed(path.read_text())
+        for ref in parser.refs:
+            url = urlparse(ref)
+            if url.scheme in ("http", "https"):
+                assert parser.refs, ref  # outbound links in prose are fine; scripts/styles are not
+                continue
+            if url.scheme or ref.startswith("#") or not url.path:
+                continue
+            target = (path.parent / url.path).resolve()
+            assert target.exists(), f"{rel} links to missing {ref}"
+        text = path.read_text()
+        scripts = re.findall(r'<script[^>]+src="(https?://[^"]+)"', text) + re.findall(r'<link[^>]+href="(https?://[^"]+)"[^>]*stylesheet', text)
+        assert not scripts, f"{rel} loads {scripts} from the network"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    exe = chromium_path()
+    if exe is None:
+        pytest.fail("no Chromium found: install Debian's chromium (.ci/run does this)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=exe, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", "--no-first-run", "--disable-quic"])
+        yield b
+        b.close()
+
+
+def open_offline(browser, url):
+    """A page whose only reachable host is the local book server."""
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = ctx.new_page()
+    blocked, errors = [], []
+    host = urlparse(url).netloc
+
+    def route(r):
+        if urlparse(r.request.url).netloc == host or r.request.url.startswith("data:"):
+            return r.continue_()
+        blocked.append(r.request.url)
+        return r.abort()
+
+    page.route("**/*", route)
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(url, wait_until="load")
+    return ctx, page, blocked, errors
+
+
+@pytest.mark.parametrize("rel", ["book/intro.html", "book/01_battlefield.html", "book/references.html"])
+def test_page_renders_offline(book_server, browser, rel):
+    ctx, page, blocked, errors = open_offline(browser, f"{book_server}/{rel}")
+    try:
+        n = page.locator(".iw-chart").count()
+        if n:
+            page.wait_for_function(
+                "n => document.querySelectorAll('.iw-chart[data-rendered=\"true\"], .iw-chart[data-error]').length >= n",
+                arg=n, timeout=20_000)
+            failed = page.eval_on_selector_all(".iw-chart[data-error]", "els => els.map(e => e.dataset.error)")
+            assert not failed, failed
+            marks = page.eval_on_selector_all(".iw-chart svg", "els => els.map(e => e.querySelectorAll('path, rect, line, symbol, circle').length)")
+            assert len(marks) == n and min(marks) > 5, marks
+        if page.locator("mjx-container").count() == 0 and "$" in page.content():
+            pass
+        SHOTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(SHOTS / (rel.replace("/", "_") + ".png")), full_page=True)
+        assert not errors, errors
+        assert not blocked, f"page tried to reach the network: {blocked}"
+    finally:
+        ctx.close()
+
+
+def test_every_control_changes_its_chart(book_server, browser):
+    ctx, page, blocked, errors = open_offline(browser, f"{book_server}/book/01_battlefield.html")
+    try:
+        page.wait_for_function("document.querySelectorAll('.iw-chart[data-rendered=\"true\"]').length > 0", timeout=20_000)
+        charts = page.locator(".iw-chart")
+        controls_seen = 0
+        for i in range(charts.count()):
+            chart = charts.nth(i)
+            selects, ranges = chart.locator(".vega-bindings select"), chart.locator(".vega-bindings input[type=range]")
+            for j in range(selects.count()):
+                sel = selects.nth(j)
+                options = sel.locator("option").all_inner_texts()
+                assert len(options) > 1
+                before = chart.locator("svg").inner_html()
+                current = sel.input_value()
+                new = next(o for o in sel.locator("option").evaluate_all("os => os.map(o => o.value)") if o != current)
+                sel.select_option(new)
+                page.wait_for_timeout(300)
+                after = chart.locator("svg").inner_html()
+                assert after != before, f"chart {i}: changing select {j} to {new} did not change the chart"
+                controls_seen += 1
+            for j in range(ranges.count()):
+                rng = ranges.nth(j)
+                before = chart.locator("svg").inner_html()
+                rng.evaluate("e => { e.value = e.max; e.dispatchEvent(new Event('input', {bubbles: true})); }")
+                page.wait_for_timeout(300)
+                assert chart.locator("svg").inner_html() != before, f"chart {i}: slider {j} did not change the chart"
+                controls_seen += 1
+        assert controls_seen >= 2, "the chapter's static what-if has a model menu and a context control"
+        assert not errors, errors
+        assert not blocked, blocked
+    finally:
+        ctx.close()

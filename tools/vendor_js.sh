@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Re-vendor the JavaScript the built book needs offline (run by hand when bumping versions;
+# the output in book/_static/vendor is committed so builds and readers need no network).
+# Versions: Vega-Lite must match altair.SCHEMA_VERSION.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=book/_static/vendor
+tmp=$(mktemp -d)
+(cd "$tmp" && npm pack --silent vega@6.2.0 vega-lite@6.4.1 vega-embed@7.1.0 mathjax@3.2.2 >/dev/null)
+for f in "$tmp"/*.tgz; do mkdir -p "${f%.tgz}" && tar xzf "$f" -C "${f%.tgz}"; done
+rm -rf "$out" && mkdir -p "$out/mathjax/output/chtml/fonts"
+cp "$tmp"/vega-6.2.0/package/build/vega.min.js "$out/"
+cp "$tmp"/vega-lite-6.4.1/package/build/vega-lite.min.js "$out/"
+cp "$tmp"/vega-embed-7.1.0/package/build/vega-embed.min.js "$out/"
+cp "$tmp"/mathjax-3.2.2/package/es5/tex-chtml.js "$out/mathjax/"
+cp -r "$tmp"/mathjax-3.2.2/package/es5/output/chtml/fonts/woff-v2 "$out/mathjax/output/chtml/fonts/"
+for p in vega-6.2.0 vega-lite-6.4.1 vega-embed-7.1.0 mathjax-3.2.2; do
+  cp "$tmp/$p/package/LICENSE" "$out/LICENSE.$p" 2>/dev/null || true
+done
+printf 'vega 6.2.0\nvega-lite 6.4.1\nvega-embed 7.1.0\nmathjax 3.2.2\n' > "$out/VERSIONS"
+sed -i '/sourceMappingURL/d' "$out"/*.min.js
+rm -rf "$tmp"
+echo "vendored into $out"
