@@ -114,6 +114,13 @@ def _compatible(model_id: str, chip: catalog.Chip) -> str | None:
     return None
 
 
+def _resolve_format(chip: catalog.Chip, precision: str | None) -> str:
+    """The weight format to run: the chip's default for ``None``; raises if the chip cannot run it."""
+    fmt = formats.default_format(chip) if precision is None else catalog.get_format(precision).id
+    formats.check_format_on_chip(fmt, chip)
+    return fmt
+
+
 def _grid(model, chip, batch, input_tokens, output_tokens, precision, kv_precision, n_chips, scenario,
           overrides: dict[str, float], on_invalid: str):
     """Validate inputs and evaluate every combination. Returns (columns dict, skipped list)."""
@@ -139,9 +146,10 @@ def _grid(model, chip, batch, input_tokens, output_tokens, precision, kv_precisi
     triples = []
     for c in chips:
         for p in _as_list(precision, "precision"):
-            fmt = formats.default_format(c) if p is None else catalog.get_format(p).id
             try:
-                formats.check_format_on_chip(fmt, c)
+                fmt = _resolve_format(c, p)
+            except UnknownNameError:
+                raise
             except ValueError as exc:
                 bad(str(exc))
                 continue
@@ -192,13 +200,9 @@ def _grid(model, chip, batch, input_tokens, output_tokens, precision, kv_precisi
     wb, kb = wbits[si * n_t + ti], kbits[si * n_t + ti]
     a = serving.Assumptions(**{k: v[si] for k, v in ass_arr.items()})
 
-    w, kv, needed, ok = serving.fit(m, hw, B, S, O, wb, kb, a.usable_memory_fraction)
-    # fewest chips (unrounded) that hold it, to judge an explicit n_chips
-    raw_need = np.where(ok, 0, np.inf)
-    from . import memory
-    raw_need = memory.chips_needed(w, kv, hw, a.usable_memory_fraction)
+    w, kv, raw_need, needed = serving.fit(m, hw, B, S, O, wb, kb, a.usable_memory_fraction)
     n = np.where(N > 0, N, needed)
-    fits = ok & (n >= raw_need - 1e-9)
+    fits = np.isfinite(raw_need) & (n >= raw_need - 1e-9)
     res = serving.evaluate(m, hw, n, B, S, O, wb, kb, a)
 
     cols = {
@@ -302,8 +306,7 @@ def max_concurrent_sequences(model: str, chip: str, n_chips: int, context_tokens
         raise ValueError(why)
     n = require_positive_int("n_chips", n_chips)
     ctx = require_positive_int("context_tokens", context_tokens)
-    fmt = formats.default_format(c) if precision is None else catalog.get_format(precision).id
-    formats.check_format_on_chip(fmt, c)
+    fmt = _resolve_format(c, precision)
     kv_fmt = formats.check_kv_format(kv_precision).id if kv_precision else formats.default_kv_format(fmt)
     from . import memory, workload
     m = workload.model_arrays([m_id])

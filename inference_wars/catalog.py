@@ -355,7 +355,7 @@ def _chips() -> dict[str, Chip]:
             id=r.id, name=r.name, vendor=r.vendor, category=r.category, unit=r.unit,
             release_status=r.release_status, memory_kind=r.memory_kind, process=r.process,
             sram_role=r.sram_role, hardwired_model=r.hardwired_model,
-            aliases=tuple(a.strip() for a in (r.aliases or "").split(";") if a.strip()),
+            aliases=_split_aliases(r.aliases),
             specs=specs[r.id],
         )
     return chips
@@ -396,64 +396,44 @@ def _assumptions() -> dict[str, AssumptionRow]:
     return out
 
 
-def _aliases(items) -> dict[str, str]:
-    out = {}
-    for item in items:
-        for a in getattr(item, "aliases", ()) or ():
-            out[a] = item.id
-    return out
-
-
-def _model_aliases() -> dict[str, str]:
-    out = {}
-    for m in _models().values():
-        for a in (m.aliases or "").split(";"):
-            if a.strip():
-                out[a.strip()] = m.id
-    return out
+def _split_aliases(text: str | None) -> tuple[str, ...]:
+    return tuple(a.strip() for a in (text or "").split(";") if a.strip())
 
 
 def _normalise(name: str) -> str:
     return str(name).strip().lower().replace(" ", "-").replace("_", "-")
 
 
+def _lookup(kind: str, name: str, table: dict, aliases_of) -> object:
+    """Find ``name`` by id or alias in ``table``; unknown names raise with the closest matches."""
+    key = _normalise(name)
+    if key in table:
+        return table[key]
+    aliases = {a: item_id for item_id, item in table.items() for a in aliases_of(item)}
+    if key in aliases:
+        return table[aliases[key]]
+    raise UnknownNameError(kind, name, table, aliases)
+
+
 def get_chip(name: str | Chip) -> Chip:
     """Look up a chip by id or alias; unknown names raise with the closest matches."""
     if isinstance(name, Chip):
         return name
-    chips = _chips()
-    key = _normalise(name)
-    if key in chips:
-        return chips[key]
-    aliases = _aliases(chips.values())
-    if key in aliases:
-        return chips[aliases[key]]
-    raise UnknownNameError("chip", name, chips, aliases)
+    return _lookup("chip", name, _chips(), lambda c: c.aliases)
 
 
 def get_model(name: str | ModelRow) -> ModelRow:
     """Look up a model architecture by id or alias."""
     if isinstance(name, ModelRow):
         return name
-    models = _models()
-    key = _normalise(name)
-    if key in models:
-        return models[key]
-    aliases = _model_aliases()
-    if key in aliases:
-        return models[aliases[key]]
-    raise UnknownNameError("model", name, models, aliases)
+    return _lookup("model", name, _models(), lambda m: _split_aliases(m.aliases))
 
 
 def get_format(name: str | FormatRow) -> FormatRow:
     """Look up a number format (``bf16``, ``fp8``, ``nvfp4``, ``taalas-3b6b``, ...)."""
     if isinstance(name, FormatRow):
         return name
-    formats = _formats()
-    key = _normalise(name)
-    if key in formats:
-        return formats[key]
-    raise UnknownNameError("format", name, formats)
+    return _lookup("format", name, _formats(), lambda f: ())
 
 
 def assumption(key: str, scenario: str = "base") -> float:

@@ -56,12 +56,13 @@ class Assumptions:
 
 
 def fit(m: ModelArrays, hw: HardwareArrays, batch, input_tokens, output_tokens, weight_bits, kv_bits, usable_fraction):
-    """``(weights_bytes, kv_bytes, chips_needed)``: storage for the weights and for the KV of
-    ``batch`` sequences at full length, and the fewest deployable chips that hold them."""
+    """``(weights_bytes, kv_bytes, need, chips_needed)``: storage for the weights and for the KV of
+    ``batch`` sequences at full length, the fewest chips that hold them (unrounded; ``inf`` where
+    nothing fits) and that count rounded to a deployable number of chips."""
     w = workload.weights_bytes(m, weight_bits)
     kv = np.asarray(batch, float) * workload.kv_bytes_per_sequence(m, np.asarray(input_tokens, float) + output_tokens, kv_bits)
     need = memory.chips_needed(w, kv, hw, usable_fraction)
-    return w, kv, memory.round_chip_count(np.where(np.isfinite(need), need, 1.0)), np.isfinite(need)
+    return w, kv, need, memory.round_chip_count(np.where(np.isfinite(need), need, 1.0))
 
 
 def evaluate(m: ModelArrays, hw: HardwareArrays, n_chips, batch, input_tokens, output_tokens,

@@ -26,7 +26,6 @@ def built_book() -> Path:
 
 @pytest.fixture(scope="session")
 def book_server(built_book):
-    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(built_book))
     class Quiet(http.server.SimpleHTTPRequestHandler):
         def log_message(self, *args):
             pass
