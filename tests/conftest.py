@@ -10,7 +10,10 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-HTML = ROOT / "_build" / "html"
+# IW_BUILD_DIR lets parallel work build into a private folder: the HTML lands in
+# $IW_BUILD_DIR/_build/html (default: the repository, as `make book`).
+OUT = Path(os.environ.get("IW_BUILD_DIR", ROOT))
+HTML = OUT / "_build" / "html"
 
 
 @pytest.fixture(scope="session")
@@ -18,7 +21,7 @@ def built_book() -> Path:
     """Build the book once per test session with warnings as errors (as `make book` does)."""
     env = dict(os.environ, IW_BOOK_BUILD="1")
     jb = Path(sys.executable).with_name("jupyter-book")
-    r = subprocess.run([str(jb), "build", str(ROOT), "--warningiserror", "--keep-going"], cwd=ROOT, env=env,
+    r = subprocess.run([str(jb), "build", str(ROOT), "--warningiserror", "--keep-going", "--path-output", str(OUT)], cwd=ROOT, env=env,
                        capture_output=True, text=True, timeout=900)
     assert r.returncode == 0, f"book build failed:\n{r.stdout[-6000:]}\n{r.stderr[-3000:]}"
     return HTML

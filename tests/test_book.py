@@ -92,7 +92,12 @@ def open_offline(browser, url):
     return ctx, page, blocked, errors
 
 
-@pytest.mark.parametrize("rel", ["book/intro.html", "book/01_battlefield.html", "book/references.html"])
+PAGES = ["book/intro.html", "book/references.html"] + [
+    f"{line.split('file:')[1].strip()}.html" for line in (Path(__file__).parents[1] / "_toc.yml").read_text().splitlines()
+    if "file:" in line]
+
+
+@pytest.mark.parametrize("rel", sorted(set(PAGES)))
 def test_page_renders_offline(book_server, browser, rel):
     ctx, page, blocked, errors = open_offline(browser, f"{book_server}/{rel}")
     try:
@@ -113,8 +118,13 @@ def test_page_renders_offline(book_server, browser, rel):
         ctx.close()
 
 
-def test_every_control_changes_its_chart(book_server, browser):
-    ctx, page, blocked, errors = open_offline(browser, f"{book_server}/book/01_battlefield.html")
+CHAPTERS = [p for p in sorted(set(PAGES)) if p.split("/")[-1][:2].isdigit()]
+
+
+@pytest.mark.parametrize("rel", CHAPTERS)
+def test_every_control_changes_its_chart(book_server, browser, rel):
+    """Every numbered chapter has a static what-if that works with no kernel."""
+    ctx, page, blocked, errors = open_offline(browser, f"{book_server}/{rel}")
     try:
         page.wait_for_function("document.querySelectorAll('.iw-chart[data-rendered=\"true\"]').length > 0", timeout=20_000)
         charts = page.locator(".iw-chart")
@@ -141,7 +151,7 @@ def test_every_control_changes_its_chart(book_server, browser):
                 page.wait_for_timeout(300)
                 assert chart.locator("svg").inner_html() != before, f"chart {i}: slider {j} did not change the chart"
                 controls_seen += 1
-        assert controls_seen >= 2, "the chapter's static what-if has a model menu and a context control"
+        assert controls_seen >= 1, f"{rel}: a chapter's static what-if needs at least one menu or slider"
         assert not errors, errors
         assert not blocked, blocked
     finally:
