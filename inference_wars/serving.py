@@ -4,7 +4,7 @@ One *instance* of the model spans ``n / r`` chips (``r`` replicas; ``r = n`` for
 chips, each of which is a whole model, else ``r = 1``) and serves ``b = B / r`` concurrent
 sequences. With ``t``-way tensor and ``p``-way pipeline parallelism the batch is cut into
 ``m = min(b, p)`` micro-batches of ``b / m`` sequences. One decode step of every sequence (one
-*cycle*) takes
+*cycle*) takes::
 
     TPOT = p * max(t_compute, t_memory)  +  t_link
 
@@ -15,7 +15,7 @@ sequences. With ``t``-way tensor and ``p``-way pipeline parallelism the batch is
 
 at the mean decode context ``c = input + output / 2``. A pipeline therefore does not cut
 latency (a token still crosses every stage) and each micro-batch re-reads the weights: at
-small batch, PP buys capacity, not speed. Time to first token is one prompt's prefill:
+small batch, PP buys capacity, not speed. Time to first token is one prompt's prefill::
 
     TTFT = max(FLOPs_prefill / (n_inst * peak * eff_c), read time) + t_link(prompt)
 

@@ -13,6 +13,10 @@ from conftest import chromium_path
 
 pytestmark = pytest.mark.browser
 SHOTS = Path(__file__).parent / "screenshots"
+#: every page of the book, from _toc.yml
+PAGES = ["book/intro.html", "book/references.html"] + [
+    f"{line.split('file:')[1].strip()}.html" for line in (Path(__file__).parents[1] / "_toc.yml").read_text().splitlines()
+    if "file:" in line]
 
 
 def pages(html_root: Path) -> list[str]:
@@ -33,7 +37,8 @@ class _Links(HTMLParser):
 
 def test_book_builds_and_has_every_chapter(built_book):
     found = pages(built_book)
-    assert "book/intro.html" in found and "book/01_battlefield.html" in found and "book/references.html" in found
+    missing = sorted(set(PAGES) - set(found))
+    assert not missing, f"pages in _toc.yml that were not built: {missing}"
     refs = (built_book / "book" / "references.html").read_text()
     from inference_wars.catalog import bib_keys
     assert refs.count('role="doc-biblioentry"') == len(bib_keys()), "every catalog source is listed"
@@ -90,11 +95,6 @@ def open_offline(browser, url):
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto(url, wait_until="load")
     return ctx, page, blocked, errors
-
-
-PAGES = ["book/intro.html", "book/references.html"] + [
-    f"{line.split('file:')[1].strip()}.html" for line in (Path(__file__).parents[1] / "_toc.yml").read_text().splitlines()
-    if "file:" in line]
 
 
 @pytest.mark.parametrize("rel", sorted(set(PAGES)))
@@ -154,5 +154,24 @@ def test_every_control_changes_its_chart(book_server, browser, rel):
         assert controls_seen >= 1, f"{rel}: a chapter's static what-if needs at least one menu or slider"
         assert not errors, errors
         assert not blocked, blocked
+    finally:
+        ctx.close()
+
+
+@pytest.mark.parametrize("rel", ["book/intro.html", "book/01_battlefield.html", "book/glossary.html"])
+def test_readable_on_a_phone(book_server, browser, rel):
+    """At a phone's width the page itself never scrolls sideways (wide charts and tables scroll
+    inside their own box) and the text stays at a readable size."""
+    ctx = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True)
+    page = ctx.new_page()
+    page.route("**/*", lambda r: r.continue_() if "127.0.0.1" in r.request.url else r.abort())
+    try:
+        page.goto(f"{book_server}/{rel}", wait_until="load")
+        page.wait_for_timeout(500)
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 2, f"{rel} is {overflow}px wider than a 390px phone screen"
+        size = page.evaluate("parseFloat(getComputedStyle(document.querySelector('main p, article p')).fontSize)")
+        assert size >= 14, size
+        page.screenshot(path=str(SHOTS / ("phone_" + rel.replace("/", "_") + ".png")), full_page=False)
     finally:
         ctx.close()

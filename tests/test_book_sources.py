@@ -1,0 +1,69 @@
+"""The book's sources follow the conventions every chapter relies on (checked without building):
+each page in the table of contents exists, each chapter can be launched on Colab, has its set-up
+hidden, quotes numbers through glue and ends with exercises whose solutions are hidden; every
+package module is in the API reference; every BibTeX file is rendered; every chip has a colour."""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+TOC = yaml.safe_load((ROOT / "_toc.yml").read_text())
+CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
+FILES = [TOC["root"]] + [ch["file"] for part in TOC["parts"] for ch in part["chapters"]]
+CHAPTERS = [f for f in FILES if Path(f).name[:2].isdigit() or Path(f).name.startswith("appendix")]
+
+
+def cells(stem: str) -> list[dict]:
+    return json.loads((ROOT / f"{stem}.ipynb").read_text())["cells"]
+
+
+def test_every_page_in_the_toc_exists():
+    for f in FILES:
+        assert (ROOT / f"{f}.md").exists() or (ROOT / f"{f}.ipynb").exists(), f
+
+
+@pytest.mark.parametrize("stem", CHAPTERS)
+def test_chapter_conventions(stem):
+    cs = cells(stem)
+    code = [c for c in cs if c["cell_type"] == "code"]
+    text = "\n".join("".join(c["source"]) for c in cs if c["cell_type"] == "markdown")
+    first = "".join(code[0]["source"])
+    assert "google.colab" in first and CONFIG["repository"]["url"] in first, \
+        "the first code cell installs the package on Colab (and nowhere else)"
+    assert "remove-cell" in code[0]["metadata"].get("tags", [])
+    setup = next(c for c in code if "setup()" in "".join(c["source"]))
+    assert "remove-cell" in setup["metadata"].get("tags", []), "set-up is hidden from readers"
+    assert "{glue:text}" in text, "numbers in prose come from the package through glue"
+    exercises = re.findall(r"```\{exercise\}", text)
+    solutions = re.findall(r"```\{solution\}[^\n]*\n(?::[^\n]*\n)*", text)
+    assert 2 <= len(exercises) <= 4 and len(solutions) == len(exercises), (len(exercises), len(solutions))
+    assert all(":class: dropdown" in s for s in solutions), "solutions are hidden by default"
+    assert any("remove-output" in c["metadata"].get("tags", []) and "interact" in "".join(c["source"]) for c in code), \
+        "a live ipywidgets explorer for readers running the chapter"
+    last = code[-1]
+    assert "remove-cell" in last["metadata"].get("tags", []) and "assert" in "".join(last["source"]), \
+        "a hidden last cell keeps the prose's claims true"
+
+
+def test_every_package_module_is_in_the_api_reference():
+    api = (ROOT / "book" / "api.md").read_text()
+    modules = {p.stem for p in (ROOT / "inference_wars").glob("*.py")} - {"__init__", "__main__"}
+    missing = sorted(m for m in modules if f"automodule:: inference_wars.{m}\n" not in api)
+    assert not missing, f"add these modules to book/api.md: {missing}"
+
+
+def test_every_bib_file_is_rendered():
+    listed = {Path(p).name for p in CONFIG["bibtex_bibfiles"]}
+    present = {p.name for p in (ROOT / "inference_wars" / "data" / "references").glob("*.bib")}
+    assert listed == present
+
+
+def test_every_chip_has_a_stable_colour():
+    import inference_wars as iw
+    from inference_wars.charts import CHIP_COLORS
+    assert set(iw.chips()["id"]) <= set(CHIP_COLORS)
+    assert len(set(CHIP_COLORS.values())) == len(CHIP_COLORS), "two chips share a colour"
