@@ -175,3 +175,36 @@ def test_readable_on_a_phone(book_server, browser, rel):
         page.screenshot(path=str(SHOTS / ("phone_" + rel.replace("/", "_") + ".png")), full_page=False)
     finally:
         ctx.close()
+
+
+def _chart_specs(html: str) -> list[dict]:
+    import json
+    return [json.loads(m) for m in re.findall(r'vegaEmbed\(el,(\{.*?\}),\{"actions":false', html)]
+
+
+def _colour_scales(node):
+    if isinstance(node, dict):
+        enc = node.get("color")
+        if isinstance(enc, dict) and isinstance(enc.get("scale"), dict) and "domain" in enc["scale"]:
+            yield enc["scale"]
+        for v in node.values():
+            yield from _colour_scales(v)
+    elif isinstance(node, list):
+        for v in node:
+            yield from _colour_scales(v)
+
+
+def test_every_chart_uses_the_book_theme_and_chip_colours(built_book):
+    """One look across chapters: every chart carries the theme from `charts`, and wherever chips
+    are coloured, each chip gets its own fixed colour."""
+    from inference_wars.charts import CHIP_COLORS, FONT
+    n = 0
+    for rel in pages(built_book):
+        for spec in _chart_specs((built_book / rel).read_text()):
+            n += 1
+            assert spec.get("config", {}).get("font") == FONT, f"{rel}: a chart without the book theme"
+            for scale in _colour_scales(spec):
+                dom, rng = scale.get("domain"), scale.get("range")
+                if isinstance(dom, list) and dom and all(d in CHIP_COLORS for d in dom):
+                    assert rng == [CHIP_COLORS[d] for d in dom], f"{rel}: chip colours differ from charts.CHIP_COLORS"
+    assert n >= 6
