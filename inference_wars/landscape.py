@@ -1,0 +1,213 @@
+"""The landscape side by side: every chip's memory tiers, what models need, and one model
+served on every system.
+
+Three tidy tables, each a pure function of the catalog:
+
+* :func:`memory_tiers` - one row per (chip, tier): mask ROM, on-chip SRAM, off-chip memory, with
+  capacity (GB) and bandwidth (TB/s) and their low/high ranges. ``scope="domain"`` multiplies by
+  the chips of one scale-up domain (an NVL72 rack, a TPU pod, a Groq system), the unit that
+  serves one copy of a large model.
+* :func:`model_needs` - the capacity a model needs (weights + KV cache of ``batch`` sequences)
+  and the bandwidth needed to give each user ``target`` tokens/s at batch ``b``:
+
+      capacity_gb        = (W + b * KV(c)) / 1e9
+      bandwidth_tb_s     = bytes_step(b, c) * target / 1e12
+      bytes_step(b, c)   = weight bytes read by b tokens + b * KV(c)     (workload.decode_step)
+
+  A tier to the upper right of a model's point holds it and can stream it fast enough; the
+  bandwidth is a floor (latency and links only add to it).
+* :func:`compare_systems` - one model on each chip at the fewest chips that hold it, with the
+  base value and the optimistic/pessimistic range of chips, speed, throughput, cost and energy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from . import catalog, workload
+from .formats import (bits_per_weight, check_format_on_chip, check_kv_format, default_format, default_kv_format,
+                      formats_for_chip)
+from .errors import require_positive, require_positive_int
+
+#: Tiers in the order bytes are placed (fastest first) and the catalog quantities behind them.
+TIERS = {
+    "mask ROM": ("rom_gb", 1.0, "rom_tb_s"),
+    "on-chip SRAM": ("sram_mb", 1e-3, "sram_tb_s"),
+    "off-chip DRAM": ("hbm_gb", 1.0, "hbm_tb_s"),
+}
+
+#: Order in which :func:`serving_format` picks a chip's format for a like-for-like comparison.
+FORMAT_PREFERENCE = ("fp8", "int8", "bf16")
+
+SCOPES = ("chip", "domain")
+
+
+def _role(chip: catalog.Chip, tier: str) -> str:
+    if tier == "mask ROM":
+        return "weights of one model only"
+    if tier == "on-chip SRAM":
+        return "weights and KV cache" if chip.sram_role == "storage" else "cache only"
+    return "weights and KV cache"
+
+
+def memory_tiers(chips: Sequence[str] | None = None, scope: str = "chip"):
+    """One row per (chip, memory tier) with capacity and bandwidth and their ranges.
+
+    A tier appears only when the catalog gives both its capacity and its bandwidth (GPU L2/shared
+    memory sizes have no published bandwidth); the left-out tiers are listed in
+    ``df.attrs["omitted"]``. With ``scope="domain"`` every number is multiplied by the chip's
+    ``scaleup_domain`` (base value; the domain size is not varied inside the capacity range).
+    """
+    import pandas as pd
+
+    if scope not in SCOPES:
+        raise ValueError(f"scope must be one of {', '.join(SCOPES)}, got {scope!r}")
+    ids = catalog.chip_ids() if chips is None else [catalog.get_chip(c).id for c in chips]
+    rows, omitted = [], []
+    for cid in ids:
+        c = catalog.get_chip(cid)
+        k = c.get("scaleup_domain", 1.0) if scope == "domain" else 1.0
+        k = max(k, 1.0)
+        for tier, (cap_q, cap_scale, bw_q) in TIERS.items():
+            if not c.has(cap_q):
+                continue
+            if not c.has(bw_q):
+                omitted.append(f"{cid} {tier} (capacity known, bandwidth not published)")
+                continue
+            cap, bw = c.specs[cap_q], c.specs[bw_q]
+            rows.append({
+                "chip": cid, "name": c.name, "vendor": c.vendor, "category": c.category, "tier": tier,
+                "memory_kind": c.memory_kind if tier == "off-chip DRAM" else tier,
+                "role": _role(c, tier), "scope": scope, "chips_in_scope": int(k),
+                "capacity_gb": cap.value * cap_scale * k,
+                "capacity_gb_low": cap.low * cap_scale * k, "capacity_gb_high": cap.high * cap_scale * k,
+                "bandwidth_tb_s": bw.value * k, "bandwidth_tb_s_low": bw.low * k, "bandwidth_tb_s_high": bw.high * k,
+                "status": "estimated" if "estimated" in (cap.status, bw.status) else cap.status,
+                "source": cap.source if cap.source == bw.source else f"{cap.source}; {bw.source}",
+            })
+    df = pd.DataFrame(rows)
+    df.attrs["omitted"] = omitted
+    return df
+
+
+def model_needs(models: Sequence[str] | str, precision: str = "fp8", kv_precision: str | None = None,
+                context_tokens: int = 8192, batch: int = 1, target_tokens_per_s_per_user: float = 100.0):
+    """Capacity and bandwidth one copy of each model needs (formulas in the module doc).
+
+    Columns: ``weights_gb``, ``kv_gb`` (``batch`` sequences of ``context_tokens``), ``capacity_gb``,
+    ``bytes_per_step_gb`` (one decode step of the batch) and ``bandwidth_tb_s`` (to run
+    ``target_tokens_per_s_per_user`` steps per second).
+    """
+    import pandas as pd
+
+    names = [models] if isinstance(models, str) else list(models)
+    if not names:
+        raise ValueError("models must not be empty")
+    ids = [catalog.get_model(m).id for m in names]
+    ctx = require_positive_int("context_tokens", context_tokens)
+    b = require_positive_int("batch", batch)
+    target = require_positive("target_tokens_per_s_per_user", target_tokens_per_s_per_user)
+    fmt = catalog.get_format(precision).id
+    kv_fmt = check_kv_format(kv_precision).id if kv_precision else default_kv_format(fmt)
+    m = workload.model_arrays(ids)
+    too_long = ctx > m.max_context
+    if too_long.any():
+        bad = [i for i, t in zip(ids, too_long) if t]
+        raise ValueError(f"context_tokens {ctx:,} exceeds the maximum context of {', '.join(bad)}")
+    wbits, kbits = bits_per_weight(fmt), bits_per_weight(kv_fmt)
+    w = workload.weights_bytes(m, wbits)
+    kv = b * workload.kv_bytes_per_sequence(m, ctx, kbits)
+    _, step = workload.decode_step(m, b, ctx, wbits, kbits)
+    return pd.DataFrame({
+        "model": ids, "precision": fmt, "kv_precision": kv_fmt, "context_tokens": ctx, "batch": b,
+        "target_tokens_per_s_per_user": target,
+        "weights_gb": w / 1e9, "kv_gb": kv / 1e9, "capacity_gb": (w + kv) / 1e9,
+        "bytes_per_step_gb": step / 1e9, "bandwidth_tb_s": step * target / 1e12,
+    })
+
+
+def serving_format(chip: str, model: str | None = None) -> str:
+    """The format a like-for-like comparison runs a chip at: the first of ``fp8``, ``int8``,
+    ``bf16`` it supports, else its only format (a hard-wired chip's own format)."""
+    c = catalog.get_chip(chip)
+    allowed = formats_for_chip(c)
+    for f in FORMAT_PREFERENCE:
+        if f in allowed:
+            return f
+    return default_format(c)
+
+
+COMPARE_METRICS = ("n_chips", "tokens_per_s_per_user", "tokens_per_s", "usd_per_million_tokens", "joules_per_token")
+
+
+def compare_systems(model: str, chips: Sequence[str] | None = None, batch: int = 1, input_tokens: int = 1024,
+                    output_tokens: int = 256, precision: str | dict[str, str] | None = None):
+    """Serve ``model`` on each chip (fewest chips that hold weights and KV of ``batch``
+    sequences) under the base, optimistic and pessimistic readings of the catalog.
+
+    ``precision``: one format for all, a ``{chip: format}`` dict, or ``None`` for
+    :func:`serving_format`. Chips that cannot run the model (another model's hard-wired chip)
+    are left out and named in ``df.attrs["skipped"]``. For every metric in
+    :data:`COMPARE_METRICS` the frame has the base value and ``<metric>_low``/``<metric>_high``,
+    the smallest and largest value over the three scenarios.
+    """
+    import pandas as pd
+
+    from .api import sweep
+
+    m_id = catalog.get_model(model).id
+    ids = catalog.chip_ids() if chips is None else [catalog.get_chip(c).id for c in chips]
+    rows, skipped = [], []
+    for cid in ids:
+        c = catalog.get_chip(cid)
+        if c.hardwired_model and c.hardwired_model != m_id:
+            skipped.append(f"{cid} runs only {c.hardwired_model}")
+            continue
+        if isinstance(precision, dict):
+            fmt = precision.get(cid) or serving_format(cid)
+        else:
+            fmt = precision or serving_format(cid)
+        check_format_on_chip(fmt, c)
+        df = sweep(m_id, cid, batch=batch, input_tokens=input_tokens, output_tokens=output_tokens,
+                   precision=fmt, scenario=list(catalog.SCENARIOS))
+        if len(df) != len(catalog.SCENARIOS):
+            skipped.append(f"{cid}: " + "; ".join(df.attrs["skipped"]))
+            continue
+        by = df.set_index(df["scenario"].astype(str))
+        row = {"model": m_id, "chip": cid, "name": c.name, "category": c.category,
+               "release_status": c.release_status, "precision": fmt, "batch": batch,
+               "input_tokens": input_tokens, "output_tokens": output_tokens,
+               "bound": str(by.loc["base", "bound"])}
+        for k in COMPARE_METRICS:
+            vals = by[k].astype(float)
+            row[k] = float(vals["base"])
+            row[f"{k}_low"] = float(vals.min())
+            row[f"{k}_high"] = float(vals.max())
+        rows.append(row)
+    if not rows:
+        raise ValueError(f"no chip in the list can serve {m_id}: " + "; ".join(skipped))
+    out = pd.DataFrame(rows)
+    out.attrs["skipped"] = skipped
+    return out
+
+
+def long_comparison(frame):
+    """Reshape :func:`compare_systems` output to one row per (chip, metric) with value/low/high
+    (for charts with error bars)."""
+    import pandas as pd
+
+    keep = [c for c in ("model", "chip", "name", "precision", "batch", "bound") if c in frame.columns]
+    parts = []
+    for k in COMPARE_METRICS:
+        part = frame[keep].copy()
+        part["metric"] = k
+        part["value"] = frame[k].to_numpy(float)
+        part["low"] = frame[f"{k}_low"].to_numpy(float)
+        part["high"] = frame[f"{k}_high"].to_numpy(float)
+        parts.append(part)
+    out = pd.concat(parts, ignore_index=True)
+    if not np.isfinite(out[["value", "low", "high"]].to_numpy(float)).all():
+        raise ValueError("comparison produced a non-finite value; check the catalog rows of the chips compared")
+    return out

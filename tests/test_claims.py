@@ -1,0 +1,108 @@
+"""Published tokens/s claims: the data table, the readings of one configuration, reproduction."""
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import inference_wars as iw
+from inference_wars import catalog, claims
+
+
+def test_claims_table_is_small_sourced_and_unique():
+    df = claims.claims()
+    assert 5 <= len(df) <= 10
+    assert df["id"].is_unique
+    assert set(df["source"]) <= catalog.bib_keys()
+    assert set(df["model"]) <= set(iw.model_ids()) and set(df["chip"]) <= set(iw.chip_ids())
+    assert (df["low"] <= df["value"]).all() and (df["value"] <= df["high"]).all()
+    # the coding-model claim names its stand-in honestly
+    spark = claims.get_claim("openai-codex-spark")
+    assert spark.model_match == "proxy" and spark.chip == "cerebras-wse3"
+
+
+def test_a_bad_claim_row_fails_with_file_and_line(tmp_path):
+    bad = tmp_path / "claims.csv"
+    header = claims.CLAIMS_CSV.read_text().splitlines()[0]
+    row = ("x,X,h100-sxm,M,llama-3.1-8b,exact,fp8,tokens_per_s_per_user,100,200,300,1024,256,false,"
+           "announced,taalas2026blog,2026-01,note")
+    bad.write_text(header + "\n" + row + "\n")
+    with pytest.raises(catalog.CatalogError, match=r"claims.csv:2: .*low <= value <= high"):
+        catalog._read_rows(bad, claims.ClaimRow)
+
+
+def test_unknown_claim_suggests_the_closest():
+    with pytest.raises(iw.UnknownNameError, match="groq-llama2-70b"):
+        claims.get_claim("groq-llama2-70")
+
+
+@pytest.mark.parametrize("claimed,lo,hi,expected", [
+    (100, 50, 200, "consistent"), (300, 50, 200, "beyond"), (10, 50, 200, "conservative"), (50, 50, 200, "consistent")])
+def test_verdict_hand_cases(claimed, lo, hi, expected):
+    assert claims.verdict(claimed, lo, hi) == expected
+
+
+@given(st.floats(1, 1e5), st.floats(1, 1e5), st.floats(1, 1e5))
+def test_verdict_is_consistent_exactly_inside_the_range(claimed, a, b):
+    inside = min(a, b) <= claimed <= max(a, b)
+    assert (claims.verdict(claimed, a, b) == "consistent") == inside
+
+
+def test_readings_relations_for_one_configuration():
+    r = claims.readings("llama-3.1-70b", "h100-sxm", batch=64, input_tokens=1024, output_tokens=256,
+                        precision="fp8", n_chips=8)
+    per_user, agg = r["per user (decode)"], r["aggregate (output)"]
+    assert agg < 64 * per_user                                    # prefills interleave with decode
+    assert r["aggregate (input + output)"] == pytest.approx(agg * (1024 + 256) / 256)
+    assert r["per chip (output)"] == pytest.approx(agg / 8)
+    assert r["prefill (one prompt)"] > per_user
+
+
+def test_one_system_quotes_numbers_two_orders_of_magnitude_apart():
+    g = claims.readings_grid("llama-3.1-70b", "h100-sxm", n_chips=8, precision="fp8", context=(2048, 8192))
+    assert g["tokens_per_s"].max() / g["tokens_per_s"].min() > 100
+    assert set(g["reading"]) == set(claims.READINGS)
+
+
+def test_matching_configurations_are_within_tolerance():
+    m = claims.matching_configurations(1000, "llama-3.1-70b", "h100-sxm", tolerance=0.2, n_chips=8, precision="fp8")
+    assert len(m) > 0
+    assert ((m["tokens_per_s"] >= 800) & (m["tokens_per_s"] <= 1200)).all()
+    with pytest.raises(ValueError, match="tolerance"):
+        claims.matching_configurations(1000, "llama-3.1-70b", "h100-sxm", tolerance=2)
+
+
+def test_readings_grid_rejects_contexts_shorter_than_the_output():
+    with pytest.raises(ValueError, match="must exceed output_tokens"):
+        claims.readings_grid("llama-3.1-8b", "h100-sxm", context=(128,), output_tokens=256)
+
+
+def test_groq_calibration_reproduces_its_own_claim_and_predicts_the_8b():
+    r = claims.reproduce(["groq-llama2-70b", "groq-llama8b-implied"]).set_index("claim")
+    # calibration point: by construction
+    assert r.loc["groq-llama2-70b", "ratio"] == pytest.approx(1.0, rel=0.05)
+    # out of sample: Cerebras' "2.4x Groq" implies ~750 tokens/s on Llama 3.1 8B
+    assert r.loc["groq-llama8b-implied", "ratio"] == pytest.approx(1.0, rel=0.15)
+    assert (r["verdict"] == "consistent").all()
+    assert (r["bound"] == "interconnect").all()
+
+
+def test_reproduce_every_claim_is_finite_and_ordered():
+    r = claims.reproduce()
+    assert len(r) == len(claims.claim_ids())
+    assert (r["predicted_low"] <= r["predicted"]).all() and (r["predicted"] <= r["predicted_high"]).all()
+    assert set(r["verdict"]) <= set(claims.VERDICTS)
+    assert (r["required_tb_s"] > 0).all() and (r["peak_tb_s"] > 0).all()
+    # a claim the base model reaches holds at batch 1 at least; one it misses has max_batch 0
+    reached = r["predicted"] >= r["claimed"]
+    assert ((r["max_batch"] >= 1) == reached).all()
+    # SRAM machines use a tiny fraction of their on-chip bandwidth: latency, not bytes, binds
+    sram = r[r["chip"].isin(["groq-lpu", "cerebras-wse3"])]
+    assert (sram["bandwidth_used"] < 0.01).all()
+
+
+def test_405b_claim_is_beyond_the_launch_day_wafer_floor():
+    r = claims.reproduce_claim("cerebras-llama405b")
+    assert r["verdict"] == "beyond"
+    # 969 tokens/s over 126 layers leaves ~8 us per layer, under the catalog's 10 us low bound
+    assert r["us_per_layer"] == pytest.approx(1e6 / (969 * 126), rel=1e-6)
+    assert r["us_per_layer"] < iw.get_chip("cerebras-wse3").specs["layer_latency_us"].low

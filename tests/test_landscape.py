@@ -1,0 +1,102 @@
+"""The landscape tables: memory tiers, model needs, one model on every system."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import inference_wars as iw
+from inference_wars import landscape
+
+
+def test_every_chip_has_a_tier_or_is_listed_as_omitted():
+    df = landscape.memory_tiers()
+    assert set(df["chip"]) == set(iw.chip_ids())
+    assert np.isfinite(df[["capacity_gb", "bandwidth_tb_s"]].to_numpy(float)).all()
+    assert (df["capacity_gb_low"] <= df["capacity_gb"]).all() and (df["capacity_gb"] <= df["capacity_gb_high"]).all()
+    assert any(o.startswith("h100-sxm on-chip SRAM") for o in df.attrs["omitted"])
+
+
+def test_groq_and_cerebras_tiers_match_the_spec_sheets():
+    t = landscape.memory_tiers(["groq-lpu", "cerebras-wse3"]).set_index(["chip", "tier"])
+    assert t.loc[("groq-lpu", "on-chip SRAM"), "capacity_gb"] == pytest.approx(0.23)
+    assert t.loc[("groq-lpu", "on-chip SRAM"), "bandwidth_tb_s"] == 80
+    assert t.loc[("cerebras-wse3", "on-chip SRAM"), "capacity_gb"] == 44
+    assert t.loc[("cerebras-wse3", "on-chip SRAM"), "role"] == "weights and KV cache"
+
+
+def test_domain_scope_multiplies_by_the_scaleup_domain():
+    chip = landscape.memory_tiers(["gb200-nvl72"]).iloc[0]
+    dom = landscape.memory_tiers(["gb200-nvl72"], scope="domain").iloc[0]
+    assert dom["chips_in_scope"] == 72
+    assert dom["capacity_gb"] == pytest.approx(72 * chip["capacity_gb"])
+    assert dom["bandwidth_tb_s"] == pytest.approx(72 * chip["bandwidth_tb_s"])
+
+
+def test_bad_inputs_say_what_is_allowed():
+    with pytest.raises(ValueError, match="scope must be one of"):
+        landscape.memory_tiers(scope="rack")
+    with pytest.raises(iw.UnknownNameError, match="groq-lpu"):
+        landscape.memory_tiers(["groq-lpx"])
+    with pytest.raises(ValueError, match="maximum context"):
+        landscape.model_needs("llama-2-70b", context_tokens=100_000)
+    with pytest.raises(ValueError, match="positive"):
+        landscape.model_needs("llama-3.1-8b", target_tokens_per_s_per_user=0)
+
+
+def test_model_needs_hand_computed_for_llama_70b_fp8():
+    n = landscape.model_needs("llama-3.1-70b", precision="fp8", context_tokens=8192, batch=1,
+                              target_tokens_per_s_per_user=100).iloc[0]
+    params = iw.models().set_index("id").loc["llama-3.1-70b", "params_total"]
+    assert n["weights_gb"] == pytest.approx(params / 1e9)                # 1 byte per weight
+    assert n["kv_gb"] == pytest.approx(2 * 8 * 128 * 80 * 8192 / 1e9)   # FP8 KV, 8 KV heads, 80 layers
+    # one step reads every weight but the input-embedding table, plus the KV cache
+    read = (params - 128256 * 8192) + 2 * 8 * 128 * 80 * 8192
+    assert n["bandwidth_tb_s"] == pytest.approx(read * 100 / 1e12, rel=1e-6)
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(1, 64), st.integers(1024, 65536), st.floats(1, 5000))
+def test_needs_grow_with_batch_context_and_speed(batch, context, target):
+    base = landscape.model_needs("llama-3.1-8b", context_tokens=context, batch=batch,
+                                 target_tokens_per_s_per_user=target).iloc[0]
+    more = landscape.model_needs("llama-3.1-8b", context_tokens=context + 1024, batch=batch + 1,
+                                 target_tokens_per_s_per_user=target * 2).iloc[0]
+    assert more["capacity_gb"] > base["capacity_gb"]
+    assert more["bandwidth_tb_s"] > 2 * base["bandwidth_tb_s"]
+
+
+def test_serving_format_prefers_eight_bit():
+    assert landscape.serving_format("h100-sxm") == "fp8"
+    assert landscape.serving_format("groq-lpu") == "int8"
+    assert landscape.serving_format("cerebras-wse3") == "bf16"
+    assert landscape.serving_format("taalas-hc1") == "taalas-3b6b"
+
+
+def test_compare_systems_ranges_bracket_the_base_and_skip_hardwired_chips():
+    c = landscape.compare_systems("llama-3.1-70b", batch=1)
+    assert "taalas-hc1" not in set(c["chip"]) and c.attrs["skipped"] == ["taalas-hc1 runs only llama-3.1-8b"]
+    for k in landscape.COMPARE_METRICS:
+        assert (c[f"{k}_low"] <= c[k] + 1e-9).all() and (c[k] <= c[f"{k}_high"] + 1e-9).all()
+    row = c.set_index("chip")
+    # 70 GB of int8 weights in 230 MB chips: hundreds of Groq chips, one Ironwood
+    assert 300 < row.loc["groq-lpu", "n_chips"] < 576
+    assert row.loc["tpu-ironwood", "n_chips"] == 1
+    # SRAM machines buy per-user speed at a high price per token at batch 1
+    assert row.loc["groq-lpu", "tokens_per_s_per_user"] > 3 * row.loc["b200", "tokens_per_s_per_user"]
+    assert row.loc["groq-lpu", "usd_per_million_tokens"] > row.loc["b200", "usd_per_million_tokens"]
+    long = landscape.long_comparison(c)
+    assert len(long) == len(c) * len(landscape.COMPARE_METRICS)
+
+
+def test_compare_includes_taalas_for_its_own_model():
+    c = landscape.compare_systems("llama-3.1-8b", chips=["taalas-hc1", "h100-sxm"], batch=1)
+    assert list(c["chip"]) == ["taalas-hc1", "h100-sxm"]
+    assert c.loc[0, "tokens_per_s_per_user"] > 20 * c.loc[1, "tokens_per_s_per_user"]
+
+
+def test_compare_rejects_a_chip_that_cannot_serve_anything():
+    with pytest.raises(ValueError, match="no chip in the list"):
+        landscape.compare_systems("llama-3.1-70b", chips=["taalas-hc1"])
+    with pytest.raises(ValueError, match="cannot run nvfp4"):
+        landscape.compare_systems("llama-3.1-70b", chips=["h100-sxm"], precision="nvfp4")
