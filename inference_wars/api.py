@@ -30,6 +30,9 @@ _FRACTIONS = {"compute_efficiency", "memory_efficiency", "sram_efficiency", "int
 METRICS = ("ttft_s", "tpot_s", "tokens_per_s_per_user", "tokens_per_s", "tokens_per_s_per_chip",
            "usd_per_million_tokens", "joules_per_token", "tokens_per_s_per_mw")
 
+#: Metrics where a smaller value is better (their optimistic reading is their ``_low`` column).
+LOWER_IS_BETTER = frozenset({"ttft_s", "tpot_s", "usd_per_million_tokens", "joules_per_token"})
+
 
 def assumptions_for(scenario: str = "base", **overrides: float) -> serving.Assumptions:
     """Modelling assumptions for a scenario, with explicit overrides (validated)."""
@@ -84,9 +87,22 @@ class Estimate:
     usd_per_million_tokens: float | None = None
     joules_per_token: float | None = None
     tokens_per_s_per_mw: float | None = None
+    #: ``{metric: [low, high]}`` when called with ``ranges=True`` (else ``None``)
+    ranges: dict[str, list[float]] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def bounds(self, metric: str) -> tuple[float, float, float]:
+        """``(low, value, high)`` of one metric; needs ``estimate(..., ranges=True)``."""
+        if metric not in METRICS:
+            raise UnknownNameError("metric", metric, METRICS)
+        if self.ranges is None:
+            raise ValueError("this estimate has no ranges: call estimate(..., ranges=True)")
+        if not self.fits:
+            raise ValueError(f"no metrics: {self.reason}")
+        low, high = self.ranges[metric]
+        return low, getattr(self, metric), high
 
     def __str__(self) -> str:
         head = f"{self.model} on {self.n_chips} x {self.chip} ({self.precision}, batch {self.batch}, {self.input_tokens}+{self.output_tokens} tokens)"
@@ -122,8 +138,16 @@ def _resolve_format(chip: catalog.Chip, precision: str | None) -> str:
 
 
 def _grid(model, chip, batch, input_tokens, output_tokens, precision, kv_precision, n_chips, scenario,
-          overrides: dict[str, float], on_invalid: str):
-    """Validate inputs and evaluate every combination. Returns (columns dict, skipped list)."""
+          overrides: dict[str, float], on_invalid: str, ranges: bool = False, calibrated: bool = False):
+    """Validate inputs and evaluate every combination. Returns (columns dict, skipped list).
+
+    ``ranges=True`` adds ``<metric>_low`` / ``<metric>_high`` columns: the same configuration
+    (same chips, same parallel split) re-evaluated with every estimated catalog number and
+    assumption at its optimistic and at its pessimistic bound (interval propagation through
+    the two bounding scenarios); low/high are the element-wise min/max of the row's value and
+    the two bounds, so ``low <= value <= high`` for every metric, whichever direction is better.
+    ``calibrated=True`` replaces the efficiency assumptions by the factors fitted to measured
+    results (:mod:`inference_wars.calibration`), per chip family."""
     models = [catalog.get_model(m).id for m in _as_list(model, "model")]
     chips = [catalog.get_chip(c) for c in _as_list(chip, "chip")]
     batches = [require_positive_int("batch", b) for b in _as_list(batch, "batch")]
@@ -198,7 +222,14 @@ def _grid(model, chip, batch, input_tokens, output_tokens, precision, kv_precisi
     hw = hw_all.take(si * n_t + ti)
     m = marr.take(mi)
     wb, kb = wbits[si * n_t + ti], kbits[si * n_t + ti]
-    a = serving.Assumptions(**{k: v[si] for k, v in ass_arr.items()})
+    a_cols = {k: v[si] for k, v in ass_arr.items()}
+    cal_cols: dict[str, np.ndarray] = {}    # fitted factor per row, NaN where not fitted
+    if calibrated:
+        from . import calibration
+        cal = calibration.factor_arrays([c.id for c, _, _ in triples])
+        cal_cols = {k: v[ti] for k, v in cal.items() if k not in overrides}
+        a_cols.update({k: np.where(np.isnan(v), a_cols[k], v) for k, v in cal_cols.items()})
+    a = serving.Assumptions(**a_cols)
 
     w, kv, raw_need, needed = serving.fit(m, hw, B, S, O, wb, kb, a.usable_memory_fraction)
     n = np.where(N > 0, N, needed)
@@ -219,13 +250,26 @@ def _grid(model, chip, batch, input_tokens, output_tokens, precision, kv_precisi
     }
     for k in METRICS:
         cols[k] = res[k]
+    if ranges:
+        bounds = []
+        for bscen in ("optimistic", "pessimistic"):
+            hw_b = hardware_arrays(hw_pairs, bscen).take(ti)
+            wb_b = np.array([formats.bits_per_weight(f, bscen) for _, f, _ in triples])[ti]
+            a_b = {k: np.full(mi.shape, v) for k, v in asdict(assumptions_for(bscen, **overrides)).items()}
+            a_b.update({k: np.where(np.isnan(v), a_b[k], v) for k, v in cal_cols.items()})
+            bounds.append(serving.evaluate(m, hw_b, n, B, S, O, wb_b, kb, serving.Assumptions(**a_b)))
+        for k in METRICS:
+            stack = np.stack([res[k], bounds[0][k], bounds[1][k]])
+            cols[f"{k}_low"] = stack.min(axis=0)
+            cols[f"{k}_high"] = stack.max(axis=0)
     cols["_storage_gb"] = (hw.sram_gb + hw.hbm_gb) * a.usable_memory_fraction
     return cols, list(dict.fromkeys(skipped))
 
 
 def estimate(model: str, chip: str, n_chips: int | None = None, batch: int = 1, input_tokens: int = 1024,
              output_tokens: int = 256, precision: str | None = None, kv_precision: str | None = None,
-             scenario: str = "base", **assumption_overrides: float) -> Estimate:
+             scenario: str = "base", ranges: bool = False, calibrated: bool = False,
+             **assumption_overrides: float) -> Estimate:
     """Serve ``model`` on ``chip``: chips needed, latency, throughput, cost and energy.
 
     ``n_chips=None`` uses the fewest chips that hold the weights and the KV cache of ``batch``
@@ -233,6 +277,11 @@ def estimate(model: str, chip: str, n_chips: int | None = None, batch: int = 1, 
     only format a chip runs). ``scenario`` reads estimated catalog numbers and assumptions at
     their base, optimistic or pessimistic bound. Keyword overrides replace assumptions, e.g.
     ``usd_per_kwh=0.05`` or ``memory_efficiency=0.8``.
+
+    ``ranges=True`` fills ``Estimate.ranges`` with ``{metric: [low, high]}`` from the estimated
+    inputs' bounds, for the same chips and parallel split (see :func:`sweep`).
+    ``calibrated=True`` uses the efficiency factors fitted to measured results
+    (:mod:`inference_wars.calibration`) instead of the defaults in ``assumptions.csv``.
     """
     for name, v in (("model", model), ("chip", chip)):
         if not isinstance(v, str):
@@ -243,8 +292,10 @@ def estimate(model: str, chip: str, n_chips: int | None = None, batch: int = 1, 
     if why:
         raise ValueError(why)
     cols, _ = _grid(m_id, c.id, batch, input_tokens, output_tokens, precision, kv_precision, n_chips,
-                    scenario, assumption_overrides, on_invalid="raise")
+                    scenario, assumption_overrides, on_invalid="raise", ranges=ranges, calibrated=calibrated)
     row = {k: (v[0].item() if hasattr(v[0], "item") else v[0]) for k, v in cols.items()}
+    if ranges:
+        row["ranges"] = {k: [row.pop(f"{k}_low"), row.pop(f"{k}_high")] for k in METRICS}
     fits = bool(row["fits"])
     storage = row.pop("_storage_gb")
     if fits:
@@ -259,6 +310,8 @@ def estimate(model: str, chip: str, n_chips: int | None = None, batch: int = 1, 
                       f"{c.id}; use n_chips >= {row['n_chips_needed']} or a smaller batch or context")
         for k in METRICS + ("bound", "tp", "pp", "replicas"):
             row[k] = None
+        if ranges:
+            row["ranges"] = None
     row["reason"] = reason
     row["fits"] = fits
     return Estimate(**row)
@@ -266,18 +319,25 @@ def estimate(model: str, chip: str, n_chips: int | None = None, batch: int = 1, 
 
 def sweep(model: str | Sequence[str], chip: str | Sequence[str], batch=1, input_tokens=1024, output_tokens=256,
           precision=None, kv_precision=None, n_chips=None, scenario="base", drop_unfit: bool = True,
-          **assumption_overrides: float):
+          ranges: bool = False, calibrated: bool = False, **assumption_overrides: float):
     """Evaluate every combination of the arguments (each a value or a list) as a DataFrame.
 
     Combinations that cannot run (a format the chip lacks, another model on a hard-wired chip,
     a context beyond the model's maximum) are left out and listed in ``df.attrs["skipped"]``.
     With explicit ``n_chips``, rows that do not fit are dropped (``drop_unfit=True``; their
     count is in ``df.attrs["unfit"]``) so every metric column is finite.
+
+    ``ranges=True`` adds ``<metric>_low`` and ``<metric>_high`` for every metric: the same
+    configuration (same chips and split) evaluated with all estimated catalog numbers and
+    assumptions at their optimistic and pessimistic bounds, vectorised like the rest. ``low`` is
+    always the smaller number (for a lower-is-better metric such as ``usd_per_million_tokens``
+    the optimistic end is ``_low``) and ``low <= value <= high``. ``calibrated=True`` uses the
+    efficiency factors fitted to measured results (:mod:`inference_wars.calibration`).
     """
     import pandas as pd
 
     cols, skipped = _grid(model, chip, batch, input_tokens, output_tokens, precision, kv_precision, n_chips,
-                          scenario, assumption_overrides, on_invalid="skip")
+                          scenario, assumption_overrides, on_invalid="skip", ranges=ranges, calibrated=calibrated)
     cols.pop("_storage_gb")
     fits = cols["fits"]
     unfit = int((~fits).sum())
@@ -288,7 +348,8 @@ def sweep(model: str | Sequence[str], chip: str | Sequence[str], batch=1, input_
     df = pd.DataFrame(cols)
     if not drop_unfit and unfit:
         for k in METRICS:
-            df.loc[~df["fits"], k] = np.nan
+            for col in (k, f"{k}_low", f"{k}_high") if ranges else (k,):
+                df.loc[~df["fits"], col] = np.nan
     df.attrs["skipped"] = skipped
     df.attrs["unfit"] = unfit
     return df

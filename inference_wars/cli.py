@@ -1,4 +1,4 @@
-"""Command line: ``python -m inference_wars estimate|compare|chips|models ...``.
+"""Command line: ``python -m inference_wars estimate|compare|chips|models|calibrate ...``.
 
 Bad input prints one line starting with ``error:`` and exits with status 2.
 """
@@ -28,6 +28,10 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--scenario", choices=catalog.SCENARIOS, default="base",
                    help="read estimated numbers at their base, optimistic or pessimistic bound")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.add_argument("--ranges", action="store_true",
+                   help="add low-high ranges from the estimated inputs (the JSON gets a 'ranges' field)")
+    p.add_argument("--calibrated", action="store_true",
+                   help="use the efficiency factors fitted to measured results (data/calibration.csv)")
 
 
 def _row(e: api.Estimate) -> list[str]:
@@ -48,14 +52,23 @@ def _table(headers: list[str], rows: list[list[str]]) -> str:
 
 def _kwargs(a: argparse.Namespace) -> dict:
     return dict(n_chips=a.n_chips, batch=a.batch, input_tokens=a.input_tokens, output_tokens=a.output_tokens,
-                precision=a.precision, kv_precision=a.kv_precision, scenario=a.scenario)
+                precision=a.precision, kv_precision=a.kv_precision, scenario=a.scenario,
+                ranges=a.ranges, calibrated=a.calibrated)
 
 
 def cmd_estimate(a: argparse.Namespace) -> str:
     e = api.estimate(a.model, a.chip, **_kwargs(a))
     if a.json:
         return json.dumps(e.to_dict(), indent=2)
-    return f"{e}\n\n" + _table(["chip"] + [h for _, h, _ in SHOWN], [[e.chip] + _row(e)])
+    out = f"{e}\n\n" + _table(["chip"] + [h for _, h, _ in SHOWN], [[e.chip] + _row(e)])
+    if e.ranges:
+        lines = []
+        for key, head, fmt in SHOWN[2:]:
+            lo, mid, hi = e.bounds(key)
+            scale = 1e3 if key in ("ttft_s", "tpot_s") else 1.0
+            lines.append(f"  {head:<12} {fmt.format(lo * scale)} .. {fmt.format(mid * scale)} .. {fmt.format(hi * scale)}")
+        out += "\n\nrange from the estimated inputs (low .. base .. high):\n" + "\n".join(lines)
+    return out
 
 
 def cmd_compare(a: argparse.Namespace) -> str:
@@ -103,7 +116,29 @@ def build_parser() -> argparse.ArgumentParser:
     for kind in ("chips", "models"):
         p = sub.add_parser(kind, help=f"list the {kind} in the catalog")
         p.add_argument("--json", action="store_true")
+    p = sub.add_parser("calibrate", help="re-fit the efficiency factors to data/measured.csv")
+    p.add_argument("--check", action="store_true", help="only verify that the shipped calibration.csv is reproduced")
+    p.add_argument("--output", default=None, help="write here instead of inference_wars/data/calibration.csv")
+    p.add_argument("--date", default=None, help="fit date to record (default: today)")
     return parser
+
+
+def cmd_calibrate(a: argparse.Namespace) -> tuple[str, int]:
+    from . import calibration
+
+    if a.check:
+        problems = calibration.check()
+        if problems:
+            return "calibration.csv is not reproduced:\n" + "\n".join(problems), 1
+        return "calibration.csv is reproduced by a fresh fit", 0
+    rows = calibration.run(fit_date=a.date)
+    path = calibration.write(rows, a.output or calibration.PATH)
+    lines = [f"wrote {path}"]
+    for r in rows:
+        lines.append(f"  {r['family']} {r['key']}: {r['value']} (default {r['default']}); "
+                     f"median APE {r['default_median_ape_pct']}% -> {r['fit_median_ape_pct']}% "
+                     f"(leave-one-out {r['loo_median_ape_pct']}%), n = {r['n_points']}")
+    return "\n".join(lines), 0
 
 
 
@@ -119,6 +154,10 @@ def main(argv: list[str] | None = None) -> int:
             out = cmd_estimate(a)
         elif a.command == "compare":
             out = cmd_compare(a)
+        elif a.command == "calibrate":
+            out, rc = cmd_calibrate(a)
+            print(out)
+            return rc
         else:
             out = cmd_list(a.command, a.json)
     except ValueError as exc:

@@ -1,0 +1,157 @@
+"""Range propagation, the measured table, calibration and the accuracy benchmark."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import inference_wars as iw
+from inference_wars import api, calibration, cli, uncertainty, validation
+from inference_wars.catalog import CatalogError
+
+ROOT = Path(__file__).resolve().parents[1]
+CHIPS = ["h100-sxm", "b200", "vera-rubin-nvl72", "mi355x", "tpu-ironwood", "groq-lpu", "cerebras-wse3", "matx-one"]
+
+
+# ---------------------------------------------------------------- ranges
+
+@settings(max_examples=25, deadline=None)
+@given(chip=st.sampled_from(CHIPS), model=st.sampled_from(["llama-3.1-8b", "llama-3.1-70b", "deepseek-r1"]),
+       batch=st.integers(1, 512), s=st.integers(16, 16384), o=st.integers(1, 4096))
+def test_ranges_contain_the_base_value(chip, model, batch, s, o):
+    df = iw.sweep(model, chip, batch=batch, input_tokens=s, output_tokens=o, ranges=True)
+    for k in api.METRICS:
+        assert (df[f"{k}_low"] <= df[k] * (1 + 1e-12)).all(), k
+        assert (df[k] <= df[f"{k}_high"] * (1 + 1e-12)).all(), k
+        assert np.isfinite(df[[f"{k}_low", f"{k}_high"]].to_numpy()).all()
+
+
+def test_default_output_is_unchanged_without_ranges():
+    plain = iw.sweep("llama-3.1-70b", ["h100-sxm", "b200"], batch=[1, 64])
+    ranged = iw.sweep("llama-3.1-70b", ["h100-sxm", "b200"], batch=[1, 64], ranges=True)
+    assert not any(c.endswith(("_low", "_high")) for c in plain.columns)
+    for k in api.METRICS:
+        np.testing.assert_allclose(plain[k], ranged[k])
+    assert iw.estimate("llama-3.1-8b", "h100-sxm").ranges is None
+
+
+def test_ranges_are_the_bounding_scenarios_for_the_same_chips():
+    kw = dict(batch=64, precision="nvfp4", n_chips=8)
+    e = iw.estimate("llama-3.1-70b", "vera-rubin-nvl72", ranges=True, **kw)
+    opt = iw.estimate("llama-3.1-70b", "vera-rubin-nvl72", scenario="optimistic", **kw)
+    pes = iw.estimate("llama-3.1-70b", "vera-rubin-nvl72", scenario="pessimistic", **kw)
+    low, base, high = e.bounds("usd_per_million_tokens")          # lower is better: optimistic is low
+    assert low == pytest.approx(opt.usd_per_million_tokens) and high == pytest.approx(pes.usd_per_million_tokens)
+    assert low < base < high
+    low, _, high = e.bounds("tokens_per_s")                       # higher is better: optimistic is high
+    assert high == pytest.approx(opt.tokens_per_s) and low == pytest.approx(pes.tokens_per_s)
+
+
+def test_estimate_bounds_needs_ranges_and_a_known_metric():
+    e = iw.estimate("llama-3.1-8b", "h100-sxm")
+    with pytest.raises(ValueError, match="ranges=True"):
+        e.bounds("ttft_s")
+    with pytest.raises(iw.UnknownNameError):
+        iw.estimate("llama-3.1-8b", "h100-sxm", ranges=True).bounds("ttft")
+
+
+def test_monte_carlo_is_deterministic_and_inside_the_interval():
+    a = uncertainty.monte_carlo("llama-3.1-70b", "vera-rubin-nvl72", batch=64, precision="nvfp4", n_samples=500, seed=1)
+    b = uncertainty.monte_carlo("llama-3.1-70b", "vera-rubin-nvl72", batch=64, precision="nvfp4", n_samples=500, seed=1)
+    assert a.equals(b) and len(a) == 500
+    e = iw.estimate("llama-3.1-70b", "vera-rubin-nvl72", batch=64, precision="nvfp4", ranges=True)
+    for k in api.METRICS:
+        lo, _, hi = e.bounds(k)
+        assert lo * (1 - 1e-9) <= a[k].median() <= hi * (1 + 1e-9), k
+
+
+def test_triangular_by_hand():
+    # low 0, mode 1, high 2: u = 0.5 is the mode; u = 0.125 -> sqrt(0.125 * 2 * 1) = 0.5
+    assert uncertainty.triangular(0.5, 0, 1, 2) == pytest.approx(1.0)
+    assert uncertainty.triangular(0.125, 0, 1, 2) == pytest.approx(0.5)
+    assert uncertainty.triangular(0.7, 3, 3, 3) == 3
+
+
+# ---------------------------------------------------------------- measured table
+
+def test_measured_table_coverage():
+    df = validation.measured()
+    assert len(df) >= 40
+    assert df["chip"].nunique() >= 6 and df["model"].nunique() >= 4
+    assert set(df["regime"]) == set(validation.REGIMES)
+    assert (df["value"] > 0).all()
+    assert df["source"].isin(iw.catalog.bib_keys()).all()
+
+
+def test_a_bad_measured_row_fails_loudly():
+    good = validation.measured().iloc[0].drop(["regime", "family"]).to_dict()
+    with pytest.raises(ValueError):
+        validation.MeasuredRow.model_validate({**good, "value": -3})
+    with pytest.raises(ValueError):
+        validation.MeasuredRow.model_validate({**good, "metric": "tokens"})
+
+
+def test_predictions_are_finite_and_errors_by_hand():
+    df = validation.predict()
+    assert np.isfinite(df["predicted"]).all() and (df["predicted"] > 0).all()
+    row = df.iloc[0]
+    assert row["ape"] == pytest.approx(abs(row["predicted"] - row["value"]) / row["value"])
+    s = validation.error_summary(df)
+    assert s["median_ape_pct"] == pytest.approx(100 * df["ape"].median())
+
+
+def test_a_batch_1_prediction_matches_estimate():
+    df = validation.predict().set_index("id")
+    e = iw.estimate("llama-2-70b", "a100-sxm", n_chips=4, batch=1, input_tokens=5, output_tokens=200, precision="bf16")
+    assert df.loc["gptfast-l2-70b-a100x4-bf16", "predicted"] == pytest.approx(e.tokens_per_s_per_user)
+
+
+# ---------------------------------------------------------------- calibration
+
+def test_calibration_is_reproducible():
+    assert calibration.check() == []
+
+
+def test_calibration_beats_the_defaults_out_of_sample():
+    rows = {r["key"]: r for r in calibration.shipped()}
+    r = rows["memory_efficiency"]
+    assert r["loo_median_ape_pct"] >= r["fit_median_ape_pct"] - 1e-9   # held-out error is not better than fit
+    assert r["loo_median_ape_pct"] < r["default_median_ape_pct"]
+    assert all(0 < x["value"] <= 1 for x in rows.values())
+
+
+def test_calibrated_option_applies_only_to_fitted_families():
+    fac = calibration.factors("gpu")
+    a = iw.estimate("llama-3.1-8b", "h100-sxm", calibrated=True)
+    b = iw.estimate("llama-3.1-8b", "h100-sxm", memory_efficiency=fac["memory_efficiency"],
+                    compute_efficiency=fac["compute_efficiency"])
+    assert a.tokens_per_s_per_user == pytest.approx(b.tokens_per_s_per_user)
+    g1 = iw.estimate("llama-3.1-8b", "groq-lpu", calibrated=True)
+    g0 = iw.estimate("llama-3.1-8b", "groq-lpu")
+    assert g1.tokens_per_s_per_user == pytest.approx(g0.tokens_per_s_per_user)
+
+
+def test_cli_calibrate_check_and_ranges(capsys):
+    assert cli.main(["calibrate", "--check"]) == 0
+    assert cli.main(["estimate", "-m", "llama-3.1-70b", "-c", "vera-rubin-nvl72", "-b", "8", "--ranges", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out.split("\n", 1)[1])
+    lo, hi = out["ranges"]["tokens_per_s"]
+    assert lo <= out["tokens_per_s"] <= hi
+
+
+def test_cli_calibrate_writes_a_file(tmp_path):
+    target = tmp_path / "cal.csv"
+    assert cli.main(["calibrate", "--output", str(target), "--date", "2026-01-01"]) == 0
+    assert calibration.check(target) == []
+
+
+def test_accuracy_benchmark_matches_the_package():
+    out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "accuracy.py")], capture_output=True, text=True,
+                         check=True).stdout.splitlines()
+    s = validation.error_summary(validation.predict())
+    assert f"median APE {s['median_ape_pct']:5.1f}%" in out[0] and f"p90 APE {s['p90_ape_pct']:5.1f}%" in out[0]
