@@ -38,6 +38,12 @@ QUANTITIES: dict[str, int] = {
     "hbm_tb_s": +1,
     "sram_mb": +1,
     "sram_tb_s": +1,
+    # GPU cache hierarchy (descriptive only: the serving model does not read these)
+    "l2_mb": +1,
+    "l2_tb_s": +1,
+    "l1_smem_mb": +1,
+    "l1_smem_tb_s": +1,
+    "regfile_mb": +1,
     "rom_gb": +1,
     "rom_tb_s": +1,
     "scaleup_gb_s": +1,

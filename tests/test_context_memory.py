@@ -1,0 +1,82 @@
+"""The KV-cache tier beyond HBM: fetch versus recompute, hit rate, time to first token."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import inference_wars as iw
+from inference_wars import context_memory as cm
+from inference_wars import workload
+
+
+def test_fetch_time_by_hand():
+    # Llama 3.1 70B, FP8 KV: 80 layers x 2 x 8 heads x 128 dims x 1 byte = 163,840 B per token
+    t = cm.turn_times("llama-3.1-70b", "h100-sxm", 8, 10_000, 100, tier_gb_s_per_chip=50, tier_latency_us=0,
+                      precision="fp8")
+    kv = 10_000 * 163_840
+    assert t["kv_gb"] == pytest.approx(kv / 1e9)
+    assert t["fetch_s"] == pytest.approx(kv / (8 * 50e9))
+    assert t["ttft_hit_s"] == pytest.approx(t["fetch_s"] + t["new_prefill_s"])
+    assert t["ttft_miss_s"] == pytest.approx(t["recompute_s"] + t["new_prefill_s"])
+
+
+def test_recompute_is_the_prefill_roofline():
+    chip = iw.get_chip("h100-sxm")
+    eff = iw.assumptions().set_index("key").loc["compute_efficiency", "value"]
+    m = workload.model_arrays(["llama-3.1-70b"])
+    t = cm.turn_times("llama-3.1-70b", "h100-sxm", 8, 32_000, 100, 50, precision="fp8")
+    expect = workload.prefill_flops(m, 32_000)[0] / (8 * chip.get("peak_dense_tflops_fp8") * 1e12 * eff)
+    assert t["recompute_s"] == pytest.approx(expect)
+
+
+def test_no_context_means_nothing_to_fetch_or_recompute():
+    t = cm.turn_times("llama-3.1-8b", "h100-sxm", 1, 0, 500, 10)
+    assert t["fetch_s"] == 0 and t["recompute_s"] == 0
+    assert t["ttft_hit_s"] == pytest.approx(t["ttft_miss_s"])
+
+
+def test_breakeven_bandwidth_matches_turn_times():
+    be = float(cm.breakeven_tier_gb_s("llama-3.1-70b", "h100-sxm", 32_000, precision="fp8"))
+    t = cm.turn_times("llama-3.1-70b", "h100-sxm", 8, 32_000, 100, be, tier_latency_us=0, precision="fp8")
+    assert t["fetch_s"] == pytest.approx(t["recompute_s"], rel=1e-9)
+
+
+@settings(max_examples=30, deadline=None)
+@given(ctx=st.integers(1_000, 120_000), bw=st.floats(1, 1000), h=st.floats(0, 1))
+def test_properties(ctx, bw, h):
+    t = cm.turn_times("deepseek-r1", "vera-rubin-nvl72", 8, ctx, 500, bw, precision="nvfp4")
+    e = cm.expected_ttft_s(h, t["ttft_hit_s"], t["ttft_miss_s"])
+    lo, hi = sorted([float(t["ttft_hit_s"]), float(t["ttft_miss_s"])])
+    assert lo - 1e-12 <= float(e) <= hi + 1e-12
+    faster = cm.turn_times("deepseek-r1", "vera-rubin-nvl72", 8, ctx, 500, bw * 2, precision="nvfp4")
+    assert faster["fetch_s"] <= t["fetch_s"]
+
+
+def test_vectorised_over_context_and_monotone():
+    ctx = np.array([1_000, 8_000, 64_000])
+    t = cm.turn_times("llama-3.1-70b", "b200", 8, ctx, 200, 100, precision="fp8")
+    assert t["recompute_s"].shape == (3,) and np.all(np.diff(t["recompute_s"]) > 0)
+    assert np.all(np.diff(t["fetch_s"]) > 0)
+
+
+def test_hit_rate_and_cost():
+    assert cm.tier_hit_rate(100, 10, 5) == pytest.approx(1.0)
+    assert cm.tier_hit_rate(25, 10, 5) == pytest.approx(0.5)
+    assert cm.expected_ttft_s(0.25, 1.0, 5.0) == pytest.approx(4.0)
+    c1 = cm.prefill_usd_per_turn("llama-3.1-70b", "h100-sxm", 8, 1.0)
+    assert cm.prefill_usd_per_turn("llama-3.1-70b", "h100-sxm", 8, 2.0) == pytest.approx(2 * c1)
+    assert c1 > 0
+
+
+def test_errors():
+    with pytest.raises(ValueError, match="did you mean"):
+        cm.turn_times("llama-3.1-70b", "h100x", 8, 1000, 10, 10)
+    with pytest.raises(ValueError, match="tier_gb_s_per_chip"):
+        cm.turn_times("llama-3.1-70b", "h100-sxm", 8, 1000, 10, 0)
+    with pytest.raises(ValueError, match="maximum context"):
+        cm.turn_times("llama-3.1-70b", "h100-sxm", 8, 200_000, 10, 10)
+    with pytest.raises(ValueError, match="hit_rate"):
+        cm.expected_ttft_s(1.5, 1, 2)
+    with pytest.raises(ValueError, match="hard-wired"):
+        cm.turn_times("llama-3.1-70b", "taalas-hc1", 1, 1000, 10, 10)
