@@ -67,3 +67,14 @@ def test_every_chip_has_a_stable_colour():
     from inference_wars.charts import CHIP_COLORS
     assert set(iw.chips()["id"]) <= set(CHIP_COLORS)
     assert len(set(CHIP_COLORS.values())) == len(CHIP_COLORS), "two chips share a colour"
+
+
+def test_workshop_guide_covers_every_chapter_with_real_exercises():
+    guide = (ROOT / "book" / "workshop.md").read_text()
+    labels = set()
+    for stem in CHAPTERS:
+        labels |= set(re.findall(r":label: (ex-[a-z0-9-]+)", (ROOT / f"{stem}.ipynb").read_text()))
+    cited = set(re.findall(r"\{ref\}`(ex-[a-z0-9-]+)`", guide))
+    assert cited and cited <= labels, f"the guide names exercises that do not exist: {sorted(cited - labels)}"
+    for stem in CHAPTERS:
+        assert "{doc}`" + Path(stem).name in guide, f"{stem} is missing from the workshop agendas"
