@@ -62,6 +62,13 @@ QUANTITIES: dict[str, int] = {
 SCENARIOS = ("base", "optimistic", "pessimistic")
 
 
+def check_date(v: str) -> str:
+    """A source's date, ``YYYY-MM`` or ``YYYY-MM-DD`` (pydantic validator shared by every table)."""
+    if not re.fullmatch(r"\d{4}-\d{2}(-\d{2})?", v):
+        raise ValueError(f"date {v!r} must be YYYY-MM or YYYY-MM-DD")
+    return v
+
+
 class CatalogError(ValueError):
     """A data file that breaks the catalog schema. The message names file and line."""
 
@@ -117,12 +124,7 @@ class SpecRow(BaseModel):
             raise UnknownNameError("quantity", v, QUANTITIES)
         return v
 
-    @field_validator("date")
-    @classmethod
-    def _date(cls, v: str) -> str:
-        if not re.fullmatch(r"\d{4}-\d{2}(-\d{2})?", v):
-            raise ValueError(f"date {v!r} must be YYYY-MM or YYYY-MM-DD")
-        return v
+    _date = field_validator("date")(check_date)
 
     @model_validator(mode="after")
     def _bounds(self):

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import functools
 import math
-import re
 from typing import Literal
 
 import numpy as np
@@ -64,12 +63,7 @@ class MeasuredRow(BaseModel):
 
     _blank = field_validator("n_chips", "note", mode="before")(_blank_to_none)
 
-    @field_validator("date")
-    @classmethod
-    def _date(cls, v: str) -> str:
-        if not re.fullmatch(r"\d{4}-\d{2}(-\d{2})?", v):
-            raise ValueError(f"date {v!r} must be YYYY-MM or YYYY-MM-DD")
-        return v
+    _date = field_validator("date")(catalog.check_date)
 
     @model_validator(mode="after")
     def _positive(self):
