@@ -26,9 +26,11 @@ two workload corrections::
 
 and the chip's cost is the cheapest allowed batch. With ``util_b = utilization`` and the default
 life this is exactly the sweep's ``usd_per_million_tokens``. A hard-wired chip also needs
-``update_months >= hardwire_turnaround_months``: a model replaced more often than chips can be
+``update_months >= turnaround_months``: a model replaced more often than chips can be
 made is replaced before its chips arrive. The hard-wiring inputs (``tapeout_usd``,
-``turnaround_months``) are sourced estimates with ranges in ``data/regime.csv``.
+``turnaround_months``) are the sourced estimates of :mod:`inference_wars.hardwired`
+(``data/hardwired_costs.csv``): ``tapeout_usd = masks * mask_usd + engineering_usd`` and
+``turnaround = fab_months + deploy_months``, so chapters 4 and 8 price a tape-out alike.
 
 Simplifications, stated so they can be argued with: programmable chips pool the zoo (weights
 are swapped or co-located at no cost, which favours them slightly); models in a zoo share one
@@ -43,13 +45,12 @@ within the catalog's estimate ranges (``contested``).
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from . import catalog, economics
+from . import catalog, economics, hardwired
 from .errors import require_positive, require_positive_int
 from .formats import default_format, formats_for_chip
 
@@ -74,8 +75,8 @@ SECONDS_PER_DAY = 86400.0
 #: Label of a regime no candidate can serve.
 NONE = "none"
 
-#: ``(label, bound)`` read from ``data/regime.csv`` for each scenario: optimistic takes the
-#: bound that helps hard-wired silicon (cheaper, faster tape-outs).
+#: Bound of the hard-wiring inputs for each scenario: optimistic takes the bound that helps
+#: hard-wired silicon (cheaper, faster tape-outs).
 _REGIME_BOUND = {"base": "base", "optimistic": "low", "pessimistic": "high"}
 
 
@@ -94,21 +95,15 @@ def serving_format(chip: str) -> str:
     return next((f for f in FORMAT_PREFERENCE if f in allowed), default_format(chip))
 
 
-@functools.cache
-def _regime_rows() -> dict[str, catalog.AssumptionRow]:
-    rows = catalog._read_rows(catalog.DATA_DIR / "regime.csv", catalog.AssumptionRow)
-    out = {}
-    for line_no, r in enumerate(rows, start=2):
-        catalog._check_source(f"regime.csv:{line_no}", r.source)
-        out[r.key] = r
-    return out
-
-
 def regime_inputs():
-    """The hard-wiring inputs (``data/regime.csv``) as a DataFrame with sources and ranges."""
-    import pandas as pd
+    """The hard-wiring inputs (tape-out and schedule, from :func:`hardwired.cost_assumptions`)
+    as a DataFrame with sources and ranges."""
+    df = hardwired.cost_assumptions()
+    return df[df["key"].isin(HARDWIRING_KEYS)].reset_index(drop=True)
 
-    return pd.DataFrame([r.model_dump() for r in _regime_rows().values()])
+
+#: The rows of ``data/hardwired_costs.csv`` that price one hard-wired model version.
+HARDWIRING_KEYS = ("mask_usd", "masks_per_tapeout", "engineering_usd_per_tapeout", "fab_months", "deploy_months")
 
 
 @dataclass(frozen=True)
@@ -123,11 +118,9 @@ def hardwiring(scenario: str = "base") -> HardWiring:
     """Hard-wiring inputs under a scenario (optimistic: low cost and fast turnaround)."""
     if scenario not in _REGIME_BOUND:
         raise ValueError(f"scenario must be one of {', '.join(_REGIME_BOUND)}, got {scenario!r}")
-    rows = _regime_rows()
     which = _REGIME_BOUND[scenario]
-    pick = lambda r: {"base": r.value, "low": r.low, "high": r.high}[which]  # noqa: E731
-    return HardWiring(tapeout_usd=pick(rows["hardwire_tapeout_usd"]),
-                      turnaround_months=pick(rows["hardwire_turnaround_months"]))
+    return HardWiring(tapeout_usd=float(hardwired.tapeout_usd(1, which)),
+                      turnaround_months=hardwired.lead_months(which))
 
 
 def candidates(chips: Sequence[str] | None = None, include_projected: bool = False) -> list[str]:

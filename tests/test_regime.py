@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import inference_wars as iw
-from inference_wars import economics, regime
+from inference_wars import economics, hardwired, regime
 
 M8 = "llama-3.1-8b"
 GRID = dict(zoo_size=[1, 3, 10, 30], update_months=[1, 3, 6, 12, 24], tokens_per_day=[1e6, 1e8, 1e10, 1e12],
@@ -21,12 +21,14 @@ def base_map():
 
 def test_inputs_are_sourced_estimates_with_ranges():
     df = regime.regime_inputs().set_index("key")
-    assert set(df.index) == {"hardwire_tapeout_usd", "hardwire_turnaround_months"}
+    assert set(df.index) == set(regime.HARDWIRING_KEYS)
     assert (df["status"] == "estimated").all()
     assert (df["low"] <= df["value"]).all() and (df["value"] <= df["high"]).all()
     opt, base, pess = (regime.hardwiring(s) for s in ("optimistic", "base", "pessimistic"))
     assert opt.tapeout_usd <= base.tapeout_usd <= pess.tapeout_usd
     assert opt.turnaround_months <= base.turnaround_months <= pess.turnaround_months
+    # one price for a tape-out across the book: the regime map uses chapter 4's model
+    assert base.tapeout_usd == float(hardwired.tapeout_usd(1)) and base.turnaround_months == hardwired.lead_months()
 
 
 def test_serving_format_prefers_fp8_then_the_chips_own():
