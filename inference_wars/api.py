@@ -137,6 +137,21 @@ def _resolve_format(chip: catalog.Chip, precision: str | None) -> str:
     return fmt
 
 
+def resolve(model: str, chip: str, precision: str | None = None,
+            kv_precision: str | None = None) -> tuple[str, catalog.Chip, str, str]:
+    """Check that ``chip`` can run ``model`` and settle the formats:
+    ``(model id, chip, weight format, KV format)``. Unknown names suggest the closest match;
+    a hard-wired chip asked to run another model, or a format the chip lacks, raises ValueError."""
+    c = catalog.get_chip(chip)
+    m_id = catalog.get_model(model).id
+    why = _compatible(m_id, c)
+    if why:
+        raise ValueError(why)
+    fmt = _resolve_format(c, precision)
+    kv_fmt = formats.check_kv_format(kv_precision).id if kv_precision else formats.default_kv_format(fmt)
+    return m_id, c, fmt, kv_fmt
+
+
 def _grid(model, chip, batch, input_tokens, output_tokens, precision, kv_precision, n_chips, scenario,
           overrides: dict[str, float], on_invalid: str, ranges: bool = False, calibrated: bool = False):
     """Validate inputs and evaluate every combination. Returns (columns dict, skipped list).
@@ -360,15 +375,9 @@ def max_concurrent_sequences(model: str, chip: str, n_chips: int, context_tokens
     """How many sequences of ``context_tokens`` fit next to the weights on ``n_chips`` chips:
     ``floor((n * usable capacity - weights) / KV bytes per sequence)`` (0 if the weights alone
     do not fit; for a hard-wired chip the weights live in ROM and all storage holds KV)."""
-    c = catalog.get_chip(chip)
-    m_id = catalog.get_model(model).id
-    why = _compatible(m_id, c)
-    if why:
-        raise ValueError(why)
+    m_id, c, fmt, kv_fmt = resolve(model, chip, precision, kv_precision)
     n = require_positive_int("n_chips", n_chips)
     ctx = require_positive_int("context_tokens", context_tokens)
-    fmt = _resolve_format(c, precision)
-    kv_fmt = formats.check_kv_format(kv_precision).id if kv_precision else formats.default_kv_format(fmt)
     from . import memory, workload
     m = workload.model_arrays([m_id])
     if ctx > m.max_context[0]:

@@ -24,7 +24,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from . import catalog, serving
-from .formats import bits_per_weight, default_kv_format
+from .formats import bits_per_weight
 from .errors import UnknownNameError, require_positive
 from .hardware import HardwareArrays, hardware_arrays
 from .workload import model_arrays
@@ -59,21 +59,16 @@ def configurations(model: str, chip: str, precision: str | None = None, input_to
     """Every (batch, chip count) that fits, with its speed per user and cost, as a DataFrame."""
     import pandas as pd
 
-    from .api import _compatible, _resolve_format, assumptions_for
+    from .api import assumptions_for, resolve
 
-    c = catalog.get_chip(chip)
-    m_id = catalog.get_model(model).id
-    why = _compatible(m_id, c)
-    if why:
-        raise ValueError(why)
-    fmt = _resolve_format(c, precision)
+    m_id, c, fmt, kv_fmt = resolve(model, chip, precision)
     hw1 = _hardware(c.id, fmt, scenario, dict(hardware or {}))
     a = assumptions_for(scenario, **assumption_overrides)
     B, N = (g.ravel().astype(float) for g in np.meshgrid(np.asarray(batches, float), np.asarray(n_chips, float), indexing="ij"))
     hw = hw1.take(np.zeros(B.shape, np.intp))
     m = model_arrays([m_id]).take(np.zeros(B.shape, np.intp))
     wb = bits_per_weight(fmt, scenario)
-    kb = bits_per_weight(default_kv_format(fmt))
+    kb = bits_per_weight(kv_fmt)
     S, O = float(input_tokens), float(output_tokens)
     _, _, need, _ = serving.fit(m, hw, B, S, O, wb, kb, a.usable_memory_fraction)
     fits = np.isfinite(need) & (N >= need - 1e-9)

@@ -27,21 +27,15 @@ from __future__ import annotations
 import numpy as np
 
 from . import catalog, economics, workload
-from .formats import bits_per_weight, check_kv_format, default_kv_format
+from .formats import bits_per_weight
 from .errors import require_positive_int
 from .hardware import hardware_arrays
 
 
 def _setup(model: str, chip: str, precision: str | None, kv_precision: str | None, scenario: str):
-    from .api import _compatible, _resolve_format, assumptions_for
+    from .api import assumptions_for, resolve
 
-    c = catalog.get_chip(chip)
-    m_id = catalog.get_model(model).id
-    why = _compatible(m_id, c)
-    if why:
-        raise ValueError(why)
-    fmt = _resolve_format(c, precision)
-    kv_fmt = check_kv_format(kv_precision).id if kv_precision else default_kv_format(fmt)
+    m_id, c, fmt, kv_fmt = resolve(model, chip, precision, kv_precision)
     hw = hardware_arrays([(c.id, fmt)], scenario).take(0)      # scalars: results take the inputs' shape
     a = assumptions_for(scenario)
     m = workload.model_arrays([m_id]).take(0)
