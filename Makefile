@@ -35,6 +35,7 @@ lab: $(STAMP)
 bench: $(STAMP)
 	$(PY) benchmarks/sweep.py
 	$(PY) benchmarks/import_time.py
+	$(PY) benchmarks/accuracy.py
 
 clean:
 	rm -rf _build

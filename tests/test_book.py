@@ -45,6 +45,17 @@ def test_book_builds_and_has_every_chapter(built_book):
     assert "llama 3 herd" in refs.lower()
 
 
+def test_every_chapter_can_be_launched_on_binder_and_colab(built_book):
+    import yaml
+    repo = yaml.safe_load((Path(__file__).parents[1] / "_config.yml").read_text())["repository"]["url"]
+    slug = urlparse(repo).path.strip("/")
+    for rel in CHAPTERS:
+        html = (built_book / rel).read_text()
+        stem = rel.split("/")[-1].removesuffix(".html")
+        assert f"https://mybinder.org/v2/gh/{slug}/" in html and f"{stem}.ipynb" in html, f"{rel}: no Binder button"
+        assert f"https://colab.research.google.com/github/{slug}/blob/" in html, f"{rel}: no Colab button"
+
+
 def test_no_page_references_the_network_or_a_missing_file(built_book):
     for rel in pages(built_book):
         path = built_book / rel
@@ -158,7 +169,7 @@ def test_every_control_changes_its_chart(book_server, browser, rel):
         ctx.close()
 
 
-@pytest.mark.parametrize("rel", ["book/intro.html", "book/01_battlefield.html", "book/glossary.html"])
+@pytest.mark.parametrize("rel", sorted(set(PAGES)))
 def test_readable_on_a_phone(book_server, browser, rel):
     """At a phone's width the page itself never scrolls sideways (wide charts and tables scroll
     inside their own box) and the text stays at a readable size."""
