@@ -44,6 +44,9 @@ def test_chapter_conventions(stem):
     assert all(":class: dropdown" in s for s in solutions), "solutions are hidden by default"
     assert any("remove-output" in c["metadata"].get("tags", []) and "interact" in "".join(c["source"]) for c in code), \
         "a live ipywidgets explorer for readers running the chapter"
+    skipped = [t for c in code for t in c["metadata"].get("tags", [])
+               if t in ("nbval-skip", "skip-execution", "raises-exception", "nbval-ignore-output")]
+    assert not skipped, f"cells that nbval or the build would not really run: {skipped}"
     last = code[-1]
     assert "remove-cell" in last["metadata"].get("tags", []) and "assert" in "".join(last["source"]), \
         "a hidden last cell keeps the prose's claims true"
