@@ -129,6 +129,18 @@ def test_page_renders_offline(book_server, browser, rel):
         ctx.close()
 
 
+def _changed_svg(chart, before: str, timeout_s: float = 5.0) -> str:
+    """The chart's SVG once it differs from ``before`` (Vega re-renders asynchronously; a slow
+    machine gets up to ``timeout_s``), or the unchanged SVG after that."""
+    import time
+    deadline = time.monotonic() + timeout_s
+    while True:
+        svg = chart.locator("svg").inner_html()
+        if svg != before or time.monotonic() > deadline:
+            return svg
+        chart.page.wait_for_timeout(100)
+
+
 CHAPTERS = [p for p in sorted(set(PAGES)) if p.split("/")[-1][:2].isdigit()]
 
 
@@ -151,16 +163,14 @@ def test_every_control_changes_its_chart(book_server, browser, rel):
                 current = sel.input_value()
                 new = next(o for o in sel.locator("option").evaluate_all("os => os.map(o => o.value)") if o != current)
                 sel.select_option(new)
-                page.wait_for_timeout(300)
-                after = chart.locator("svg").inner_html()
+                after = _changed_svg(chart, before)
                 assert after != before, f"chart {i}: changing select {j} to {new} did not change the chart"
                 controls_seen += 1
             for j in range(ranges.count()):
                 rng = ranges.nth(j)
                 before = chart.locator("svg").inner_html()
                 rng.evaluate("e => { e.value = e.max; e.dispatchEvent(new Event('input', {bubbles: true})); }")
-                page.wait_for_timeout(300)
-                assert chart.locator("svg").inner_html() != before, f"chart {i}: slider {j} did not change the chart"
+                assert _changed_svg(chart, before) != before, f"chart {i}: slider {j} did not change the chart"
                 controls_seen += 1
         assert controls_seen >= 1, f"{rel}: a chapter's static what-if needs at least one menu or slider"
         assert not errors, errors
