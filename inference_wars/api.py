@@ -243,7 +243,7 @@ def _grid(model, chip, batch, input_tokens, output_tokens, precision, kv_precisi
         from . import calibration
         cal = calibration.factor_arrays([c.id for c, _, _ in triples])
         cal_cols = {k: v[ti] for k, v in cal.items() if k not in overrides}
-        a_cols.update({k: np.where(np.isnan(v), a_cols[k], v) for k, v in cal_cols.items()})
+        a_cols = calibration.with_fitted(cal_cols, a_cols)
     a = serving.Assumptions(**a_cols)
 
     w, kv, raw_need, needed = serving.fit(m, hw, B, S, O, wb, kb, a.usable_memory_fraction)
@@ -271,7 +271,8 @@ def _grid(model, chip, batch, input_tokens, output_tokens, precision, kv_precisi
             hw_b = hardware_arrays(hw_pairs, bscen).take(ti)
             wb_b = np.array([formats.bits_per_weight(f, bscen) for _, f, _ in triples])[ti]
             a_b = {k: np.full(mi.shape, v) for k, v in asdict(assumptions_for(bscen, **overrides)).items()}
-            a_b.update({k: np.where(np.isnan(v), a_b[k], v) for k, v in cal_cols.items()})
+            if calibrated:
+                a_b = calibration.with_fitted(cal_cols, a_b)
             bounds.append(serving.evaluate(m, hw_b, n, B, S, O, wb_b, kb, serving.Assumptions(**a_b)))
         for k in METRICS:
             stack = np.stack([res[k], bounds[0][k], bounds[1][k]])

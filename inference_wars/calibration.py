@@ -148,6 +148,12 @@ def factor_arrays(chip_ids) -> dict[str, np.ndarray]:
     return {k: np.array([factors(f).get(k, np.nan) for f in fams], float) for k in PARAMS}
 
 
+def with_fitted(fitted: dict[str, np.ndarray], assumptions: dict) -> dict:
+    """``assumptions`` with the fitted factors in place: each entry of :func:`factor_arrays`
+    replaces its assumption, except where it is NaN (a family that is not fitted)."""
+    return assumptions | {k: np.where(np.isnan(v), assumptions[k], v) for k, v in fitted.items()}
+
+
 def check(path: Path = PATH) -> list[str]:
     """Differences between a fresh fit and the file at ``path`` (ignoring ``fit_date``)."""
     fresh = run(fit_date="-")

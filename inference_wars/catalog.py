@@ -333,6 +333,10 @@ class Chip:
     def has(self, quantity: str) -> bool:
         return quantity in self.specs
 
+    def serving_power_w(self, scenario: str = "base") -> float:
+        """Power drawn while serving: ``power_w`` where catalogued, else ``tdp_w``, else 0."""
+        return self.get("power_w", 0.0, scenario) or self.get("tdp_w", 0.0, scenario)
+
     @property
     def compute_formats(self) -> tuple[str, ...]:
         """Compute classes (``bf16``, ``fp8``, ``fp4``, ...) this chip has a peak for."""

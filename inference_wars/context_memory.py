@@ -126,8 +126,7 @@ def prefill_usd_per_turn(model: str, chip: str, n_chips: int, ttft_s, scenario: 
     c = catalog.get_chip(chip)
     catalog.get_model(model)
     a = assumptions_for(scenario)
-    power = c.get("power_w", 0.0, scenario) or c.get("tdp_w", 0.0, scenario)
-    hourly = economics.usd_per_chip_hour(c.get("price_usd", 0.0, scenario), power, a.amortization_years,
+    hourly = economics.usd_per_chip_hour(c.get("price_usd", 0.0, scenario), c.serving_power_w(scenario), a.amortization_years,
                                          a.utilization, a.pue, a.usd_per_kwh)
     return n * t * float(hourly) / 3600.0
 

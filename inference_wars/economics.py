@@ -20,11 +20,15 @@ import numpy as np
 HOURS_PER_YEAR = 8766.0
 
 
+def energy_usd_per_hour(power_w, pue, usd_per_kwh) -> np.ndarray:
+    """Electricity for one chip unit for an hour of serving: ``power_w * pue * usd_per_kwh / 1000``."""
+    return np.asarray(power_w, float) * pue * usd_per_kwh / 1000.0
+
+
 def usd_per_chip_hour(price_usd, power_w, amortization_years, utilization, pue, usd_per_kwh) -> np.ndarray:
     """Hourly cost of one chip unit while it serves (formula in module doc)."""
     capex = np.asarray(price_usd, float) / (amortization_years * HOURS_PER_YEAR) / utilization
-    energy = np.asarray(power_w, float) * pue * usd_per_kwh / 1000.0
-    return capex + energy
+    return capex + energy_usd_per_hour(power_w, pue, usd_per_kwh)
 
 
 def usd_per_million_tokens(n_chips, tokens_per_s, price_usd, power_w, amortization_years, utilization, pue, usd_per_kwh) -> np.ndarray:

@@ -55,6 +55,17 @@ def default_format(chip: str | Chip) -> str:
     return allowed[0]
 
 
+#: Order in which :func:`serving_format` picks a chip's format for a like-for-like comparison.
+FORMAT_PREFERENCE: tuple[str, ...] = ("fp8", "int8", "bf16")
+
+
+def serving_format(chip: str | Chip) -> str:
+    """The weight format a like-for-like comparison runs ``chip`` at: the first of
+    :data:`FORMAT_PREFERENCE` it supports, else its default (a hard-wired chip's own format)."""
+    allowed = formats_for_chip(chip)
+    return next((f for f in FORMAT_PREFERENCE if f in allowed), default_format(chip))
+
+
 def default_kv_format(weight_format: str) -> str:
     """KV cache in bf16 for 16-bit weights, fp8 for anything narrower (common practice in
     vLLM/TensorRT-LLM deployments of fp8/fp4 models)."""

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from . import catalog, economics, serving
-from .formats import bits_per_weight, default_kv_format
+from .formats import bits_per_weight
 from .errors import UnknownNameError, require_positive, require_positive_int
 from .hardware import hardware_arrays
 from .workload import model_arrays
@@ -113,8 +113,7 @@ def usd_per_chip_hour(chip: str, scenario: str = "base", price_usd: float | None
     c = catalog.get_chip(chip)
     a = assumptions_for("base", **assumption_overrides)
     price = c.get("price_usd", 0.0, scenario) if price_usd is None else require_positive("price_usd", price_usd)
-    power = (c.get("power_w", 0.0, scenario) or c.get("tdp_w", 0.0, scenario)) if power_w is None \
-        else require_positive("power_w", power_w)
+    power = c.serving_power_w(scenario) if power_w is None else require_positive("power_w", power_w)
     return float(economics.usd_per_chip_hour(price, power, a.amortization_years, a.utilization, a.pue, a.usd_per_kwh))
 
 
@@ -133,8 +132,7 @@ def price_for_cost_ratio(chip: str, ratio_now: float, target_ratio: float, **ass
     c = catalog.get_chip(chip)
     a = assumptions_for("base", **assumption_overrides)
     hourly_now = usd_per_chip_hour(c.id, **assumption_overrides)
-    power = c.get("power_w", 0.0) or c.get("tdp_w", 0.0)
-    energy = float(economics.usd_per_chip_hour(0.0, power, a.amortization_years, a.utilization, a.pue, a.usd_per_kwh))
+    energy = float(economics.energy_usd_per_hour(c.serving_power_w(), a.pue, a.usd_per_kwh))
     need = hourly_now * r0 / rt
     return max(need - energy, 0.0) * a.amortization_years * economics.HOURS_PER_YEAR * a.utilization
 
@@ -212,7 +210,7 @@ def step_breakdown(model: str, chips: Sequence[str], n_chips, batch=1, input_tok
     and KV fit on that many chips. Returns a DataFrame, one row per (chip, n_chips)."""
     import pandas as pd
 
-    from .api import _compatible, _resolve_format, assumptions_for
+    from .api import assumptions_for, resolve
 
     m_id = catalog.get_model(model).id
     ns = [require_positive_int("n_chips", n) for n in np.atleast_1d(n_chips).tolist()]
@@ -223,12 +221,7 @@ def step_breakdown(model: str, chips: Sequence[str], n_chips, batch=1, input_tok
     a = assumptions_for(scenario)
     m = model_arrays([m_id])
     for name in ([chips] if isinstance(chips, str) else list(chips)):
-        c = catalog.get_chip(name)
-        why = _compatible(m_id, c)
-        if why:
-            raise ValueError(why)
-        fmt = _resolve_format(c, precision)
-        kv_fmt = default_kv_format(fmt)
+        _, c, fmt, kv_fmt = resolve(m_id, name, precision)
         hw = hardware_arrays([(c.id, fmt)], scenario)
         wb, kb = bits_per_weight(fmt, scenario), bits_per_weight(kv_fmt)
         _, _, need, _ = serving.fit(m, hw, B, S, O, wb, kb, a.usable_memory_fraction)

@@ -42,7 +42,6 @@ def chip_row(chip: str | Chip, fmt: str, scenario: str = "base") -> dict[str, fl
     """One chip's numbers for one format, as a dict of floats."""
     c = get_chip(chip)
     g = lambda q, default=0.0: c.get(q, default, scenario)  # noqa: E731
-    power = g("power_w", 0.0) or g("tdp_w", 0.0)
     return dict(
         peak_tflops=g(peak_quantity(fmt), 0.0),
         rom_gb=g("rom_gb"), rom_tb_s=g("rom_tb_s"),
@@ -53,7 +52,7 @@ def chip_row(chip: str | Chip, fmt: str, scenario: str = "base") -> dict[str, fl
         scaleout_gb_s=g("scaleout_gb_s"),
         collective_latency_us=g("collective_latency_us", float("nan")),
         layer_latency_us=g("layer_latency_us", 0.0),
-        power_w=power, price_usd=g("price_usd"),
+        power_w=c.serving_power_w(scenario), price_usd=g("price_usd"),
         hardwired=float(bool(c.hardwired_model)),
     )
 

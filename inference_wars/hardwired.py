@@ -36,7 +36,7 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
-from . import catalog
+from . import catalog, economics
 from .economics import HOURS_PER_YEAR
 from .errors import UnknownNameError, require_fraction, require_positive, require_positive_int
 
@@ -46,6 +46,10 @@ HOURS_PER_MONTH = HOURS_PER_YEAR / 12.0
 REFERENCE_CHIP = "taalas-hc1"
 
 Which = Literal["base", "low", "high"]
+
+#: Bound of the tape-out and schedule inputs read under each scenario: optimistic (favourable to
+#: hard-wiring) takes the low cost and the short schedule.
+SCENARIO_BOUND: dict[str, Which] = {"base": "base", "optimistic": "low", "pessimistic": "high"}
 
 
 # --------------------------------------------------------------------------- data tables
@@ -296,7 +300,7 @@ def break_even_months(tokens_per_s, gpu_usd_per_million_tokens, hc_tokens_per_s_
     R = np.asarray(tokens_per_s, float)
     N = hc_chips(R, hc_tokens_per_s_per_chip, utilization, min_chips)
     c = np.asarray(gpu_usd_per_million_tokens, float) / 1e6
-    e = np.asarray(hc_power_w, float) * pue * usd_per_kwh / 1000.0
+    e = economics.energy_usd_per_hour(hc_power_w, pue, usd_per_kwh)
     fixed = np.asarray(tapeout_usd_total, float) + N * np.asarray(hc_price_usd, float)
     saving = 3600.0 * R * c - N * e
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -313,7 +317,7 @@ def lifetime_costs(service_months, tokens_per_s, gpu_usd_per_million_tokens, hc_
     R = np.asarray(tokens_per_s, float)
     gpu_hourly = 3600.0 * R * np.asarray(gpu_usd_per_million_tokens, float) / 1e6
     N = hc_chips(R, hc_tokens_per_s_per_chip, utilization, min_chips)
-    e = np.asarray(hc_power_w, float) * pue * usd_per_kwh / 1000.0
+    e = economics.energy_usd_per_hour(hc_power_w, pue, usd_per_kwh)
     lead = np.minimum(np.asarray(lead_months_, float), T)
     gpu_usd = gpu_hourly * T * HOURS_PER_MONTH
     hc_usd = (gpu_hourly * lead * HOURS_PER_MONTH + np.asarray(tapeout_usd_total, float)
@@ -374,7 +378,7 @@ def tapeout_case(tokens_per_day: float, model: str = "llama-3.1-8b", gpu: str = 
     if not h.fits:
         raise ValueError(f"hard-wired chip does not fit: {h.reason}")
     a = assumptions_for("base")
-    which = {"base": "base", "optimistic": "low", "pessimistic": "high"}[scenario]
+    which = SCENARIO_BOUND[scenario]
     n_tape = 1
     nre = float(tapeout_usd(n_tape, which)) if tapeout_usd_total is None else require_positive("tapeout_usd_total", tapeout_usd_total)
     lead = lead_months(which) if lead_months_ is None else float(lead_months_)

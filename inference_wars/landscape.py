@@ -27,8 +27,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from . import catalog, workload
-from .formats import (bits_per_weight, check_format_on_chip, check_kv_format, default_format, default_kv_format,
-                      formats_for_chip)
+from .formats import bits_per_weight, check_format_on_chip, check_kv_format, default_kv_format, serving_format
 from .errors import require_positive, require_positive_int
 
 #: Tiers in the order bytes are placed (fastest first) and the catalog quantities behind them.
@@ -37,9 +36,6 @@ TIERS = {
     "on-chip SRAM": ("sram_mb", 1e-3, "sram_tb_s"),
     "off-chip DRAM": ("hbm_gb", 1.0, "hbm_tb_s"),
 }
-
-#: Order in which :func:`serving_format` picks a chip's format for a like-for-like comparison.
-FORMAT_PREFERENCE = ("fp8", "int8", "bf16")
 
 SCOPES = ("chip", "domain")
 
@@ -126,17 +122,6 @@ def model_needs(models: Sequence[str] | str, precision: str = "fp8", kv_precisio
         "weights_gb": w / 1e9, "kv_gb": kv / 1e9, "capacity_gb": (w + kv) / 1e9,
         "bytes_per_step_gb": step / 1e9, "bandwidth_tb_s": step * target / 1e12,
     })
-
-
-def serving_format(chip: str, model: str | None = None) -> str:
-    """The format a like-for-like comparison runs a chip at: the first of ``fp8``, ``int8``,
-    ``bf16`` it supports, else its only format (a hard-wired chip's own format)."""
-    c = catalog.get_chip(chip)
-    allowed = formats_for_chip(c)
-    for f in FORMAT_PREFERENCE:
-        if f in allowed:
-            return f
-    return default_format(c)
 
 
 COMPARE_METRICS = ("n_chips", "tokens_per_s_per_user", "tokens_per_s", "usd_per_million_tokens", "joules_per_token")

@@ -52,7 +52,7 @@ import numpy as np
 
 from . import catalog, economics, hardwired
 from .errors import require_positive, require_positive_int
-from .formats import default_format, formats_for_chip
+from .formats import FORMAT_PREFERENCE, serving_format
 
 #: The catalog chips compared (GPUs, then ASICs, then hard-wired silicon).
 CANDIDATES: tuple[str, ...] = (
@@ -64,9 +64,6 @@ CANDIDATES: tuple[str, ...] = (
 #: Batch sizes searched for the cheapest configuration that meets the latency target.
 BATCHES: tuple[int, ...] = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
 
-#: Weight format each chip serves in: the first of these it runs, else its own default.
-FORMAT_PREFERENCE: tuple[str, ...] = ("fp8", "int8", "bf16")
-
 #: Days per month used to turn an update cadence into tokens served per model version.
 DAYS_PER_MONTH = 365.25 / 12
 
@@ -75,10 +72,6 @@ SECONDS_PER_DAY = 86400.0
 #: Label of a regime no candidate can serve.
 NONE = "none"
 
-#: Bound of the hard-wiring inputs for each scenario: optimistic takes the bound that helps
-#: hard-wired silicon (cheaper, faster tape-outs).
-_REGIME_BOUND = {"base": "base", "optimistic": "low", "pessimistic": "high"}
-
 
 def architecture_kind(chip: str) -> str:
     """``"GPU"``, ``"hard-wired"`` (runs one model) or ``"ASIC"`` (TPUs, inference ASICs, wafers)."""
@@ -86,13 +79,6 @@ def architecture_kind(chip: str) -> str:
     if c.hardwired_model:
         return "hard-wired"
     return "GPU" if c.category == "gpu" else "ASIC"
-
-
-def serving_format(chip: str) -> str:
-    """The weight format a chip is compared in: the first of :data:`FORMAT_PREFERENCE` it runs
-    (fp8 where it can), else its only format (Taalas HC1's hard-wired 3/6-bit)."""
-    allowed = formats_for_chip(chip)
-    return next((f for f in FORMAT_PREFERENCE if f in allowed), default_format(chip))
 
 
 def regime_inputs():
@@ -116,9 +102,9 @@ class HardWiring:
 
 def hardwiring(scenario: str = "base") -> HardWiring:
     """Hard-wiring inputs under a scenario (optimistic: low cost and fast turnaround)."""
-    if scenario not in _REGIME_BOUND:
-        raise ValueError(f"scenario must be one of {', '.join(_REGIME_BOUND)}, got {scenario!r}")
-    which = _REGIME_BOUND[scenario]
+    if scenario not in hardwired.SCENARIO_BOUND:
+        raise ValueError(f"scenario must be one of {', '.join(hardwired.SCENARIO_BOUND)}, got {scenario!r}")
+    which = hardwired.SCENARIO_BOUND[scenario]
     return HardWiring(tapeout_usd=float(hardwired.tapeout_usd(1, which)),
                       turnaround_months=hardwired.lead_months(which))
 
@@ -175,8 +161,7 @@ def _instances(model: str, chips: list[str], context_tokens: int, output_tokens:
         tpsu[ci, bi] = df["tokens_per_s_per_user"].to_numpy(float)
     hw = np.array([bool(catalog.get_chip(c).hardwired_model) for c in chips])
     price = np.array([catalog.get_chip(c).get("price_usd", 0.0, scenario) for c in chips])
-    power = np.array([catalog.get_chip(c).get("power_w", 0.0, scenario) or catalog.get_chip(c).get("tdp_w", 0.0, scenario)
-                      for c in chips])
+    power = np.array([catalog.get_chip(c).serving_power_w(scenario) for c in chips])
     return _Instances(chips, hw, n, tps, tpsu, price, power, skipped)
 
 
@@ -329,8 +314,8 @@ def regime_map(model: str, zoo_size=1, update_months=12, tokens_per_day=1e9, min
     """
     import pandas as pd
 
-    if scenario not in _REGIME_BOUND:
-        raise ValueError(f"scenario must be one of {', '.join(_REGIME_BOUND)}, got {scenario!r}")
+    if scenario not in hardwired.SCENARIO_BOUND:
+        raise ValueError(f"scenario must be one of {', '.join(hardwired.SCENARIO_BOUND)}, got {scenario!r}")
     output_tokens = require_positive_int("output_tokens", output_tokens)
     ids = candidates(chips, include_projected)
     ctxs = [require_positive_int("context_tokens", c) for c in np.atleast_1d(context_tokens).tolist()]

@@ -188,9 +188,8 @@ def predict(calibrated: bool = False):
     factors = {}
     if calibrated:
         from . import calibration
-        fac = calibration.factor_arrays(list(df["chip"]))
-        base = calibration.default_factors()
-        factors = {k: np.where(np.isnan(v), base[k], v) for k, v in fac.items()}
+        factors = calibration.with_fitted(calibration.factor_arrays(list(df["chip"])),
+                                          calibration.default_factors())
     pred = pts.evaluate(**factors)
     df["n_chips_used"] = pts.n_chips.astype(int)
     df["batch_used"] = pts.batch.astype(int)
