@@ -1,31 +1,24 @@
 """The public entry points: :func:`estimate` for one configuration, :func:`sweep` for a grid.
 
-Both run the same vectorised engine (:mod:`inference_wars.serving`); ``sweep`` evaluates
-every combination of its arguments without a Python loop per row.
+A thin facade over the engine: it checks names and numbers, lays out every combination of the
+arguments as arrays, reads the factors (:mod:`inference_wars.factors`) and lets
+:func:`inference_wars.deployment.search` choose how the chips serve the model. ``sweep``
+evaluates every combination without a Python loop per row.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 
-from . import catalog, formats, serving
+from . import catalog, deployment, factors, formats, serving
 from .errors import UnknownNameError, require_positive, require_positive_int
 from .hardware import hardware_arrays
-from .workload import model_arrays
-
-#: Whether a larger value of an assumption helps the hardware (for optimistic/pessimistic).
-ASSUMPTION_DIRECTION = {
-    "compute_efficiency": +1, "memory_efficiency": +1, "sram_efficiency": +1,
-    "interconnect_efficiency": +1, "collective_latency_us": -1, "scaleout_latency_us": -1,
-    "usable_memory_fraction": +1, "activation_bytes": -1, "pue": -1, "usd_per_kwh": -1,
-    "amortization_years": +1, "utilization": +1,
-}
-_FRACTIONS = {"compute_efficiency", "memory_efficiency", "sram_efficiency", "interconnect_efficiency",
-              "usable_memory_fraction", "utilization"}
+from .workload import kv_bytes_per_sequence, model_arrays, weights_bytes
 
 METRICS = ("ttft_s", "tpot_s", "tokens_per_s_per_user", "tokens_per_s", "tokens_per_s_per_chip",
            "usd_per_million_tokens", "joules_per_token", "tokens_per_s_per_mw")
@@ -33,28 +26,22 @@ METRICS = ("ttft_s", "tpot_s", "tokens_per_s_per_user", "tokens_per_s", "tokens_
 #: Metrics where a smaller value is better (their optimistic reading is their ``_low`` column).
 LOWER_IS_BETTER = frozenset({"ttft_s", "tpot_s", "usd_per_million_tokens", "joules_per_token"})
 
+#: Largest chip count or batch accepted (beyond any system that exists; keeps arithmetic exact).
+MAX_COUNT = 10_000_000
+#: Longest prompt or output accepted (tokens).
+MAX_TOKENS = 100_000_000
 
-def assumptions_for(scenario: str = "base", **overrides: float) -> serving.Assumptions:
-    """Modelling assumptions for a scenario, with explicit overrides (validated)."""
-    if scenario not in catalog.SCENARIOS:
-        raise ValueError(f"scenario must be one of {', '.join(catalog.SCENARIOS)}, got {scenario!r}")
-    values = {}
-    for key, direction in ASSUMPTION_DIRECTION.items():
-        if scenario == "base":
-            which = "base"
-        else:
-            good = "high" if direction > 0 else "low"
-            bad = "low" if direction > 0 else "high"
-            which = good if scenario == "optimistic" else bad
-        values[key] = catalog.assumption(key, which)
-    for key, v in overrides.items():
-        if key not in ASSUMPTION_DIRECTION:
-            raise UnknownNameError("assumption", key, ASSUMPTION_DIRECTION)
-        v = require_positive(key, v)
-        if key in _FRACTIONS and v > 1:
-            raise ValueError(f"{key} is a fraction and must be in (0, 1], got {v!r}")
-        values[key] = v
-    return serving.Assumptions(**values)
+# backwards-compatible name for the factor directions
+ASSUMPTION_DIRECTION = factors.DIRECTION
+
+
+def assumptions_for(scenario: str = "base", **overrides: float) -> serving.Factors:
+    """Factor defaults (``assumptions.csv``) under a scenario, with validated overrides; per-chip
+    fitted values are applied by :func:`estimate` (see :func:`inference_wars.factors.chip_factors`)."""
+    vals = factors.defaults(scenario)
+    vals["layer_floor_us"] = 0.0
+    vals.update(factors.check_overrides(overrides))
+    return serving.Factors(**vals)
 
 
 @dataclass(frozen=True)
@@ -65,7 +52,7 @@ class Estimate:
     chip: str
     precision: str
     kv_precision: str
-    batch: int
+    batch: int | None
     input_tokens: int
     output_tokens: int
     scenario: str
@@ -78,7 +65,10 @@ class Estimate:
     bound: str | None = None
     tp: int | None = None
     pp: int | None = None
+    ep: int | None = None
     replicas: int | None = None
+    attention_dp: bool | None = None
+    batch_per_instance: int | None = None
     ttft_s: float | None = None
     tpot_s: float | None = None
     tokens_per_s_per_user: float | None = None
@@ -93,22 +83,33 @@ class Estimate:
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
+    @property
+    def deployment(self) -> str:
+        """The split as text, e.g. ``"8 x (TP1 x PP1)"`` or ``"1 x (TP8/EP8 x PP1, DP attention)"``."""
+        if self.tp is None:
+            return "none"
+        ep = f"/EP{self.ep}" if self.ep and self.ep > 1 else ""
+        dpa = ", DP attention" if self.attention_dp else ""
+        return f"{self.replicas} x (TP{self.tp}{ep} x PP{self.pp}{dpa})"
+
     def bounds(self, metric: str) -> tuple[float, float, float]:
         """``(low, value, high)`` of one metric; needs ``estimate(..., ranges=True)``."""
         if metric not in METRICS:
             raise UnknownNameError("metric", metric, METRICS)
-        if self.ranges is None:
-            raise ValueError("this estimate has no ranges: call estimate(..., ranges=True)")
         if not self.fits:
             raise ValueError(f"no metrics: {self.reason}")
+        if self.ranges is None:
+            raise ValueError("this estimate has no ranges: call estimate(..., ranges=True)")
         low, high = self.ranges[metric]
         return low, getattr(self, metric), high
 
     def __str__(self) -> str:
-        head = f"{self.model} on {self.n_chips} x {self.chip} ({self.precision}, batch {self.batch}, {self.input_tokens}+{self.output_tokens} tokens)"
+        b = "as many as fit" if self.batch is None else f"batch {self.batch}"
+        head = (f"{self.model} on {self.n_chips} x {self.chip} ({self.precision}, {b}, "
+                f"{self.input_tokens}+{self.output_tokens} tokens)")
         if not self.fits:
-            return f"{head}: does not fit. {self.reason}"
-        return (f"{head}: {self.bound}-bound; TTFT {self.ttft_s * 1e3:.1f} ms, "
+            return f"{head}: {self.reason}"
+        return (f"{head} as {self.deployment}: {self.bound}-bound; TTFT {self.ttft_s * 1e3:.1f} ms, "
                 f"{self.tokens_per_s_per_user:,.0f} tok/s per user, {self.tokens_per_s:,.0f} tok/s total, "
                 f"${self.usd_per_million_tokens:.3f} per M tokens, {self.joules_per_token:.3g} J/token")
 
@@ -122,6 +123,13 @@ def _as_list(x, name: str) -> list:
     if not items:
         raise ValueError(f"{name} must not be empty")
     return items
+
+
+def _count(name: str, v, limit: int = MAX_COUNT) -> int:
+    v = require_positive_int(name, v)
+    if v > limit:
+        raise ValueError(f"{name} must be at most {limit:,} (no system holds more), got {v:,}")
+    return v
 
 
 def _compatible(model_id: str, chip: catalog.Chip) -> str | None:
@@ -152,28 +160,75 @@ def resolve(model: str, chip: str, precision: str | None = None,
     return m_id, c, fmt, kv_fmt
 
 
+def check_split(model: str, chip: str, n_chips: int | None, tp: int | None, pp: int | None, ep: int | None,
+                replicas: int | None) -> tuple[int | None, int | None, int | None]:
+    """Validate a pinned split; returns ``(tp, pp, replicas)`` with ``ep`` folded into ``tp``
+    (experts spread over the tensor-parallel group). Raises a ValueError naming the broken
+    constraint and the nearest valid value."""
+    m = catalog.get_model(model)
+    c = catalog.get_chip(chip)
+    tp = None if tp is None else _count("tp", tp)
+    pp = None if pp is None else _count("pp", pp)
+    ep = None if ep is None else _count("ep", ep)
+    replicas = None if replicas is None else _count("replicas", replicas)
+    if ep is not None and ep > 1:
+        if m.n_experts == 0:
+            raise ValueError(f"ep={ep}: {m.id} is dense (no experts); use ep=1 or leave it out")
+        if ep > m.n_experts:
+            raise ValueError(f"ep={ep} exceeds {m.id}'s {m.n_experts} experts; the largest valid ep is {m.n_experts}")
+        if tp is not None and tp != ep:
+            raise ValueError(f"ep={ep} with tp={tp}: the engine spreads experts over the tensor-parallel group, "
+                             f"so ep must equal tp ({tp}) or be 1")
+        tp = ep
+    if tp is not None:
+        domain = int(c.get("scaleup_domain", 1.0))
+        if tp > domain and m.n_experts == 0:
+            raise ValueError(f"tp={tp} exceeds {c.id}'s scale-up domain of {domain} chips; use tp <= {domain} "
+                             f"and pp or replicas for more chips")
+        if m.n_heads % tp and m.n_experts == 0:
+            valid = [d for d in (1, 2, 4, 8, 16, 32, 64) if m.n_heads % d == 0 and d <= domain]
+            near = min(valid, key=lambda d: (abs(math.log2(d) - math.log2(tp)), d))
+            raise ValueError(f"tp={tp} does not divide {m.id}'s {m.n_heads} attention heads; nearest valid tp is {near}")
+        if tp not in (1, 2, 4, 8, 16, 32, 64):
+            near = 2 ** round(math.log2(tp))
+            raise ValueError(f"tp={tp}: tensor-parallel widths are powers of two up to 64; nearest is {near}")
+    if pp is not None and pp > m.n_layers:
+        raise ValueError(f"pp={pp} exceeds {m.id}'s {m.n_layers} layers; the largest valid pp is {m.n_layers}")
+    if n_chips is not None:
+        used = (tp or 1) * (pp or 1) * (replicas or 1)
+        if used > n_chips:
+            parts = f"replicas {replicas or 1} x tp {tp or 1} x pp {pp or 1} = {used}"
+            fix = n_chips // ((tp or 1) * (pp or 1))
+            hint = (f"; with this tp and pp at most replicas={fix}" if fix >= 1
+                    else f"; tp x pp must be at most {n_chips}")
+            raise ValueError(f"{parts} chips exceeds n_chips={n_chips}{hint}")
+    return tp, pp, replicas
+
+
 def _grid(model, chip, batch, input_tokens, output_tokens, precision, kv_precision, n_chips, scenario,
-          overrides: dict[str, float], on_invalid: str, ranges: bool = False, calibrated: bool = False):
+          overrides: dict[str, float], on_invalid: str, ranges: bool = False, split=None, objective="throughput",
+          min_tokens_per_s_per_user=None, max_ttft_s=None, mtp_tokens=0, disaggregated=False):
     """Validate inputs and evaluate every combination. Returns (columns dict, skipped list).
 
-    ``ranges=True`` adds ``<metric>_low`` / ``<metric>_high`` columns: the same configuration
-    (same chips, same parallel split) re-evaluated with every estimated catalog number and
-    assumption at its optimistic and at its pessimistic bound (interval propagation through
-    the two bounding scenarios); low/high are the element-wise min/max of the row's value and
-    the two bounds, so ``low <= value <= high`` for every metric, whichever direction is better.
-    ``calibrated=True`` replaces the efficiency assumptions by the factors fitted to measured
-    results (:mod:`inference_wars.calibration`), per chip family."""
+    ``ranges=True`` adds ``<metric>_low`` / ``<metric>_high`` columns: the chosen deployment
+    (same chips, same split, same batch) re-evaluated with every estimated catalog number and
+    factor at its optimistic and at its pessimistic bound; low/high are the element-wise
+    min/max of the row's value and the two bounds, so ``low <= value <= high``."""
     models = [catalog.get_model(m).id for m in _as_list(model, "model")]
     chips = [catalog.get_chip(c) for c in _as_list(chip, "chip")]
-    batches = [require_positive_int("batch", b) for b in _as_list(batch, "batch")]
-    ins = [require_positive_int("input_tokens", s) for s in _as_list(input_tokens, "input_tokens")]
-    outs = [require_positive_int("output_tokens", o) for o in _as_list(output_tokens, "output_tokens")]
-    n_list = [None if n is None else require_positive_int("n_chips", n) for n in _as_list(n_chips, "n_chips")]
-    scenarios = _as_list(scenario, "scenario")
-    for s in scenarios:
-        if s not in catalog.SCENARIOS:
-            raise ValueError(f"scenario must be one of {', '.join(catalog.SCENARIOS)}, got {s!r}")
+    batches = [None if b is None else _count("batch", b) for b in _as_list(batch, "batch")]
+    ins = [_count("input_tokens", s, MAX_TOKENS) for s in _as_list(input_tokens, "input_tokens")]
+    outs = [_count("output_tokens", o, MAX_TOKENS) for o in _as_list(output_tokens, "output_tokens")]
+    n_list = [None if n is None else _count("n_chips", n) for n in _as_list(n_chips, "n_chips")]
+    scenarios = [factors.check_scenario(s) for s in _as_list(scenario, "scenario")]
     kv_req = [None if k is None else formats.check_kv_format(k).id for k in _as_list(kv_precision, "kv_precision")]
+    overrides = factors.check_overrides(overrides)
+    mtp = int(mtp_tokens)
+    if mtp < 0 or mtp > 16:
+        raise ValueError(f"mtp_tokens must be between 0 and 16 draft tokens, got {mtp_tokens!r}")
+    tgt_user = None if min_tokens_per_s_per_user is None else require_positive(
+        "min_tokens_per_s_per_user", min_tokens_per_s_per_user)
+    tgt_ttft = None if max_ttft_s is None else require_positive("max_ttft_s", max_ttft_s)
     skipped: list[str] = []
 
     def bad(msg: str):
@@ -181,7 +236,6 @@ def _grid(model, chip, batch, input_tokens, output_tokens, precision, kv_precisi
             raise ValueError(msg)
         skipped.append(msg)
 
-    # (chip, precision, kv) triples that are valid
     triples = []
     for c in chips:
         for p in _as_list(precision, "precision"):
@@ -197,26 +251,22 @@ def _grid(model, chip, batch, input_tokens, output_tokens, precision, kv_precisi
     if not triples:
         raise ValueError("no valid (chip, precision) combination: " + "; ".join(skipped))
 
-    # hardware arrays per (triple, scenario)
-    hw_pairs = [(c.id, f) for c, f, _ in triples]
-    hw_by_scen = [hardware_arrays(hw_pairs, s) for s in scenarios]
     n_t, n_s = len(triples), len(scenarios)
-    hw_all = type(hw_by_scen[0])(**{k: np.concatenate([getattr(h, k) for h in hw_by_scen])
-                                    for k in hw_by_scen[0].__dataclass_fields__})  # index = s * n_t + t
+    hw_pairs = [(c.id, f) for c, f, _ in triples]
+    hw_all = _stack([hardware_arrays(hw_pairs, s) for s in scenarios])              # index = s * n_t + t
+    f_all = _stack([factors.factor_arrays([c.id for c, _, _ in triples], s, overrides) for s in scenarios])
     wbits = np.array([[formats.bits_per_weight(f, s) for _, f, _ in triples] for s in scenarios]).ravel()
     kbits = np.array([[formats.bits_per_weight(k, "base") for _, _, k in triples] for _ in scenarios]).ravel()
-    ass = [assumptions_for(s, **overrides) for s in scenarios]
-    ass_arr = {k: np.array([getattr(a, k) for a in ass]) for k in serving.Assumptions.__dataclass_fields__}
     marr = model_arrays(models)
 
-    n_vals = np.array([0 if n is None else n for n in n_list], dtype=float)
-    axes = [np.arange(len(models)), np.arange(n_t), np.arange(n_s), np.array(batches, float),
-            np.array(ins, float), np.array(outs, float), n_vals]
+    n_vals = np.array([np.nan if n is None else n for n in n_list], dtype=float)
+    b_vals = np.array([np.nan if b is None else b for b in batches], dtype=float)
+    axes = [np.arange(len(models)), np.arange(n_t), np.arange(n_s), b_vals, np.array(ins, float),
+            np.array(outs, float), n_vals]
     grid = [g.ravel() for g in np.meshgrid(*axes, indexing="ij")]
     mi, ti, si, B, S, O, N = grid
     mi, ti, si = mi.astype(np.intp), ti.astype(np.intp), si.astype(np.intp)
 
-    # drop incompatible (model, hard-wired chip) and over-long contexts
     keep = np.ones(mi.shape, bool)
     for a_i, m_id in enumerate(models):
         for t_i, (c, f, _) in enumerate(triples):
@@ -234,97 +284,117 @@ def _grid(model, chip, batch, input_tokens, output_tokens, precision, kv_precisi
         raise ValueError("nothing left to evaluate: " + "; ".join(dict.fromkeys(skipped)))
     mi, ti, si, B, S, O, N = (x[keep] for x in (mi, ti, si, B, S, O, N))
 
-    hw = hw_all.take(si * n_t + ti)
+    k = si * n_t + ti
+    hw = hw_all.take(k)
+    f = serving.Factors(**{name: v[k] for name, v in f_all.__dict__.items()})
     m = marr.take(mi)
-    wb, kb = wbits[si * n_t + ti], kbits[si * n_t + ti]
-    a_cols = {k: v[si] for k, v in ass_arr.items()}
-    cal_cols: dict[str, np.ndarray] = {}    # fitted factor per row, NaN where not fitted
-    if calibrated:
-        from . import calibration
-        cal = calibration.factor_arrays([c.id for c, _, _ in triples])
-        cal_cols = {k: v[ti] for k, v in cal.items() if k not in overrides}
-        a_cols = calibration.with_fitted(cal_cols, a_cols)
-    a = serving.Assumptions(**a_cols)
+    wb, kb = wbits[k], kbits[k]
+    tp, pp, reps, dpa = split or (None, None, None, None)
+    nan = lambda v: np.full(mi.shape, np.nan if v is None else float(v))  # noqa: E731
+    pins = deployment.Pins(nan(tp), nan(pp), nan(reps), nan(None if dpa is None else int(bool(dpa))))
+    res = deployment.search(m, hw, f, N, B, S, O, wb, kb, pins, objective, tgt_user, tgt_ttft, float(mtp),
+                            bool(disaggregated))
 
-    w, kv, raw_need, needed = serving.fit(m, hw, B, S, O, wb, kb, a.usable_memory_fraction)
-    n = np.where(N > 0, N, needed)
-    fits = np.isfinite(raw_need) & (n >= raw_need - 1e-9)
-    res = serving.evaluate(m, hw, n, B, S, O, wb, kb, a)
-
+    w = weights_bytes(m, wb)
+    kv = res["batch"] * kv_bytes_per_sequence(m, S + O, kb)
     cols = {
         "model": np.array(models, dtype=object)[mi],
         "chip": np.array([c.id for c, _, _ in triples], dtype=object)[ti],
         "precision": np.array([f for _, f, _ in triples], dtype=object)[ti],
         "kv_precision": np.array([k for _, _, k in triples], dtype=object)[ti],
         "scenario": np.array(scenarios, dtype=object)[si],
-        "batch": B.astype(np.int64), "input_tokens": S.astype(np.int64), "output_tokens": O.astype(np.int64),
-        "n_chips": n.astype(np.int64), "n_chips_needed": needed.astype(np.int64), "fits": fits,
+        "batch": np.round(res["batch"]).astype(np.int64), "batch_requested": B,
+        "input_tokens": S.astype(np.int64), "output_tokens": O.astype(np.int64),
+        "n_chips": res["n_chips"].astype(np.int64), "n_chips_needed": res["n_chips_needed"].astype(np.int64),
+        "fits": res["fits"], "why": res["why"],
         "weights_gb": w / 1e9, "kv_cache_gb": kv / 1e9,
-        "tp": res["tp"].astype(np.int64), "pp": res["pp"].astype(np.int64), "replicas": res["replicas"].astype(np.int64),
+        "tp": res["tp"].astype(np.int64), "pp": res["pp"].astype(np.int64), "ep": res["ep"].astype(np.int64),
+        "replicas": res["replicas"].astype(np.int64), "attention_dp": res["dp_attention"].astype(bool),
+        "batch_per_instance": np.round(res["batch_per_instance"]).astype(np.int64),
         "bound": res["bound"],
     }
-    for k in METRICS:
-        cols[k] = res[k]
+    for name in METRICS:
+        cols[name] = res[name]
     if ranges:
+        dep = serving.Deployment(res["tp"], res["pp"], res["replicas"], res["dp_attention"])
         bounds = []
         for bscen in ("optimistic", "pessimistic"):
             hw_b = hardware_arrays(hw_pairs, bscen).take(ti)
-            wb_b = np.array([formats.bits_per_weight(f, bscen) for _, f, _ in triples])[ti]
-            a_b = {k: np.full(mi.shape, v) for k, v in asdict(assumptions_for(bscen, **overrides)).items()}
-            if calibrated:
-                a_b = calibration.with_fitted(cal_cols, a_b)
-            bounds.append(serving.evaluate(m, hw_b, n, B, S, O, wb_b, kb, serving.Assumptions(**a_b)))
-        for k in METRICS:
-            stack = np.stack([res[k], bounds[0][k], bounds[1][k]])
-            cols[f"{k}_low"] = stack.min(axis=0)
-            cols[f"{k}_high"] = stack.max(axis=0)
-    cols["_storage_gb"] = (hw.sram_gb + hw.hbm_gb) * a.usable_memory_fraction
+            wb_b = np.array([formats.bits_per_weight(fm, bscen) for _, fm, _ in triples])[ti]
+            f_b = factors.factor_arrays([c.id for c, _, _ in triples], bscen, overrides)
+            f_b = serving.Factors(**{name: v[ti] for name, v in f_b.__dict__.items()})
+            r = serving.evaluate(m, hw_b, f_b, dep, res["batch"], S, O, wb_b, kb, float(mtp), bool(disaggregated))
+            r["tokens_per_s_per_chip"] = r["tokens_per_s"] / res["n_chips"]
+            bounds.append(r)
+        for name in METRICS:
+            stack = np.stack([res[name], bounds[0][name], bounds[1][name]])
+            cols[f"{name}_low"] = stack.min(axis=0)
+            cols[f"{name}_high"] = stack.max(axis=0)
+    cols["_storage_gb"] = (hw.sram_gb + hw.hbm_gb) * f.usable_memory_fraction
     return cols, list(dict.fromkeys(skipped))
 
 
-def estimate(model: str, chip: str, n_chips: int | None = None, batch: int = 1, input_tokens: int = 1024,
+def _stack(items):
+    """Concatenate a list of same-typed dataclasses of arrays field by field."""
+    cls = type(items[0])
+    return cls(**{k: np.concatenate([np.atleast_1d(getattr(x, k)) for x in items]) for k in cls.__dataclass_fields__})
+
+
+_SCALARS = ("batch", "input_tokens", "output_tokens", "n_chips", "precision", "kv_precision", "scenario")
+
+
+def estimate(model: str, chip: str, n_chips: int | None = None, batch: int | None = 1, input_tokens: int = 1024,
              output_tokens: int = 256, precision: str | None = None, kv_precision: str | None = None,
-             scenario: str = "base", ranges: bool = False, calibrated: bool = False,
+             scenario: str = "base", ranges: bool = False, *, tp: int | None = None, pp: int | None = None,
+             ep: int | None = None, replicas: int | None = None, attention_dp: bool | None = None,
+             objective: str = "throughput", min_tokens_per_s_per_user: float | None = None,
+             max_ttft_s: float | None = None, mtp_tokens: int = 0, disaggregated: bool = False,
              **assumption_overrides: float) -> Estimate:
-    """Serve ``model`` on ``chip``: chips needed, latency, throughput, cost and energy.
+    """Serve ``model`` on ``chip``: chips, deployment, latency, throughput, cost and energy.
 
     ``n_chips=None`` uses the fewest chips that hold the weights and the KV cache of ``batch``
-    sequences of ``input_tokens + output_tokens`` tokens. ``precision=None`` means bf16 (or the
-    only format a chip runs). ``scenario`` reads estimated catalog numbers and assumptions at
-    their base, optimistic or pessimistic bound. Keyword overrides replace assumptions, e.g.
-    ``usd_per_kwh=0.05`` or ``memory_efficiency=0.8``.
+    sequences of ``input_tokens + output_tokens`` tokens. ``batch`` counts the whole system's
+    concurrent sequences; ``batch=None`` serves as many as fit (the engine's limit included).
+    The deployment (``replicas x (tp x pp)``, TP or DP attention) is chosen for ``objective``
+    (``"throughput"``: most tokens/s per chip; ``"latency"``: most tokens/s per user) under the
+    optional targets ``min_tokens_per_s_per_user`` and ``max_ttft_s``; pin any part with
+    ``tp``, ``pp``, ``ep``, ``replicas``, ``attention_dp``. ``mtp_tokens`` draft tokens per step
+    turn on speculative decoding / multi-token prediction; ``disaggregated=True`` runs prefill
+    on its own chips. ``scenario`` reads estimated numbers at their base, optimistic or
+    pessimistic bound; keyword overrides replace factors, e.g. ``usd_per_kwh=0.05``.
 
-    ``ranges=True`` fills ``Estimate.ranges`` with ``{metric: [low, high]}`` from the estimated
-    inputs' bounds, for the same chips and parallel split (see :func:`sweep`).
-    ``calibrated=True`` uses the efficiency factors fitted to measured results
-    (:mod:`inference_wars.calibration`) instead of the defaults in ``assumptions.csv``.
+    ``ranges=True`` fills ``Estimate.ranges`` with ``{metric: [low, high]}`` for the same
+    deployment under the optimistic and pessimistic readings (see :func:`sweep`).
     """
+    if "calibrated" in assumption_overrides:
+        raise ValueError("calibrated= is gone: the default estimate already uses the factors fitted to measured "
+                         "results (see inference_wars.calibration)")
     for name, v in (("model", model), ("chip", chip)):
         if not isinstance(v, str):
             raise ValueError(f"estimate() takes one {name} id as a string; use sweep() for several")
-    c = catalog.get_chip(chip)
-    m_id = catalog.get_model(model).id
-    why = _compatible(m_id, c)
-    if why:
-        raise ValueError(why)
+    for name, v in zip(_SCALARS, (batch, input_tokens, output_tokens, n_chips, precision, kv_precision, scenario)):
+        if v is not None and not isinstance(v, (str, bytes)) and isinstance(v, Iterable):
+            raise ValueError(f"estimate() takes one {name}, got {v!r}; use sweep() for several values")
+    m_id, c, _, _ = resolve(model, chip, precision, kv_precision)
+    n_chips = None if n_chips is None else _count("n_chips", n_chips)
+    split = check_split(m_id, c.id, n_chips, tp, pp, ep, replicas) + (attention_dp,)
     cols, _ = _grid(m_id, c.id, batch, input_tokens, output_tokens, precision, kv_precision, n_chips,
-                    scenario, assumption_overrides, on_invalid="raise", ranges=ranges, calibrated=calibrated)
+                    scenario, assumption_overrides, on_invalid="raise", ranges=ranges, split=split,
+                    objective=objective, min_tokens_per_s_per_user=min_tokens_per_s_per_user, max_ttft_s=max_ttft_s,
+                    mtp_tokens=mtp_tokens, disaggregated=disaggregated)
     row = {k: (v[0].item() if hasattr(v[0], "item") else v[0]) for k, v in cols.items()}
     if ranges:
         row["ranges"] = {k: [row.pop(f"{k}_low"), row.pop(f"{k}_high")] for k in METRICS}
     fits = bool(row["fits"])
     storage = row.pop("_storage_gb")
+    why = row.pop("why")
+    row.pop("batch_requested")
+    row["batch"] = None if batch is None else row["batch"]
     if fits:
         reason = "fits"
     else:
-        have = row["n_chips"] * storage
-        reason = (f"weights {row['weights_gb']:.1f} GB + KV cache {row['kv_cache_gb']:.1f} GB need more than the "
-                  f"{have:.1f} GB usable on {row['n_chips']} x {c.id}; use n_chips >= {row['n_chips_needed']} "
-                  f"or a smaller batch, context or precision")
-        if c.hardwired_model:
-            reason = (f"KV cache {row['kv_cache_gb']:.2f} GB exceeds the {have:.2f} GB of SRAM on {row['n_chips']} x "
-                      f"{c.id}; use n_chips >= {row['n_chips_needed']} or a smaller batch or context")
-        for k in METRICS + ("bound", "tp", "pp", "replicas"):
+        reason = _reason(row, c, storage, why, min_tokens_per_s_per_user, max_ttft_s, batch)
+        for k in METRICS + ("bound", "tp", "pp", "ep", "replicas", "attention_dp", "batch_per_instance"):
             row[k] = None
         if ranges:
             row["ranges"] = None
@@ -333,28 +403,58 @@ def estimate(model: str, chip: str, n_chips: int | None = None, batch: int = 1, 
     return Estimate(**row)
 
 
+def _reason(row: dict, c: catalog.Chip, storage_gb: float, why: int, tgt_user, tgt_ttft, batch) -> str:
+    have = row["n_chips"] * storage_gb
+    if why == 3:
+        targets = " and ".join(t for t in (
+            None if tgt_user is None else f"{tgt_user:g} tok/s per user",
+            None if tgt_ttft is None else f"a TTFT of {tgt_ttft:g} s") if t)
+        return (f"no deployment of {row['n_chips']} x {c.id} meets {targets}; try more chips, a smaller batch "
+                f"or a looser target")
+    if why == 2:
+        return "the pinned split (tp, pp, replicas, attention_dp) is not possible here; leave parts free"
+    if c.hardwired_model:
+        return (f"does not fit: KV cache {row['kv_cache_gb']:.2f} GB exceeds the {have:.2f} GB of SRAM on "
+                f"{row['n_chips']} x {c.id}; use n_chips >= {row['n_chips_needed']} or a smaller batch or context")
+    b = "the batch" if batch is not None else "one sequence"
+    return (f"does not fit: weights {row['weights_gb']:.1f} GB + KV cache of {b} need more than the {have:.1f} GB "
+            f"usable on {row['n_chips']} x {c.id} in any split; use n_chips >= {row['n_chips_needed']} "
+            f"or a smaller batch, context or precision")
+
+
 def sweep(model: str | Sequence[str], chip: str | Sequence[str], batch=1, input_tokens=1024, output_tokens=256,
           precision=None, kv_precision=None, n_chips=None, scenario="base", drop_unfit: bool = True,
-          ranges: bool = False, calibrated: bool = False, **assumption_overrides: float):
+          ranges: bool = False, *, tp: int | None = None, pp: int | None = None, replicas: int | None = None,
+          attention_dp: bool | None = None, objective: str = "throughput",
+          min_tokens_per_s_per_user: float | None = None, max_ttft_s: float | None = None, mtp_tokens: int = 0,
+          disaggregated: bool = False, **assumption_overrides: float):
     """Evaluate every combination of the arguments (each a value or a list) as a DataFrame.
 
-    Combinations that cannot run (a format the chip lacks, another model on a hard-wired chip,
-    a context beyond the model's maximum) are left out and listed in ``df.attrs["skipped"]``.
-    With explicit ``n_chips``, rows that do not fit are dropped (``drop_unfit=True``; their
-    count is in ``df.attrs["unfit"]``) so every metric column is finite.
+    Each row carries the deployment the search chose (``tp``, ``pp``, ``ep``, ``replicas``,
+    ``attention_dp``, ``batch_per_instance``). Combinations that cannot run (a format the chip
+    lacks, another model on a hard-wired chip, a context beyond the model's maximum) are left
+    out and listed in ``df.attrs["skipped"]``. Rows that do not fit or miss a target are dropped
+    (``drop_unfit=True``; their count is in ``df.attrs["unfit"]``) so every metric is finite.
 
     ``ranges=True`` adds ``<metric>_low`` and ``<metric>_high`` for every metric: the same
-    configuration (same chips and split) evaluated with all estimated catalog numbers and
-    assumptions at their optimistic and pessimistic bounds, vectorised like the rest. ``low`` is
-    always the smaller number (for a lower-is-better metric such as ``usd_per_million_tokens``
-    the optimistic end is ``_low``) and ``low <= value <= high``. ``calibrated=True`` uses the
-    efficiency factors fitted to measured results (:mod:`inference_wars.calibration`).
+    deployment evaluated with all estimated catalog numbers and factors at their optimistic and
+    pessimistic bounds. ``low`` is always the smaller number and ``low <= value <= high``.
     """
     import pandas as pd
 
+    if "calibrated" in assumption_overrides:
+        raise ValueError("calibrated= is gone: the default estimate already uses the fitted factors")
+    split = (tp, pp, replicas, attention_dp)
+    if any(x is not None for x in split[:3]):
+        split = (None if tp is None else _count("tp", tp), None if pp is None else _count("pp", pp),
+                 None if replicas is None else _count("replicas", replicas), attention_dp)
     cols, skipped = _grid(model, chip, batch, input_tokens, output_tokens, precision, kv_precision, n_chips,
-                          scenario, assumption_overrides, on_invalid="skip", ranges=ranges, calibrated=calibrated)
+                          scenario, assumption_overrides, on_invalid="skip", ranges=ranges, split=split,
+                          objective=objective, min_tokens_per_s_per_user=min_tokens_per_s_per_user,
+                          max_ttft_s=max_ttft_s, mtp_tokens=mtp_tokens, disaggregated=disaggregated)
     cols.pop("_storage_gb")
+    cols.pop("why")
+    cols.pop("batch_requested")
     fits = cols["fits"]
     unfit = int((~fits).sum())
     if drop_unfit and unfit:
@@ -377,14 +477,14 @@ def max_concurrent_sequences(model: str, chip: str, n_chips: int, context_tokens
     ``floor((n * usable capacity - weights) / KV bytes per sequence)`` (0 if the weights alone
     do not fit; for a hard-wired chip the weights live in ROM and all storage holds KV)."""
     m_id, c, fmt, kv_fmt = resolve(model, chip, precision, kv_precision)
-    n = require_positive_int("n_chips", n_chips)
-    ctx = require_positive_int("context_tokens", context_tokens)
+    n = _count("n_chips", n_chips)
+    ctx = _count("context_tokens", context_tokens, MAX_TOKENS)
     from . import memory, workload
     m = workload.model_arrays([m_id])
     if ctx > m.max_context[0]:
         raise ValueError(f"context_tokens exceeds {m_id}'s maximum context of {int(m.max_context[0]):,} tokens")
     hw = hardware_arrays([(c.id, fmt)], scenario)
-    usable = assumptions_for(scenario).usable_memory_fraction
+    usable = factors.chip_factors(c.id, scenario)["usable_memory_fraction"]
     cap = n * memory.storage_capacity_bytes(hw, usable)[0]
     w = 0.0 if c.hardwired_model else workload.weights_bytes(m, formats.bits_per_weight(fmt, scenario))[0]
     per_seq = workload.kv_bytes_per_sequence(m, ctx, formats.bits_per_weight(kv_fmt))[0]

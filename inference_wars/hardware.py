@@ -5,6 +5,7 @@ links, power and price, under a ``base``/``optimistic``/``pessimistic`` reading 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -33,6 +34,8 @@ class HardwareArrays:
     power_w: np.ndarray
     price_usd: np.ndarray
     hardwired: np.ndarray               # bool: chip is one model (replicas, not shards)
+    dataflow: np.ndarray                # bool: weights live only in on-chip SRAM (Groq, Cerebras): pipelined
+
 
     def take(self, idx: np.ndarray) -> "HardwareArrays":
         return HardwareArrays(**{k: getattr(self, k)[idx] for k in self.__dataclass_fields__})
@@ -54,12 +57,37 @@ def chip_row(chip: str | Chip, fmt: str, scenario: str = "base") -> dict[str, fl
         layer_latency_us=g("layer_latency_us", 0.0),
         power_w=c.serving_power_w(scenario), price_usd=g("price_usd"),
         hardwired=float(bool(c.hardwired_model)),
+        dataflow=float(family(c) == "dataflow"),
     )
 
 
 def hardware_arrays(pairs: Sequence[tuple[str, str]], scenario: str = "base") -> HardwareArrays:
     """Arrays for a list of ``(chip, format)`` pairs."""
-    rows = [chip_row(c, f, scenario) for c, f in pairs]
+    rows = [_chip_row(get_chip(c).id, f, scenario) for c, f in pairs]
     cols = {k: np.array([r[k] for r in rows], dtype=float) for k in HardwareArrays.__dataclass_fields__}
     cols["hardwired"] = cols["hardwired"].astype(bool)
+    cols["dataflow"] = cols["dataflow"].astype(bool)
     return HardwareArrays(**cols)
+
+
+@functools.cache
+def _chip_row(chip_id: str, fmt: str, scenario: str) -> dict[str, float]:
+    return chip_row(chip_id, fmt, scenario)
+
+
+#: Hardware families: chips whose software stacks and memory systems behave alike share the
+#: factors fitted to measured results (:mod:`inference_wars.factors`).
+FAMILIES = ("nvidia-gpu", "amd-gpu", "tpu", "dataflow", "other")
+
+
+def family(chip: str | Chip) -> str:
+    """The chip's hardware family: ``nvidia-gpu``, ``amd-gpu``, ``tpu``, ``dataflow`` (weights
+    only in on-chip SRAM, pipelined across chips or wafers: Groq, Cerebras) or ``other``."""
+    c = get_chip(chip)
+    if c.category == "gpu":
+        return "nvidia-gpu" if c.vendor == "NVIDIA" else "amd-gpu"
+    if c.category == "tpu":
+        return "tpu"
+    if c.sram_role == "storage" and not c.hardwired_model and c.get("hbm_gb") == 0:
+        return "dataflow"
+    return "other"

@@ -1,20 +1,25 @@
 """Splitting a model over chips, and what the links cost.
 
-*Tensor parallelism* (TP) spreads every layer over the ``t`` chips of one scale-up domain
-(NVLink, ICI); *pipeline parallelism* (PP) gives each of ``p`` domains a slice of the layers;
-*expert parallelism* (EP) places a MoE layer's experts on different chips of the domain.
-With ``n`` chips: ``t = min(n, domain)``, ``p = ceil(n / t)``.
+A *deployment* of ``n`` chips is ``replicas x (tp x pp)``: ``replicas`` independent copies of
+the model, each spread over ``pp`` pipeline stages of ``tp`` chips. Inside a stage, tensor
+parallelism (TP) splits every layer's matrices over the ``tp`` chips; for a mixture of
+experts the same chips hold different experts (expert parallelism, EP = ``tp``). Attention
+either splits its heads over the stage (TP attention) or runs *data-parallel* (DP attention:
+each chip serves its own sequences with a full copy of the attention weights, as DeepSeek's
+MLA deployments do), and the tokens travel to their experts by all-to-all.
 
-Per forward pass over ``T`` tokens, with activations of ``a`` bytes and width ``d``:
+Collectives on a fabric with per-chip one-way bandwidth ``B`` and latency ``alpha``, for
+``V`` bytes of activations on each of ``t`` chips (ring/one-shot algorithms' volume)::
 
-* each dense layer does 2 ring all-reduces: ``alpha + 2 (t-1)/t * T d a / B_link``
-* each MoE layer does 1 all-reduce (attention) and 2 all-to-alls (dispatch, combine):
-  ``alpha + (t-1)/t * T k d a / B_link`` each
-* each pipeline boundary sends ``T d a`` bytes over the scale-out network:
-  ``alpha_so + T d a / B_out``
+    all_reduce(V)  = alpha + 2 (t - 1) / t * V / B
+    all_to_all(V)  = alpha + (t - 1) / t * V / B
 
-``B_link`` is one direction of the per-chip scale-up bandwidth (vendors quote both
-directions) times an achievable-efficiency factor.
+A stage wider than the scale-up domain (``t > D``: wide EP over several servers) sends the
+share ``1 - D / t`` of its traffic over the scale-out NICs, in parallel with the rest:
+``max(V_in / B_up, V_out / B_out)``. Per layer, TP attention and dense blocks do two
+all-reduces; a MoE layer under DP attention does two all-to-alls (dispatch, combine) of each
+token's ``k`` expert copies. ``B_up`` is one direction of the vendor's bidirectional figure
+times ``interconnect_efficiency``.
 """
 
 from __future__ import annotations
@@ -22,31 +27,42 @@ from __future__ import annotations
 import numpy as np
 
 
-def split(n_chips, scaleup_domain) -> tuple[np.ndarray, np.ndarray]:
-    """``(t, p)``: tensor-parallel degree inside a domain and pipeline stages across domains."""
-    n = np.asarray(n_chips, float)
-    t = np.minimum(n, np.asarray(scaleup_domain, float))
-    return t, np.ceil(n / t)
+def link_time_s(volume_bytes, t, domain, scaleup_gb_s, scaleout_gb_s, interconnect_efficiency) -> np.ndarray:
+    """Seconds for each chip of a ``t``-wide group to move ``volume_bytes`` to the others:
+    inside the scale-up domain at ``scaleup/2 * efficiency``, the off-domain share over the NICs."""
+    t = np.asarray(t, float)
+    v = np.asarray(volume_bytes, float)
+    b_up = np.maximum(np.asarray(scaleup_gb_s, float), 1e-9) * 0.5e9 * interconnect_efficiency
+    b_out = np.maximum(np.asarray(scaleout_gb_s, float), 1e-9) * 1e9
+    off = np.clip(1.0 - np.asarray(domain, float) / t, 0.0, 1.0)
+    return np.maximum(v * (1.0 - off) / b_up, v * off / b_out)
 
 
-def tensor_parallel_time_s(tokens, d_model, n_layers, n_moe_layers, experts_active, tp,
-                           scaleup_gb_s, latency_us, activation_bytes, efficiency) -> np.ndarray:
-    """Link time of TP/EP collectives for one pass over all layers (0 when ``tp == 1``)."""
+def stage_collectives_s(tokens, m, t, dp_attention, domain, scaleup_gb_s, scaleout_gb_s, latency_s,
+                        activation_bytes, interconnect_efficiency) -> np.ndarray:
+    """Collective time of one pipeline stage's layers for ``tokens`` tokens in flight (all
+    layers of the model; the caller divides by the number of stages). Zero when ``t == 1``."""
+    t = np.asarray(t, float)
     T = np.asarray(tokens, float)
-    t = np.asarray(tp, float)
-    bw = np.maximum(np.asarray(scaleup_gb_s, float), 1e-9) / 2.0 * 1e9 * efficiency
-    alpha = np.asarray(latency_us, float) * 1e-6
-    vol = T * d_model * activation_bytes
-    frac = (t - 1.0) / t
-    allreduce = alpha + 2.0 * frac * vol / bw
-    all2all = alpha + frac * vol * experts_active / bw
-    dense_layers = n_layers - n_moe_layers
-    total = dense_layers * 2.0 * allreduce + n_moe_layers * (allreduce + 2.0 * all2all)
+    frac = (t - 1.0) / np.maximum(t, 1.0)
+    act = T * m.d_model * activation_bytes                           # one layer's activations
+    ar = latency_s + 2.0 * frac * link_time_s(act, t, domain, scaleup_gb_s, scaleout_gb_s, interconnect_efficiency)
+    a2a_vol = act / np.maximum(t, 1.0) * m.n_experts_active           # each chip's tokens x k experts
+    a2a = latency_s + frac * link_time_s(a2a_vol, t, domain, scaleup_gb_s, scaleout_gb_s, interconnect_efficiency)
+    dpa = np.asarray(dp_attention, bool) & (m.n_moe_layers > 0)
+    moe = np.where(dpa, 2.0 * a2a, 2.0 * ar)
+    total = m.n_dense_layers * 2.0 * ar + m.n_moe_layers * moe
     return np.where(t > 1, total, 0.0)
 
 
-def pipeline_hop_time_s(tokens, d_model, pp, scaleout_gb_s, latency_us, activation_bytes) -> np.ndarray:
-    """Time for activations to cross the ``p - 1`` pipeline boundaries once."""
-    bw = np.maximum(np.asarray(scaleout_gb_s, float), 1e-9) * 1e9
-    hop = np.asarray(latency_us, float) * 1e-6 + np.asarray(tokens, float) * d_model * activation_bytes / bw
-    return (np.asarray(pp, float) - 1.0) * hop
+def pipeline_hops_s(tokens, d_model, tp, pp, domain, scaleup_gb_s, scaleout_gb_s, latency_s, scaleout_latency_s,
+                    activation_bytes, interconnect_efficiency) -> np.ndarray:
+    """Time for one micro-batch's activations to cross the ``pp - 1`` stage boundaries: over the
+    scale-up fabric while the whole instance sits in one domain, else over the NICs."""
+    pp = np.asarray(pp, float)
+    inside = np.asarray(tp, float) * pp <= np.asarray(domain, float)
+    vol = np.asarray(tokens, float) * d_model * activation_bytes
+    b_up = np.maximum(np.asarray(scaleup_gb_s, float), 1e-9) * 0.5e9 * interconnect_efficiency
+    b_out = np.maximum(np.asarray(scaleout_gb_s, float), 1e-9) * 1e9
+    hop = np.where(inside, latency_s + vol / b_up, scaleout_latency_s + vol / b_out)
+    return (pp - 1.0) * hop

@@ -1,27 +1,39 @@
-"""Serving: time to first token, time per output token, per-user and aggregate throughput.
+"""Serving: the time of one decode step for a deployment, and what users and owners see.
 
-One *instance* of the model spans ``n / r`` chips (``r`` replicas; ``r = n`` for hard-wired
-chips, each of which is a whole model, else ``r = 1``) and serves ``b = B / r`` concurrent
-sequences. With ``t``-way tensor and ``p``-way pipeline parallelism the batch is cut into
-``m = min(b, p)`` micro-batches of ``b / m`` sequences. One decode step of every sequence (one
-*cycle*) takes::
+One model *instance* spans ``tp x pp`` chips (:mod:`inference_wars.parallel`) and holds ``b``
+concurrent sequences, cut into ``mb = min(b, pp)`` micro-batches. Every decode *step* gives
+each sequence ``g`` new tokens (``g = 1``; with speculative decoding or multi-token prediction
+of ``k`` draft tokens accepted with probability ``a`` each, ``g = (1 - a**(k+1)) / (1 - a)``
+and the step verifies ``k + 1`` tokens per sequence). One pipeline stage, for one micro-batch,
+per chip::
 
-    TPOT = p * max(t_compute, t_memory)  +  t_link
+    t_compute = tokens * FLOPs_token(c) / (tp * pp) / (peak * eff_c)
+    t_memory  = weight bytes / (BW * eff_w)  +  KV bytes / (BW * eff_kv)      (fastest tier first)
+    work      = max(t_compute, t_memory, L/pp * layer_floor) + L/pp * layer_overhead
+    stage     = work + comm - overlap * min(work, comm)                     (comm: parallel)
+    step      = pp * stage + pipeline hops
 
-    t_compute = (b/m) * FLOPs_token(c) / p / (t * peak * eff_c)       one stage, one micro-batch
-    t_memory  = read time of the chip's weight shard and KV shard     (memory.read_time_s)
-    t_link    = TP/EP collectives over all layers + pipeline hops      (parallel)
-                + n_layers * layer_latency   (a wafer's per-layer dataflow floor, where catalogued)
+``layer_overhead`` is the per-layer cost of launching and synchronising a layer's kernels on
+programmable chips; ``layer_floor`` is the per-layer time of a dataflow pipeline (Groq,
+Cerebras). Weight bytes per chip: attention weights ``/ tp`` (whole under DP attention), the
+rest ``/ tp``, routed experts only those the step's tokens touch; KV bytes per chip: the
+sequences' cache ``/ min(tp, kv heads)`` under TP attention (MLA's one latent is replicated on
+every chip), ``/ tp`` under DP attention.
 
-at the mean decode context ``c = input + output / 2``. A pipeline therefore does not cut
-latency (a token still crosses every stage) and each micro-batch re-reads the weights: at
-small batch, PP buys capacity, not speed. Time to first token is one prompt's prefill::
+Prefill of a prompt of ``S`` tokens, run with other prompts at full efficiency, costs the
+instance ``T_pf(S) = FLOPs_prefill(S) / (tp * pp * peak * eff_c)``. Each step finishes
+``b g / O`` requests whose replacements must be prefilled, so the owner pays::
 
-    TTFT = max(FLOPs_prefill / (n_inst * peak * eff_c), read time) + t_link(prompt)
+    step_owner = step + (b g / O) * T_pf(S)               tokens/s = replicas * b g / step_owner
 
-Aggregate output tokens/s: each instance emits ``b * O`` tokens every ``O * TPOT + b * TTFT``
-seconds (prefills interleave with decode); ``tokens_per_s`` sums the ``r`` instances.
-The term that dominates TPOT names the ``bound``: compute, memory or interconnect.
+the same whether prefill runs in the decode step (chunked prefill) or on a separate pool of
+chips (disaggregated; the split of chips that balances the two pools gives the same total).
+What a user sees differs: with chunked prefill the other ``b - 1`` sequences' prefills
+interrupt each step, ``TPOT = (step + (b - 1) g / O * T_pf) / g``; disaggregated,
+``TPOT = step / g``. Time to first token of a lone request::
+
+    TTFT = max(FLOPs_prefill / (tp * peak * eff_c), weights / (tp * BW * eff_w)) + L * overhead
+           + comm(S tokens) + hops + request_overhead
 """
 
 from __future__ import annotations
@@ -34,19 +46,28 @@ from . import economics, memory, parallel, workload
 from .hardware import HardwareArrays
 from .workload import ModelArrays
 
-BOUNDS = np.array(["compute", "memory", "interconnect"])
+BOUNDS = np.array(["compute", "memory", "interconnect", "overhead"])
 
 
 @dataclass(frozen=True)
-class Assumptions:
-    """Modelling factors (defaults come from ``data/assumptions.csv``)."""
+class Factors:
+    """Modelling factors per configuration (floats or arrays). Defaults come from
+    ``data/assumptions.csv``; the hardware families' fitted values from
+    ``data/calibration.csv`` (:mod:`inference_wars.factors`)."""
 
     compute_efficiency: float
     memory_efficiency: float
+    kv_efficiency: float
     sram_efficiency: float
     interconnect_efficiency: float
     collective_latency_us: float
     scaleout_latency_us: float
+    layer_overhead_us: float
+    layer_floor_us: float
+    request_overhead_ms: float
+    comm_overlap: float
+    mtp_acceptance: float
+    max_batch_per_instance: float
     usable_memory_fraction: float
     activation_bytes: float
     pue: float
@@ -55,72 +76,135 @@ class Assumptions:
     utilization: float
 
 
-def fit(m: ModelArrays, hw: HardwareArrays, batch, input_tokens, output_tokens, weight_bits, kv_bits, usable_fraction):
-    """``(weights_bytes, kv_bytes, need, chips_needed)``: storage for the weights and for the KV of
-    ``batch`` sequences at full length, the fewest chips that hold them (unrounded; ``inf`` where
-    nothing fits) and that count rounded to a deployable number of chips."""
-    w = workload.weights_bytes(m, weight_bits)
-    kv = np.asarray(batch, float) * workload.kv_bytes_per_sequence(m, np.asarray(input_tokens, float) + output_tokens, kv_bits)
-    need = memory.chips_needed(w, kv, hw, usable_fraction)
-    return w, kv, need, memory.round_chip_count(np.where(np.isfinite(need), need, 1.0))
+@dataclass(frozen=True)
+class Deployment:
+    """``replicas x (tp x pp)`` chips; ``dp_attention`` runs attention data-parallel (MoE only)."""
+
+    tp: np.ndarray
+    pp: np.ndarray
+    replicas: np.ndarray
+    dp_attention: np.ndarray
 
 
-def evaluate(m: ModelArrays, hw: HardwareArrays, n_chips, batch, input_tokens, output_tokens,
-             weight_bits, kv_bits, a: Assumptions) -> dict[str, np.ndarray]:
-    """Every serving metric for broadcastable arrays of configurations (see module doc)."""
-    n = np.asarray(n_chips, float)
-    B = np.asarray(batch, float)
+def _shares(m: ModelArrays, t, dpa):
+    """(attention-weight share, KV share) each chip of a ``t``-wide stage holds."""
+    t = np.asarray(t, float)
+    attn = np.where(dpa, 1.0, 1.0 / t)
+    kv = np.where(dpa, 1.0 / t, np.where(m.is_mla > 0, 1.0, 1.0 / np.minimum(t, np.maximum(m.n_kv_heads, 1.0))))
+    return attn, kv
+
+
+def stored_bytes_per_chip(m: ModelArrays, hw: HardwareArrays, dep: Deployment, b, context, wb, kb):
+    """(weight bytes, KV bytes) one chip stores: weights of its stage, KV of ``b`` sequences of
+    ``context`` tokens (hard-wired chips keep weights in ROM: 0 here)."""
+    attn, kvs = _shares(m, dep.tp, dep.dp_attention)
+    params = m.params_attention * attn + (m.params_total - m.params_attention) / dep.tp
+    w = np.where(hw.hardwired, 0.0, params * np.asarray(wb, float) / 8.0 / dep.pp)
+    kv = np.asarray(b, float) * workload.kv_bytes_per_sequence(m, context, kb) * kvs / dep.pp
+    return w, kv
+
+
+def max_batch(m: ModelArrays, hw: HardwareArrays, dep: Deployment, context, wb, kb, f: Factors) -> np.ndarray:
+    """Most sequences of ``context`` tokens one instance holds next to its weights (0 if the
+    weights alone do not fit), capped by the engine's ``max_batch_per_instance``."""
+    w, kv1 = stored_bytes_per_chip(m, hw, dep, 1.0, context, wb, kb)
+    cap = memory.storage_capacity_bytes(hw, f.usable_memory_fraction)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        room = np.floor(np.maximum(cap - w, 0.0) / kv1)
+    return np.minimum(np.where(np.isfinite(room), room, 0.0), f.max_batch_per_instance)
+
+
+def tokens_per_step(mtp_tokens, acceptance) -> np.ndarray:
+    """Expected tokens a sequence gains per step with ``k`` draft tokens accepted with
+    probability ``a`` each: ``(1 - a**(k+1)) / (1 - a)`` (1 without drafts)."""
+    k = np.asarray(mtp_tokens, float)
+    a = np.clip(np.asarray(acceptance, float), 0.0, 0.999999)
+    return (1.0 - a ** (k + 1.0)) / (1.0 - a)
+
+
+def _stage(m, hw, f, dep, tokens, seqs, c, wb, kb, peak, alpha_s):
+    """One stage's time for one micro-batch: ``(stage_s, compute_s, memory_s, comm_s, overhead_s)``."""
+    t, p = dep.tp, dep.pp
+    flops = tokens * workload.decode_flops_per_token(m, c) / (t * p)
+    t_comp = flops / peak
+    attn, kvs = _shares(m, t, dep.dp_attention)
+    always = m.params_attention * attn + (m.params_always_read - m.params_attention) / t
+    experts = m.n_moe_layers * m.params_per_expert * workload.expected_experts_touched(m, tokens) / t
+    w = np.where(hw.hardwired, 0.0, (always + experts) * wb / 8.0 / p)
+    kv = seqs * workload.kv_bytes_per_sequence(m, c, kb) * kvs / p
+    w_rom = np.where(hw.hardwired, (always + experts) * wb / 8.0 / p, 0.0)
+    t_mem = (memory.tiered_read_time_s(w, hw, f.sram_efficiency, f.memory_efficiency)
+             + memory.tiered_read_time_s(kv, hw, f.sram_efficiency, f.kv_efficiency)
+             + w_rom / (np.where(hw.rom_tb_s > 0, hw.rom_tb_s, 1.0) * 1e12))
+    layers = m.n_layers / p
+    floor = layers * f.layer_floor_us * 1e-6
+    overhead = layers * f.layer_overhead_us * 1e-6
+    work = np.maximum(np.maximum(t_comp, t_mem), floor) + overhead
+    comm = parallel.stage_collectives_s(tokens, m, t, dep.dp_attention, hw.scaleup_domain, hw.scaleup_gb_s,
+                                        hw.scaleout_gb_s, alpha_s, f.activation_bytes,
+                                        f.interconnect_efficiency) / p
+    overlap = np.where(np.asarray(dep.dp_attention, bool) & (m.n_moe_layers > 0), f.comm_overlap, 0.0)
+    stage = work + comm - overlap * np.minimum(work, comm)
+    return stage, t_comp, np.maximum(t_mem, floor), comm, overhead
+
+
+def evaluate(m: ModelArrays, hw: HardwareArrays, f: Factors, dep: Deployment, batch, input_tokens,
+             output_tokens, weight_bits, kv_bits, mtp_tokens=0.0, disaggregated=False) -> dict[str, np.ndarray]:
+    """Every serving metric for broadcastable arrays of configurations (formulas in the module
+    doc). ``batch`` is the whole system's concurrent sequences (``replicas`` share them)."""
+    t, p, r = (np.asarray(x, float) for x in (dep.tp, dep.pp, dep.replicas))
+    n = t * p * r
+    b = np.asarray(batch, float) / r
     S = np.asarray(input_tokens, float)
     O = np.asarray(output_tokens, float)
-
-    r = np.where(hw.hardwired, n, 1.0)
-    n_inst = n / r
-    b = B / r
-    t, p = parallel.split(n_inst, hw.scaleup_domain)
-    micro = np.minimum(np.maximum(b, 1.0), p)
-    bm = b / micro
+    wb = np.asarray(weight_bits, float)
+    kb = np.asarray(kv_bits, float)
+    q = 1.0 + np.asarray(mtp_tokens, float)
+    g = tokens_per_step(mtp_tokens, f.mtp_acceptance)
     c = S + O / 2.0
-    alpha = np.where(np.isfinite(hw.collective_latency_us), hw.collective_latency_us, a.collective_latency_us)
+    alpha_s = np.where(np.isfinite(hw.collective_latency_us), hw.collective_latency_us, f.collective_latency_us) * 1e-6
     # a hard-wired model's datapath is fixed at tape-out: no scheduling losses to discount
-    peak = hw.peak_tflops * 1e12 * np.where(hw.hardwired, 1.0, a.compute_efficiency)
+    peak = hw.peak_tflops * 1e12 * np.where(hw.hardwired, 1.0, f.compute_efficiency)
 
-    # ---- decode (one cycle = one token for every sequence)
-    flops_tok = workload.decode_flops_per_token(m, c)
-    t_comp = bm * flops_tok / p / (t * peak)
-    w_read = workload.weight_bytes_read(m, bm, weight_bits) / n_inst
-    kv_read = bm * workload.kv_bytes_per_sequence(m, c, kv_bits) / n_inst
-    t_mem = memory.read_time_s(w_read, kv_read, hw, a.sram_efficiency, a.memory_efficiency)
-    t_link = parallel.tensor_parallel_time_s(bm, m.d_model, m.n_layers, m.n_moe_layers, m.n_experts_active, t,
-                                             hw.scaleup_gb_s, alpha, a.activation_bytes, a.interconnect_efficiency)
-    t_link = t_link + parallel.pipeline_hop_time_s(bm, m.d_model, p, hw.scaleout_gb_s, a.scaleout_latency_us, a.activation_bytes)
-    t_link = t_link + m.n_layers * hw.layer_latency_us * 1e-6
-    tpot = p * np.maximum(t_comp, t_mem) + t_link
-    bound = BOUNDS[np.argmax(np.stack(np.broadcast_arrays(p * t_comp, p * t_mem, t_link)), axis=0)]
+    # ---- decode step
+    mb = np.minimum(np.maximum(b, 1.0), p)
+    seqs = b / mb
+    stage, t_c, t_m, t_x, t_o = _stage(m, hw, f, dep, seqs * q, seqs, c, wb, kb, peak, alpha_s)
+    hops = parallel.pipeline_hops_s(seqs * q, m.d_model, t, p, hw.scaleup_domain, hw.scaleup_gb_s, hw.scaleout_gb_s,
+                                    alpha_s, f.scaleout_latency_us * 1e-6, f.activation_bytes,
+                                    f.interconnect_efficiency)
+    step = p * stage + hops
+    bound = BOUNDS[np.argmax(np.stack(np.broadcast_arrays(t_c, t_m, t_x + hops / p, t_o)), axis=0)]
 
-    # ---- prefill of one prompt on one instance
-    pf = workload.prefill_flops(m, S)
-    pf_comp = pf / (n_inst * peak)
-    pf_w = workload.weight_bytes_read(m, S, weight_bits) / n_inst
-    pf_kv = workload.kv_bytes_per_sequence(m, S, kv_bits) / n_inst
-    pf_mem = memory.read_time_s(pf_w, pf_kv, hw, a.sram_efficiency, a.memory_efficiency)
-    pf_link = parallel.tensor_parallel_time_s(S, m.d_model, m.n_layers, m.n_moe_layers, m.n_experts_active, t,
-                                              hw.scaleup_gb_s, alpha, a.activation_bytes, a.interconnect_efficiency)
-    pf_link = pf_link + parallel.pipeline_hop_time_s(S, m.d_model, p, hw.scaleout_gb_s, a.scaleout_latency_us, a.activation_bytes)
-    pf_link = pf_link + m.n_layers * hw.layer_latency_us * 1e-6
-    ttft = np.maximum(pf_comp, pf_mem) + pf_link
+    # ---- prefill: batched (what the owner pays per request) and a lone prompt (TTFT)
+    pf_flops = workload.prefill_flops(m, S)
+    t_pf = pf_flops / (t * p * peak)
+    w_all = workload.weight_bytes_read(m, S, wb) / t
+    pf_mem = np.where(hw.hardwired, 0.0, memory.tiered_read_time_s(w_all / p, hw, f.sram_efficiency,
+                                                                      f.memory_efficiency) * p)
+    pf_comm = parallel.stage_collectives_s(S, m, t, False, hw.scaleup_domain, hw.scaleup_gb_s, hw.scaleout_gb_s,
+                                           alpha_s, f.activation_bytes, f.interconnect_efficiency)
+    pf_hops = parallel.pipeline_hops_s(S, m.d_model, t, p, hw.scaleup_domain, hw.scaleup_gb_s, hw.scaleout_gb_s,
+                                       alpha_s, f.scaleout_latency_us * 1e-6, f.activation_bytes,
+                                       f.interconnect_efficiency)
+    ttft = (np.maximum(np.maximum(pf_flops / (t * peak), pf_mem), m.n_layers * f.layer_floor_us * 1e-6)
+            + m.n_layers * f.layer_overhead_us * 1e-6 + pf_comm + pf_hops + f.request_overhead_ms * 1e-3)
 
-    tokens_per_s = r * b * O / (O * tpot + b * ttft)
-    out = {
-        "tp": t, "pp": p, "replicas": r,
+    owner_step = step + b * g / O * t_pf
+    user_step = np.where(disaggregated, step, step + np.maximum(b - 1.0, 0.0) * g / O * t_pf)
+    tpot = user_step / g
+    tokens_per_s = r * b * g / owner_step
+    return {
+        "tp": t, "pp": p, "replicas": r, "n_chips": n,
         "ttft_s": ttft, "tpot_s": tpot,
         "tokens_per_s_per_user": 1.0 / tpot,
         "tokens_per_s": tokens_per_s,
         "tokens_per_s_per_chip": tokens_per_s / n,
-        "decode_compute_s": p * t_comp, "decode_memory_s": p * t_mem, "decode_interconnect_s": t_link,
+        "decode_compute_s": p * t_c, "decode_memory_s": p * t_m, "decode_interconnect_s": p * t_x + hops,
+        "decode_overhead_s": p * t_o, "step_s": step,
         "bound": bound,
         "usd_per_million_tokens": economics.usd_per_million_tokens(
-            n, tokens_per_s, hw.price_usd, hw.power_w, a.amortization_years, a.utilization, a.pue, a.usd_per_kwh),
+            n, tokens_per_s, hw.price_usd, hw.power_w, f.amortization_years, f.utilization, f.pue, f.usd_per_kwh),
         "joules_per_token": economics.joules_per_token(n, tokens_per_s, hw.power_w),
-        "tokens_per_s_per_mw": economics.tokens_per_s_per_mw(n, tokens_per_s, hw.power_w, a.pue),
+        "tokens_per_s_per_mw": economics.tokens_per_s_per_mw(n, tokens_per_s, hw.power_w, f.pue),
     }
-    return out

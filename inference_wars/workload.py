@@ -21,12 +21,13 @@ choose when each picks ``k`` of ``E`` uniformly.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from .architecture import parameter_counts
+from .architecture import attention_params_per_layer, parameter_counts
 from .catalog import ModelRow, get_model
 
 
@@ -45,6 +46,10 @@ class ModelArrays:
     n_full_layers: np.ndarray
     n_sliding_layers: np.ndarray
     window: np.ndarray
+    n_kv_heads: np.ndarray
+    is_mla: np.ndarray                 # 1.0 for multi-head latent attention (one latent shared by all heads)
+    n_dense_layers: np.ndarray         # layers whose feed-forward block is dense (all of a dense model)
+    params_attention: np.ndarray       # attention weights of all layers (replicated under DP attention)
     params_total: np.ndarray
     params_matmul: np.ndarray
     params_always_read: np.ndarray
@@ -59,31 +64,37 @@ class ModelArrays:
 
 
 def model_arrays(models: Sequence[str | ModelRow]) -> ModelArrays:
-    cols: dict[str, list[float]] = {k: [] for k in ModelArrays.__dataclass_fields__}
-    for name in models:
-        m = get_model(name)
-        p = parameter_counts(m)
-        if m.attention == "mla":
-            kv_elems = m.kv_lora_rank + m.qk_rope_head_dim          # one latent + one rope key
-            qk_dec, v_dec = m.kv_lora_rank + m.qk_rope_head_dim, m.kv_lora_rank   # absorbed form
-            qk_pre, v_pre = m.qk_nope_head_dim + m.qk_rope_head_dim, m.v_head_dim
-        else:
-            kv_elems = 2 * m.n_kv_heads * m.head_dim                # K and V
-            qk_dec = v_dec = qk_pre = v_pre = m.head_dim
-        vals = dict(
-            n_layers=m.n_layers, d_model=m.d_model, n_heads=m.n_heads,
-            d_qk_decode=qk_dec, d_v_decode=v_dec, d_qk_prefill=qk_pre, d_v_prefill=v_pre,
-            kv_elems_per_token_layer=kv_elems,
-            n_full_layers=m.n_layers - m.n_sliding_layers, n_sliding_layers=m.n_sliding_layers,
-            window=max(m.sliding_window, 1),
-            params_total=p["params_total"], params_matmul=p["params_matmul"],
-            params_always_read=p["params_always_read"], params_per_expert=p["params_per_expert"],
-            n_moe_layers=p["n_moe_layers"], n_experts=m.n_experts, n_experts_active=m.n_experts_active,
-            max_context=m.max_context,
-        )
-        for k, v in vals.items():
-            cols[k].append(float(v))
-    return ModelArrays(**{k: np.asarray(v, dtype=float) for k, v in cols.items()})
+    """Arrays for a list of model ids (one entry per id, repeats allowed)."""
+    rows = [_model_row(get_model(name).id) for name in models]
+    return ModelArrays(**{k: np.array([r[k] for r in rows], dtype=float) for k in ModelArrays.__dataclass_fields__})
+
+
+@functools.cache
+def _model_row(model_id: str) -> dict[str, float]:
+    m = get_model(model_id)
+    p = parameter_counts(m)
+    if m.attention == "mla":
+        kv_elems = m.kv_lora_rank + m.qk_rope_head_dim          # one latent + one rope key
+        qk_dec, v_dec = m.kv_lora_rank + m.qk_rope_head_dim, m.kv_lora_rank   # absorbed form
+        qk_pre, v_pre = m.qk_nope_head_dim + m.qk_rope_head_dim, m.v_head_dim
+    else:
+        kv_elems = 2 * m.n_kv_heads * m.head_dim                # K and V
+        qk_dec = v_dec = qk_pre = v_pre = m.head_dim
+    vals = dict(
+        n_layers=m.n_layers, d_model=m.d_model, n_heads=m.n_heads,
+        d_qk_decode=qk_dec, d_v_decode=v_dec, d_qk_prefill=qk_pre, d_v_prefill=v_pre,
+        kv_elems_per_token_layer=kv_elems,
+        n_kv_heads=m.n_kv_heads, is_mla=float(m.attention == "mla"),
+        n_dense_layers=m.n_layers - p["n_moe_layers"],
+        params_attention=attention_params_per_layer(m) * m.n_layers,
+        n_full_layers=m.n_layers - m.n_sliding_layers, n_sliding_layers=m.n_sliding_layers,
+        window=max(m.sliding_window, 1),
+        params_total=p["params_total"], params_matmul=p["params_matmul"],
+        params_always_read=p["params_always_read"], params_per_expert=p["params_per_expert"],
+        n_moe_layers=p["n_moe_layers"], n_experts=m.n_experts, n_experts_active=m.n_experts_active,
+        max_context=m.max_context,
+    )
+    return {k: float(v) for k, v in vals.items()}
 
 
 def effective_context_layers(m: ModelArrays, context) -> np.ndarray:

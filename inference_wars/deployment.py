@@ -1,0 +1,199 @@
+"""Choosing how a system of chips serves a model: ``replicas x (tp x pp)``, TP or DP attention.
+
+Real systems rarely stretch one copy of a model over every chip they have: an 8-GPU server
+runs eight copies of a model that fits one GPU, a rack runs wide expert parallelism. For each
+configuration this module lists the candidate deployments, sizes each one, evaluates them all
+in one vectorised call (:func:`inference_wars.serving.evaluate`) and keeps the best for an
+objective:
+
+* ``"throughput"`` (default): most output tokens/s per chip, subject to the optional targets
+  ``min_tokens_per_s_per_user`` and ``max_ttft_s``;
+* ``"latency"``: most tokens/s per user.
+
+Candidates per configuration (``K`` fixed slots, so the search is one reshape and an argmax):
+
+* programmable chips: ``tp`` in 1, 2, 4, ... up to the scale-up domain (and the system), each
+  with TP attention and, for a mixture of experts, DP attention; ``pp`` is the fewest stages
+  whose chips hold the weights and their share of the KV cache; ``replicas`` fill the system;
+* dataflow chips (weights only in SRAM: Groq, Cerebras): an instance of ``n / replicas`` chips
+  pipelined over the layers (``pp = min(chips, layers)``), ``replicas`` in 1, 2, 4, ...;
+* hard-wired chips: every chip is a whole model (``replicas = n``).
+
+A slot that cannot hold its share, breaks a pinned part of the split or misses a target is
+infeasible; when no slot is feasible the result says which constraint failed. With
+``batch=None`` each deployment serves the most sequences that fit (the engine's batch limit
+included) or, under a target, the largest power-of-two batch that meets it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import memory, serving, workload
+from .hardware import HardwareArrays
+from .serving import Deployment, Factors
+from .workload import ModelArrays
+
+#: Tensor-parallel widths tried (a stage never spans more than the scale-up domain).
+TP_CHOICES = np.array([1, 2, 4, 8, 16, 32, 64], float)
+#: Batch sizes per instance tried under a per-user or TTFT target when ``batch=None``.
+BATCH_CHOICES = 2.0 ** np.arange(0, 13)
+OBJECTIVES = ("throughput", "latency")
+
+
+@dataclass(frozen=True)
+class Pins:
+    """Parts of the split a caller fixed (NaN = free). ``dp_attention``: 1, 0 or NaN."""
+
+    tp: np.ndarray
+    pp: np.ndarray
+    replicas: np.ndarray
+    dp_attention: np.ndarray
+
+
+def free_pins(n: int) -> Pins:
+    nan = np.full(n, np.nan)
+    return Pins(nan, nan, nan, nan)
+
+
+def _slots(n_cfg: int, moe: np.ndarray):
+    """Slot tables: TP width and attention mode of each of the ``K`` slots."""
+    t = np.repeat(TP_CHOICES, 2)
+    dpa = np.tile([0.0, 1.0], len(TP_CHOICES))
+    return t, dpa
+
+
+def search(m: ModelArrays, hw: HardwareArrays, f: Factors, n_chips, batch, input_tokens, output_tokens,
+           weight_bits, kv_bits, pins: Pins, objective: str = "throughput", min_tokens_per_s_per_user=None,
+           max_ttft_s=None, mtp_tokens=0.0, disaggregated=False) -> dict[str, np.ndarray]:
+    """Best deployment per configuration (arrays of length ``n``; ``n_chips`` and ``batch`` may
+    hold NaN for "fewest that fit" and "as many as fit"). Returns the chosen slot's metrics
+    plus ``fits`` and ``why`` (0 fits, 1 memory, 2 pinned split, 3 target missed)."""
+    if objective not in OBJECTIVES:
+        raise ValueError(f"objective must be one of {', '.join(OBJECTIVES)}, got {objective!r}")
+    N = np.asarray(n_chips, float)
+    B = np.asarray(batch, float)
+    S = np.asarray(input_tokens, float)
+    O = np.asarray(output_tokens, float)
+    n_cfg = N.shape[0]
+    ctx = S + O
+
+    # one row per (configuration, slot)
+    t_slot, dpa_slot = _slots(n_cfg, m.n_moe_layers > 0)
+    K = len(t_slot)
+    base_batch_free = np.isnan(B)
+    target = np.zeros(n_cfg, bool)
+    if min_tokens_per_s_per_user is not None:
+        target |= np.isfinite(np.asarray(min_tokens_per_s_per_user, float)) & True
+    if max_ttft_s is not None:
+        target |= np.isfinite(np.asarray(max_ttft_s, float)) & True
+    grid_b = base_batch_free & target
+    KB = len(BATCH_CHOICES) if grid_b.any() else 1
+
+    rep = lambda x: np.repeat(np.asarray(x), K * KB)  # noqa: E731
+    idx = np.repeat(np.arange(n_cfg), K * KB)
+    mm = m.take(idx)
+    hh = hw.take(idx)
+    N_, B_, S_, O_, ctx_ = rep(N), rep(B), rep(S), rep(O), rep(ctx)
+    wb, kb = rep(np.broadcast_to(weight_bits, N.shape)), rep(np.broadcast_to(kv_bits, N.shape))
+    ff = Factors(**{k: (rep(np.broadcast_to(v, N.shape)) if np.ndim(v) else v) for k, v in f.__dict__.items()})
+    slot = np.tile(np.repeat(np.arange(K), KB), n_cfg)
+    bslot = np.tile(np.arange(KB), n_cfg * K)
+    t = t_slot[slot]
+    dpa = dpa_slot[slot] > 0
+    moe = mm.n_moe_layers > 0
+    ok = ~(dpa & ~moe)                                            # DP attention only for MoE
+    domain = np.maximum(hh.scaleup_domain, 1.0)
+
+    cap = memory.storage_capacity_bytes(hh, ff.usable_memory_fraction)
+    one = Deployment(t, np.ones_like(t), np.ones_like(t), dpa)
+    w_full, kv1 = serving.stored_bytes_per_chip(mm, hh, one, 1.0, ctx_, wb, kb)  # pp = 1
+    # fewest chips when the caller gave none: weights + KV of the batch (1 sequence if free)
+    b_need = np.where(np.isnan(B_), 1.0, B_)
+    w_total = workload.weights_bytes(mm, wb)
+    kv_total = b_need * workload.kv_bytes_per_sequence(mm, ctx_, kb)
+    need = memory.chips_needed(np.where(hh.hardwired, 0.0, w_total), kv_total, hh, ff.usable_memory_fraction)
+    fits_any = np.isfinite(need)
+    n_auto = memory.round_chip_count(np.where(fits_any, need, 1.0))
+    Nsys = np.where(np.isnan(N_), n_auto, N_)
+
+    # ---- programmable chips: t-wide stages, fewest stages that hold their share
+    pin_t, pin_p, pin_r, pin_d = (rep(x) for x in (pins.tp, pins.pp, pins.replicas, pins.dp_attention))
+    ok &= t <= np.minimum(domain, Nsys)
+    ok &= np.isnan(pin_t) | (t == pin_t)
+    ok &= np.isnan(pin_d) | (dpa == (pin_d > 0))
+    heads_ok = dpa | (np.mod(mm.n_heads, t) == 0)
+    ok &= heads_ok & ((mm.n_experts <= 0) | (t <= np.maximum(mm.n_experts, 1.0)))
+    # KV per chip does not depend on pp when replicas fill the system: B * kv1 * t / N
+    kv_chip = np.where(np.isnan(B_), kv1, B_ * kv1 * t / Nsys)
+    room = cap - np.minimum(kv_chip, np.where(np.isnan(B_), kv1, np.inf))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = np.ceil(np.where(room > 0, w_full / room, np.inf))
+    p = np.maximum(p, 1.0)
+    p = np.where(np.isnan(pin_p), p, pin_p)
+    # ---- dataflow chips: instances of Nsys / r chips pipelined over the layers
+    r_df = 2.0 ** slot
+    w_df = np.floor(Nsys / r_df)
+    p_df = np.minimum(w_df, mm.n_layers)
+    t_df = w_df / np.maximum(p_df, 1.0)          # a stage may span a fraction of a chip's multiple
+    df = hh.dataflow
+    t = np.where(df, np.maximum(t_df, 1.0), t)
+    p = np.where(df, np.maximum(p_df, 1.0), p)
+    ok = np.where(df, (dpa == 0) & (w_df >= 1) & (np.isnan(pin_r) | (r_df == pin_r)) & (slot < 14), ok)
+    # ---- hard-wired chips: each chip a whole model
+    hwd = hh.hardwired
+    t = np.where(hwd, 1.0, t)
+    p = np.where(hwd, 1.0, p)
+    ok = np.where(hwd, slot == 0, ok)
+
+    per_inst = t * p
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = np.floor(Nsys / per_inst)
+    r = np.where(df, np.floor(Nsys / np.maximum(t * p, 1.0) + 1e-9), r)
+    r = np.where(np.isnan(B_), r, np.minimum(r, B_))               # no idle replicas beyond the batch
+    r = np.where(np.isnan(pin_r), r, pin_r)
+    ok &= np.isfinite(p) & (r >= 1) & (r * per_inst <= Nsys + 1e-6)
+    dep = Deployment(t, p, np.maximum(r, 1.0), dpa)
+
+    bmax = serving.max_batch(mm, hh, dep, ctx_, wb, kb, ff)
+    b_inst = np.where(np.isnan(B_), np.where(grid_b[idx], np.minimum(BATCH_CHOICES[bslot], bmax), bmax), B_ / dep.replicas)
+    fit = (b_inst >= 1) & (b_inst <= bmax + 1e-9) & fits_any
+    B_sys = b_inst * dep.replicas
+    res = serving.evaluate(mm, hh, ff, dep, B_sys, S_, O_, wb, kb, rep(np.broadcast_to(mtp_tokens, N.shape)),
+                           rep(np.broadcast_to(disaggregated, N.shape)))
+    met = np.ones_like(fit)
+    if min_tokens_per_s_per_user is not None:
+        tgt = rep(np.broadcast_to(np.asarray(min_tokens_per_s_per_user, float), N.shape))
+        met &= ~(res["tokens_per_s_per_user"] < tgt * (1 - 1e-9))
+    if max_ttft_s is not None:
+        tgt = rep(np.broadcast_to(np.asarray(max_ttft_s, float), N.shape))
+        met &= ~(res["ttft_s"] > tgt * (1 + 1e-9))
+    # throughput per chip counts every chip of the system, idle ones included
+    per_chip = res["tokens_per_s"] / Nsys
+    score = per_chip if objective == "throughput" else res["tokens_per_s_per_user"] + 1e-9 * per_chip
+    good = ok & fit & met
+    score = np.where(good, score, -np.inf)
+    score2 = score.reshape(n_cfg, K * KB)
+    best = np.argmax(score2, axis=1) + np.arange(n_cfg) * K * KB
+    any_good = np.isfinite(score2).any(axis=1)
+    why = np.where(any_good, 0, np.where((ok & fit).reshape(n_cfg, -1).any(axis=1), 3,
+                                         np.where(ok.reshape(n_cfg, -1).any(axis=1), 1, 2)))
+    # when nothing is feasible, report the slot that fits memory (or any allowed slot)
+    fallback = np.where((ok & fit), per_chip, np.where(ok, -1e300, -np.inf)).reshape(n_cfg, -1)
+    fb = np.argmax(fallback, axis=1) + np.arange(n_cfg) * K * KB
+    pick = np.where(any_good, best, fb)
+    out = {k: (v[pick] if np.ndim(v) else v) for k, v in res.items()}
+    out["tokens_per_s_per_chip"] = per_chip[pick]
+    out["n_chips"] = Nsys[pick]
+    out["batch"] = B_sys[pick]
+    out["batch_per_instance"] = b_inst[pick]
+    out["max_batch_per_instance"] = bmax[pick]
+    out["dp_attention"] = dpa[pick]
+    out["ep"] = np.where(mm.n_moe_layers[pick] > 0, t[pick], 1.0)
+    out["n_chips_needed"] = n_auto[pick]
+    out["need_unrounded"] = need[pick]
+    out["fits"] = any_good
+    out["why"] = why
+    return out

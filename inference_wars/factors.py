@@ -1,0 +1,148 @@
+"""The engine's modelling factors: sourced assumptions, and the few fitted per hardware family.
+
+Every factor has a default in ``data/assumptions.csv`` (value, low, high, source). A handful
+of physically meaningful factors are *fitted* to measured results per hardware family
+(:func:`inference_wars.hardware.family`) or per chip, and shipped in ``data/calibration.csv``
+with the range their leave-one-source-out refits span (:mod:`inference_wars.calibration`
+writes that file). A fitted value replaces the default for its family or chip; a chip's own
+fitted value wins over its family's.
+
+A *scenario* reads every factor at its base value, or at the bound that favours the hardware
+(``optimistic``) or disfavours it (``pessimistic``); :data:`DIRECTION` says which bound is
+which.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+from collections.abc import Sequence
+
+import numpy as np
+
+from . import catalog
+from .catalog import DATA_DIR, CatalogError
+from .errors import UnknownNameError, require_positive
+from .hardware import family
+from .serving import Factors
+
+CALIBRATION_PATH = DATA_DIR / "calibration.csv"
+
+#: +1 when a larger value helps the hardware (faster or cheaper), -1 when it hurts.
+DIRECTION: dict[str, int] = {
+    "compute_efficiency": +1, "memory_efficiency": +1, "kv_efficiency": +1, "sram_efficiency": +1,
+    "interconnect_efficiency": +1, "collective_latency_us": -1, "scaleout_latency_us": -1,
+    "layer_overhead_us": -1, "layer_floor_us": -1, "request_overhead_ms": -1, "comm_overlap": +1,
+    "mtp_acceptance": +1, "max_batch_per_instance": +1, "usable_memory_fraction": +1, "activation_bytes": -1,
+    "pue": -1, "usd_per_kwh": -1, "amortization_years": +1, "utilization": +1,
+}
+#: Factors that are fractions in (0, 1].
+FRACTIONS = frozenset({"compute_efficiency", "memory_efficiency", "kv_efficiency", "sram_efficiency",
+                       "interconnect_efficiency", "usable_memory_fraction", "utilization", "comm_overlap",
+                       "mtp_acceptance"})
+#: Factors with no row in assumptions.csv: the chip's catalog number is the default.
+FROM_CHIP = frozenset({"layer_floor_us"})
+CAL_COLUMNS = ("scope", "key", "value", "low", "high", "default", "n_points", "method", "fit_date")
+
+
+def _bound(value: float, low: float, high: float, key: str, scenario: str) -> float:
+    if scenario == "base":
+        return value
+    good, bad = (high, low) if DIRECTION[key] > 0 else (low, high)
+    return good if scenario == "optimistic" else bad
+
+
+def check_scenario(scenario: str) -> str:
+    if scenario not in catalog.SCENARIOS:
+        raise ValueError(f"scenario must be one of {', '.join(catalog.SCENARIOS)}, got {scenario!r}")
+    return scenario
+
+
+def defaults(scenario: str = "base") -> dict[str, float]:
+    """Every factor with an ``assumptions.csv`` row, read under ``scenario``."""
+    check_scenario(scenario)
+    out = {}
+    for key in DIRECTION:
+        if key in FROM_CHIP:
+            continue
+        which = "base" if scenario == "base" else (
+            ("high" if DIRECTION[key] > 0 else "low") if scenario == "optimistic"
+            else ("low" if DIRECTION[key] > 0 else "high"))
+        out[key] = catalog.assumption(key, which)
+    return out
+
+
+@functools.cache
+def fitted_rows() -> tuple[dict, ...]:
+    """Rows of the shipped ``data/calibration.csv`` (numbers as floats)."""
+    if not CALIBRATION_PATH.exists():
+        raise CatalogError("data/calibration.csv is missing: run `python -m inference_wars calibrate`")
+    with CALIBRATION_PATH.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    seen = set()
+    for line_no, r in enumerate(rows, start=2):
+        where = f"calibration.csv:{line_no}"
+        if r.get("key") not in DIRECTION:
+            raise CatalogError(f"{where}: unknown factor {r.get('key')!r}")
+        if (r["scope"], r["key"]) in seen:
+            raise CatalogError(f"{where}: {r['scope']} {r['key']} is given twice")
+        seen.add((r["scope"], r["key"]))
+        for k in ("value", "low", "high"):
+            try:
+                r[k] = float(r[k])
+            except ValueError:
+                raise CatalogError(f"{where}: {k} must be a number, got {r[k]!r}") from None
+        if not r["low"] <= r["value"] <= r["high"]:
+            raise CatalogError(f"{where}: need low <= value <= high")
+        if r["key"] in FRACTIONS and not 0 < r["value"] <= 1:
+            raise CatalogError(f"{where}: {r['key']} must be in (0, 1]")
+    return tuple(rows)
+
+
+def fitted(scope: str) -> dict[str, tuple[float, float, float]]:
+    """``{factor: (value, low, high)}`` fitted for one family or chip id (empty if none)."""
+    return {r["key"]: (r["value"], r["low"], r["high"]) for r in fitted_rows() if r["scope"] == scope}
+
+
+@functools.cache
+def chip_factors(chip_id: str, scenario: str = "base", use_fitted: bool = True) -> dict[str, float]:
+    """Every factor for one chip under a scenario: assumption defaults, then the chip's family's
+    fitted values, then the chip's own; ``layer_floor_us`` defaults to the chip's catalog number."""
+    c = catalog.get_chip(chip_id)
+    out = defaults(scenario)
+    ll = c.specs.get("layer_latency_us")
+    out["layer_floor_us"] = ll.bound(scenario, -1) if ll else 0.0
+    if family(c) == "dataflow" or c.hardwired_model:
+        out["layer_overhead_us"] = 0.0      # a compiled dataflow or fixed datapath has no kernel launches
+    if use_fitted:
+        for scope in (family(c), c.id):
+            for key, (v, lo, hi) in fitted(scope).items():
+                out[key] = _bound(v, lo, hi, key, scenario)
+    return out
+
+
+def check_overrides(overrides: dict[str, float]) -> dict[str, float]:
+    """Validate ``estimate(..., **overrides)``: known factor names, positive finite values,
+    fractions at most 1."""
+    out = {}
+    for key, v in overrides.items():
+        if key not in DIRECTION:
+            raise UnknownNameError("assumption", key, DIRECTION)
+        if key in ("layer_overhead_us", "layer_floor_us") and v == 0:
+            out[key] = 0.0
+            continue
+        v = require_positive(key, v)
+        if key in FRACTIONS and v > 1:
+            raise ValueError(f"{key} is a fraction and must be in (0, 1], got {v!r}")
+        out[key] = v
+    return out
+
+
+def factor_arrays(chip_ids: Sequence[str], scenario: str = "base", overrides: dict[str, float] | None = None,
+                  use_fitted: bool = True) -> Factors:
+    """:class:`~inference_wars.serving.Factors` with one entry per chip id (overrides win)."""
+    rows = [chip_factors(catalog.get_chip(c).id, scenario, use_fitted) for c in chip_ids]
+    cols = {k: np.array([r[k] for r in rows], float) for k in Factors.__dataclass_fields__}
+    for k, v in (overrides or {}).items():
+        cols[k] = np.full(len(rows), float(v))
+    return Factors(**cols)
