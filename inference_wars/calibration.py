@@ -1,24 +1,30 @@
-"""Calibration: fit the achievable-efficiency factors to the measured table, honestly.
+"""Calibration: fit a few physically meaningful factors to measured results, honestly.
 
-Method (deterministic, two parameters per family). For the ``gpu`` family the factors
-``compute_efficiency`` (binds prefill and large-batch throughput) and ``memory_efficiency``
-(binds small-batch decode) are chosen on a grid to minimise the squared log error over the
-family's measured rows::
+The engine's structure (deployments, collectives, per-layer costs, serving modes) is fixed by
+physics and sources; what no spec sheet says is how efficiently real software runs it. A small
+set of factors (:data:`PARAMS`) is fitted to the measured table (:mod:`validation`):
 
-    (c*, m*) = argmin over the grid of  sum_i ln(predicted_i(c, m) / measured_i) ** 2
+* per hardware family (software maturity): ``compute_efficiency``, ``memory_efficiency`` and
+  ``layer_overhead_us`` for NVIDIA and for AMD GPUs;
+* shared by every programmable chip (kernel physics): ``kv_efficiency``, ``moe_efficiency``,
+  ``moe_layer_overhead_us``, ``fp4_efficiency``, ``weight_only_efficiency`` and the request's
+  fixed ``request_overhead_ms``;
+* per dataflow chip: Groq's and Cerebras' per-layer pipeline time ``layer_floor_us``.
 
-with ``c`` in 0.20..1.00 and ``m`` in 0.30..1.00 (steps of 0.01). Log error weights a 2x
-over-prediction like a 2x under-prediction and keeps large throughput numbers from dominating.
-The fit is cross-validated by **leave-one-out**: each row is predicted with the factors fitted
-to all other rows, and the median and 90th-percentile absolute percentage error of those
-held-out predictions are reported next to the in-sample error.
+Method (deterministic, numpy only). Minimise the family-balanced squared log error::
 
-The ``asic`` family (Groq, Cerebras, ...) is not fitted: its few published speeds were used to
-set the catalog's latency floors, so fitting to them again would be circular.
+    loss = sum_i  w_i * ln(predicted_i / measured_i) ** 2,     w_i = 1 / sqrt(rows of i's source family)
 
-``python -m inference_wars calibrate`` re-runs the fit and writes ``data/calibration.csv``;
-``--check`` verifies the shipped file is reproduced. The defaults in ``assumptions.csv`` are
-not changed: ``iw.estimate(..., calibrated=True)`` opts in.
+by coordinate descent: each factor in turn is set to the best of a grid of values (all grid
+values evaluated in one vectorised call), three sweeps, the grid narrowing around the current
+value after the first. Log error weighs a 2x over-prediction like a 2x under-prediction; the
+weights keep the largest source families from deciding alone.
+
+**Leave-one-source-out** (:func:`leave_one_source_out`): for every source family in turn, the
+factors are refitted without its rows and its rows predicted with that fit. Those held-out
+predictions are the honest error the book reports; the spread of the refitted values is the
+range shipped in ``data/calibration.csv``. ``python -m inference_wars calibrate`` writes that
+file (the factors fitted to all rows, which the default estimate uses); ``--check`` verifies it.
 """
 
 from __future__ import annotations
@@ -30,142 +36,156 @@ from pathlib import Path
 
 import numpy as np
 
-from . import catalog
-from .catalog import DATA_DIR
+from . import factors as _factors
+from . import validation
 
-PATH = DATA_DIR / "calibration.csv"
-PARAMS = ("compute_efficiency", "memory_efficiency")
-GRID = {"compute_efficiency": (0.20, 1.00, 0.01), "memory_efficiency": (0.30, 1.00, 0.01)}
-FITTED_FAMILIES = ("gpu",)
-METHOD = ("grid search minimising the sum of squared ln(predicted/measured) over the family's rows; "
-          "leave-one-out cross-validation")
-COLUMNS = ("family", "key", "value", "default", "grid", "n_points", "fit_median_ape_pct", "fit_p90_ape_pct",
-           "loo_median_ape_pct", "loo_p90_ape_pct", "default_median_ape_pct", "default_p90_ape_pct", "method",
-           "fit_date")
-
-
-def default_factors() -> dict[str, float]:
-    """The base values of the fitted factors in ``assumptions.csv``."""
-    return {k: catalog.assumption(k, "base") for k in PARAMS}
-
-
-def _grid_axes() -> list[np.ndarray]:
-    axes = []
-    for k in PARAMS:
-        lo, hi, step = GRID[k]
-        axes.append(np.round(np.arange(lo, hi + step / 2, step), 4))
-    return axes
-
-
-def fit(rows=None) -> dict:
-    """Fit one family's rows (a slice of :func:`validation.measured`). Returns the factors, the
-    in-sample and leave-one-out predictions and errors."""
-    from . import validation
-
-    df = validation.measured() if rows is None else rows
-    pts = validation.PointInputs(df)
-    c_axis, m_axis = _grid_axes()
-    C, M = (g.ravel()[:, None] for g in np.meshgrid(c_axis, m_axis, indexing="ij"))
-    pred = pts.evaluate(compute_efficiency=C, memory_efficiency=M)          # (G, P)
-    sq = np.log(pred / pts.value) ** 2
-    total = sq.sum(axis=1)
-    best = int(np.argmin(total))
-    loo_idx = np.argmin(total[:, None] - sq, axis=0)                           # best grid row without point i
-    loo_pred = pred[loo_idx, np.arange(pred.shape[1])]
-    default = pts.evaluate()
-    ape = lambda p: np.abs(p - pts.value) / pts.value  # noqa: E731
-    return {
-        "factors": {"compute_efficiency": float(C[best, 0]), "memory_efficiency": float(M[best, 0])},
-        "fit_pred": pred[best], "loo_pred": loo_pred, "default_pred": default,
-        "fit_ape": ape(pred[best]), "loo_ape": ape(loo_pred), "default_ape": ape(default),
-        "loo_factors": np.stack([C[loo_idx, 0], M[loo_idx, 0]], axis=1),
-    }
+PATH = _factors.CALIBRATION_PATH
+#: (scope, factor, lowest, highest): what is fitted, where, and the grid's span.
+PARAMS: tuple[tuple[str, str, float, float], ...] = (
+    ("nvidia-gpu", "compute_efficiency", 0.2, 1.0),
+    ("nvidia-gpu", "memory_efficiency", 0.3, 1.0),
+    ("nvidia-gpu", "layer_overhead_us", 2.0, 150.0),
+    ("amd-gpu", "compute_efficiency", 0.1, 1.0),
+    ("amd-gpu", "memory_efficiency", 0.2, 1.0),
+    ("amd-gpu", "layer_overhead_us", 2.0, 200.0),
+    ("all", "kv_efficiency", 0.1, 1.0),
+    ("all", "moe_efficiency", 0.05, 1.0),
+    ("all", "moe_layer_overhead_us", 2.0, 300.0),
+    ("all", "fp4_efficiency", 0.2, 1.0),
+    ("all", "weight_only_efficiency", 0.3, 1.0),
+    ("all", "request_overhead_ms", 1.0, 200.0),
+    ("groq-lpu", "layer_floor_us", 2.0, 100.0),
+    ("cerebras-wse3", "layer_floor_us", 1.0, 60.0),
+)
+LOG_SCALE = frozenset({"layer_overhead_us", "moe_layer_overhead_us", "request_overhead_ms", "layer_floor_us"})
+SWEEPS = 3
+GRID_POINTS = 13
+METHOD = ("coordinate descent on family-balanced squared log error (3 sweeps, 13-point grids); "
+          "range = span of leave-one-source-out refits")
 
 
-def run(fit_date: str | None = None) -> list[dict]:
-    """Fit every family in :data:`FITTED_FAMILIES`; rows for ``calibration.csv``."""
-    from . import validation
+@functools.cache
+def _tiled(g: int) -> validation.PointInputs:
+    """The measured rows repeated ``g`` times (one copy per grid value)."""
+    import pandas as pd
 
     df = validation.measured()
+    return validation.PointInputs(pd.concat([df] * g, ignore_index=True))
+
+
+def _weights(df) -> np.ndarray:
+    n = df.groupby("source_family")["id"].transform("count").to_numpy(float)
+    return 1.0 / np.sqrt(n)
+
+
+def _grid(lo: float, hi: float, key: str, centre: float | None, width: float) -> np.ndarray:
+    if key in LOG_SCALE:
+        a, b = np.log(lo), np.log(hi)
+        if centre is not None:
+            c = np.log(centre)
+            a, b = max(a, c - width * (b - a) / 2), min(b, c + width * (b - a) / 2)
+        return np.round(np.exp(np.linspace(a, b, GRID_POINTS)), 4)
+    if centre is not None:
+        half = width * (hi - lo) / 2
+        lo, hi = max(lo, centre - half), min(hi, centre + half)
+    return np.round(np.linspace(lo, hi, GRID_POINTS), 4)
+
+
+def fit(train: np.ndarray | None = None) -> dict[tuple[str, str], float]:
+    """Fit :data:`PARAMS` on the measured rows where ``train`` is True (all rows by default).
+    Returns ``{(scope, factor): value}``; a factor with no training rows in its scope keeps its
+    default and is left out."""
+    df = validation.measured()
+    pts1 = validation._inputs()
+    n = len(df)
+    train = np.ones(n, bool) if train is None else np.asarray(train, bool)
+    w = _weights(df[train].reset_index(drop=True))
+    G = GRID_POINTS
+    tiled = _tiled(G)
+    base = pts1.factor_arrays(use_fitted=False)
+    fam = df["family"].to_numpy(object)
+    chip = df["chip"].to_numpy(object)
+    in_scope = {s: ((fam == s) | (chip == s) | (s == "all")) & (df["family"].isin(
+        ["nvidia-gpu", "amd-gpu", "tpu", "other"]).to_numpy() if s == "all" else True) for s, _, _, _ in PARAMS}
+    # 'all' covers programmable chips; dataflow chips have their own floors and no kernels
+    current: dict[tuple[str, str], float] = {}
+    rows = np.flatnonzero(train)
+    idx = np.concatenate([rows + k * n for k in range(G)])
+    for sweep in range(SWEEPS):
+        for scope, key, lo, hi in PARAMS:
+            sel = in_scope[scope] & train
+            if not sel.any():
+                continue
+            centre = current.get((scope, key)) if sweep else None
+            grid = _grid(lo, hi, key, centre, 0.5 ** sweep)
+            cols = {}
+            for k, v in base.__dict__.items():
+                arr = np.array(v, float)
+                for (sc, kk), val in current.items():
+                    if kk == k:
+                        arr = np.where(in_scope[sc], val, arr)
+                cols[k] = np.tile(arr, G)
+            cols[key] = np.where(np.tile(in_scope[scope], G), np.repeat(grid, n), cols[key])
+            f = validation.serving.Factors(**cols)
+            pred = tiled.evaluate(f, idx).reshape(G, len(rows))
+            err = np.log(pred / pts1.value[rows]) ** 2
+            loss = (err * w).sum(axis=1)
+            current[(scope, key)] = float(grid[int(np.argmin(loss))])
+    return current
+
+
+def leave_one_source_out() -> tuple[np.ndarray, dict[str, dict]]:
+    """Held-out prediction of every measured row (its source family left out of the fit) and
+    the fit of each fold ``{family: {(scope, factor): value}}``."""
+    df = validation.measured()
+    pred = np.full(len(df), np.nan)
+    fits = {}
+    for fam in validation.source_families():
+        out = (df["source_family"] == fam).to_numpy()
+        if not out.any():
+            continue
+        fitted = fit(~out)
+        fits[fam] = fitted
+        pred[out] = validation.predict(fitted=fitted)["predicted"].to_numpy()[out]
+    return pred, fits
+
+
+def run(fit_date: str | None = None, folds: dict | None = None) -> list[dict]:
+    """Rows for ``calibration.csv``: the fit to all rows, with the span of the held-out fits."""
     date = fit_date or _dt.date.today().isoformat()
-    defaults = default_factors()
+    full = fit()
+    if folds is None:
+        _, folds = leave_one_source_out()
+    df = validation.measured()
     out = []
-    for fam in FITTED_FAMILIES:
-        rows = df[df["family"] == fam].reset_index(drop=True)
-        r = fit(rows)
-        pct = lambda a, q: round(float(100 * np.quantile(a, q)), 2)  # noqa: E731
-        for k in PARAMS:
-            lo, hi, step = GRID[k]
-            out.append({
-                "family": fam, "key": k, "value": round(r["factors"][k], 4), "default": defaults[k],
-                "grid": f"{lo}:{hi}:{step}", "n_points": len(rows),
-                "fit_median_ape_pct": pct(r["fit_ape"], 0.5), "fit_p90_ape_pct": pct(r["fit_ape"], 0.9),
-                "loo_median_ape_pct": pct(r["loo_ape"], 0.5), "loo_p90_ape_pct": pct(r["loo_ape"], 0.9),
-                "default_median_ape_pct": pct(r["default_ape"], 0.5),
-                "default_p90_ape_pct": pct(r["default_ape"], 0.9),
-                "method": METHOD, "fit_date": date,
-            })
+    for (scope, key), v in full.items():
+        vals = [f[(scope, key)] for f in folds.values() if (scope, key) in f] + [v]
+        n_pts = int(((df["family"] == scope) | (df["chip"] == scope) | (scope == "all")).sum())
+        default = _factors.defaults("base").get(key, float("nan"))
+        out.append({"scope": scope, "key": key, "value": v, "low": min(vals), "high": max(vals),
+                    "default": default, "n_points": n_pts, "method": METHOD, "fit_date": date})
     return out
 
 
 def write(rows: list[dict], path: Path = PATH) -> Path:
     with Path(path).open("w", newline="", encoding="utf-8") as fh:
-        w = csv.DictWriter(fh, fieldnames=COLUMNS, lineterminator="\n")
+        w = csv.DictWriter(fh, fieldnames=_factors.CAL_COLUMNS, lineterminator="\n")
         w.writeheader()
         w.writerows(rows)
     return Path(path)
 
 
-@functools.cache
-def shipped() -> tuple[dict, ...]:
-    """The rows of the shipped ``data/calibration.csv`` (numbers as floats)."""
-    if not PATH.exists():
-        raise catalog.CatalogError("data/calibration.csv is missing: run `python -m inference_wars calibrate`")
-    with PATH.open(newline="", encoding="utf-8") as fh:
-        rows = list(csv.DictReader(fh))
-    for r in rows:
-        if r["key"] not in PARAMS:
-            raise catalog.CatalogError(f"calibration.csv: unknown key {r['key']!r}")
-        for k in COLUMNS:
-            if k not in ("family", "key", "grid", "method", "fit_date"):
-                r[k] = float(r[k])
-        if not 0 < r["value"] <= 1:
-            raise catalog.CatalogError(f"calibration.csv: {r['key']} must be in (0, 1], got {r['value']}")
-    return tuple(rows)
-
-
-def factors(family: str = "gpu") -> dict[str, float]:
-    """Fitted factors of one family (empty for a family that is not fitted)."""
-    return {r["key"]: r["value"] for r in shipped() if r["family"] == family}
-
-
-def factor_arrays(chip_ids) -> dict[str, np.ndarray]:
-    """Per-chip arrays of the fitted factors; NaN where the chip's family is not fitted (the
-    caller keeps its assumption there)."""
-    from .validation import family
-
-    fams = [family(c) for c in chip_ids]
-    return {k: np.array([factors(f).get(k, np.nan) for f in fams], float) for k in PARAMS}
-
-
-def with_fitted(fitted: dict[str, np.ndarray], assumptions: dict) -> dict:
-    """``assumptions`` with the fitted factors in place: each entry of :func:`factor_arrays`
-    replaces its assumption, except where it is NaN (a family that is not fitted)."""
-    return assumptions | {k: np.where(np.isnan(v), assumptions[k], v) for k, v in fitted.items()}
-
-
 def check(path: Path = PATH) -> list[str]:
-    """Differences between a fresh fit and the file at ``path`` (ignoring ``fit_date``)."""
-    fresh = run(fit_date="-")
+    """Differences between a fresh fit to all rows and the values in the file at ``path``."""
+    full = fit()
     with Path(path).open(newline="", encoding="utf-8") as fh:
-        old = list(csv.DictReader(fh))
+        old = {(r["scope"], r["key"]): float(r["value"]) for r in csv.DictReader(fh)}
     problems = []
-    if len(old) != len(fresh):
-        return [f"{len(old)} rows in {path}, a fresh fit gives {len(fresh)}"]
-    for a, b in zip(old, fresh):
-        for k in COLUMNS:
-            if k == "fit_date":
-                continue
-            if str(a[k]) != str(b[k]):
-                problems.append(f"{b['family']} {b['key']} {k}: file {a[k]} vs fit {b[k]}")
+    for k, v in full.items():
+        if k not in old:
+            problems.append(f"{k[0]} {k[1]}: missing from {path}")
+        elif abs(old[k] - v) > 1e-9:
+            problems.append(f"{k[0]} {k[1]}: file {old[k]} vs fit {v}")
+    for k in old.keys() - full.keys():
+        problems.append(f"{k[0]} {k[1]}: in {path} but not fitted")
     return problems

@@ -59,20 +59,21 @@ def configurations(model: str, chip: str, precision: str | None = None, input_to
     """Every (batch, chip count) that fits, with its speed per user and cost, as a DataFrame."""
     import pandas as pd
 
-    from .api import assumptions_for, resolve
+    from . import factors
+    from .api import resolve
 
     m_id, c, fmt, kv_fmt = resolve(model, chip, precision)
     hw1 = _hardware(c.id, fmt, scenario, dict(hardware or {}))
-    a = assumptions_for(scenario, **assumption_overrides)
     B, N = (g.ravel().astype(float) for g in np.meshgrid(np.asarray(batches, float), np.asarray(n_chips, float), indexing="ij"))
     hw = hw1.take(np.zeros(B.shape, np.intp))
     m = model_arrays([m_id]).take(np.zeros(B.shape, np.intp))
     wb = bits_per_weight(fmt, scenario)
     kb = bits_per_weight(kv_fmt)
     S, O = float(input_tokens), float(output_tokens)
-    _, _, need, _ = serving.fit(m, hw, B, S, O, wb, kb, a.usable_memory_fraction)
+    a = factors.factor_arrays([c.id] * len(B), scenario, factors.check_overrides(assumption_overrides))
+    need = serving.chips_needed(m, hw, B, S, O, wb, kb, a.usable_memory_fraction)
     fits = np.isfinite(need) & (N >= need - 1e-9)
-    res = serving.evaluate(m, hw, N, B, S, O, wb, kb, a)
+    res = serving.evaluate(m, hw, a, serving.single_instance(m, hw, N), B, S, O, wb, kb)
     df = pd.DataFrame({"batch": B.astype(int), "n_chips": N.astype(int), "fits": fits,
                        "tokens_per_s_per_user": res["tokens_per_s_per_user"],
                        "tokens_per_s_per_chip": res["tokens_per_s_per_chip"],

@@ -22,6 +22,7 @@ CHIP_COLORS: dict[str, str] = {
     "tpu-v5e": "#a6c8ff", "tpu-v6e": "#5b8def", "tpu-ironwood": "#1f4fbf",
     "inferentia2": "#ff9900", "groq-lpu": "#f26b38", "cerebras-wse3": "#8e44ad",
     "dmatrix-corsair": "#d35db3", "taalas-hc1": "#e6b800", "matx-one": "#7f7f7f",
+    "sambanova-sn40l": "#6d4c41",
 }
 
 FONT = "Inter, system-ui, -apple-system, Segoe UI, Roboto, sans-serif"

@@ -30,8 +30,17 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
     p.add_argument("--ranges", action="store_true",
                    help="add low-high ranges from the estimated inputs (the JSON gets a 'ranges' field)")
-    p.add_argument("--calibrated", action="store_true",
-                   help="use the efficiency factors fitted to measured results (data/calibration.csv)")
+    p.add_argument("--batch-max", action="store_true",
+                   help="serve as many sequences as fit (ignores --batch)")
+    p.add_argument("--tp", type=int, default=None, help="pin the tensor-parallel width (default: searched)")
+    p.add_argument("--pp", type=int, default=None, help="pin the pipeline stages (default: searched)")
+    p.add_argument("--replicas", type=int, default=None, help="pin the number of model copies (default: searched)")
+    p.add_argument("--objective", choices=("throughput", "latency"), default="throughput",
+                   help="what the deployment search maximises: tokens/s per chip (default) or per user")
+    p.add_argument("--min-tokens-per-s-per-user", type=float, default=None,
+                   help="per-user speed the deployment must reach (tokens/s)")
+    p.add_argument("--mtp-tokens", type=int, default=0, help="speculative / multi-token-prediction draft tokens")
+    p.add_argument("--disaggregated", action="store_true", help="prefill on its own pool of chips")
 
 
 def _row(e: api.Estimate) -> list[str]:
@@ -51,9 +60,11 @@ def _table(headers: list[str], rows: list[list[str]]) -> str:
 
 
 def _kwargs(a: argparse.Namespace) -> dict:
-    return dict(n_chips=a.n_chips, batch=a.batch, input_tokens=a.input_tokens, output_tokens=a.output_tokens,
-                precision=a.precision, kv_precision=a.kv_precision, scenario=a.scenario,
-                ranges=a.ranges, calibrated=a.calibrated)
+    return dict(n_chips=a.n_chips, batch=None if a.batch_max else a.batch, input_tokens=a.input_tokens,
+                output_tokens=a.output_tokens, precision=a.precision, kv_precision=a.kv_precision,
+                scenario=a.scenario, ranges=a.ranges, tp=a.tp, pp=a.pp, replicas=a.replicas, objective=a.objective,
+                min_tokens_per_s_per_user=a.min_tokens_per_s_per_user, mtp_tokens=a.mtp_tokens,
+                disaggregated=a.disaggregated)
 
 
 def cmd_estimate(a: argparse.Namespace) -> str:
@@ -116,7 +127,7 @@ def build_parser() -> argparse.ArgumentParser:
     for kind in ("chips", "models"):
         p = sub.add_parser(kind, help=f"list the {kind} in the catalog")
         p.add_argument("--json", action="store_true")
-    p = sub.add_parser("calibrate", help="re-fit the efficiency factors to data/measured.csv")
+    p = sub.add_parser("calibrate", help="re-fit the engine's factors to data/measured/*.csv")
     p.add_argument("--check", action="store_true", help="only verify that the shipped calibration.csv is reproduced")
     p.add_argument("--output", default=None, help="write here instead of inference_wars/data/calibration.csv")
     p.add_argument("--date", default=None, help="fit date to record (default: today)")
@@ -135,9 +146,8 @@ def cmd_calibrate(a: argparse.Namespace) -> tuple[str, int]:
     path = calibration.write(rows, a.output or calibration.PATH)
     lines = [f"wrote {path}"]
     for r in rows:
-        lines.append(f"  {r['family']} {r['key']}: {r['value']} (default {r['default']}); "
-                     f"median APE {r['default_median_ape_pct']}% -> {r['fit_median_ape_pct']}% "
-                     f"(leave-one-out {r['loo_median_ape_pct']}%), n = {r['n_points']}")
+        lines.append(f"  {r['scope']} {r['key']}: {r['value']} (leave-one-source-out span {r['low']}-{r['high']}; "
+                     f"default {r['default']}), n = {r['n_points']}")
     return "\n".join(lines), 0
 
 

@@ -103,6 +103,10 @@ def search(m: ModelArrays, hw: HardwareArrays, f: Factors, n_chips, batch, input
     bslot = np.tile(np.arange(KB), n_cfg * K)
     t = t_slot[slot]
     dpa = dpa_slot[slot] > 0
+    pin_t, pin_p, pin_r, pin_d = (rep(x) for x in (pins.tp, pins.pp, pins.replicas, pins.dp_attention))
+    # a pinned width is tried in the first pair of slots (TP and DP attention), whatever it is
+    pinned_t = np.isfinite(pin_t)
+    t = np.where(pinned_t, pin_t, t)
     moe = mm.n_moe_layers > 0
     ok = ~(dpa & ~moe)                                            # DP attention only for MoE
     domain = np.maximum(hh.scaleup_domain, 1.0)
@@ -116,13 +120,15 @@ def search(m: ModelArrays, hw: HardwareArrays, f: Factors, n_chips, batch, input
     kv_total = b_need * workload.kv_bytes_per_sequence(mm, ctx_, kb)
     need = memory.chips_needed(np.where(hh.hardwired, 0.0, w_total), kv_total, hh, ff.usable_memory_fraction)
     fits_any = np.isfinite(need)
+    # ... and enough instances for the batch under the engine's per-instance limit
+    need = np.maximum(need, np.where(np.isnan(B_), 1.0, B_ / ff.max_batch_per_instance))
     n_auto = memory.round_chip_count(np.where(fits_any, need, 1.0))
     Nsys = np.where(np.isnan(N_), n_auto, N_)
 
-    # ---- programmable chips: t-wide stages, fewest stages that hold their share
-    pin_t, pin_p, pin_r, pin_d = (rep(x) for x in (pins.tp, pins.pp, pins.replicas, pins.dp_attention))
-    ok &= t <= np.minimum(domain, Nsys)
-    ok &= np.isnan(pin_t) | (t == pin_t)
+    # ---- programmable chips: t-wide stages, fewest stages that hold their share. A stage stays in
+    # one scale-up domain, except wide expert parallelism (DP attention) across servers
+    ok &= (t <= Nsys) & ((t <= domain) | (dpa & moe))
+    ok &= ~pinned_t | (slot < 2)
     ok &= np.isnan(pin_d) | (dpa == (pin_d > 0))
     heads_ok = dpa | (np.mod(mm.n_heads, t) == 0)
     ok &= heads_ok & ((mm.n_experts <= 0) | (t <= np.maximum(mm.n_experts, 1.0)))
@@ -150,19 +156,23 @@ def search(m: ModelArrays, hw: HardwareArrays, f: Factors, n_chips, batch, input
 
     per_inst = t * p
     with np.errstate(divide="ignore", invalid="ignore"):
+        per_inst = np.where(np.isfinite(per_inst), per_inst, np.inf)
         r = np.floor(Nsys / per_inst)
     r = np.where(df, np.floor(Nsys / np.maximum(t * p, 1.0) + 1e-9), r)
     r = np.where(np.isnan(B_), r, np.minimum(r, B_))               # no idle replicas beyond the batch
     r = np.where(np.isnan(pin_r), r, pin_r)
     ok &= np.isfinite(p) & (r >= 1) & (r * per_inst <= Nsys + 1e-6)
+    p = np.where(np.isfinite(p), p, 1.0)
+    r = np.where(np.isfinite(r), r, 1.0)
     dep = Deployment(t, p, np.maximum(r, 1.0), dpa)
 
     bmax = serving.max_batch(mm, hh, dep, ctx_, wb, kb, ff)
     b_inst = np.where(np.isnan(B_), np.where(grid_b[idx], np.minimum(BATCH_CHOICES[bslot], bmax), bmax), B_ / dep.replicas)
     fit = (b_inst >= 1) & (b_inst <= bmax + 1e-9) & fits_any
     B_sys = b_inst * dep.replicas
-    res = serving.evaluate(mm, hh, ff, dep, B_sys, S_, O_, wb, kb, rep(np.broadcast_to(mtp_tokens, N.shape)),
-                           rep(np.broadcast_to(disaggregated, N.shape)))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        res = serving.evaluate(mm, hh, ff, dep, B_sys, S_, O_, wb, kb, rep(np.broadcast_to(mtp_tokens, N.shape)),
+                               rep(np.broadcast_to(disaggregated, N.shape)))
     met = np.ones_like(fit)
     if min_tokens_per_s_per_user is not None:
         tgt = rep(np.broadcast_to(np.asarray(min_tokens_per_s_per_user, float), N.shape))
@@ -170,8 +180,10 @@ def search(m: ModelArrays, hw: HardwareArrays, f: Factors, n_chips, batch, input
     if max_ttft_s is not None:
         tgt = rep(np.broadcast_to(np.asarray(max_ttft_s, float), N.shape))
         met &= ~(res["ttft_s"] > tgt * (1 + 1e-9))
-    # throughput per chip counts every chip of the system, idle ones included
-    per_chip = res["tokens_per_s"] / Nsys
+    # throughput per chip counts every chip of the system, idle ones included; disaggregated, the
+    # chips outside the decode instances are the prefill pool, whose work owner_step already counts
+    per_chip = res["tokens_per_s"] / np.where(rep(np.broadcast_to(disaggregated, N.shape)), dep.tp * dep.pp * dep.replicas,
+                                              Nsys)
     score = per_chip if objective == "throughput" else res["tokens_per_s_per_user"] + 1e-9 * per_chip
     good = ok & fit & met
     score = np.where(good, score, -np.inf)

@@ -30,14 +30,16 @@ CALIBRATION_PATH = DATA_DIR / "calibration.csv"
 
 #: +1 when a larger value helps the hardware (faster or cheaper), -1 when it hurts.
 DIRECTION: dict[str, int] = {
-    "compute_efficiency": +1, "memory_efficiency": +1, "kv_efficiency": +1, "sram_efficiency": +1,
+    "compute_efficiency": +1, "moe_efficiency": +1, "fp4_efficiency": +1, "weight_only_efficiency": +1,
+    "memory_efficiency": +1, "kv_efficiency": +1, "sram_efficiency": +1,
     "interconnect_efficiency": +1, "collective_latency_us": -1, "scaleout_latency_us": -1,
-    "layer_overhead_us": -1, "layer_floor_us": -1, "request_overhead_ms": -1, "comm_overlap": +1,
+    "layer_overhead_us": -1, "moe_layer_overhead_us": -1, "layer_floor_us": -1, "request_overhead_ms": -1, "comm_overlap": +1,
     "mtp_acceptance": +1, "max_batch_per_instance": +1, "usable_memory_fraction": +1, "activation_bytes": -1,
     "pue": -1, "usd_per_kwh": -1, "amortization_years": +1, "utilization": +1,
 }
 #: Factors that are fractions in (0, 1].
-FRACTIONS = frozenset({"compute_efficiency", "memory_efficiency", "kv_efficiency", "sram_efficiency",
+FRACTIONS = frozenset({"compute_efficiency", "moe_efficiency", "fp4_efficiency", "weight_only_efficiency",
+                       "memory_efficiency", "kv_efficiency", "sram_efficiency",
                        "interconnect_efficiency", "usable_memory_fraction", "utilization", "comm_overlap",
                        "mtp_acceptance"})
 #: Factors with no row in assumptions.csv: the chip's catalog number is the default.
@@ -114,6 +116,7 @@ def chip_factors(chip_id: str, scenario: str = "base", use_fitted: bool = True) 
     out["layer_floor_us"] = ll.bound(scenario, -1) if ll else 0.0
     if family(c) == "dataflow" or c.hardwired_model:
         out["layer_overhead_us"] = 0.0      # a compiled dataflow or fixed datapath has no kernel launches
+        out["moe_layer_overhead_us"] = 0.0
     if use_fitted:
         for scope in (family(c), c.id):
             for key, (v, lo, hi) in fitted(scope).items():
@@ -128,7 +131,7 @@ def check_overrides(overrides: dict[str, float]) -> dict[str, float]:
     for key, v in overrides.items():
         if key not in DIRECTION:
             raise UnknownNameError("assumption", key, DIRECTION)
-        if key in ("layer_overhead_us", "layer_floor_us") and v == 0:
+        if key in ("layer_overhead_us", "moe_layer_overhead_us", "layer_floor_us") and v == 0:
             out[key] = 0.0
             continue
         v = require_positive(key, v)

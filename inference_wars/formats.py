@@ -28,17 +28,39 @@ def peak_quantity(fmt: str | FormatRow) -> str:
     return f"peak_dense_tflops_{get_format(fmt).compute}"
 
 
-def formats_for_chip(chip: str | Chip) -> list[str]:
-    """Format ids a chip can run (it lists a dense peak for the format's compute class)."""
+#: Formats a chip without their own tensor-core path can still *store* (weight-only
+#: quantisation: weights are unpacked to 16 bits before each multiply, e.g. Marlin kernels
+#: running FP8 or MXFP4 weights on A100/H100).
+WEIGHT_ONLY = ("fp8", "int8", "int4", "mxfp4", "nvfp4", "fp4")
+
+
+def compute_peak_quantity(fmt: str | FormatRow, chip: str | Chip) -> str:
+    """The chip quantity whose peak runs ``fmt``: the format's own compute class where the chip
+    has it, else (weight-only quantisation) the chip's bf16 peak."""
+    q = peak_quantity(fmt)
     c = get_chip(chip)
-    return [f for f in format_ids() if c.has(peak_quantity(f))]
+    if c.has(q) or get_format(fmt).id not in WEIGHT_ONLY:
+        return q
+    return "peak_dense_tflops_bf16"
+
+
+def runs_natively(fmt: str, chip: str | Chip) -> bool:
+    """Whether the chip has a tensor-core (matrix-unit) path for the format itself."""
+    return get_chip(chip).has(peak_quantity(fmt))
+
+
+def formats_for_chip(chip: str | Chip) -> list[str]:
+    """Format ids a chip can run: natively (a dense peak for the format's compute class) or as
+    weight-only quantisation on its bf16 path (:data:`WEIGHT_ONLY`)."""
+    c = get_chip(chip)
+    return [f for f in format_ids() if c.has(compute_peak_quantity(f, c))]
 
 
 def check_format_on_chip(fmt: str, chip: str | Chip) -> FormatRow:
     """Return the format, or raise a ValueError naming the formats the chip does run."""
     f = get_format(fmt)
     c = get_chip(chip)
-    if not c.has(peak_quantity(f)):
+    if not c.has(compute_peak_quantity(f, c)):
         allowed = formats_for_chip(c)
         raise ValueError(
             f"{c.id} cannot run {f.id}: the catalog lists no {f.compute} throughput for it; "

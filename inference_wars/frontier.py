@@ -210,7 +210,8 @@ def step_breakdown(model: str, chips: Sequence[str], n_chips, batch=1, input_tok
     and KV fit on that many chips. Returns a DataFrame, one row per (chip, n_chips)."""
     import pandas as pd
 
-    from .api import assumptions_for, resolve
+    from . import factors
+    from .api import resolve
 
     m_id = catalog.get_model(model).id
     ns = [require_positive_int("n_chips", n) for n in np.atleast_1d(n_chips).tolist()]
@@ -218,15 +219,15 @@ def step_breakdown(model: str, chips: Sequence[str], n_chips, batch=1, input_tok
     S = float(require_positive_int("input_tokens", input_tokens))
     O = float(require_positive_int("output_tokens", output_tokens))
     rows = []
-    a = assumptions_for(scenario)
     m = model_arrays([m_id])
     for name in ([chips] if isinstance(chips, str) else list(chips)):
         _, c, fmt, kv_fmt = resolve(m_id, name, precision)
         hw = hardware_arrays([(c.id, fmt)], scenario)
         wb, kb = bits_per_weight(fmt, scenario), bits_per_weight(kv_fmt)
-        _, _, need, _ = serving.fit(m, hw, B, S, O, wb, kb, a.usable_memory_fraction)
+        a = factors.factor_arrays([c.id], scenario)
+        need = serving.chips_needed(m, hw, B, S, O, wb, kb, a.usable_memory_fraction)
         for n in ns:
-            r = serving.evaluate(m, hw, float(n), B, S, O, wb, kb, a)
+            r = serving.evaluate(m, hw, a, serving.single_instance(m, hw, float(n)), B, S, O, wb, kb)
             rows.append({"chip": c.id, "precision": fmt, "n_chips": n, "batch": int(B),
                          "tp": int(r["tp"][0]), "pp": int(r["pp"][0]), "fits": bool(n >= need[0] - 1e-9),
                          "compute_s": float(r["decode_compute_s"][0]), "memory_s": float(r["decode_memory_s"][0]),

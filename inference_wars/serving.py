@@ -56,6 +56,9 @@ class Factors:
     ``data/calibration.csv`` (:mod:`inference_wars.factors`)."""
 
     compute_efficiency: float
+    moe_efficiency: float
+    fp4_efficiency: float
+    weight_only_efficiency: float
     memory_efficiency: float
     kv_efficiency: float
     sram_efficiency: float
@@ -63,6 +66,7 @@ class Factors:
     collective_latency_us: float
     scaleout_latency_us: float
     layer_overhead_us: float
+    moe_layer_overhead_us: float
     layer_floor_us: float
     request_overhead_ms: float
     comm_overlap: float
@@ -111,7 +115,9 @@ def max_batch(m: ModelArrays, hw: HardwareArrays, dep: Deployment, context, wb, 
     cap = memory.storage_capacity_bytes(hw, f.usable_memory_fraction)
     with np.errstate(divide="ignore", invalid="ignore"):
         room = np.floor(np.maximum(cap - w, 0.0) / kv1)
-    return np.minimum(np.where(np.isfinite(room), room, 0.0), f.max_batch_per_instance)
+    # the engine's limit holds per attention group: each DP-attention rank schedules its own batch
+    limit = f.max_batch_per_instance * np.where(np.asarray(dep.dp_attention, bool), dep.tp, 1.0)
+    return np.minimum(np.where(np.isfinite(room), room, 0.0), limit)
 
 
 def tokens_per_step(mtp_tokens, acceptance) -> np.ndarray:
@@ -122,30 +128,53 @@ def tokens_per_step(mtp_tokens, acceptance) -> np.ndarray:
     return (1.0 - a ** (k + 1.0)) / (1.0 - a)
 
 
-def _stage(m, hw, f, dep, tokens, seqs, c, wb, kb, peak, alpha_s):
+def _peaks(hw: HardwareArrays, f: Factors):
+    """(matmul peak, attention peak) in FLOP/s after the efficiency factors: 4-bit tensor cores
+    and weight-only unpacking run below the dense efficiency (``fp4_efficiency``,
+    ``weight_only_efficiency``); a hard-wired datapath has no scheduling losses."""
+    eff = f.compute_efficiency * np.where(hw.narrow > 0, f.fp4_efficiency, 1.0) * np.where(
+        hw.weight_only > 0, f.weight_only_efficiency, 1.0)
+    eff = np.where(hw.hardwired, 1.0, eff)
+    return hw.peak_tflops * 1e12 * eff, hw.attn_peak_tflops * 1e12 * np.where(hw.hardwired, 1.0, f.compute_efficiency)
+
+
+def compute_time_s(m: ModelArrays, hw: HardwareArrays, f: Factors, tokens, context, chips) -> np.ndarray:
+    """Seconds for ``chips`` chips to do ``tokens`` tokens' decode maths: dense matrix multiplies
+    at the format's peak, routed experts at ``moe_efficiency`` of it (small grouped GEMMs),
+    attention at the 16-bit (or FP8) peak."""
+    peak, attn_peak = _peaks(hw, f)
+    routed = workload.routed_params_per_token(m)
+    dense = m.params_matmul - routed
+    per_token = (2.0 * dense / peak + 2.0 * routed / (peak * f.moe_efficiency)
+                 + workload.decode_attention_flops_per_token(m, context) / attn_peak)
+    return np.asarray(tokens, float) * per_token / chips
+
+
+def _stage(m, hw, f, dep, tokens, seqs, c, wb, kb, alpha_s):
     """One stage's time for one micro-batch: ``(stage_s, compute_s, memory_s, comm_s, overhead_s)``."""
     t, p = dep.tp, dep.pp
-    flops = tokens * workload.decode_flops_per_token(m, c) / (t * p)
-    t_comp = flops / peak
+    t_comp = compute_time_s(m, hw, f, tokens, c, t * p)
     attn, kvs = _shares(m, t, dep.dp_attention)
     always = m.params_attention * attn + (m.params_always_read - m.params_attention) / t
     experts = m.n_moe_layers * m.params_per_expert * workload.expected_experts_touched(m, tokens) / t
     w = np.where(hw.hardwired, 0.0, (always + experts) * wb / 8.0 / p)
     kv = seqs * workload.kv_bytes_per_sequence(m, c, kb) * kvs / p
     w_rom = np.where(hw.hardwired, (always + experts) * wb / 8.0 / p, 0.0)
-    t_mem = (memory.tiered_read_time_s(w, hw, f.sram_efficiency, f.memory_efficiency)
+    w_eff = f.memory_efficiency * np.where(hw.weight_only > 0, f.weight_only_efficiency, 1.0)
+    t_mem = (memory.tiered_read_time_s(w, hw, f.sram_efficiency, w_eff)
              + memory.tiered_read_time_s(kv, hw, f.sram_efficiency, f.kv_efficiency)
              + w_rom / (np.where(hw.rom_tb_s > 0, hw.rom_tb_s, 1.0) * 1e12))
-    layers = m.n_layers / p
-    floor = layers * f.layer_floor_us * 1e-6
-    overhead = layers * f.layer_overhead_us * 1e-6
+    floor = m.n_layers / p * f.layer_floor_us * 1e-6
+    overhead = (m.n_layers * f.layer_overhead_us + m.n_moe_layers * f.moe_layer_overhead_us) * 1e-6 / p
     work = np.maximum(np.maximum(t_comp, t_mem), floor) + overhead
     comm = parallel.stage_collectives_s(tokens, m, t, dep.dp_attention, hw.scaleup_domain, hw.scaleup_gb_s,
                                         hw.scaleout_gb_s, alpha_s, f.activation_bytes,
                                         f.interconnect_efficiency) / p
     overlap = np.where(np.asarray(dep.dp_attention, bool) & (m.n_moe_layers > 0), f.comm_overlap, 0.0)
     stage = work + comm - overlap * np.minimum(work, comm)
-    return stage, t_comp, np.maximum(t_mem, floor), comm, overhead
+    # a dataflow pipeline's per-layer floor is latency between its chips: counted as interconnect
+    latency = comm + np.maximum(floor - np.maximum(t_comp, t_mem), 0.0)
+    return stage, t_comp, t_mem, latency, overhead
 
 
 def evaluate(m: ModelArrays, hw: HardwareArrays, f: Factors, dep: Deployment, batch, input_tokens,
@@ -163,13 +192,11 @@ def evaluate(m: ModelArrays, hw: HardwareArrays, f: Factors, dep: Deployment, ba
     g = tokens_per_step(mtp_tokens, f.mtp_acceptance)
     c = S + O / 2.0
     alpha_s = np.where(np.isfinite(hw.collective_latency_us), hw.collective_latency_us, f.collective_latency_us) * 1e-6
-    # a hard-wired model's datapath is fixed at tape-out: no scheduling losses to discount
-    peak = hw.peak_tflops * 1e12 * np.where(hw.hardwired, 1.0, f.compute_efficiency)
 
     # ---- decode step
     mb = np.minimum(np.maximum(b, 1.0), p)
     seqs = b / mb
-    stage, t_c, t_m, t_x, t_o = _stage(m, hw, f, dep, seqs * q, seqs, c, wb, kb, peak, alpha_s)
+    stage, t_c, t_m, t_x, t_o = _stage(m, hw, f, dep, seqs * q, seqs, c, wb, kb, alpha_s)
     hops = parallel.pipeline_hops_s(seqs * q, m.d_model, t, p, hw.scaleup_domain, hw.scaleup_gb_s, hw.scaleout_gb_s,
                                     alpha_s, f.scaleout_latency_us * 1e-6, f.activation_bytes,
                                     f.interconnect_efficiency)
@@ -178,7 +205,10 @@ def evaluate(m: ModelArrays, hw: HardwareArrays, f: Factors, dep: Deployment, ba
 
     # ---- prefill: batched (what the owner pays per request) and a lone prompt (TTFT)
     pf_flops = workload.prefill_flops(m, S)
-    t_pf = pf_flops / (t * p * peak)
+    peak, _ = _peaks(hw, f)
+    routed_share = 2.0 * workload.routed_params_per_token(m) * S / pf_flops
+    pf_eff = 1.0 - routed_share + routed_share / f.moe_efficiency        # experts run at moe_efficiency
+    t_pf = pf_flops * pf_eff / (t * p * peak)
     w_all = workload.weight_bytes_read(m, S, wb) / t
     pf_mem = np.where(hw.hardwired, 0.0, memory.tiered_read_time_s(w_all / p, hw, f.sram_efficiency,
                                                                       f.memory_efficiency) * p)
@@ -187,8 +217,9 @@ def evaluate(m: ModelArrays, hw: HardwareArrays, f: Factors, dep: Deployment, ba
     pf_hops = parallel.pipeline_hops_s(S, m.d_model, t, p, hw.scaleup_domain, hw.scaleup_gb_s, hw.scaleout_gb_s,
                                        alpha_s, f.scaleout_latency_us * 1e-6, f.activation_bytes,
                                        f.interconnect_efficiency)
-    ttft = (np.maximum(np.maximum(pf_flops / (t * peak), pf_mem), m.n_layers * f.layer_floor_us * 1e-6)
-            + m.n_layers * f.layer_overhead_us * 1e-6 + pf_comm + pf_hops + f.request_overhead_ms * 1e-3)
+    ttft = (np.maximum(np.maximum(t_pf * p, pf_mem), m.n_layers * f.layer_floor_us * 1e-6)
+            + (m.n_layers * f.layer_overhead_us + m.n_moe_layers * f.moe_layer_overhead_us) * 1e-6
+            + pf_comm + pf_hops + f.request_overhead_ms * 1e-3)
 
     owner_step = step + b * g / O * t_pf
     user_step = np.where(disaggregated, step, step + np.maximum(b - 1.0, 0.0) * g / O * t_pf)
@@ -208,3 +239,29 @@ def evaluate(m: ModelArrays, hw: HardwareArrays, f: Factors, dep: Deployment, ba
         "joules_per_token": economics.joules_per_token(n, tokens_per_s, hw.power_w),
         "tokens_per_s_per_mw": economics.tokens_per_s_per_mw(n, tokens_per_s, hw.power_w, f.pue),
     }
+
+
+def single_instance(m: ModelArrays, hw: HardwareArrays, n_chips) -> Deployment:
+    """The deployment that stretches one copy of the model over all ``n`` chips (the engine's
+    latency-first split, used where a chapter studies one instance): ``tp = min(n, domain)``,
+    ``pp = ceil(n / tp)``; dataflow chips pipeline over the layers; a hard-wired chip is a
+    whole model, so ``n`` chips are ``n`` replicas."""
+    n = np.asarray(n_chips, float)
+    t = np.minimum(n, np.maximum(hw.scaleup_domain, 1.0))
+    p = np.ceil(n / t)
+    p_df = np.minimum(n, m.n_layers)
+    t = np.where(hw.dataflow, n / p_df, t)
+    p = np.where(hw.dataflow, p_df, p)
+    one = np.ones_like(n)
+    return Deployment(np.where(hw.hardwired, one, t), np.where(hw.hardwired, one, p),
+                      np.where(hw.hardwired, n, one), np.zeros(n.shape, bool))
+
+
+def chips_needed(m: ModelArrays, hw: HardwareArrays, batch, input_tokens, output_tokens, weight_bits, kv_bits,
+                 usable_fraction) -> np.ndarray:
+    """Fewest chips (unrounded; ``inf`` where nothing fits) whose storage holds the weights and
+    the KV cache of ``batch`` sequences at full length (hard-wired chips: the KV cache only)."""
+    w = np.where(hw.hardwired, 0.0, workload.weights_bytes(m, weight_bits))
+    kv = np.asarray(batch, float) * workload.kv_bytes_per_sequence(m, np.asarray(input_tokens, float) + output_tokens,
+                                                                     kv_bits)
+    return memory.chips_needed(w, kv, hw, usable_fraction)

@@ -20,11 +20,10 @@ Inverse-CDF of the triangular distribution for ``u`` uniform on ``[0, 1)``::
 
 from __future__ import annotations
 
-from dataclasses import asdict
 
 import numpy as np
 
-from . import api, catalog, serving
+from . import api, catalog, factors, serving
 from .formats import bits_per_weight
 from .hardware import HardwareArrays, chip_row
 from .workload import model_arrays
@@ -74,19 +73,23 @@ def monte_carlo(model: str, chip: str, n_chips: int | None = None, batch: int = 
     hw_cols = {}
     for k in HardwareArrays.__dataclass_fields__:
         lo, mid, hi = _three({s: rows[s][k] for s in rows})
-        if k == "hardwired" or not np.isfinite(mid):
+        if k in ("hardwired", "dataflow", "narrow", "weight_only") or not np.isfinite(mid):
             hw_cols[k] = np.full(n_samples, mid)
         else:
             hw_cols[k] = triangular(rng.random(n_samples), lo, mid, hi)
     hw_cols["hardwired"] = hw_cols["hardwired"].astype(bool)
+    hw_cols["dataflow"] = hw_cols["dataflow"].astype(bool)
     hw = HardwareArrays(**hw_cols)
     wb = triangular(rng.random(n_samples), *_three({s: bits_per_weight(base.precision, s)
                                                    for s in catalog.SCENARIOS}))
     kb = bits_per_weight(base.kv_precision, "base")
-    ass = {s: asdict(api.assumptions_for(s, **assumption_overrides)) for s in catalog.SCENARIOS}
-    a = serving.Assumptions(**{k: triangular(rng.random(n_samples), *_three({s: ass[s][k] for s in ass}))
-                               for k in serving.Assumptions.__dataclass_fields__})
+    over = factors.check_overrides(assumption_overrides)
+    ass = {s: factors.chip_factors(base.chip, s) | over for s in catalog.SCENARIOS}
+    a = serving.Factors(**{k: triangular(rng.random(n_samples), *_three({s: ass[s][k] for s in ass}))
+                           for k in serving.Factors.__dataclass_fields__})
     m = model_arrays([base.model]).take(np.zeros(n_samples, dtype=np.intp))
-    res = serving.evaluate(m, hw, float(base.n_chips), float(batch), float(input_tokens), float(output_tokens),
-                           wb, kb, a)
+    dep = serving.Deployment(*(np.full(n_samples, float(x)) for x in (base.tp, base.pp, base.replicas)),
+                             np.full(n_samples, bool(base.attention_dp)))
+    res = serving.evaluate(m, hw, a, dep, float(base.batch), float(input_tokens), float(output_tokens), wb, kb)
+    res["tokens_per_s_per_chip"] = res["tokens_per_s"] / float(base.n_chips)
     return pd.DataFrame({k: np.broadcast_to(res[k], (n_samples,)) for k in api.METRICS})

@@ -1,42 +1,48 @@
-"""The model against measured reality: a table of published measurements and the model's
-prediction for each.
+"""The model against measured reality: published measurements and the model's prediction for each.
 
-``data/measured.csv`` holds published **measured** inference results (benchmark tables,
-vendor-measured speeds, serving-engine benchmarks; never spec sheets), one row per number,
-each with its system, model, number format, batch, input/output lengths, metric, software,
-source and date (schema: :class:`MeasuredRow`). :func:`predict` runs every row through the same
-engine as :func:`inference_wars.estimate`, vectorised, and reports::
+``data/measured/<family>.csv`` hold published **measured** inference results (benchmark
+tables, serving-engine benchmarks, independent measurements of hosted APIs; never spec
+sheets or projections), one file per *source family* (a publisher and its method), one row
+per number, each with its system, model, number format, batch, input/output lengths, metric,
+the published deployment (TP/EP/PP, DP attention, multi-token prediction, disaggregated
+prefill), software, source and date (schema: :class:`MeasuredRow`, columns in that folder's
+README). :func:`predict` runs every row through the same engine as
+:func:`inference_wars.estimate`, vectorised, with what the row publishes pinned and the rest
+searched, and reports::
 
-    APE = |predicted - measured| / measured          (absolute percentage error)
-    log_ratio = ln(predicted / measured)              (> 0: the model is optimistic)
+    APE       = |predicted - measured| / measured          (absolute percentage error)
+    log_ratio = ln(predicted / measured)                    (> 0: the model is optimistic)
 
-Rows marked ``catalog_fit`` were used to set a catalog number or default (for example the
-per-layer latency floors of Groq and Cerebras); they are not independent tests of the model and
-:func:`error_summary` can leave them out.
-
-A row with ``batch_is_cap`` ran "at maximum load": the serving engine chose the batch, up to
-``batch``. The model then serves ``min(batch, sequences that fit in memory)``.
+Rows marked ``catalog_fit`` set a catalog number; they are not independent tests and
+:func:`error_summary` can leave them out. A row with ``batch_is_cap`` ran "at maximum load":
+the engine chose the batch, up to ``batch`` per instance; a blank batch means the same with the
+engine's default limit. A row with ``min_tokens_per_s_per_user`` is a point of a
+throughput-interactivity curve: the model answers with its best throughput per chip at that
+per-user speed.
 """
 
 from __future__ import annotations
 
 import functools
 import math
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
-from . import catalog, serving
+from . import catalog, deployment, factors, serving
 from .catalog import DATA_DIR, CatalogError, _blank_to_none, _check_source, _read_rows
 from .formats import bits_per_weight, check_format_on_chip, default_kv_format
-from .hardware import hardware_arrays
-from .workload import ModelArrays, model_arrays
+from .hardware import family, hardware_arrays
+from .workload import model_arrays
 
-Metric = Literal["tokens_per_s_per_user", "tokens_per_s", "ttft_s"]
+Metric = Literal["tokens_per_s_per_user", "tokens_per_s", "tokens_per_s_per_chip", "ttft_s"]
+MEASURED_DIR = DATA_DIR / "measured"
 
 #: Regimes the error table is broken down by.
-REGIMES = ("decode, per user", "prefill (TTFT)", "throughput, decode-heavy", "throughput, prefill-heavy")
+REGIMES = ("decode, per user", "prefill (TTFT)", "throughput at a per-user target", "throughput, decode-heavy",
+           "throughput, prefill-heavy")
 
 
 class MeasuredRow(BaseModel):
@@ -49,19 +55,27 @@ class MeasuredRow(BaseModel):
     model: str
     model_as_published: str
     precision: str
-    batch: int
-    batch_is_cap: bool
+    batch: int | None = None
+    batch_is_cap: bool | None = None
     input_tokens: int
     output_tokens: int
     metric: Metric
     value: float
+    min_tokens_per_s_per_user: float | None = None
+    tp: int | None = None
+    ep: int | None = None
+    pp: int | None = None
+    attention_dp: bool | None = None
+    mtp_tokens: int | None = None
+    disaggregated: bool | None = None
     software: str
     source: str
     date: str
     catalog_fit: bool
-    note: str | None = None
+    note: str
 
-    _blank = field_validator("n_chips", "note", mode="before")(_blank_to_none)
+    _blank = field_validator("n_chips", "batch", "batch_is_cap", "min_tokens_per_s_per_user", "tp", "ep", "pp",
+                             "attention_dp", "mtp_tokens", "disaggregated", mode="before")(_blank_to_none)
 
     _date = field_validator("date")(catalog.check_date)
 
@@ -69,108 +83,159 @@ class MeasuredRow(BaseModel):
     def _positive(self):
         if not (math.isfinite(self.value) and self.value > 0):
             raise ValueError(f"value must be a positive number, got {self.value}")
-        for name in ("batch", "input_tokens", "output_tokens"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be at least 1")
-        if self.n_chips is not None and self.n_chips < 1:
-            raise ValueError("n_chips must be at least 1 (or empty for the fewest that fit)")
+        for name in ("n_chips", "batch", "input_tokens", "output_tokens", "tp", "ep", "pp"):
+            v = getattr(self, name)
+            if v is not None and v < 1:
+                raise ValueError(f"{name} must be at least 1 (or blank)")
+        if self.min_tokens_per_s_per_user is not None and not self.min_tokens_per_s_per_user > 0:
+            raise ValueError("min_tokens_per_s_per_user must be positive (or blank)")
+        if not self.note.strip():
+            raise ValueError("note must say where the number is in the source")
         return self
 
 
+def source_families() -> list[str]:
+    """The source families: one per file in ``data/measured/``."""
+    return sorted(p.stem for p in MEASURED_DIR.glob("*.csv"))
+
+
 @functools.cache
-def _rows() -> tuple[MeasuredRow, ...]:
-    rows = _read_rows(DATA_DIR / "measured.csv", MeasuredRow)
-    seen = set()
-    for line_no, r in enumerate(rows, start=2):
-        where = f"measured.csv:{line_no}"
-        if r.id in seen:
-            raise CatalogError(f"{where}: duplicate id {r.id}")
-        seen.add(r.id)
-        _check_source(where, r.source)
-        try:
-            chip = catalog.get_chip(r.chip)
-            catalog.get_model(r.model)
-            check_format_on_chip(catalog.get_format(r.precision).id, chip)
-        except ValueError as exc:
-            raise CatalogError(f"{where}: {exc}") from None
-    return tuple(rows)
+def _rows() -> tuple[tuple[str, MeasuredRow], ...]:
+    out, seen = [], set()
+    files = sorted(MEASURED_DIR.glob("*.csv"))
+    if not files:
+        raise CatalogError(f"no measured results in {MEASURED_DIR}")
+    for path in files:
+        rows = _read_rows(path, MeasuredRow)
+        for line_no, r in enumerate(rows, start=2):
+            where = f"measured/{path.name}:{line_no}"
+            if r.id in seen:
+                raise CatalogError(f"{where}: duplicate id {r.id}")
+            seen.add(r.id)
+            _check_source(where, r.source)
+            try:
+                chip = catalog.get_chip(r.chip)
+                catalog.get_model(r.model)
+                check_format_on_chip(catalog.get_format(r.precision).id, chip)
+            except ValueError as exc:
+                raise CatalogError(f"{where}: {exc}") from None
+            out.append((path.stem, r))
+    return tuple(out)
 
 
-def regime(metric: str, batch: int, input_tokens: int, output_tokens: int) -> str:
+def regime(metric: str, input_tokens: int, output_tokens: int, target) -> str:
     """Which of :data:`REGIMES` a measurement belongs to."""
     if metric == "ttft_s":
         return REGIMES[1]
     if metric == "tokens_per_s_per_user":
         return REGIMES[0]
-    return REGIMES[3] if input_tokens >= 4 * output_tokens else REGIMES[2]
-
-
-def family(chip: str) -> str:
-    """Calibration family: ``gpu`` (HBM GPUs) or ``asic`` (everything else)."""
-    return "gpu" if catalog.get_chip(chip).category == "gpu" else "asic"
+    if target is not None and not (isinstance(target, float) and math.isnan(target)):
+        return REGIMES[2]
+    return REGIMES[4] if input_tokens >= 4 * output_tokens else REGIMES[3]
 
 
 def measured():
-    """The measured table as a DataFrame, with ``regime`` and ``family`` columns added."""
+    """The measured table as a DataFrame, with ``source_family``, ``regime`` and ``family``
+    (hardware family) columns added."""
     import pandas as pd
 
-    df = pd.DataFrame([r.model_dump() for r in _rows()])
-    df["regime"] = [regime(m, b, i, o) for m, b, i, o in zip(df["metric"], df["batch"], df["input_tokens"],
-                                                              df["output_tokens"])]
+    df = pd.DataFrame([{**r.model_dump(), "source_family": fam} for fam, r in _rows()])
+    df["regime"] = [regime(m, i, o, t) for m, i, o, t in zip(df["metric"], df["input_tokens"], df["output_tokens"],
+                                                              df["min_tokens_per_s_per_user"])]
     df["family"] = [family(c) for c in df["chip"]]
     return df
 
 
+def _num(x) -> float:
+    return float("nan") if x is None or (isinstance(x, float) and math.isnan(x)) else float(x)
+
+
 class PointInputs:
-    """Arrays (one entry per measured row) that :func:`serving.evaluate` needs."""
+    """Arrays (one entry per measured row) that :func:`deployment.search` needs, built once."""
 
     def __init__(self, df) -> None:
-        from . import api
-
-        models, hw_pairs, n, batch, wbits, kbits = [], [], [], [], [], []
-        for r in df.itertuples(index=False):
-            fmt = catalog.get_format(r.precision).id
-            kv = default_kv_format(fmt)
-            if r.n_chips is None or (isinstance(r.n_chips, float) and math.isnan(r.n_chips)):
-                chips = api.estimate(r.model, r.chip, batch=1 if r.batch_is_cap else r.batch,
-                                     input_tokens=r.input_tokens, output_tokens=r.output_tokens,
-                                     precision=fmt).n_chips
-            else:
-                chips = int(r.n_chips)
-            b = int(r.batch)
-            if r.batch_is_cap:
-                fit = api.max_concurrent_sequences(r.model, r.chip, chips, r.input_tokens + r.output_tokens,
-                                                   precision=fmt)
-                b = max(1, min(b, fit))
-            models.append(r.model)
-            hw_pairs.append((r.chip, fmt))
-            n.append(chips)
-            batch.append(b)
-            wbits.append(bits_per_weight(fmt))
-            kbits.append(bits_per_weight(kv))
-        self.m: ModelArrays = model_arrays(models)
-        self.hw = hardware_arrays(hw_pairs, "base")
-        self.n_chips = np.array(n, float)
-        self.batch = np.array(batch, float)
+        rows = list(df.itertuples(index=False))
+        self.ids = df["id"].to_numpy(object)
+        self.chips = [r.chip for r in rows]
+        fmts = [catalog.get_format(r.precision).id for r in rows]
+        self.m = model_arrays([r.model for r in rows])
+        self.hw = hardware_arrays(list(zip(self.chips, fmts)), "base")
+        self.weight_bits = np.array([bits_per_weight(f) for f in fmts])
+        self.kv_bits = np.array([bits_per_weight(default_kv_format(f)) for f in fmts])
+        self.n_chips = np.array([_num(r.n_chips) for r in rows])
+        cap = np.nan_to_num(np.array([_num(r.batch_is_cap) for r in rows]), nan=0.0) > 0
+        b = np.array([_num(r.batch) for r in rows])
+        self.batch = np.where(cap, np.nan, b)
+        self.batch_cap = np.where(cap, b, np.nan)
         self.input_tokens = df["input_tokens"].to_numpy(float)
         self.output_tokens = df["output_tokens"].to_numpy(float)
-        self.weight_bits = np.array(wbits)
-        self.kv_bits = np.array(kbits)
+        # a curve point with its concurrency published is evaluated at that concurrency; without it,
+        # as the best throughput that still meets the published per-user speed
+        self.target = np.where(np.isnan(self.batch) | cap,
+                               np.array([_num(r.min_tokens_per_s_per_user) for r in rows]), np.nan)
+        # hosted services run on whole servers: a row without a chip count gets a full scale-up
+        # domain of up to 16 chips (GPU servers, SambaNova nodes), or the fewest that hold the model
+        server = np.where(self.hw.dataflow | self.hw.hardwired | (self.hw.scaleup_domain > 16), np.nan,
+                          self.hw.scaleup_domain)
+        self.n_chips = np.where(np.isnan(self.n_chips) & np.isnan(self.batch_cap), server, self.n_chips)
+        tp = np.array([_num(r.tp) for r in rows])
+        ep = np.array([_num(r.ep) for r in rows])
+        moe = self.m.n_moe_layers > 0
+        # experts are spread over the tensor-parallel group: a published EP > 1 pins that width
+        tp = np.where(np.isnan(tp) | (moe & (ep > tp)), np.where(ep > 1, ep, tp), tp)
+        pp = np.array([_num(r.pp) for r in rows])
+        reps = np.where(np.isfinite(self.n_chips) & np.isfinite(tp),
+                        np.floor(self.n_chips / (tp * np.where(np.isnan(pp), 1.0, pp))), np.nan)
+        reps = np.where(self.hw.dataflow | self.hw.hardwired, np.nan, reps)
+        dpa = np.array([_num(r.attention_dp) for r in rows])
+        self.pins = deployment.Pins(tp, pp, np.where(reps >= 1, reps, np.nan), dpa)
+        self.mtp = np.nan_to_num(np.array([_num(r.mtp_tokens) for r in rows]), nan=0.0)
+        self.disagg = np.nan_to_num(np.array([_num(r.disaggregated) for r in rows]), nan=0.0) > 0
         self.metric = df["metric"].to_numpy(object)
         self.value = df["value"].to_numpy(float)
+        self.latency = (self.metric == "tokens_per_s_per_user") | (self.metric == "ttft_s")
 
-    def evaluate(self, **factors) -> np.ndarray:
-        """Predicted metric per row; ``factors`` replace assumptions and may be arrays that
-        broadcast against the rows (e.g. shape ``(G, 1)`` to evaluate ``G`` settings at once)."""
-        from . import api
+    def factor_arrays(self, scenario: str = "base", use_fitted: bool = True,
+                      fitted: dict[tuple[str, str], float] | None = None) -> serving.Factors:
+        """Factors per row: defaults, the shipped fit (``use_fitted``) or an explicit
+        ``{(scope, key): value}`` fit in its place; the rows' batch caps applied."""
+        f = factors.factor_arrays(self.chips, scenario, use_fitted=use_fitted and fitted is None)
+        cols = dict(f.__dict__)
+        if fitted:
+            fam = np.array([family(c) for c in self.chips], object)
+            chip = np.array(self.chips, object)
+            for (scope, key), v in fitted.items():
+                sel = (fam == scope) | (chip == scope) | (scope == "all")
+                cols[key] = np.where(sel, v, cols[key])
+        cols["max_batch_per_instance"] = np.where(np.isnan(self.batch_cap), cols["max_batch_per_instance"],
+                                                  self.batch_cap)
+        return serving.Factors(**cols)
 
-        a = api.assumptions_for("base").__dict__ | factors
-        res = serving.evaluate(self.m, self.hw, self.n_chips, self.batch, self.input_tokens, self.output_tokens,
-                               self.weight_bits, self.kv_bits, serving.Assumptions(**a))
-        out = np.zeros(np.broadcast_shapes(*(np.shape(v) for v in factors.values()), self.value.shape))
-        for metric in ("tokens_per_s_per_user", "tokens_per_s", "ttft_s"):
-            sel = self.metric == metric
-            out[..., sel] = np.broadcast_to(res[metric], out.shape)[..., sel]
+    def evaluate(self, f: serving.Factors, rows: np.ndarray | None = None) -> np.ndarray:
+        """Predicted metric per row (``rows``: optional index subset)."""
+        idx = np.arange(len(self.value)) if rows is None else np.asarray(rows)
+        fs = serving.Factors(**{k: np.asarray(v)[idx] for k, v in f.__dict__.items()})
+        out = np.full(len(idx), np.nan)
+        # latency rows are evaluated at the lowest latency, throughput rows at the most tokens/s per chip
+        for objective, sel in (("latency", self.latency[idx]), ("throughput", ~self.latency[idx])):
+            if not sel.any():
+                continue
+            j = idx[sel]
+            sub = serving.Factors(**{k: v[sel] for k, v in fs.__dict__.items()})
+            tgt = self.target[j]
+            res = deployment.search(
+                self.m.take(j), self.hw.take(j), sub, self.n_chips[j], self.batch[j], self.input_tokens[j],
+                self.output_tokens[j], self.weight_bits[j], self.kv_bits[j],
+                deployment.Pins(*(x[j] for x in (self.pins.tp, self.pins.pp, self.pins.replicas,
+                                                 self.pins.dp_attention))),
+                objective, tgt if np.isfinite(tgt).any() else None, None, self.mtp[j], self.disagg[j])
+            pred = np.select([self.metric[j] == k for k in ("tokens_per_s_per_user", "tokens_per_s", "ttft_s")],
+                             [res["tokens_per_s_per_user"], res["tokens_per_s"], res["ttft_s"]],
+                             res["tokens_per_s_per_chip"])
+            # a row the model cannot serve at all counts as a 100x miss, never as a silent NaN
+            ok = res["fits"] & np.isfinite(pred) & (pred > 0)
+            miss = np.where(self.metric[j] == "ttft_s", self.value[j] * 100, self.value[j] / 100)
+            out[sel] = np.where(ok, pred, miss)
         return out
 
 
@@ -179,31 +244,30 @@ def _inputs() -> PointInputs:
     return PointInputs(measured())
 
 
-def predict(calibrated: bool = False):
-    """The measured table with the model's ``predicted`` value, ``batch_used``, ``n_chips_used``,
-    ``ape`` and ``log_ratio`` per row. ``calibrated=True`` uses the fitted efficiency factors
-    (:mod:`inference_wars.calibration`) for the families that have them."""
+def predict(use_fitted: bool = True, fitted: dict | None = None):
+    """The measured table with the model's ``predicted`` value, ``ape`` and ``log_ratio`` per row
+    (``use_fitted=False``: the assumption defaults alone, before any fitting)."""
     df = measured()
     pts = _inputs()
-    factors = {}
-    if calibrated:
-        from . import calibration
-        factors = calibration.with_fitted(calibration.factor_arrays(list(df["chip"])),
-                                          calibration.default_factors())
-    pred = pts.evaluate(**factors)
-    df["n_chips_used"] = pts.n_chips.astype(int)
-    df["batch_used"] = pts.batch.astype(int)
+    pred = pts.evaluate(pts.factor_arrays(use_fitted=use_fitted, fitted=fitted))
     df["predicted"] = pred
     df["ape"] = np.abs(pred - df["value"]) / df["value"]
     df["log_ratio"] = np.log(pred / df["value"])
     return df
 
 
+GROUPINGS = ("chip", "regime", "family", "source_family", "model", "metric")
+
+
 def error_summary(df, by: str | list[str] | None = None, independent_only: bool = False):
     """Median and 90th-percentile absolute percentage error (in %) and the row count, overall
-    or per group. ``independent_only`` drops rows marked ``catalog_fit``."""
+    or per group (one of :data:`GROUPINGS`). ``independent_only`` drops ``catalog_fit`` rows."""
     import pandas as pd
 
+    for col in ([by] if isinstance(by, str) else (by or [])):
+        if col not in GROUPINGS:
+            from .errors import UnknownNameError
+            raise UnknownNameError("grouping", col, GROUPINGS)
     if independent_only:
         df = df[~df["catalog_fit"]]
 
@@ -215,3 +279,7 @@ def error_summary(df, by: str | list[str] | None = None, independent_only: bool 
     if by is None:
         return stats(df)
     return df.groupby(by, observed=True).apply(stats, include_groups=False)
+
+
+def measured_path(family_name: str) -> Path:
+    return MEASURED_DIR / f"{family_name}.csv"

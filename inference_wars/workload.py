@@ -128,10 +128,19 @@ def weight_bytes_read(m: ModelArrays, tokens, weight_bits) -> np.ndarray:
     return params * np.asarray(weight_bits, float) / 8.0
 
 
+def decode_attention_flops_per_token(m: ModelArrays, context) -> np.ndarray:
+    """``2 * H * (d_qk + d_v) * sum_layers c_eff``: one new token's attention over its context."""
+    return 2.0 * m.n_heads * (m.d_qk_decode + m.d_v_decode) * effective_context_layers(m, context)
+
+
+def routed_params_per_token(m: ModelArrays) -> np.ndarray:
+    """Routed-expert weights one token multiplies by: ``n_moe_layers * k * P_expert``."""
+    return m.n_moe_layers * m.n_experts_active * m.params_per_expert
+
+
 def decode_flops_per_token(m: ModelArrays, context) -> np.ndarray:
     """``2 * P_matmul + 2 * H * (d_qk + d_v) * sum_layers c_eff`` FLOPs for one new token."""
-    attn = 2.0 * m.n_heads * (m.d_qk_decode + m.d_v_decode) * effective_context_layers(m, context)
-    return 2.0 * m.params_matmul + attn
+    return 2.0 * m.params_matmul + decode_attention_flops_per_token(m, context)
 
 
 def prefill_flops(m: ModelArrays, prompt_tokens) -> np.ndarray:
