@@ -159,7 +159,7 @@ def search(m: ModelArrays, hw: HardwareArrays, f: Factors, n_chips, batch, input
         per_inst = np.where(np.isfinite(per_inst), per_inst, np.inf)
         r = np.floor(Nsys / per_inst)
     r = np.where(df, np.floor(Nsys / np.maximum(t * p, 1.0) + 1e-9), r)
-    r = np.where(np.isnan(B_), r, np.minimum(r, B_))               # no idle replicas beyond the batch
+    r = np.where(np.isnan(B_) | hwd, r, np.minimum(r, B_))         # no idle replicas beyond the batch
     r = np.where(np.isnan(pin_r), r, pin_r)
     ok &= np.isfinite(p) & (r >= 1) & (r * per_inst <= Nsys + 1e-6)
     p = np.where(np.isfinite(p), p, 1.0)
@@ -168,7 +168,7 @@ def search(m: ModelArrays, hw: HardwareArrays, f: Factors, n_chips, batch, input
 
     bmax = serving.max_batch(mm, hh, dep, ctx_, wb, kb, ff)
     b_inst = np.where(np.isnan(B_), np.where(grid_b[idx], np.minimum(BATCH_CHOICES[bslot], bmax), bmax), B_ / dep.replicas)
-    fit = (b_inst >= 1) & (b_inst <= bmax + 1e-9) & fits_any
+    fit = ((b_inst >= 1) | (hwd & (b_inst > 0))) & (b_inst <= bmax + 1e-9) & fits_any
     B_sys = b_inst * dep.replicas
     with np.errstate(divide="ignore", invalid="ignore"):
         res = serving.evaluate(mm, hh, ff, dep, B_sys, S_, O_, wb, kb, rep(np.broadcast_to(mtp_tokens, N.shape)),

@@ -84,8 +84,8 @@ FORMAT_PREFERENCE: tuple[str, ...] = ("fp8", "int8", "bf16")
 def serving_format(chip: str | Chip) -> str:
     """The weight format a like-for-like comparison runs ``chip`` at: the first of
     :data:`FORMAT_PREFERENCE` it supports, else its default (a hard-wired chip's own format)."""
-    allowed = formats_for_chip(chip)
-    return next((f for f in FORMAT_PREFERENCE if f in allowed), default_format(chip))
+    native = [f for f in formats_for_chip(chip) if runs_natively(f, chip)]
+    return next((f for f in FORMAT_PREFERENCE if f in native), default_format(chip))
 
 
 def default_kv_format(weight_format: str) -> str:

@@ -141,9 +141,10 @@ def _best_throughput(model, chip, targets, chip_scenario, batch, n_chips, input_
                      overrides) -> np.ndarray:
     """Highest tokens/s per chip among configurations meeting each target (0 where none does),
     hardware read at ``chip_scenario`` and shared assumptions at base (plus overrides)."""
-    from .api import ASSUMPTION_DIRECTION, sweep
+    from .api import sweep
+    from .factors import chip_factors
 
-    fixed = {k: catalog.assumption(k, "base") for k in ASSUMPTION_DIRECTION} | overrides
+    fixed = dict(chip_factors(catalog.get_chip(chip).id, "base")) | overrides
     df = sweep(model, chip, batch=batch, n_chips=n_chips, input_tokens=input_tokens, output_tokens=output_tokens,
                precision=precision, scenario=chip_scenario, **fixed)
     x = df["tokens_per_s_per_user"].to_numpy()

@@ -90,18 +90,20 @@ class Deployment:
     dp_attention: np.ndarray
 
 
-def _shares(m: ModelArrays, t, dpa):
-    """(attention-weight share, KV share) each chip of a ``t``-wide stage holds."""
+def _shares(m: ModelArrays, t, dpa, dataflow=False):
+    """(attention-weight share, KV share) each chip of a ``t``-wide stage holds (a dataflow
+    compiler spreads a layer's KV over its chips by position, so it never replicates heads)."""
     t = np.asarray(t, float)
     attn = np.where(dpa, 1.0, 1.0 / t)
-    kv = np.where(dpa, 1.0 / t, np.where(m.is_mla > 0, 1.0, 1.0 / np.minimum(t, np.maximum(m.n_kv_heads, 1.0))))
+    kv = np.where(dpa | np.asarray(dataflow, bool), 1.0 / t,
+                  np.where(m.is_mla > 0, 1.0, 1.0 / np.minimum(t, np.maximum(m.n_kv_heads, 1.0))))
     return attn, kv
 
 
 def stored_bytes_per_chip(m: ModelArrays, hw: HardwareArrays, dep: Deployment, b, context, wb, kb):
     """(weight bytes, KV bytes) one chip stores: weights of its stage, KV of ``b`` sequences of
     ``context`` tokens (hard-wired chips keep weights in ROM: 0 here)."""
-    attn, kvs = _shares(m, dep.tp, dep.dp_attention)
+    attn, kvs = _shares(m, dep.tp, dep.dp_attention, hw.dataflow)
     params = m.params_attention * attn + (m.params_total - m.params_attention) / dep.tp
     w = np.where(hw.hardwired, 0.0, params * np.asarray(wb, float) / 8.0 / dep.pp)
     kv = np.asarray(b, float) * workload.kv_bytes_per_sequence(m, context, kb) * kvs / dep.pp
@@ -114,7 +116,9 @@ def max_batch(m: ModelArrays, hw: HardwareArrays, dep: Deployment, context, wb, 
     w, kv1 = stored_bytes_per_chip(m, hw, dep, 1.0, context, wb, kb)
     cap = memory.storage_capacity_bytes(hw, f.usable_memory_fraction)
     with np.errstate(divide="ignore", invalid="ignore"):
-        room = np.floor(np.maximum(cap - w, 0.0) / kv1)
+        room = np.maximum(cap - w, 0.0) / kv1
+    # a hard-wired chip may hold part of a sequence's cache (chips pool their SRAM for long contexts)
+    room = np.where(hw.hardwired, room, np.floor(room))
     # the engine's limit holds per attention group: each DP-attention rank schedules its own batch
     limit = f.max_batch_per_instance * np.where(np.asarray(dep.dp_attention, bool), dep.tp, 1.0)
     return np.minimum(np.where(np.isfinite(room), room, 0.0), limit)
@@ -154,7 +158,7 @@ def _stage(m, hw, f, dep, tokens, seqs, c, wb, kb, alpha_s):
     """One stage's time for one micro-batch: ``(stage_s, compute_s, memory_s, comm_s, overhead_s)``."""
     t, p = dep.tp, dep.pp
     t_comp = compute_time_s(m, hw, f, tokens, c, t * p)
-    attn, kvs = _shares(m, t, dep.dp_attention)
+    attn, kvs = _shares(m, t, dep.dp_attention, hw.dataflow)
     always = m.params_attention * attn + (m.params_always_read - m.params_attention) / t
     experts = m.n_moe_layers * m.params_per_expert * workload.expected_experts_touched(m, tokens) / t
     w = np.where(hw.hardwired, 0.0, (always + experts) * wb / 8.0 / p)
