@@ -190,8 +190,8 @@ def search(m: ModelArrays, hw: HardwareArrays, f: Factors, n_chips, batch, input
     score2 = score.reshape(n_cfg, K * KB)
     best = np.argmax(score2, axis=1) + np.arange(n_cfg) * K * KB
     any_good = np.isfinite(score2).any(axis=1)
-    why = np.where(any_good, 0, np.where((ok & fit).reshape(n_cfg, -1).any(axis=1), 3,
-                                         np.where(ok.reshape(n_cfg, -1).any(axis=1), 1, 2)))
+    pinned = np.isfinite(np.stack([pins.tp, pins.pp, pins.replicas, pins.dp_attention])).any(axis=0)
+    why = np.where(any_good, 0, np.where((ok & fit).reshape(n_cfg, -1).any(axis=1), 3, np.where(pinned, 2, 1)))
     # when nothing is feasible, report the slot that fits memory (or any allowed slot)
     fallback = np.where((ok & fit), per_chip, np.where(ok, -1e300, -np.inf)).reshape(n_cfg, -1)
     fb = np.argmax(fallback, axis=1) + np.arange(n_cfg) * K * KB

@@ -203,9 +203,10 @@ def cost_ratio(model: str, baseline: str, chip: str, targets, input_tokens: int 
 
 def step_breakdown(model: str, chips: Sequence[str], n_chips, batch=1, input_tokens=8192, output_tokens=1024,
                    precision: str | None = None, scenario: str = "base"):
-    """Where one decode step's time goes: the compute, memory and interconnect terms of
-    :mod:`inference_wars.serving` (``TPOT = p * max(compute, memory) + link``) with the
-    tensor/expert-parallel degree ``tp`` (inside a scale-up domain) and pipeline stages ``pp``.
+    """Where one decode step's time goes, for one copy of the model stretched over ``n_chips``
+    (:func:`inference_wars.serving.single_instance`): the terms of :mod:`inference_wars.serving`,
+    ``TPOT = max(compute, memory) + interconnect + overhead + prefill interruptions`` (tensor
+    parallelism inside a scale-up domain, ``pp`` pipeline stages beyond it).
 
     ``chips`` and ``n_chips`` may be lists (every combination); ``fits`` says whether weights
     and KV fit on that many chips. Returns a DataFrame, one row per (chip, n_chips)."""
@@ -232,7 +233,10 @@ def step_breakdown(model: str, chips: Sequence[str], n_chips, batch=1, input_tok
             rows.append({"chip": c.id, "precision": fmt, "n_chips": n, "batch": int(B),
                          "tp": int(r["tp"][0]), "pp": int(r["pp"][0]), "fits": bool(n >= need[0] - 1e-9),
                          "compute_s": float(r["decode_compute_s"][0]), "memory_s": float(r["decode_memory_s"][0]),
-                         "interconnect_s": float(r["decode_interconnect_s"][0]), "tpot_s": float(r["tpot_s"][0]),
+                         "interconnect_s": float(r["decode_interconnect_s"][0]),
+                         "overhead_s": float(r["decode_overhead_s"][0]),
+                         "prefill_interruptions_s": float(r["tpot_s"][0] - r["step_s"][0]),
+                         "tpot_s": float(r["tpot_s"][0]),
                          "bound": str(r["bound"][0])})
     return pd.DataFrame(rows)
 

@@ -25,7 +25,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from . import catalog, roofline, workload
-from .formats import bits_per_weight, check_format_on_chip, default_kv_format, peak_quantity
+from .formats import bits_per_weight, check_format_on_chip, compute_peak_quantity, default_kv_format
 
 #: (level, capacity quantity, capacity scale to GB, bandwidth quantity)
 LEVELS = (
@@ -92,7 +92,7 @@ def roofline_points(models: Sequence[str], chips: Sequence[str], precisions: Seq
                     skipped += 1
                     continue
                 wb, kb = bits_per_weight(fmt), bits_per_weight(default_kv_format(fmt))
-                peak, bw = c.get(peak_quantity(fmt)), c.get("hbm_tb_s")
+                peak, bw = c.get(compute_peak_quantity(fmt, c)), c.get("hbm_tb_s")   # weight-only formats: the 16-bit peak
                 f_pre = workload.prefill_flops(m, C)
                 q_pre = workload.weight_bytes_read(m, C, wb) + workload.kv_bytes_per_sequence(m, C, kb)
                 f_dec, q_dec = workload.decode_step(m, B, C, wb, kb)

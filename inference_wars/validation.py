@@ -216,8 +216,12 @@ class PointInputs:
         idx = np.arange(len(self.value)) if rows is None else np.asarray(rows)
         fs = serving.Factors(**{k: np.asarray(v)[idx] for k, v in f.__dict__.items()})
         out = np.full(len(idx), np.nan)
-        # latency rows are evaluated at the lowest latency, throughput rows at the most tokens/s per chip
-        for objective, sel in (("latency", self.latency[idx]), ("throughput", ~self.latency[idx])):
+        # latency rows are evaluated at the lowest latency, throughput rows at the most tokens/s per chip;
+        # rows with a per-user target search batch sizes too, so they go in their own call
+        has_t = np.isfinite(self.target[idx])
+        groups = (("latency", self.latency[idx]), ("throughput", ~self.latency[idx] & ~has_t),
+                  ("throughput", ~self.latency[idx] & has_t))
+        for objective, sel in groups:
             if not sel.any():
                 continue
             j = idx[sel]

@@ -76,11 +76,11 @@ def test_readings_grid_rejects_contexts_shorter_than_the_output():
         claims.readings_grid("llama-3.1-8b", "h100-sxm", context=(128,), output_tokens=256)
 
 
-def test_groq_calibration_reproduces_its_own_claim_and_predicts_the_8b():
+def test_groq_fitted_layer_time_reproduces_its_claims():
     r = claims.reproduce(["groq-llama2-70b", "groq-llama8b-implied"]).set_index("claim")
-    # calibration point: by construction
-    assert r.loc["groq-llama2-70b", "ratio"] == pytest.approx(1.0, rel=0.05)
-    # out of sample: Cerebras' "2.4x Groq" implies ~750 tokens/s on Llama 3.1 8B
+    # both are among the rows Groq's fitted per-layer time is fitted to (with two independent
+    # Artificial Analysis measurements), so they agree within the fit's scatter
+    assert r.loc["groq-llama2-70b", "ratio"] == pytest.approx(1.0, rel=0.1)
     assert r.loc["groq-llama8b-implied", "ratio"] == pytest.approx(1.0, rel=0.15)
     assert (r["verdict"] == "consistent").all()
     assert (r["bound"] == "interconnect").all()

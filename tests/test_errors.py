@@ -29,7 +29,7 @@ def test_unknown_model_suggests_closest():
     (dict(input_tokens=0), "input_tokens must be a positive integer"),
     (dict(output_tokens="many"), "output_tokens must be a positive integer"),
     (dict(n_chips=0), "n_chips must be a positive integer"),
-    (dict(precision="fp4"), "h100-sxm cannot run fp4.*formats it runs: bf16"),
+    (dict(precision="taalas-3b6b"), "h100-sxm cannot run taalas-3b6b.*formats it runs: bf16, fp8"),
     (dict(precision="fp5"), "unknown format 'fp5'"),
     (dict(kv_precision="taalas-3b6b"), "not a KV-cache format"),
     (dict(input_tokens=200_000), "maximum context of 131,072"),
@@ -49,16 +49,23 @@ def test_hardwired_chip_refuses_other_models():
 
 
 def test_sweep_skips_invalid_combinations_and_says_so():
-    df = iw.sweep(["llama-3.1-8b", "llama-3.1-70b"], ["h100-sxm", "taalas-hc1"], precision=[None, "fp4"])
+    df = iw.sweep(["llama-3.1-8b", "llama-3.1-70b"], ["h100-sxm", "taalas-hc1"], precision=[None, "taalas-3b6b"])
     assert set(df["chip"]) == {"h100-sxm", "taalas-hc1"}
     assert not ((df["chip"] == "taalas-hc1") & (df["model"] == "llama-3.1-70b")).any()
-    assert any("cannot run fp4" in s for s in df.attrs["skipped"])
+    assert any("h100-sxm cannot run taalas-3b6b" in s for s in df.attrs["skipped"])
     assert any("hard-wired" in s for s in df.attrs["skipped"])
 
 
 def test_sweep_with_nothing_valid_raises():
-    with pytest.raises(ValueError, match="cannot run fp4"):
-        iw.sweep("llama-3.1-8b", "a100-sxm", precision="fp4")
+    with pytest.raises(ValueError, match="cannot run taalas-3b6b"):
+        iw.sweep("llama-3.1-8b", "a100-sxm", precision="taalas-3b6b")
+
+
+def test_a_narrow_format_without_tensor_cores_runs_weight_only():
+    # FP4 weights on an H100 are unpacked to 16 bits: half the bytes of FP8, the bf16 peak
+    e = iw.estimate("llama-3.1-70b", "h100-sxm", precision="nvfp4")
+    assert e.fits and e.n_chips == 1
+    assert iw.get_chip("h100-sxm").get("peak_dense_tflops_bf16") > 0
 
 
 def test_cli_errors_are_one_line_and_exit_2(capsys):

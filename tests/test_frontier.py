@@ -69,11 +69,13 @@ def test_step_breakdown_adds_up_and_shows_the_rack():
     h = b.set_index("chip")
     assert h.loc["h100-sxm", "tp"] == 8 and h.loc["h100-sxm", "pp"] == 9
     assert h.loc["gb200-nvl72", "tp"] == 72 and h.loc["gb200-nvl72", "pp"] == 1
-    tpot = h["pp"] * np.maximum(h["compute_s"] / h["pp"], h["memory_s"] / h["pp"]) + h["interconnect_s"]
+    tpot = (np.maximum(h["compute_s"], h["memory_s"]) + h["interconnect_s"] + h["overhead_s"]
+            + h["prefill_interruptions_s"])
     assert np.allclose(tpot, h["tpot_s"])
-    e = iw.estimate("llama-3.1-405b", "gb200-nvl72", n_chips=72, batch=16, precision="fp8",
-                    input_tokens=8192, output_tokens=1024)
-    assert h.loc["gb200-nvl72", "tpot_s"] == pytest.approx(e.tpot_s)
+    assert (h["overhead_s"] > 0).all() and (h["prefill_interruptions_s"] > 0).all()
+    e = iw.estimate("llama-3.1-405b", "h100-sxm", n_chips=72, batch=16, precision="fp8",
+                    input_tokens=8192, output_tokens=1024, tp=8, pp=9, replicas=1)
+    assert h.loc["h100-sxm", "tpot_s"] == pytest.approx(e.tpot_s)
 
 
 def test_errors():

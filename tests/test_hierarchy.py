@@ -38,10 +38,13 @@ def test_roofline_points_by_hand():
 
 
 def test_skips_formats_a_chip_cannot_run():
-    p = hierarchy.roofline_points(["llama-3.1-8b"], ["a100-sxm", "b200"], ["bf16", "nvfp4"], [1], [1024])
-    assert set(zip(p["chip"], p["precision"])) == {("a100-sxm", "bf16"), ("b200", "bf16"), ("b200", "nvfp4")}
+    p = hierarchy.roofline_points(["llama-3.1-8b"], ["a100-sxm", "taalas-hc1"], ["bf16", "nvfp4"], [1], [1024])
+    assert set(zip(p["chip"], p["precision"])) == {("a100-sxm", "bf16"), ("a100-sxm", "nvfp4")}
+    # FP4 weights on an A100 run weight-only: the roof is the 16-bit peak
+    a = p.set_index("precision")
+    assert a.loc["nvfp4", "peak_tflops"].iloc[0] == a.loc["bf16", "peak_tflops"].iloc[0]
     with pytest.raises(ValueError, match="no \\(chip, precision\\)"):
-        hierarchy.roofline_points("llama-3.1-8b", "a100-sxm", "nvfp4", [1], [1024])
+        hierarchy.roofline_points("llama-3.1-8b", "a100-sxm", "taalas-3b6b", [1], [1024])
     with pytest.raises(ValueError, match="maximum"):
         hierarchy.roofline_points("llama-2-70b", "h100-sxm", "fp8", [1], [8192])
 
@@ -53,4 +56,4 @@ def test_decode_ceiling():
     assert got == pytest.approx(3.35e12 / (q + workload.kv_bytes_per_sequence(ma, 1, 8)[0]))
     assert hierarchy.decode_ceiling_tokens_per_s("llama-3.1-70b", "h100-sxm", "fp8", n_chips=8) == pytest.approx(8 * got)
     with pytest.raises(ValueError, match="cannot run"):
-        hierarchy.decode_ceiling_tokens_per_s("llama-3.1-70b", "h100-sxm", "nvfp4")
+        hierarchy.decode_ceiling_tokens_per_s("llama-3.1-70b", "h100-sxm", "taalas-3b6b")

@@ -98,5 +98,5 @@ def test_compare_includes_taalas_for_its_own_model():
 def test_compare_rejects_a_chip_that_cannot_serve_anything():
     with pytest.raises(ValueError, match="no chip in the list"):
         landscape.compare_systems("llama-3.1-70b", chips=["taalas-hc1"])
-    with pytest.raises(ValueError, match="cannot run nvfp4"):
-        landscape.compare_systems("llama-3.1-70b", chips=["h100-sxm"], precision="nvfp4")
+    with pytest.raises(ValueError, match="cannot run taalas-3b6b"):
+        landscape.compare_systems("llama-3.1-70b", chips=["h100-sxm"], precision="taalas-3b6b")

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 import inference_wars as iw
-from inference_wars import economics, parallel, roofline, workload
+from inference_wars import economics, parallel, roofline, serving, workload
+from inference_wars.hardware import hardware_arrays
 from inference_wars.memory import round_chip_count
 
 
@@ -37,7 +38,7 @@ def test_batch_1_decode_of_llama_8b_on_h100_is_bandwidth_bound():
     bound = roofline.decode_tokens_per_s_upper_bound(weights, bw)
     assert bound == pytest.approx(3.35e12 / 16.06e9, rel=0.01)   # ~208 tokens/s
     e = iw.estimate("llama-3.1-8b", "h100-sxm", batch=1, input_tokens=1, output_tokens=1,
-                    memory_efficiency=1.0, compute_efficiency=1.0)
+                    memory_efficiency=1.0, compute_efficiency=1.0, layer_overhead_us=0)
     assert e.bound == "memory"
     # decode reads every weight except the input-embedding table (one row is looked up):
     # (8.03e9 - 128256 * 4096) params * 2 bytes = 15.01 GB -> 3.35e12 / 15.01e9 = 223 tokens/s
@@ -72,17 +73,76 @@ def test_cost_formula_by_hand():
 
 
 def test_tensor_parallel_costs_nothing_on_one_chip_and_something_on_eight():
-    args = dict(tokens=1, d_model=8192, n_layers=80, n_moe_layers=0, experts_active=0, scaleup_gb_s=900,
-                latency_us=10, activation_bytes=2, efficiency=1.0)
-    assert parallel.tensor_parallel_time_s(tp=1, **args) == 0
+    m = arrays("llama-3.1-70b")
+    args = dict(tokens=1, m=m, dp_attention=False, domain=8, scaleup_gb_s=900, scaleout_gb_s=50,
+                latency_s=10e-6, activation_bytes=2, interconnect_efficiency=1.0)
+    assert parallel.stage_collectives_s(t=1, **args)[0] == 0
     # 160 all-reduces of 10 us latency dominate a batch-1 step
-    assert parallel.tensor_parallel_time_s(tp=8, **args) == pytest.approx(160 * (10e-6 + 2 * 7 / 8 * 8192 * 2 / 450e9))
+    assert parallel.stage_collectives_s(t=8, **args)[0] == pytest.approx(160 * (10e-6 + 2 * 7 / 8 * 8192 * 2 / 450e9))
 
 
-def test_split_and_rounding():
-    t, p = parallel.split(np.array([4, 8, 16, 576]), np.array([8, 8, 8, 72]))
-    assert t.tolist() == [4, 8, 8, 72] and p.tolist() == [1, 1, 2, 8]
+def test_wide_expert_parallelism_beyond_the_server_uses_the_nics():
+    m = arrays("deepseek-r1")
+    args = dict(tokens=256, m=m, dp_attention=True, scaleup_gb_s=900, scaleout_gb_s=50, latency_s=0.0,
+                activation_bytes=2, interconnect_efficiency=1.0)
+    inside = parallel.stage_collectives_s(t=8, domain=8, **args)[0]
+    across = parallel.stage_collectives_s(t=32, domain=8, **args)[0]
+    rack = parallel.stage_collectives_s(t=32, domain=72, **args)[0]
+    assert rack < across and inside < across
+    # 3/4 of a 32-wide group's all-to-all leaves an 8-GPU server at 50 GB/s
+    vol = 256 / 32 * 8 * 7168 * 2
+    assert across == pytest.approx(58 * 2 * (31 / 32) * vol * 0.75 / 50e9 + 3 * 2 * 2 * (31 / 32) * 256 * 7168 * 2 * 0.75 / 50e9)
+
+
+def test_single_instance_split_and_rounding():
+    hw = hardware_arrays([("h100-sxm", "bf16")] * 3 + [("gb200-nvl72", "bf16")])
+    m = workload.model_arrays(["llama-3.1-70b"] * 4)
+    d = serving.single_instance(m, hw, np.array([4, 8, 16, 576]))
+    assert d.tp.tolist() == [4, 8, 8, 72] and d.pp.tolist() == [1, 1, 2, 8] and d.replicas.tolist() == [1] * 4
     assert round_chip_count(np.array([1, 3, 5, 9, 17.2])).tolist() == [1, 4, 8, 16, 24]
+
+
+@pytest.mark.parametrize("model, chip, n, batch", [
+    ("llama-3.1-8b", "h100-sxm", 8, 256), ("llama-3.1-70b", "h200", 8, 64), ("deepseek-r1", "gb200-nvl72", 72, 2048),
+    ("mixtral-8x7b", "b200", 8, None)])
+def test_the_chosen_deployment_beats_every_pinned_one(model, chip, n, batch):
+    e = iw.estimate(model, chip, n_chips=n, batch=batch, precision="fp8")
+    assert e.fits and e.replicas * e.tp * e.pp <= n
+    for tp in (1, 2, 4, 8):
+        for dpa in ((False, True) if iw.get_model(model).n_experts else (False,)):
+            p = iw.estimate(model, chip, n_chips=n, batch=batch, precision="fp8", tp=tp, attention_dp=dpa)
+            if p.fits:
+                assert e.tokens_per_s_per_chip >= p.tokens_per_s_per_chip * (1 - 1e-9)
+    fast = iw.estimate(model, chip, n_chips=n, batch=batch, precision="fp8", objective="latency")
+    assert fast.tokens_per_s_per_user >= e.tokens_per_s_per_user * (1 - 1e-9)
+
+
+def test_a_server_runs_many_copies_when_the_batch_is_large():
+    e = iw.estimate("llama-3.1-8b", "h100-sxm", n_chips=8, batch=None, precision="fp8", input_tokens=8192,
+                    output_tokens=1024)
+    assert e.replicas > 1 and e.batch_per_instance > 1
+
+
+def test_pinned_splits_that_cannot_work_name_the_constraint():
+    with pytest.raises(ValueError, match="does not divide .* 64 attention heads; nearest valid tp is 8"):
+        iw.estimate("llama-3.1-70b", "h100-sxm", n_chips=8, tp=6)
+    with pytest.raises(ValueError, match="exceeds deepseek-r1's 256 experts"):
+        iw.estimate("deepseek-r1", "gb200-nvl72", n_chips=512, ep=512)
+    with pytest.raises(ValueError, match="exceeds n_chips=8; with this tp and pp at most replicas=2"):
+        iw.estimate("llama-3.1-8b", "h100-sxm", n_chips=8, tp=4, replicas=3)
+    with pytest.raises(ValueError, match="is dense"):
+        iw.estimate("llama-3.1-8b", "h100-sxm", n_chips=8, ep=8)
+
+
+def test_speculative_decoding_and_disaggregation_change_what_users_see():
+    kw = dict(n_chips=8, batch=64, precision="fp8", input_tokens=4096, output_tokens=512)
+    base = iw.estimate("deepseek-r1", "b200", **kw)
+    mtp = iw.estimate("deepseek-r1", "b200", mtp_tokens=3, **kw)
+    dis = iw.estimate("deepseek-r1", "b200", disaggregated=True, **kw)
+    assert mtp.tokens_per_s_per_user > 1.5 * base.tokens_per_s_per_user
+    assert dis.tokens_per_s_per_user > base.tokens_per_s_per_user          # no prefill interruptions
+    assert dis.tokens_per_s == pytest.approx(base.tokens_per_s, rel=1e-9)  # the same chips do the same work
+    assert serving.tokens_per_step(3, 0.8) == pytest.approx(1 + 0.8 + 0.64 + 0.512)
 
 
 def test_fewest_chips_for_llama_70b_bf16_on_h100_is_two():
@@ -109,9 +169,11 @@ def test_large_batch_prefill_heavy_work_becomes_compute_bound():
 
 def test_pipeline_parallel_does_not_reduce_latency():
     # same domain, 8 vs 16 chips (second adds a pipeline stage): per-user speed must not improve
-    a = iw.estimate("llama-3.1-405b", "h200", n_chips=8, precision="fp8")
-    b = iw.estimate("llama-3.1-405b", "h200", n_chips=16, precision="fp8")
-    assert b.pp == 2 and b.tokens_per_s_per_user <= a.tokens_per_s_per_user
+    a = iw.estimate("llama-3.1-405b", "h200", n_chips=8, precision="fp8", objective="latency")
+    b = iw.estimate("llama-3.1-405b", "h200", n_chips=16, precision="fp8", tp=8, pp=2)
+    assert a.pp == 1 and b.pp == 2 and b.tokens_per_s_per_user <= a.tokens_per_s_per_user
+    # left free, 16 GPUs serve as two 8-GPU copies rather than one 2-stage pipeline
+    assert iw.estimate("llama-3.1-405b", "h200", n_chips=16, batch=2, precision="fp8").replicas == 2
 
 
 def test_hardwired_chip_runs_only_its_model_and_replicates():

@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import inference_wars as iw
-from inference_wars import api, hardware, serving, workload
+from inference_wars import api, factors, hardware, serving, workload
 
 CHIPS = iw.chip_ids()
 MODELS = [m for m in iw.model_ids()]
@@ -23,8 +23,8 @@ def run(model, chip, fmt, n, batch, s, o, **hw_changes):
     hw = hardware.hardware_arrays([(chip, fmt)])
     hw = dataclasses.replace(hw, **{k: getattr(hw, k) * v for k, v in hw_changes.items()})
     m = workload.model_arrays([model])
-    a = api.assumptions_for("base")
-    return serving.evaluate(m, hw, n, batch, s, o, 8.0, 8.0, a)
+    f = factors.factor_arrays([chip])
+    return serving.evaluate(m, hw, f, serving.single_instance(m, hw, float(n)), batch, s, o, 8.0, 8.0)
 
 
 @given(batch=batches, s=prompts, o=outputs, factor=st.floats(1.0, 10.0),
