@@ -103,11 +103,7 @@ def fit(train: np.ndarray | None = None) -> dict[tuple[str, str], float]:
     G = GRID_POINTS
     tiled = _tiled(G)
     base = pts1.factor_arrays(use_fitted=False)
-    fam = df["family"].to_numpy(object)
-    chip = df["chip"].to_numpy(object)
-    in_scope = {s: ((fam == s) | (chip == s) | (s == "all")) & (df["family"].isin(
-        ["nvidia-gpu", "amd-gpu", "tpu", "other"]).to_numpy() if s == "all" else True) for s, _, _, _ in PARAMS}
-    # 'all' covers programmable chips; dataflow chips have their own floors and no kernels
+    in_scope = {s: pts1.scope_mask(s) for s, _, _, _ in PARAMS}
     current: dict[tuple[str, str], float] = {}
     rows = np.flatnonzero(train)
     idx = np.concatenate([rows + k * n for k in range(G)])
@@ -121,7 +117,7 @@ def fit(train: np.ndarray | None = None) -> dict[tuple[str, str], float]:
             cols = {}
             for k, v in base.__dict__.items():
                 arr = np.array(v, float)
-                for (sc, kk), val in current.items():
+                for (sc, kk), val in sorted(current.items(), key=lambda kv: validation._SCOPE_ORDER(kv[0][0])):
                     if kk == k:
                         arr = np.where(in_scope[sc], val, arr)
                 cols[k] = np.tile(arr, G)
@@ -150,13 +146,20 @@ def leave_one_source_out() -> tuple[np.ndarray, dict[str, dict]]:
     return pred, fits
 
 
-def run(fit_date: str | None = None, folds: dict | None = None) -> list[dict]:
-    """Rows for ``calibration.csv``: the fit to all rows, with the span of the held-out fits."""
+LOSO_PATH = _factors.DATA_DIR / "measured_predictions.csv"
+LOSO_COLUMNS = ("id", "source_family", "predicted_held_out")
+
+
+def run(fit_date: str | None = None) -> tuple[list[dict], list[dict]]:
+    """``(calibration rows, held-out predictions)``: the fit to all rows with the span of the
+    leave-one-source-out refits, and every measured row's prediction with its source family
+    left out of the fit (``data/measured_predictions.csv``, which the book's error tables read)."""
     date = fit_date or _dt.date.today().isoformat()
     full = fit()
-    if folds is None:
-        _, folds = leave_one_source_out()
+    pred, folds = leave_one_source_out()
     df = validation.measured()
+    loso = [{"id": i, "source_family": f, "predicted_held_out": float(f"{p:.6g}")}
+            for i, f, p in zip(df["id"], df["source_family"], pred)]
     out = []
     for (scope, key), v in full.items():
         vals = [f[(scope, key)] for f in folds.values() if (scope, key) in f] + [v]
@@ -164,15 +167,43 @@ def run(fit_date: str | None = None, folds: dict | None = None) -> list[dict]:
         default = _factors.defaults("base").get(key, float("nan"))
         out.append({"scope": scope, "key": key, "value": v, "low": min(vals), "high": max(vals),
                     "default": default, "n_points": n_pts, "method": METHOD, "fit_date": date})
-    return out
+    return out, loso
 
 
-def write(rows: list[dict], path: Path = PATH) -> Path:
+def write(rows: list[dict], path: Path = PATH, columns=_factors.CAL_COLUMNS) -> Path:
     with Path(path).open("w", newline="", encoding="utf-8") as fh:
-        w = csv.DictWriter(fh, fieldnames=_factors.CAL_COLUMNS, lineterminator="\n")
+        w = csv.DictWriter(fh, fieldnames=columns, lineterminator="\n")
         w.writeheader()
         w.writerows(rows)
     return Path(path)
+
+
+def loso_path_for(path: Path) -> Path:
+    """Where the held-out predictions go next to a calibration file."""
+    path = Path(path)
+    return LOSO_PATH if path == PATH else path.with_name(path.stem + "_held_out.csv")
+
+
+@functools.cache
+def held_out() -> dict[str, float]:
+    """The shipped leave-one-source-out predictions ``{measured id: prediction}``."""
+    if not LOSO_PATH.exists():
+        raise _factors.CatalogError("data/measured_predictions.csv is missing: run "
+                                    "`python -m inference_wars calibrate --update-shipped`")
+    with LOSO_PATH.open(newline="", encoding="utf-8") as fh:
+        return {r["id"]: float(r["predicted_held_out"]) for r in csv.DictReader(fh)}
+
+
+def check_held_out(path: Path = LOSO_PATH) -> list[str]:
+    """Differences between a fresh leave-one-source-out run and the predictions at ``path``."""
+    pred, _ = leave_one_source_out()
+    df = validation.measured()
+    with Path(path).open(newline="", encoding="utf-8") as fh:
+        old = {r["id"]: float(r["predicted_held_out"]) for r in csv.DictReader(fh)}
+    problems = [f"{i}: not in {path}" for i in df["id"] if i not in old]
+    problems += [f"{i}: file {old[i]:.6g} vs fresh {p:.6g}" for i, p in zip(df["id"], pred)
+                 if i in old and abs(old[i] - p) > 1e-5 * abs(p)]
+    return problems
 
 
 def check(path: Path = PATH) -> list[str]:
@@ -189,3 +220,11 @@ def check(path: Path = PATH) -> list[str]:
     for k in old.keys() - full.keys():
         problems.append(f"{k[0]} {k[1]}: in {path} but not fitted")
     return problems
+
+
+def fitted_table() -> list[dict]:
+    """The shipped fit as rows (``scope``, ``key``, ``value``, ``low``, ``high``, ``default``,
+    ``n_points``), for tables in the book."""
+    from .factors import fitted_rows
+
+    return [dict(r) for r in fitted_rows()]

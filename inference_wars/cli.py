@@ -128,23 +128,52 @@ def build_parser() -> argparse.ArgumentParser:
         p = sub.add_parser(kind, help=f"list the {kind} in the catalog")
         p.add_argument("--json", action="store_true")
     p = sub.add_parser("calibrate", help="re-fit the engine's factors to data/measured/*.csv")
-    p.add_argument("--check", action="store_true", help="only verify that the shipped calibration.csv is reproduced")
-    p.add_argument("--output", default=None, help="write here instead of inference_wars/data/calibration.csv")
-    p.add_argument("--date", default=None, help="fit date to record (default: today)")
+    p.add_argument("--check", action="store_true",
+                   help="only verify that the shipped calibration.csv and held-out predictions are reproduced")
+    p.add_argument("--output", default=None,
+                   help="write the fit to this CSV file (held-out predictions go beside it as *_held_out.csv)")
+    p.add_argument("--update-shipped", action="store_true",
+                   help="overwrite the package's own data/calibration.csv and data/measured_predictions.csv")
+    p.add_argument("--date", default=None, help="fit date to record, YYYY-MM-DD (default: today)")
     return parser
 
 
 def cmd_calibrate(a: argparse.Namespace) -> tuple[str, int]:
     from . import calibration
 
+    import datetime as dt
+    from pathlib import Path
+
     if a.check:
-        problems = calibration.check()
+        problems = calibration.check() + calibration.check_held_out()
         if problems:
-            return "calibration.csv is not reproduced:\n" + "\n".join(problems), 1
-        return "calibration.csv is reproduced by a fresh fit", 0
-    rows = calibration.run(fit_date=a.date)
-    path = calibration.write(rows, a.output or calibration.PATH)
-    lines = [f"wrote {path}"]
+            return "the shipped calibration is not reproduced:\n" + "\n".join(problems), 1
+        return "calibration.csv and measured_predictions.csv are reproduced by a fresh fit", 0
+    if a.date is not None:
+        try:
+            dt.date.fromisoformat(a.date)
+        except ValueError:
+            raise ValueError(f"--date must be a date as YYYY-MM-DD, got {a.date!r}") from None
+    if a.update_shipped == (a.output is not None):
+        raise ValueError("say where the fit goes: --output PATH (a new CSV file) or --update-shipped")
+    if a.update_shipped:
+        path = calibration.PATH
+    else:
+        path = Path(a.output)
+        if not a.output.strip() or path.is_dir() or path.suffix != ".csv":
+            raise ValueError(f"--output must be a path to a .csv file, got {a.output!r}")
+        if path.resolve().parent == calibration.PATH.resolve().parent:
+            raise ValueError("--output points into the package's data folder; use --update-shipped to replace "
+                             "the shipped calibration")
+        if not path.parent.is_dir():
+            raise ValueError(f"--output: folder {str(path.parent)!r} does not exist")
+    rows, held = calibration.run(fit_date=a.date)
+    try:
+        calibration.write(rows, path)
+        calibration.write(held, calibration.loso_path_for(path), calibration.LOSO_COLUMNS)
+    except OSError as exc:
+        raise ValueError(f"cannot write {path}: {exc.strerror or exc}") from None
+    lines = [f"wrote {path} and {calibration.loso_path_for(path)}"]
     for r in rows:
         lines.append(f"  {r['scope']} {r['key']}: {r['value']} (leave-one-source-out span {r['low']}-{r['high']}; "
                      f"default {r['default']}), n = {r['n_points']}")

@@ -65,6 +65,16 @@ def _slots(n_cfg: int, moe: np.ndarray):
     return t, dpa
 
 
+def _largest_divisor_at_most(n, limit) -> np.ndarray:
+    """Largest divisor of each ``n`` that is at most ``limit`` (1 for n < 1): the most pipeline
+    stages of whole chips an ``n``-chip dataflow instance can form over ``limit`` layers."""
+    n = np.maximum(np.asarray(n, float), 1.0)
+    lim = np.minimum(np.asarray(limit, float), n)
+    cand = np.arange(1, int(np.max(lim, initial=1)) + 1, dtype=float)
+    ok = (np.mod(n[:, None], cand[None, :]) == 0) & (cand[None, :] <= lim[:, None])
+    return np.where(ok, cand[None, :], 0.0).max(axis=1)
+
+
 def search(m: ModelArrays, hw: HardwareArrays, f: Factors, n_chips, batch, input_tokens, output_tokens,
            weight_bits, kv_bits, pins: Pins, objective: str = "throughput", min_tokens_per_s_per_user=None,
            max_ttft_s=None, mtp_tokens=0.0, disaggregated=False) -> dict[str, np.ndarray]:
@@ -142,8 +152,8 @@ def search(m: ModelArrays, hw: HardwareArrays, f: Factors, n_chips, batch, input
     # ---- dataflow chips: instances of Nsys / r chips pipelined over the layers
     r_df = 2.0 ** slot
     w_df = np.floor(Nsys / r_df)
-    p_df = np.minimum(w_df, mm.n_layers)
-    t_df = w_df / np.maximum(p_df, 1.0)          # a stage may span a fraction of a chip's multiple
+    p_df = _largest_divisor_at_most(w_df, mm.n_layers)   # whole chips per stage
+    t_df = w_df / np.maximum(p_df, 1.0)
     df = hh.dataflow
     t = np.where(df, np.maximum(t_df, 1.0), t)
     p = np.where(df, np.maximum(p_df, 1.0), p)

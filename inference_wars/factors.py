@@ -21,7 +21,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from . import catalog
-from .catalog import DATA_DIR, CatalogError
+from .catalog import DATA_DIR, CatalogError  # noqa: F401  (re-exported for calibration)
 from .errors import UnknownNameError, require_positive
 from .hardware import family
 from .serving import Factors
@@ -101,6 +101,23 @@ def fitted_rows() -> tuple[dict, ...]:
     return tuple(rows)
 
 
+#: Families with no measured results of their own borrow the software factors fitted to this one
+#: (the most-measured stack): an unmeasured programmable chip is assumed to run as well as it.
+REFERENCE_FAMILY = "nvidia-gpu"
+BORROWING = ("tpu", "other")
+
+
+def in_scope(scope: str, chip_id: str) -> bool:
+    """Whether a fitted factor of ``scope`` applies to a chip: its own id, its family, a family it
+    borrows from, or ``all`` (every chip that runs kernels: not the compiled dataflow machines)."""
+    fam = family(chip_id)
+    if scope in (chip_id, fam):
+        return True
+    if scope == "all":
+        return fam != "dataflow"
+    return scope == REFERENCE_FAMILY and fam in BORROWING
+
+
 def fitted(scope: str) -> dict[str, tuple[float, float, float]]:
     """``{factor: (value, low, high)}`` fitted for one family or chip id (empty if none)."""
     return {r["key"]: (r["value"], r["low"], r["high"]) for r in fitted_rows() if r["scope"] == scope}
@@ -118,9 +135,16 @@ def chip_factors(chip_id: str, scenario: str = "base", use_fitted: bool = True) 
         out["layer_overhead_us"] = 0.0      # a compiled dataflow or fixed datapath has no kernel launches
         out["moe_layer_overhead_us"] = 0.0
     if use_fitted:
-        for scope in (family(c), c.id):
+        # broadest first, so the chip's family and then the chip itself win
+        scopes = ["all"] + ([REFERENCE_FAMILY] if family(c) in BORROWING else []) + [family(c), c.id]
+        for scope in scopes:
+            if not in_scope(scope, c.id):
+                continue
             for key, (v, lo, hi) in fitted(scope).items():
                 out[key] = _bound(v, lo, hi, key, scenario)
+    if family(c) == "dataflow" or c.hardwired_model:
+        out["layer_overhead_us"] = 0.0
+        out["moe_layer_overhead_us"] = 0.0
     return out
 
 

@@ -253,7 +253,8 @@ def single_instance(m: ModelArrays, hw: HardwareArrays, n_chips) -> Deployment:
     n = np.asarray(n_chips, float)
     t = np.minimum(n, np.maximum(hw.scaleup_domain, 1.0))
     p = np.ceil(n / t)
-    p_df = np.minimum(n, m.n_layers)
+    from .deployment import _largest_divisor_at_most
+    p_df = _largest_divisor_at_most(np.broadcast_to(n, np.shape(m.n_layers)), m.n_layers)
     t = np.where(hw.dataflow, n / p_df, t)
     p = np.where(hw.dataflow, p_df, p)
     one = np.ones_like(n)

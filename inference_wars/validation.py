@@ -202,14 +202,16 @@ class PointInputs:
         f = factors.factor_arrays(self.chips, scenario, use_fitted=use_fitted and fitted is None)
         cols = dict(f.__dict__)
         if fitted:
-            fam = np.array([family(c) for c in self.chips], object)
-            chip = np.array(self.chips, object)
-            for (scope, key), v in fitted.items():
-                sel = (fam == scope) | (chip == scope) | (scope == "all")
+            for (scope, key), v in sorted(fitted.items(), key=lambda kv: _SCOPE_ORDER(kv[0][0])):
+                sel = self.scope_mask(scope)
                 cols[key] = np.where(sel, v, cols[key])
         cols["max_batch_per_instance"] = np.where(np.isnan(self.batch_cap), cols["max_batch_per_instance"],
                                                   self.batch_cap)
         return serving.Factors(**cols)
+
+    def scope_mask(self, scope: str) -> np.ndarray:
+        """Rows a fitted factor of ``scope`` applies to (:func:`inference_wars.factors.in_scope`)."""
+        return np.array([factors.in_scope(scope, c) for c in self.chips])
 
     def evaluate(self, f: serving.Factors, rows: np.ndarray | None = None) -> np.ndarray:
         """Predicted metric per row (``rows``: optional index subset)."""
@@ -241,6 +243,15 @@ class PointInputs:
             miss = np.where(self.metric[j] == "ttft_s", self.value[j] * 100, self.value[j] / 100)
             out[sel] = np.where(ok, pred, miss)
         return out
+
+
+def _SCOPE_ORDER(scope: str) -> int:
+    """Apply broad scopes first so narrower ones win (all < borrowed family < family < chip)."""
+    if scope == "all":
+        return 0
+    if scope == factors.REFERENCE_FAMILY:
+        return 1
+    return 2 if scope in ("nvidia-gpu", "amd-gpu", "tpu", "dataflow", "other") else 3
 
 
 @functools.cache
@@ -287,3 +298,23 @@ def error_summary(df, by: str | list[str] | None = None, independent_only: bool 
 
 def measured_path(family_name: str) -> Path:
     return MEASURED_DIR / f"{family_name}.csv"
+
+
+def predict_held_out():
+    """The measured table with each row predicted by the factors fitted *without its source
+    family* (leave-one-source-out; shipped in ``data/measured_predictions.csv`` by
+    ``python -m inference_wars calibrate --update-shipped``): the honest error on data a fit
+    has not seen."""
+    from .calibration import held_out
+
+    df = measured()
+    got = held_out()
+    missing = [i for i in df["id"] if i not in got]
+    if missing:
+        raise CatalogError(f"measured_predictions.csv lacks {len(missing)} measured rows (e.g. {missing[0]}): "
+                           "re-run `python -m inference_wars calibrate --update-shipped`")
+    pred = df["id"].map(got).to_numpy(float)
+    df["predicted"] = pred
+    df["ape"] = np.abs(pred - df["value"]) / df["value"]
+    df["log_ratio"] = np.log(pred / df["value"])
+    return df
