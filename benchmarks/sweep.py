@@ -1,6 +1,15 @@
-"""Configuration evaluations per second for a sweep of >= 1,000,000 combinations (one core).
+"""Configuration evaluations per second on one core, for pinned deployments and with the
+deployment search on.
 
     python benchmarks/sweep.py
+
+* **pinned**: every configuration names its split (``tp``, ``pp``, ``replicas``), so each is one
+  evaluation. Target: >= 1,000,000 configurations/s.
+* **search**: ``n_chips`` given, split left free. Each configuration considers 14 candidate
+  deployments (7 tensor-parallel widths x TP or DP attention; dataflow chips: 14 replica counts);
+  the search never tries them all one by one: the fewest pipeline stages that hold each width
+  are computed in closed form, impossible slots are masked, and all candidates are evaluated in
+  one vectorised call and reduced with one argmax. Target: >= 200,000 configurations/s.
 """
 
 import os
@@ -13,18 +22,32 @@ import inference_wars as iw  # noqa: E402
 chips = ["h100-sxm", "h200", "b200", "gb200-nvl72", "vera-rubin-nvl72", "mi355x", "tpu-ironwood", "matx-one"]
 models = ["llama-3.1-8b", "llama-3.1-70b", "llama-3.1-405b", "mixtral-8x7b", "deepseek-r1", "gpt-oss-120b",
           "qwen3-235b-a22b"]
+
+
+def rate(n_wanted: int, **kw) -> tuple[int, float]:
+    iw.sweep(models[:1], chips[:1], **{k: v for k, v in kw.items() if k in ("tp", "pp", "replicas")})  # warm
+    best = float("inf")
+    for _ in range(3):
+        t0 = time.perf_counter()
+        df = iw.sweep(models, chips, drop_unfit=False, **kw)
+        best = min(best, time.perf_counter() - t0)
+    n = len(df)
+    assert n >= n_wanted, n
+    return n, best
+
+
 batch = list(range(1, 257, 4)) + [384, 512, 768, 1024]   # 68 values
 inputs = [128, 256, 512, 1024, 1536, 2048, 3072, 4096, 6144, 8192, 12288, 16384, 24576, 32768, 65536]
 outputs = [64, 128, 256, 512, 1024, 2048, 4096, 8192]
-precision = ["bf16", "fp8", "nvfp4"]
+n, t = rate(1_000_000, batch=batch, input_tokens=inputs, output_tokens=outputs, precision=["bf16", "fp8", "nvfp4"],
+            n_chips=8, tp=8, pp=1, replicas=1)
+print(f"pinned:  {n:,} configurations in {t:.3f} s -> {n / t:,.0f} configurations/s")
+n, t = rate(200_000, batch=batch[::4], input_tokens=inputs[::2], output_tokens=outputs[::2],
+            precision=["bf16", "fp8", "nvfp4"], n_chips=[8, 16, 72])
+print(f"search:  {n:,} configurations in {t:.3f} s -> {n / t:,.0f} configurations/s (14 candidate deployments each)")
 
-iw.sweep(models[:1], chips[:1])  # warm the catalog cache
-best = float("inf")
-for _ in range(3):
-    t0 = time.perf_counter()
-    df = iw.sweep(models, chips, batch=batch, input_tokens=inputs, output_tokens=outputs, precision=precision)
-    best = min(best, time.perf_counter() - t0)
-n = len(df) + df.attrs["unfit"]
-assert n >= 1_000_000, n
-print(f"{n:,} configurations (skipped combos: {len(df.attrs['skipped'])}) in {best:.3f} s "
-      f"-> {n / best:,.0f} configurations/s")
+iw.estimate("llama-3.1-70b", "h100-sxm", n_chips=8, batch=64, precision="fp8")
+t0 = time.perf_counter()
+for _ in range(200):
+    iw.estimate("llama-3.1-70b", "h100-sxm", n_chips=8, batch=64, precision="fp8")
+print(f"estimate (warm, with search): {(time.perf_counter() - t0) / 200 * 1e6:,.0f} us per call")

@@ -58,8 +58,17 @@ def free_pins(n: int) -> Pins:
     return Pins(nan, nan, nan, nan)
 
 
-def _slots(n_cfg: int, moe: np.ndarray):
-    """Slot tables: TP width and attention mode of each of the ``K`` slots."""
+def _slots(pins: Pins, moe: np.ndarray, special: np.ndarray):
+    """Slot tables: TP width and attention mode of each of the ``K`` slots. When every
+    configuration pins its width (and its attention mode, or is dense) and none is a dataflow
+    or hard-wired chip, one or two slots suffice: the pinned fast path."""
+    pinned_t = np.isfinite(pins.tp).all() and not special.any()
+    if pinned_t:
+        modes = {0.0} if not moe.any() else {0.0, 1.0}
+        if np.isfinite(pins.dp_attention).all():
+            modes = set(np.unique(pins.dp_attention > 0).astype(float))
+        modes = sorted(modes)
+        return np.zeros(len(modes)), np.array(modes, float)
     t = np.repeat(TP_CHOICES, 2)
     dpa = np.tile([0.0, 1.0], len(TP_CHOICES))
     return t, dpa
@@ -91,7 +100,7 @@ def search(m: ModelArrays, hw: HardwareArrays, f: Factors, n_chips, batch, input
     ctx = S + O
 
     # one row per (configuration, slot)
-    t_slot, dpa_slot = _slots(n_cfg, m.n_moe_layers > 0)
+    t_slot, dpa_slot = _slots(pins, m.n_moe_layers > 0, hw.dataflow | hw.hardwired)
     K = len(t_slot)
     base_batch_free = np.isnan(B)
     target = np.zeros(n_cfg, bool)
@@ -138,7 +147,7 @@ def search(m: ModelArrays, hw: HardwareArrays, f: Factors, n_chips, batch, input
     # ---- programmable chips: t-wide stages, fewest stages that hold their share. A stage stays in
     # one scale-up domain, except wide expert parallelism (DP attention) across servers
     ok &= (t <= Nsys) & ((t <= domain) | (dpa & moe))
-    ok &= ~pinned_t | (slot < 2)
+    ok &= ~pinned_t | (slot < 2) | (K <= 2)
     ok &= np.isnan(pin_d) | (dpa == (pin_d > 0))
     heads_ok = dpa | (np.mod(mm.n_heads, t) == 0)
     ok &= heads_ok & ((mm.n_experts <= 0) | (t <= np.maximum(mm.n_experts, 1.0)))
@@ -171,7 +180,8 @@ def search(m: ModelArrays, hw: HardwareArrays, f: Factors, n_chips, batch, input
     r = np.where(df, np.floor(Nsys / np.maximum(t * p, 1.0) + 1e-9), r)
     r = np.where(np.isnan(B_) | hwd, r, np.minimum(r, B_))         # no idle replicas beyond the batch
     r = np.where(np.isnan(pin_r), r, pin_r)
-    ok &= np.isfinite(p) & (r >= 1) & (r * per_inst <= Nsys + 1e-6)
+    with np.errstate(invalid="ignore"):
+        ok &= np.isfinite(p) & (r >= 1) & (r * per_inst <= Nsys + 1e-6)
     p = np.where(np.isfinite(p), p, 1.0)
     r = np.where(np.isfinite(r), r, 1.0)
     dep = Deployment(t, p, np.maximum(r, 1.0), dpa)
