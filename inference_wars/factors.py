@@ -33,7 +33,7 @@ DIRECTION: dict[str, int] = {
     "compute_efficiency": +1, "moe_efficiency": +1, "fp4_efficiency": +1, "weight_only_efficiency": +1,
     "memory_efficiency": +1, "kv_efficiency": +1, "sram_efficiency": +1,
     "interconnect_efficiency": +1, "collective_latency_us": -1, "scaleout_latency_us": -1,
-    "layer_overhead_us": -1, "moe_layer_overhead_us": -1, "layer_floor_us": -1, "request_overhead_ms": -1, "comm_overlap": +1,
+    "layer_overhead_us": -1, "moe_layer_overhead_us": -1, "expert_imbalance": -1, "layer_floor_us": -1, "request_overhead_ms": -1, "comm_overlap": +1,
     "mtp_acceptance": +1, "max_batch_per_instance": +1, "usable_memory_fraction": +1, "activation_bytes": -1,
     "pue": -1, "usd_per_kwh": -1, "amortization_years": +1, "utilization": +1,
 }

@@ -21,7 +21,7 @@ class HardwareArrays:
     """Per-(chip, format) constants as float arrays. Units are in the names."""
 
     peak_tflops: np.ndarray
-    attn_peak_tflops: np.ndarray        # peak for attention maths (16-bit, or FP8 where KV is 8-bit and the chip has it)
+    attn_peak_tflops: np.ndarray        # peak for attention maths: the 16-bit peak (decode attention kernels compute in BF16)
     narrow: np.ndarray                  # 1.0 when the format computes at 4 bits (FP4 tensor cores)
     weight_only: np.ndarray             # 1.0 when weights are unpacked to 16 bits before each multiply
     rom_gb: np.ndarray
@@ -51,8 +51,7 @@ def chip_row(chip: str | Chip, fmt: str, scenario: str = "base") -> dict[str, fl
     g = lambda q, default=0.0: c.get(q, default, scenario)  # noqa: E731
     return dict(
         peak_tflops=g(compute_peak_quantity(fmt, c), 0.0),
-        attn_peak_tflops=(g("peak_dense_tflops_fp8", 0.0) if get_format(fmt).bits_per_weight < 16 else 0.0)
-        or g("peak_dense_tflops_bf16", 0.0) or g(compute_peak_quantity(fmt, c), 0.0),
+        attn_peak_tflops=g("peak_dense_tflops_bf16", 0.0) or g(compute_peak_quantity(fmt, c), 0.0),
         narrow=float(get_format(fmt).compute == "fp4" and runs_natively(fmt, c)),
         weight_only=float(not runs_natively(fmt, c)),
         rom_gb=g("rom_gb"), rom_tb_s=g("rom_tb_s"),

@@ -67,6 +67,7 @@ class Factors:
     scaleout_latency_us: float
     layer_overhead_us: float
     moe_layer_overhead_us: float
+    expert_imbalance: float
     layer_floor_us: float
     request_overhead_ms: float
     comm_overlap: float
@@ -142,14 +143,16 @@ def _peaks(hw: HardwareArrays, f: Factors):
     return hw.peak_tflops * 1e12 * eff, hw.attn_peak_tflops * 1e12 * np.where(hw.hardwired, 1.0, f.compute_efficiency)
 
 
-def compute_time_s(m: ModelArrays, hw: HardwareArrays, f: Factors, tokens, context, chips) -> np.ndarray:
+def compute_time_s(m: ModelArrays, hw: HardwareArrays, f: Factors, tokens, context, chips, imbalance=1.0) -> np.ndarray:
     """Seconds for ``chips`` chips to do ``tokens`` tokens' decode maths: dense matrix multiplies
-    at the format's peak, routed experts at ``moe_efficiency`` of it (small grouped GEMMs),
-    attention at the 16-bit (or FP8) peak."""
+    at the format's peak, routed experts at ``moe_efficiency`` of it (small grouped GEMMs) and
+    slowed by the busiest chip's share (``expert_imbalance`` when experts are spread over several
+    chips), attention at the 16-bit peak (decode attention kernels such as FlashAttention and
+    FlashMLA compute in BF16 even over an FP8 cache)."""
     peak, attn_peak = _peaks(hw, f)
     routed = workload.routed_params_per_token(m)
     dense = m.params_matmul - routed
-    per_token = (2.0 * dense / peak + 2.0 * routed / (peak * f.moe_efficiency)
+    per_token = (2.0 * dense / peak + 2.0 * routed * imbalance / (peak * f.moe_efficiency)
                  + workload.decode_attention_flops_per_token(m, context) / attn_peak)
     return np.asarray(tokens, float) * per_token / chips
 
@@ -157,10 +160,14 @@ def compute_time_s(m: ModelArrays, hw: HardwareArrays, f: Factors, tokens, conte
 def _stage(m, hw, f, dep, tokens, seqs, c, wb, kb, alpha_s):
     """One stage's time for one micro-batch: ``(stage_s, compute_s, memory_s, comm_s, overhead_s)``."""
     t, p = dep.tp, dep.pp
-    t_comp = compute_time_s(m, hw, f, tokens, c, t * p)
+    # with experts spread over t chips, the step waits for the chip whose experts got most tokens
+    imbalance = np.where((t > 1) & (m.n_moe_layers > 0), f.expert_imbalance, 1.0)
+    t_comp = compute_time_s(m, hw, f, tokens, c, t * p, imbalance)
     attn, kvs = _shares(m, t, dep.dp_attention, hw.dataflow)
     always = m.params_attention * attn + (m.params_always_read - m.params_attention) / t
-    experts = m.n_moe_layers * m.params_per_expert * workload.expected_experts_touched(m, tokens) / t
+    experts = (m.n_moe_layers * m.params_per_expert * workload.expected_experts_touched(m, tokens) / t
+               * np.minimum(imbalance, np.maximum(m.n_experts, 1.0) / np.maximum(
+                   workload.expected_experts_touched(m, tokens), 1e-9)))
     w = np.where(hw.hardwired, 0.0, (always + experts) * wb / 8.0 / p)
     kv = seqs * workload.kv_bytes_per_sequence(m, c, kb) * kvs / p
     w_rom = np.where(hw.hardwired, (always + experts) * wb / 8.0 / p, 0.0)
@@ -235,6 +242,7 @@ def evaluate(m: ModelArrays, hw: HardwareArrays, f: Factors, dep: Deployment, ba
         "tokens_per_s_per_user": 1.0 / tpot,
         "tokens_per_s": tokens_per_s,
         "tokens_per_s_per_chip": tokens_per_s / n,
+        "decode_tokens_per_s_per_chip": b * g / step / (t * p),
         "decode_compute_s": p * t_c, "decode_memory_s": p * t_m, "decode_interconnect_s": p * t_x + hops,
         "decode_overhead_s": p * t_o, "step_s": step,
         "bound": bound,

@@ -37,7 +37,8 @@ from .formats import bits_per_weight, check_format_on_chip, default_kv_format
 from .hardware import family, hardware_arrays
 from .workload import model_arrays
 
-Metric = Literal["tokens_per_s_per_user", "tokens_per_s", "tokens_per_s_per_chip", "ttft_s"]
+Metric = Literal["tokens_per_s_per_user", "tokens_per_s", "tokens_per_s_per_chip", "decode_tokens_per_s_per_chip",
+                 "ttft_s"]
 MEASURED_DIR = DATA_DIR / "measured"
 
 #: Regimes the error table is broken down by.
@@ -131,6 +132,8 @@ def regime(metric: str, input_tokens: int, output_tokens: int, target) -> str:
         return REGIMES[0]
     if target is not None and not (isinstance(target, float) and math.isnan(target)):
         return REGIMES[2]
+    if metric == "decode_tokens_per_s_per_chip":
+        return REGIMES[3]
     return REGIMES[4] if input_tokens >= 4 * output_tokens else REGIMES[3]
 
 
@@ -235,9 +238,8 @@ class PointInputs:
                 deployment.Pins(*(x[j] for x in (self.pins.tp, self.pins.pp, self.pins.replicas,
                                                  self.pins.dp_attention))),
                 objective, tgt if np.isfinite(tgt).any() else None, None, self.mtp[j], self.disagg[j])
-            pred = np.select([self.metric[j] == k for k in ("tokens_per_s_per_user", "tokens_per_s", "ttft_s")],
-                             [res["tokens_per_s_per_user"], res["tokens_per_s"], res["ttft_s"]],
-                             res["tokens_per_s_per_chip"])
+            keys = ("tokens_per_s_per_user", "tokens_per_s", "ttft_s", "decode_tokens_per_s_per_chip")
+            pred = np.select([self.metric[j] == k for k in keys], [res[k] for k in keys], res["tokens_per_s_per_chip"])
             # a row the model cannot serve at all counts as a 100x miss, never as a silent NaN
             ok = res["fits"] & np.isfinite(pred) & (pred > 0)
             miss = np.where(self.metric[j] == "ttft_s", self.value[j] * 100, self.value[j] / 100)

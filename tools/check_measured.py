@@ -18,7 +18,7 @@ DATA = Path(iw.__file__).parent / "data"
 COLUMNS = ["id", "chip", "n_chips", "model", "model_as_published", "precision", "batch", "batch_is_cap",
            "input_tokens", "output_tokens", "metric", "value", "min_tokens_per_s_per_user", "tp", "ep", "pp",
            "attention_dp", "mtp_tokens", "disaggregated", "software", "source", "date", "catalog_fit", "note"]
-METRICS = {"tokens_per_s", "tokens_per_s_per_chip", "tokens_per_s_per_user", "ttft_s"}
+METRICS = {"tokens_per_s", "tokens_per_s_per_chip", "decode_tokens_per_s_per_chip", "tokens_per_s_per_user", "ttft_s"}
 
 
 def bib_keys() -> set[str]:
