@@ -161,7 +161,9 @@ def search(m: ModelArrays, hw: HardwareArrays, f: Factors, n_chips, batch, input
     # ---- dataflow chips: instances of Nsys / r chips pipelined over the layers
     r_df = 2.0 ** slot
     w_df = np.floor(Nsys / r_df)
-    p_df = _largest_divisor_at_most(w_df, mm.n_layers)   # whole chips per stage
+    p_df = np.ones_like(w_df)                              # whole chips per stage (dataflow rows only)
+    if hh.dataflow.any():
+        p_df[hh.dataflow] = _largest_divisor_at_most(w_df[hh.dataflow], mm.n_layers[hh.dataflow])
     t_df = w_df / np.maximum(p_df, 1.0)
     df = hh.dataflow
     t = np.where(df, np.maximum(t_df, 1.0), t)
