@@ -102,7 +102,6 @@ def fit(train: np.ndarray | None = None) -> dict[tuple[str, str], float]:
     w = _weights(df[train].reset_index(drop=True))
     G = GRID_POINTS
     tiled = _tiled(G)
-    base = pts1.factor_arrays(use_fitted=False)
     in_scope = {s: pts1.scope_mask(s) for s, _, _, _ in PARAMS}
     current: dict[tuple[str, str], float] = {}
     rows = np.flatnonzero(train)
@@ -114,13 +113,8 @@ def fit(train: np.ndarray | None = None) -> dict[tuple[str, str], float]:
                 continue
             centre = current.get((scope, key)) if sweep else None
             grid = _grid(lo, hi, key, centre, 0.5 ** sweep)
-            cols = {}
-            for k, v in base.__dict__.items():
-                arr = np.array(v, float)
-                for (sc, kk), val in sorted(current.items(), key=lambda kv: validation._SCOPE_ORDER(kv[0][0])):
-                    if kk == k:
-                        arr = np.where(in_scope[sc], val, arr)
-                cols[k] = np.tile(arr, G)
+            now = pts1.factor_arrays(use_fitted=False, fitted=current)
+            cols = {k: np.tile(np.asarray(v, float), G) for k, v in now.__dict__.items()}
             cols[key] = np.where(np.tile(in_scope[scope], G), np.repeat(grid, n), cols[key])
             f = validation.serving.Factors(**cols)
             pred = tiled.evaluate(f, idx).reshape(G, len(rows))

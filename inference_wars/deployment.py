@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import memory, serving, workload
+from . import memory, serving
 from .hardware import HardwareArrays
 from .serving import Deployment, Factors
 from .workload import ModelArrays
@@ -53,11 +53,6 @@ class Pins:
     dp_attention: np.ndarray
 
 
-def free_pins(n: int) -> Pins:
-    nan = np.full(n, np.nan)
-    return Pins(nan, nan, nan, nan)
-
-
 def _slots(pins: Pins, moe: np.ndarray, special: np.ndarray):
     """Slot tables: TP width and attention mode of each of the ``K`` slots. When every
     configuration pins its width (and its attention mode, or is dense) and none is a dataflow
@@ -72,16 +67,6 @@ def _slots(pins: Pins, moe: np.ndarray, special: np.ndarray):
     t = np.repeat(TP_CHOICES, 2)
     dpa = np.tile([0.0, 1.0], len(TP_CHOICES))
     return t, dpa
-
-
-def _largest_divisor_at_most(n, limit) -> np.ndarray:
-    """Largest divisor of each ``n`` that is at most ``limit`` (1 for n < 1): the most pipeline
-    stages of whole chips an ``n``-chip dataflow instance can form over ``limit`` layers."""
-    n = np.maximum(np.asarray(n, float), 1.0)
-    lim = np.minimum(np.asarray(limit, float), n)
-    cand = np.arange(1, int(np.max(lim, initial=1)) + 1, dtype=float)
-    ok = (np.mod(n[:, None], cand[None, :]) == 0) & (cand[None, :] <= lim[:, None])
-    return np.where(ok, cand[None, :], 0.0).max(axis=1)
 
 
 def search(m: ModelArrays, hw: HardwareArrays, f: Factors, n_chips, batch, input_tokens, output_tokens,
@@ -105,9 +90,9 @@ def search(m: ModelArrays, hw: HardwareArrays, f: Factors, n_chips, batch, input
     base_batch_free = np.isnan(B)
     target = np.zeros(n_cfg, bool)
     if min_tokens_per_s_per_user is not None:
-        target |= np.isfinite(np.asarray(min_tokens_per_s_per_user, float)) & True
+        target |= np.isfinite(np.asarray(min_tokens_per_s_per_user, float))
     if max_ttft_s is not None:
-        target |= np.isfinite(np.asarray(max_ttft_s, float)) & True
+        target |= np.isfinite(np.asarray(max_ttft_s, float))
     grid_b = base_batch_free & target
     KB = len(BATCH_CHOICES) if grid_b.any() else 1
 
@@ -134,10 +119,7 @@ def search(m: ModelArrays, hw: HardwareArrays, f: Factors, n_chips, batch, input
     one = Deployment(t, np.ones_like(t), np.ones_like(t), dpa)
     w_full, kv1 = serving.stored_bytes_per_chip(mm, hh, one, 1.0, ctx_, wb, kb)  # pp = 1
     # fewest chips when the caller gave none: weights + KV of the batch (1 sequence if free)
-    b_need = np.where(np.isnan(B_), 1.0, B_)
-    w_total = workload.weights_bytes(mm, wb)
-    kv_total = b_need * workload.kv_bytes_per_sequence(mm, ctx_, kb)
-    need = memory.chips_needed(np.where(hh.hardwired, 0.0, w_total), kv_total, hh, ff.usable_memory_fraction)
+    need = serving.chips_needed(mm, hh, np.where(np.isnan(B_), 1.0, B_), S_, O_, wb, kb, ff.usable_memory_fraction)
     fits_any = np.isfinite(need)
     # ... and enough instances for the batch under the engine's per-instance limit
     need = np.maximum(need, np.where(np.isnan(B_), 1.0, B_ / ff.max_batch_per_instance))
@@ -163,7 +145,7 @@ def search(m: ModelArrays, hw: HardwareArrays, f: Factors, n_chips, batch, input
     w_df = np.floor(Nsys / r_df)
     p_df = np.ones_like(w_df)                              # whole chips per stage (dataflow rows only)
     if hh.dataflow.any():
-        p_df[hh.dataflow] = _largest_divisor_at_most(w_df[hh.dataflow], mm.n_layers[hh.dataflow])
+        p_df[hh.dataflow] = serving.largest_divisor_at_most(w_df[hh.dataflow], mm.n_layers[hh.dataflow])
     t_df = w_df / np.maximum(p_df, 1.0)
     df = hh.dataflow
     t = np.where(df, np.maximum(t_df, 1.0), t)

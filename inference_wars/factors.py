@@ -23,7 +23,7 @@ import numpy as np
 from . import catalog
 from .catalog import DATA_DIR, CatalogError  # noqa: F401  (re-exported for calibration)
 from .errors import UnknownNameError, require_positive
-from .hardware import family
+from .hardware import FAMILIES, family
 from .serving import Factors
 
 CALIBRATION_PATH = DATA_DIR / "calibration.csv"
@@ -118,6 +118,26 @@ def in_scope(scope: str, chip_id: str) -> bool:
     return scope == REFERENCE_FAMILY and fam in BORROWING
 
 
+def scope_rank(scope: str) -> int:
+    """Order in which fitted scopes apply, broadest first so narrower ones win:
+    ``all`` < the borrowed reference family < a chip's own family < the chip itself."""
+    if scope == "all":
+        return 0
+    if scope == REFERENCE_FAMILY:
+        return 1
+    return 2 if scope in FAMILIES else 3
+
+
+def runs_no_kernels(chip_id: str) -> bool:
+    """A compiled dataflow machine or a fixed (hard-wired) datapath launches no kernels: its
+    per-layer and per-MoE-layer overheads are zero whatever the fit says for its scopes."""
+    c = catalog.get_chip(chip_id)
+    return family(c) == "dataflow" or bool(c.hardwired_model)
+
+
+_KERNEL_OVERHEADS = ("layer_overhead_us", "moe_layer_overhead_us")
+
+
 def fitted(scope: str) -> dict[str, tuple[float, float, float]]:
     """``{factor: (value, low, high)}`` fitted for one family or chip id (empty if none)."""
     return {r["key"]: (r["value"], r["low"], r["high"]) for r in fitted_rows() if r["scope"] == scope}
@@ -131,20 +151,13 @@ def chip_factors(chip_id: str, scenario: str = "base", use_fitted: bool = True) 
     out = defaults(scenario)
     ll = c.specs.get("layer_latency_us")
     out["layer_floor_us"] = ll.bound(scenario, -1) if ll else 0.0
-    if family(c) == "dataflow" or c.hardwired_model:
-        out["layer_overhead_us"] = 0.0      # a compiled dataflow or fixed datapath has no kernel launches
-        out["moe_layer_overhead_us"] = 0.0
     if use_fitted:
-        # broadest first, so the chip's family and then the chip itself win
-        scopes = ["all"] + ([REFERENCE_FAMILY] if family(c) in BORROWING else []) + [family(c), c.id]
-        for scope in scopes:
-            if not in_scope(scope, c.id):
-                continue
-            for key, (v, lo, hi) in fitted(scope).items():
-                out[key] = _bound(v, lo, hi, key, scenario)
-    if family(c) == "dataflow" or c.hardwired_model:
-        out["layer_overhead_us"] = 0.0
-        out["moe_layer_overhead_us"] = 0.0
+        for scope in sorted({r["scope"] for r in fitted_rows()}, key=scope_rank):
+            if in_scope(scope, c.id):
+                for key, (v, lo, hi) in fitted(scope).items():
+                    out[key] = _bound(v, lo, hi, key, scenario)
+    if runs_no_kernels(c.id):
+        out.update(dict.fromkeys(_KERNEL_OVERHEADS, 0.0))
     return out
 
 
@@ -166,10 +179,19 @@ def check_overrides(overrides: dict[str, float]) -> dict[str, float]:
 
 
 def factor_arrays(chip_ids: Sequence[str], scenario: str = "base", overrides: dict[str, float] | None = None,
-                  use_fitted: bool = True) -> Factors:
-    """:class:`~inference_wars.serving.Factors` with one entry per chip id (overrides win)."""
-    rows = [chip_factors(catalog.get_chip(c).id, scenario, use_fitted) for c in chip_ids]
+                  use_fitted: bool = True, fitted: dict[tuple[str, str], float] | None = None) -> Factors:
+    """:class:`~inference_wars.serving.Factors` with one entry per chip id (overrides win).
+    ``fitted`` (``{(scope, factor): value}``) replaces the shipped fit, as a calibration run
+    needs; it applies by the same scopes and precedence as the shipped one."""
+    ids = [catalog.get_chip(c).id for c in chip_ids]
+    rows = [chip_factors(c, scenario, use_fitted and fitted is None) for c in ids]
     cols = {k: np.array([r[k] for r in rows], float) for k in Factors.__dataclass_fields__}
+    if fitted:
+        for (scope, key), v in sorted(fitted.items(), key=lambda kv: scope_rank(kv[0][0])):
+            cols[key] = np.where([in_scope(scope, c) for c in ids], v, cols[key])
+        no_kernels = np.array([runs_no_kernels(c) for c in ids])
+        for key in _KERNEL_OVERHEADS:
+            cols[key] = np.where(no_kernels, 0.0, cols[key])
     for k, v in (overrides or {}).items():
         cols[k] = np.full(len(rows), float(v))
     return Factors(**cols)

@@ -11,9 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .catalog import Chip, get_chip
+from .catalog import Chip, get_chip, get_format
 from .formats import compute_peak_quantity, runs_natively
-from .catalog import get_format
 
 
 @dataclass(frozen=True)

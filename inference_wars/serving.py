@@ -253,6 +253,16 @@ def evaluate(m: ModelArrays, hw: HardwareArrays, f: Factors, dep: Deployment, ba
     }
 
 
+def largest_divisor_at_most(n, limit) -> np.ndarray:
+    """Largest divisor of each ``n`` that is at most ``limit`` (1 for n < 1): the most pipeline
+    stages of whole chips an ``n``-chip dataflow instance can form over ``limit`` layers."""
+    n = np.maximum(np.asarray(n, float), 1.0)
+    lim = np.minimum(np.asarray(limit, float), n)
+    cand = np.arange(1, int(np.max(lim, initial=1)) + 1, dtype=float)
+    ok = (np.mod(n[:, None], cand[None, :]) == 0) & (cand[None, :] <= lim[:, None])
+    return np.where(ok, cand[None, :], 0.0).max(axis=1)
+
+
 def single_instance(m: ModelArrays, hw: HardwareArrays, n_chips) -> Deployment:
     """The deployment that stretches one copy of the model over all ``n`` chips (the engine's
     latency-first split, used where a chapter studies one instance): ``tp = min(n, domain)``,
@@ -261,8 +271,7 @@ def single_instance(m: ModelArrays, hw: HardwareArrays, n_chips) -> Deployment:
     n = np.asarray(n_chips, float)
     t = np.minimum(n, np.maximum(hw.scaleup_domain, 1.0))
     p = np.ceil(n / t)
-    from .deployment import _largest_divisor_at_most
-    p_df = _largest_divisor_at_most(np.broadcast_to(n, np.shape(m.n_layers)), m.n_layers)
+    p_df = largest_divisor_at_most(np.broadcast_to(n, np.shape(m.n_layers)), m.n_layers)
     t = np.where(hw.dataflow, n / p_df, t)
     p = np.where(hw.dataflow, p_df, p)
     one = np.ones_like(n)
@@ -274,7 +283,7 @@ def chips_needed(m: ModelArrays, hw: HardwareArrays, batch, input_tokens, output
                  usable_fraction) -> np.ndarray:
     """Fewest chips (unrounded; ``inf`` where nothing fits) whose storage holds the weights and
     the KV cache of ``batch`` sequences at full length (hard-wired chips: the KV cache only)."""
-    w = np.where(hw.hardwired, 0.0, workload.weights_bytes(m, weight_bits))
+    w = workload.weights_bytes(m, weight_bits)                # (memory.chips_needed ignores it for hard-wired chips)
     kv = np.asarray(batch, float) * workload.kv_bytes_per_sequence(m, np.asarray(input_tokens, float) + output_tokens,
                                                                      kv_bits)
     return memory.chips_needed(w, kv, hw, usable_fraction)

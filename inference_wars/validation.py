@@ -202,12 +202,7 @@ class PointInputs:
                       fitted: dict[tuple[str, str], float] | None = None) -> serving.Factors:
         """Factors per row: defaults, the shipped fit (``use_fitted``) or an explicit
         ``{(scope, key): value}`` fit in its place; the rows' batch caps applied."""
-        f = factors.factor_arrays(self.chips, scenario, use_fitted=use_fitted and fitted is None)
-        cols = dict(f.__dict__)
-        if fitted:
-            for (scope, key), v in sorted(fitted.items(), key=lambda kv: _SCOPE_ORDER(kv[0][0])):
-                sel = self.scope_mask(scope)
-                cols[key] = np.where(sel, v, cols[key])
+        cols = dict(factors.factor_arrays(self.chips, scenario, use_fitted=use_fitted, fitted=fitted).__dict__)
         cols["max_batch_per_instance"] = np.where(np.isnan(self.batch_cap), cols["max_batch_per_instance"],
                                                   self.batch_cap)
         return serving.Factors(**cols)
@@ -245,15 +240,6 @@ class PointInputs:
             miss = np.where(self.metric[j] == "ttft_s", self.value[j] * 100, self.value[j] / 100)
             out[sel] = np.where(ok, pred, miss)
         return out
-
-
-def _SCOPE_ORDER(scope: str) -> int:
-    """Apply broad scopes first so narrower ones win (all < borrowed family < family < chip)."""
-    if scope == "all":
-        return 0
-    if scope == factors.REFERENCE_FAMILY:
-        return 1
-    return 2 if scope in ("nvidia-gpu", "amd-gpu", "tpu", "dataflow", "other") else 3
 
 
 @functools.cache
