@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from . import catalog, deployment, factors, formats, serving
-from .errors import UnknownNameError, require_positive, require_positive_int
+from .errors import UnknownNameError, require_count, require_number, require_positive
 from .hardware import hardware_arrays
 from .workload import kv_bytes_per_sequence, model_arrays, weights_bytes
 
@@ -126,10 +126,34 @@ def _as_list(x, name: str) -> list:
 
 
 def _count(name: str, v, limit: int = MAX_COUNT) -> int:
-    v = require_positive_int(name, v)
-    if v > limit:
-        raise ValueError(f"{name} must be at most {limit:,} (no system holds more), got {v:,}")
-    return v
+    """A whole number in ``[1, limit]`` (no system holds more than :data:`MAX_COUNT` chips or sequences)."""
+    return require_count(name, v, limit)
+
+
+#: Accepted range of each assumption override, beyond which a result stops meaning anything (and
+#: products of such numbers overflow): fractions from 1 %, PUE >= 1 by definition, expert
+#: imbalance (busiest / mean expert load) >= 1, activations of 4 to 64 bits, latencies up to
+#: a second. Every default and catalog bound in ``assumptions.csv`` lies well inside.
+OVERRIDE_RANGE: dict[str, tuple[float, float]] = {
+    **{k: (0.01, 1.0) for k in factors.FRACTIONS},
+    "activation_bytes": (0.5, 8.0), "pue": (1.0, 10.0), "usd_per_kwh": (1e-4, 10.0),
+    "amortization_years": (0.1, 50.0), "expert_imbalance": (1.0, 64.0),
+    "max_batch_per_instance": (1.0, float(MAX_COUNT)),
+    "collective_latency_us": (0.0, 1e6), "scaleout_latency_us": (0.0, 1e6), "layer_overhead_us": (0.0, 1e6),
+    "moe_layer_overhead_us": (0.0, 1e6), "layer_floor_us": (0.0, 1e6), "request_overhead_ms": (0.0, 1e3),
+}
+
+
+def check_assumption_overrides(overrides: dict[str, float]) -> dict[str, float]:
+    """Validate ``estimate(..., **overrides)``: a known factor name (closest match suggested), a
+    finite number within :data:`OVERRIDE_RANGE`, then :func:`inference_wars.factors.check_overrides`."""
+    for key, v in overrides.items():
+        if key in OVERRIDE_RANGE:
+            lo, hi = OVERRIDE_RANGE[key]
+            if key in factors.FRACTIONS and isinstance(v, (int, float)) and not isinstance(v, bool) and v > 1:
+                continue  # factors.check_overrides says "is a fraction and must be in (0, 1]"
+            require_number(key, v, lo, hi)
+    return factors.check_overrides(overrides)
 
 
 def _compatible(model_id: str, chip: catalog.Chip) -> str | None:
@@ -222,10 +246,11 @@ def _grid(model, chip, batch, input_tokens, output_tokens, precision, kv_precisi
     n_list = [None if n is None else _count("n_chips", n) for n in _as_list(n_chips, "n_chips")]
     scenarios = [factors.check_scenario(s) for s in _as_list(scenario, "scenario")]
     kv_req = [None if k is None else formats.check_kv_format(k).id for k in _as_list(kv_precision, "kv_precision")]
-    overrides = factors.check_overrides(overrides)
-    mtp = int(mtp_tokens)
-    if mtp < 0 or mtp > 16:
-        raise ValueError(f"mtp_tokens must be between 0 and 16 draft tokens, got {mtp_tokens!r}")
+    overrides = check_assumption_overrides(overrides)
+    try:
+        mtp = require_count("mtp_tokens", mtp_tokens, limit=16, minimum=0)
+    except ValueError:
+        raise ValueError(f"mtp_tokens must be between 0 and 16 draft tokens, got {mtp_tokens!r}") from None
     tgt_user = None if min_tokens_per_s_per_user is None else require_positive(
         "min_tokens_per_s_per_user", min_tokens_per_s_per_user)
     tgt_ttft = None if max_ttft_s is None else require_positive("max_ttft_s", max_ttft_s)
@@ -477,6 +502,7 @@ def max_concurrent_sequences(model: str, chip: str, n_chips: int, context_tokens
     ``floor((n * usable capacity - weights) / KV bytes per sequence)`` (0 if the weights alone
     do not fit; for a hard-wired chip the weights live in ROM and all storage holds KV)."""
     m_id, c, fmt, kv_fmt = resolve(model, chip, precision, kv_precision)
+    factors.check_scenario(scenario)
     n = _count("n_chips", n_chips)
     ctx = _count("context_tokens", context_tokens, MAX_TOKENS)
     from . import memory, workload

@@ -35,7 +35,7 @@ def test_unknown_model_suggests_closest():
     (dict(input_tokens=200_000), "maximum context of 131,072"),
     (dict(scenario="wild"), "scenario must be one of"),
     (dict(utilization=1.5), "utilization is a fraction"),
-    (dict(pue=-1), "pue must be a positive"),
+    (dict(pue=-1), r"pue must be in \[1, 10\]"),
     (dict(usd_per_kwhh=0.1), "did you mean 'usd_per_kwh'"),
 ])
 def test_impossible_settings_say_why(kwargs, message):
