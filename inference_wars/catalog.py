@@ -247,6 +247,48 @@ class AssumptionRow(BaseModel):
         return self
 
 
+class MarketRow(BaseModel):
+    """One public API list price (``data/market_prices.csv``): USD per million input and output
+    tokens for a (provider, model), the catalog chip it runs on, and optionally a published
+    per-user output speed with its own source."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    id: str
+    provider: str
+    service: str
+    model: str
+    model_as_published: str
+    chip: str
+    precision: str
+    usd_per_m_input_tokens: float
+    usd_per_m_output_tokens: float
+    status: Status
+    source: str
+    date: str
+    tokens_per_s_per_user: float | None = None
+    speed_status: Status | None = None
+    speed_source: str | None = None
+    speed_date: str | None = None
+    note: str | None = None
+
+    _blank = field_validator("tokens_per_s_per_user", "speed_status", "speed_source", "speed_date", "note",
+                             mode="before")(_blank_to_none)
+    _date = field_validator("date")(check_date)
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        for name in ("usd_per_m_input_tokens", "usd_per_m_output_tokens", "tokens_per_s_per_user"):
+            x = getattr(self, name)
+            if x is not None and (not math.isfinite(x) or x <= 0):
+                raise ValueError(f"{name} must be a finite, positive number, got {x}")
+        speed = (self.tokens_per_s_per_user, self.speed_status, self.speed_source, self.speed_date)
+        if any(v is not None for v in speed) and any(v is None for v in speed):
+            raise ValueError("a speed needs tokens_per_s_per_user, speed_status, speed_source and speed_date")
+        if self.speed_date is not None:
+            check_date(self.speed_date)
+        return self
+
+
 # --------------------------------------------------------------------------- loading
 
 def _read_rows(path: Path, schema: type[BaseModel]) -> list:
@@ -408,6 +450,25 @@ def _assumptions() -> dict[str, AssumptionRow]:
     return out
 
 
+@functools.cache
+def _market() -> dict[str, MarketRow]:
+    rows = _read_rows(DATA_DIR / "market_prices.csv", MarketRow)
+    out = {}
+    for line_no, r in enumerate(rows, start=2):
+        where = f"market_prices.csv:{line_no}"
+        if r.id in out:
+            raise CatalogError(f"{where}: duplicate id {r.id}")
+        _check_source(where, r.source)
+        if r.speed_source:
+            _check_source(where, r.speed_source)
+        for kind, name, table in (("model", r.model, _models()), ("chip", r.chip, _chips()),
+                                  ("format", r.precision, _formats())):
+            if name not in table:
+                raise CatalogError(f"{where}: {kind} {name!r} is not in the catalog")
+        out[r.id] = r
+    return out
+
+
 def _split_aliases(text: str | None) -> tuple[str, ...]:
     return tuple(a.strip() for a in (text or "").split(";") if a.strip())
 
@@ -542,3 +603,12 @@ def assumptions():
     import pandas as pd
 
     return pd.DataFrame.from_records([a.model_dump() for a in _assumptions().values()])
+
+
+def market_prices():
+    """Public API list prices: one row per (provider, model) with USD per million input and
+    output tokens, the chip and precision it is modelled on, and the published per-user speed
+    where one was measured (``data/market_prices.csv``)."""
+    import pandas as pd
+
+    return pd.DataFrame.from_records([r.model_dump() for r in _market().values()])
