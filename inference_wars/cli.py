@@ -1,13 +1,18 @@
 """Command line: ``python -m inference_wars estimate|compare|chips|models|calibrate ...``.
 
-Bad input prints one line starting with ``error:`` and exits with status 2.
+Bad input prints one line starting with ``error:`` and exits with status 2, argparse's own
+rejections included; a closed pipe (``... chips | head -1``) ends quietly.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
+import os
+import re
 import sys
+from pathlib import Path
 
 from . import api, catalog
 
@@ -114,8 +119,20 @@ def cmd_list(kind: str, as_json: bool) -> str:
     return df.to_string(index=False)
 
 
+class UsageError(ValueError):
+    """A command line argparse rejects (unknown option, missing or malformed value)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose rejections raise :class:`UsageError` (printed as one ``error:``
+    line by :func:`main`) instead of printing a usage block and exiting."""
+
+    def error(self, message: str):  # noqa: D401  (argparse's hook)
+        raise UsageError(f"{message} (see {self.prog} --help)")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m inference_wars",
+    parser = _Parser(prog="python -m inference_wars",
                                      description="Estimate inference latency, throughput, cost and energy on GPUs and ASICs.")
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("estimate", help="one model on one chip")
@@ -138,11 +155,46 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def cmd_calibrate(a: argparse.Namespace) -> tuple[str, int]:
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def check_date(text: str) -> str:
+    """A calendar date written ``YYYY-MM-DD`` (``2025-02-30`` and ``20250101`` are refused)."""
+    try:
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+            raise ValueError
+        dt.date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"--date must be a date as YYYY-MM-DD, got {text!r}") from None
+    return text
+
+
+def check_output_path(text: str) -> Path:
+    """Where ``calibrate --output`` may write: a ``.csv`` file (new or a file of the user's) in an
+    existing, writable folder outside the package, whose ``*_held_out.csv`` sibling is writable
+    too. Checked before the fit runs, so a bad path costs nothing and writes nothing."""
     from . import calibration
 
-    import datetime as dt
-    from pathlib import Path
+    path = Path(text)
+    if not text.strip() or text.endswith(("/", os.sep)) or path.suffix != ".csv" or path.is_dir():
+        raise ValueError(f"--output must be a path to a .csv file, got {text!r}")
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise ValueError(f"--output: folder {str(folder)!r} does not exist")
+    resolved = path.resolve()
+    if resolved == PACKAGE_DIR or PACKAGE_DIR in resolved.parents:
+        raise ValueError("--output points into the package's own folder; use --update-shipped to replace "
+                         "the shipped calibration")
+    for target in (path, calibration.loso_path_for(path)):
+        if target.exists() and (not target.is_file() or not os.access(target, os.W_OK)):
+            raise ValueError(f"--output: cannot write {str(target)!r} (not a writable file)")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ValueError(f"--output: folder {str(folder)!r} is not writable")
+    return path
+
+
+def cmd_calibrate(a: argparse.Namespace) -> tuple[str, int]:
+    from . import calibration
 
     if a.check:
         problems = calibration.check() + calibration.check_held_out()
@@ -150,23 +202,13 @@ def cmd_calibrate(a: argparse.Namespace) -> tuple[str, int]:
             return "the shipped calibration is not reproduced:\n" + "\n".join(problems), 1
         return "calibration.csv and measured_predictions.csv are reproduced by a fresh fit", 0
     if a.date is not None:
-        try:
-            dt.date.fromisoformat(a.date)
-        except ValueError:
-            raise ValueError(f"--date must be a date as YYYY-MM-DD, got {a.date!r}") from None
+        check_date(a.date)
     if a.update_shipped == (a.output is not None):
         raise ValueError("say where the fit goes: --output PATH (a new CSV file) or --update-shipped")
     if a.update_shipped:
         path = calibration.PATH
     else:
-        path = Path(a.output)
-        if not a.output.strip() or path.is_dir() or path.suffix != ".csv":
-            raise ValueError(f"--output must be a path to a .csv file, got {a.output!r}")
-        if path.resolve().parent == calibration.PATH.resolve().parent:
-            raise ValueError("--output points into the package's data folder; use --update-shipped to replace "
-                             "the shipped calibration")
-        if not path.parent.is_dir():
-            raise ValueError(f"--output: folder {str(path.parent)!r} does not exist")
+        path = check_output_path(a.output)
     rows, held = calibration.run(fit_date=a.date)
     try:
         calibration.write(rows, path)
@@ -182,25 +224,34 @@ def cmd_calibrate(a: argparse.Namespace) -> tuple[str, int]:
 
 
 
+def _run(argv: list[str] | None) -> tuple[str, int]:
+    a = build_parser().parse_args(argv)
+    if a.command == "estimate":
+        return cmd_estimate(a), 0
+    if a.command == "compare":
+        return cmd_compare(a), 0
+    if a.command == "calibrate":
+        return cmd_calibrate(a)
+    return cmd_list(a.command, a.json), 0
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    """Run one command; bad input prints one ``error:`` line to stderr and returns 2."""
     try:
-        a = parser.parse_args(argv)
-    except SystemExit as exc:  # argparse already printed a one-line usage error
+        out, rc = _run(argv)
+    except SystemExit as exc:  # --help / --version printed what was asked
         return int(exc.code or 0)
-    try:
-        if a.command == "estimate":
-            out = cmd_estimate(a)
-        elif a.command == "compare":
-            out = cmd_compare(a)
-        elif a.command == "calibrate":
-            out, rc = cmd_calibrate(a)
-            print(out)
-            return rc
-        else:
-            out = cmd_list(a.command, a.json)
     except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        message = " ".join(str(exc).split())  # one line, whatever the message held
+        print(f"error: {message}", file=sys.stderr)
         return 2
-    print(out)
-    return 0
+    try:
+        print(out)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # the reader closed the pipe (`... | head -1`): stop quietly, and keep the interpreter's
+        # final flush from raising again on the closed descriptor
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return rc
+    return rc

@@ -96,3 +96,68 @@ def test_python_dash_m_entry_point():
     r = subprocess.run([sys.executable, "-m", "inference_wars", "estimate", "-m", "llama-3.1-8b", "-c", "nope"],
                        capture_output=True, text=True)
     assert r.returncode == 2 and r.stderr.startswith("error:") and "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize("argv, message", [
+    ([], "arguments are required: command"),
+    (["estimate", "-m", "llama-3.1-8b"], "required: --chip"),
+    (["estimate", "-m", "llama-3.1-8b", "-c", "h100-sxm", "--batch", "abc"], "invalid int value: 'abc'"),
+    (["estimate", "-m", "llama-3.1-8b", "-c", "h100-sxm", "--scenario", "wild"], "invalid choice: 'wild'"),
+    (["estimate", "-m", "llama-3.1-8b", "-c", "h100-sxm", "--bogus"], "unrecognized arguments: --bogus"),
+    (["nonsense"], "invalid choice: 'nonsense'"),
+    (["estimate", "-m", "llama-3.1-70b", "-c", "h100-sxm", "--batch", "9223372036854775808", "--json"],
+     "batch must be at most 10,000,000"),
+])
+def test_cli_argparse_rejections_are_one_error_line(argv, message, capsys):
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    err = captured.err.strip()
+    assert err.startswith("error: ") and "\n" not in err and message in err
+    assert "usage:" not in err and captured.out == ""
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--output", "/proc/version"], "must be a path to a .csv file"),
+    (["--output", "/"], "must be a path to a .csv file"),
+    (["--output", "inference_wars/data/measured/x.csv"], "package's own folder"),
+    (["--output", "x.csv", "--date", "2025-02-30"], "--date must be a date"),
+    (["--output", "x.csv", "--date", "20250101"], "--date must be a date"),
+    (["--update-shipped", "--date", "yesterday"], "--date must be a date"),
+])
+def test_cli_calibrate_rejects_bad_paths_and_dates_before_fitting(args, message, capsys, monkeypatch):
+    from inference_wars import calibration
+
+    def no_fit(*a, **k):  # the checks must come first: a rejected call never fits or writes
+        raise AssertionError("calibration.run called for rejected arguments")
+    monkeypatch.setattr(calibration, "run", no_fit)
+    assert main(["calibrate", *args]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and "\n" not in err and message in err
+
+
+def test_cli_calibrate_output_file_in_a_read_only_folder(tmp_path, capsys, monkeypatch):
+    import os
+    from inference_wars import calibration
+    monkeypatch.setattr(calibration, "run", lambda **k: (_ for _ in ()).throw(AssertionError("fit ran")))
+    (tmp_path / "x_held_out.csv").mkdir()  # the held-out sibling cannot be written as a file
+    assert main(["calibrate", "--output", str(tmp_path / "x.csv")]) == 2
+    assert "cannot write" in capsys.readouterr().err
+    if os.geteuid() != 0:  # root may write anywhere
+        ro = tmp_path / "ro"
+        ro.mkdir(mode=0o555)
+        assert main(["calibrate", "--output", str(ro / "fit.csv")]) == 2
+        assert "not writable" in capsys.readouterr().err
+
+
+def test_cli_closed_pipe_ends_quietly():
+    import os, subprocess, sys
+    r = subprocess.run(f"{sys.executable} -m inference_wars chips | head -1", shell=True, capture_output=True,
+                       text=True)
+    assert r.stdout.split()[0] == "id" and r.stderr == "", r.stderr
+    # a reader that is gone before the first write: every write fails with EPIPE, deterministically
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    p = subprocess.run([sys.executable, "-m", "inference_wars", "chips"], stdout=write_end, stderr=subprocess.PIPE,
+                       text=True)
+    os.close(write_end)
+    assert p.stderr == "" and p.returncode == 0, p.stderr
