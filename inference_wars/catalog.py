@@ -291,10 +291,24 @@ class MarketRow(BaseModel):
 
 # --------------------------------------------------------------------------- loading
 
-def _read_rows(path: Path, schema: type[BaseModel]) -> list:
+def _read_rows(path: Path, schema: type[BaseModel], allow_empty: bool = False) -> list:
+    """Every row of a CSV file validated by ``schema``; a missing or unreadable file, a header
+    without the schema's required columns, a bad row or (unless ``allow_empty``) a table with no
+    rows raises :class:`CatalogError` naming the file and line."""
     rows = []
-    with path.open(newline="", encoding="utf-8") as fh:
+    try:
+        fh = path.open(newline="", encoding="utf-8")
+    except OSError as exc:
+        raise CatalogError(f"{path.name}: cannot read {path} ({exc.strerror or exc}); "
+                           f"the package's data folder is incomplete") from None
+    with fh:
         reader = csv.DictReader(fh)
+        header = reader.fieldnames or []
+        required = [k for k, f in schema.model_fields.items() if f.is_required()]
+        missing = [k for k in required if k not in header]
+        if missing:
+            raise CatalogError(f"{path.name}:1: header lacks column(s) {', '.join(missing)}"
+                               + ("" if header else " (the file is empty)"))
         for line_no, raw in enumerate(reader, start=2):
             if None in raw:
                 raise CatalogError(f"{path.name}:{line_no}: more fields than the header has (unquoted comma?)")
@@ -308,7 +322,21 @@ def _read_rows(path: Path, schema: type[BaseModel]) -> list:
                 raise CatalogError(f"{path.name}:{line_no}: {problems}") from None
             except ValueError as exc:
                 raise CatalogError(f"{path.name}:{line_no}: {exc}") from None
+    if not rows and not allow_empty:
+        raise CatalogError(f"{path.name}:2: the table has a header but no rows")
     return rows
+
+
+def _unique(path_name: str, rows: list, key: str) -> dict:
+    """``{row.<key>: row}``; a key given twice raises naming both lines."""
+    out: dict = {}
+    first: dict = {}
+    for line_no, r in enumerate(rows, start=2):
+        k = getattr(r, key)
+        if k in out:
+            raise CatalogError(f"{path_name}:{line_no}: duplicate {key} {k!r} (first on line {first[k]})")
+        out[k], first[k] = r, line_no
+    return out
 
 
 @functools.cache
@@ -344,6 +372,8 @@ class Spec:
         """The value under a scenario: optimistic takes the bound that helps the chip."""
         if scenario == "base":
             return self.value
+        if scenario not in SCENARIOS:
+            raise ValueError(f"scenario must be one of {', '.join(SCENARIOS)}, got {scenario!r}")
         favourable = self.high if direction > 0 else self.low
         unfavourable = self.low if direction > 0 else self.high
         return favourable if scenario == "optimistic" else unfavourable
@@ -388,11 +418,12 @@ class Chip:
 @functools.cache
 def _chips() -> dict[str, Chip]:
     rows = _read_rows(DATA_DIR / "chips.csv", ChipRow)
-    ids = [r.id for r in rows]
-    if len(ids) != len(set(ids)):
-        raise CatalogError("chips.csv: duplicate ids")
+    ids = list(_unique("chips.csv", rows, "id"))
     specs: dict[str, dict[str, Spec]] = {i: {} for i in ids}
-    for path in sorted((DATA_DIR / "chip_specs").glob("*.csv")):
+    spec_files = sorted((DATA_DIR / "chip_specs").glob("*.csv"))
+    if not spec_files:
+        raise CatalogError("chip_specs/: no *.csv files; every chip's numbers live there")
+    for path in spec_files:
         for line_no, s in enumerate(_read_rows(path, SpecRow), start=2):
             where = f"{path.name}:{line_no}"
             if s.chip not in specs:
@@ -433,21 +464,31 @@ def _models() -> dict[str, ModelRow]:
 @functools.cache
 def _formats() -> dict[str, FormatRow]:
     rows = _read_rows(DATA_DIR / "formats.csv", FormatRow)
-    out = {}
+    out = _unique("formats.csv", rows, "id")
     for line_no, r in enumerate(rows, start=2):
         _check_source(f"formats.csv:{line_no}", r.source)
-        out[r.id] = r
     return out
 
 
 @functools.cache
 def _assumptions() -> dict[str, AssumptionRow]:
     rows = _read_rows(DATA_DIR / "assumptions.csv", AssumptionRow)
-    out = {}
+    out = _unique("assumptions.csv", rows, "key")
     for line_no, r in enumerate(rows, start=2):
         _check_source(f"assumptions.csv:{line_no}", r.source)
-        out[r.key] = r
+    missing = [k for k in required_assumptions() if k not in out]
+    if missing:
+        raise CatalogError(f"assumptions.csv:{len(rows) + 2}: missing required assumption(s) {', '.join(missing)} "
+                           f"(every factor the engine reads needs a row)")
     return out
+
+
+def required_assumptions() -> tuple[str, ...]:
+    """Keys ``assumptions.csv`` must define: every engine factor that has no per-chip default
+    (:data:`inference_wars.factors.DIRECTION` less :data:`~inference_wars.factors.FROM_CHIP`)."""
+    from .factors import DIRECTION, FROM_CHIP
+
+    return tuple(k for k in DIRECTION if k not in FROM_CHIP)
 
 
 @functools.cache
