@@ -116,3 +116,77 @@ def test_estimated_spec_without_bounds_is_rejected():
 def test_unknown_quantity_suggests_the_right_name():
     with pytest.raises(ValueError, match="hbm_tb_s"):
         catalog.SpecRow(chip="h100-sxm", quantity="hbm_tbs", value=1, status="announced", source="x", date="2024-01")
+
+
+# --------------------------------------------------------------------------- corrupted copies of the data
+
+_LOADERS = ("_chips", "_models", "_formats", "_assumptions", "_market", "bib_keys")
+
+
+@pytest.fixture
+def data_copy(tmp_path, monkeypatch):
+    """A private copy of the data folder that the catalog loads from (caches cleared around it)."""
+    import shutil
+
+    copy = tmp_path / "data"
+    shutil.copytree(DATA, copy)
+    clear = lambda: [getattr(catalog, f).cache_clear() for f in _LOADERS if hasattr(catalog, f)]  # noqa: E731
+    clear()
+    monkeypatch.setattr(catalog, "DATA_DIR", copy)
+    yield copy
+    monkeypatch.undo()
+    clear()
+
+
+def _drop_rows(path, keep):
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    path.write_text("".join([lines[0]] + [x for x in lines[1:] if keep(x)]), encoding="utf-8")
+
+
+def _load(kind):
+    return {"chips": catalog._chips, "formats": catalog._formats, "assumptions": catalog._assumptions}[kind]()
+
+
+@pytest.mark.parametrize("corrupt, kind, message", [
+    # a chip-specs file with only its header: chips would silently lose their numbers
+    (lambda d: _drop_rows(next(iter(sorted((d / "chip_specs").glob("*.csv")))), lambda x: False), "chips",
+     r"asics\.csv:2: the table has a header but no rows"),
+    (lambda d: (d / "formats.csv").write_text("", encoding="utf-8"), "formats", r"formats.csv:1: .*file is empty"),
+    (lambda d: (d / "chips.csv").unlink(), "chips", r"chips.csv: cannot read"),
+    (lambda d: [p.unlink() for p in (d / "chip_specs").glob("*.csv")], "chips", r"chip_specs/: no \*.csv"),
+    (lambda d: (d / "formats.csv").write_text((d / "formats.csv").read_text(encoding="utf-8")
+                                               + (d / "formats.csv").read_text(encoding="utf-8").splitlines()[1] + "\n",
+                                               encoding="utf-8"),
+     "formats", r"formats.csv:\d+: duplicate id '[\w.-]+' \(first on line 2\)"),
+    (lambda d: (d / "assumptions.csv").write_text((d / "assumptions.csv").read_text(encoding="utf-8")
+                                                   + (d / "assumptions.csv").read_text(encoding="utf-8").splitlines()[1]
+                                                   + "\n", encoding="utf-8"),
+     "assumptions", r"assumptions.csv:\d+: duplicate key 'compute_efficiency' \(first on line 2\)"),
+    (lambda d: _drop_rows(d / "assumptions.csv", lambda x: not x.startswith("pue,")), "assumptions",
+     r"assumptions.csv:\d+: missing required assumption\(s\) pue"),
+    (lambda d: (d / "chips.csv").write_text("id,name\nh100-sxm,H100\n", encoding="utf-8"), "chips",
+     r"chips.csv:1: header lacks column\(s\) vendor"),
+])
+def test_a_corrupted_catalog_fails_at_load_with_file_and_line(data_copy, corrupt, kind, message):
+    corrupt(data_copy)
+    with pytest.raises(catalog.CatalogError, match=message):
+        _load(kind)
+
+
+def test_a_missing_chips_file_is_one_error_line_in_the_cli(data_copy, capsys):
+    from inference_wars.cli import main
+
+    (data_copy / "chips.csv").unlink()
+    assert main(["chips"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: chips.csv: cannot read") and "\n" not in err
+
+
+def test_the_shipped_catalog_defines_every_required_assumption():
+    assert set(catalog.required_assumptions()) <= set(catalog.assumption_keys())
+    assert "pue" in catalog.required_assumptions() and "layer_floor_us" not in catalog.required_assumptions()
+
+
+def test_a_spec_read_under_an_unknown_scenario_is_an_error():
+    with pytest.raises(ValueError, match="scenario must be one of"):
+        iw.get_chip("h100-sxm").get("hbm_tb_s", scenario="optimstic")
