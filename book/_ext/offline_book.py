@@ -1,24 +1,60 @@
-"""Sphinx extension for the offline book: drop duplicated <script> entries.
+"""Sphinx extension for the offline, light book.
 
-Jupyter Book 1.x registers sphinx-thebe's inline configuration twice, which makes browsers log
-"Identifier 'THEBE_JS_URL' has already been declared" on every page.
+- Drops duplicated <script> entries (Jupyter Book 1.x registers sphinx-thebe's inline
+  configuration twice, which makes browsers log "Identifier 'THEBE_JS_URL' has already been
+  declared" on every page).
+- Loads the chart scripts (Vega, Vega-Lite, vega-embed and ``iw-charts.js``) only on pages
+  that draw a chart, and MathJax only on pages with maths.
+- Drops the theme's 1.5 MB Font Awesome script: the theme's stylesheet already carries the
+  same icons as a web font, loaded only for the glyphs a page uses.
 """
 
+from __future__ import annotations
 
-def _dedupe_scripts(app, pagename, templatename, context, doctree):
+import re
+from pathlib import Path
+
+#: Scripts a page with an Altair chart needs, in load order (paths under book/_static).
+CHART_SCRIPTS = ["vendor/vega.min.js", "vendor/vega-lite.min.js", "vendor/vega-embed.min.js", "iw-charts.js"]
+_FONTAWESOME = re.compile(r'<script[^>]*src="[^"]*_static/scripts/fontawesome\.js[^"]*"[^>]*></script>\s*')
+_FONTAWESOME_PRELOAD = re.compile(r'<link[^>]*href="[^"]*_static/scripts/fontawesome\.js[^"]*"[^>]*>\s*')
+
+
+def _filename(script) -> str:
+    return str(getattr(script, "filename", script) or "")
+
+
+def _page_scripts(app, pagename, templatename, context, doctree):
     scripts = context.get("script_files")
-    if not scripts:
+    if scripts is None:
         return
+    body = context.get("body", "") or ""
     seen, unique = set(), []
     for s in scripts:
-        key = (str(getattr(s, "filename", s) or ""), getattr(s, "attributes", {}).get("body", ""))
+        key = (_filename(s), getattr(s, "attributes", {}).get("body", ""))
         if key in seen:
             continue
+        if "mathjax" in key[0].lower() and 'class="math' not in body:
+            continue  # no maths on this page
         seen.add(key)
         unique.append(s)
-    context["script_files"] = unique
+    scripts[:] = unique  # in place: the builder appends per-page scripts to this same list
+    if "iw-chart" in body:
+        for i, name in enumerate(CHART_SCRIPTS):
+            app.builder.add_js_file(name, priority=800 + i)
+
+
+def _drop_fontawesome(app, exception):
+    if exception is not None or app.builder.format != "html":
+        return
+    for page in Path(app.outdir).rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        lighter = _FONTAWESOME_PRELOAD.sub("", _FONTAWESOME.sub("", text))
+        if lighter != text:
+            page.write_text(lighter, encoding="utf-8")
 
 
 def setup(app):
-    app.connect("html-page-context", _dedupe_scripts, priority=900)
+    app.connect("html-page-context", _page_scripts, priority=900)
+    app.connect("build-finished", _drop_fontawesome)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

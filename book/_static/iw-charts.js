@@ -1,0 +1,147 @@
+/* Inference Chip Wars: fit every Altair chart to its column, then draw it with vega-embed.
+ *
+ * The book's renderer (inference_wars/charts.py) emits iwEmbed(el, spec). Here:
+ *  - single and layered charts take the width of their column (width "container");
+ *  - faceted charts share the column, or stack their panels on a narrow screen;
+ *  - on a narrow screen legends move below the chart and long labels are limited;
+ *  - long titles, subtitles and axis titles wrap instead of widening the chart;
+ *  - usermeta.iw_axis_titles = {y: "<vega expression>"} makes an axis title follow a menu.
+ * Rendered views are kept in window.__iwViews for the browser tests.
+ */
+(function () {
+  "use strict";
+  var CHAR_W = 0.56; // average glyph width as a fraction of the font size
+
+  function wrap(text, maxChars) {
+    if (typeof text !== "string" || text.length <= maxChars) return text;
+    var words = text.split(" "), lines = [], line = "";
+    words.forEach(function (w) {
+      if (line && (line + " " + w).length > maxChars) { lines.push(line); line = w; }
+      else { line = line ? line + " " + w : w; }
+    });
+    if (line) lines.push(line);
+    return lines;
+  }
+
+  function wrapAll(text, maxChars) {
+    if (Array.isArray(text)) {
+      var out = [];
+      text.forEach(function (t) { out = out.concat(wrap(t, maxChars)); });
+      return out;
+    }
+    return wrap(text, maxChars);
+  }
+
+  function fixTitle(spec, width) {
+    var t = spec.title;
+    if (!t) return;
+    if (typeof t === "string" || Array.isArray(t)) t = spec.title = {text: t};
+    if (t.text && !t.text.expr) t.text = wrapAll(t.text, Math.floor(width / (15 * CHAR_W)));
+    if (t.subtitle) t.subtitle = wrapAll(t.subtitle, Math.floor(width / (12 * CHAR_W)));
+  }
+
+  // Walk every encoding of the spec (layers, facets, concatenations).
+  function eachEncoding(node, fn) {
+    if (!node || typeof node !== "object") return;
+    if (node.encoding) fn(node.encoding);
+    ["layer", "hconcat", "vconcat", "concat"].forEach(function (k) {
+      (node[k] || []).forEach(function (n) { eachEncoding(n, fn); });
+    });
+    if (node.spec) eachEncoding(node.spec, fn);
+  }
+
+  function fixEncodings(spec, width, height, narrow) {
+    eachEncoding(spec, function (enc) {
+      ["x", "y"].forEach(function (ch) {
+        var e = enc[ch];
+        if (!e || typeof e !== "object") return;
+        var room = ch === "x" ? width : height;
+        var maxChars = Math.floor(room / (12 * CHAR_W));
+        if (typeof e.title === "string") e.title = wrap(e.title, maxChars);
+        if (e.axis && typeof e.axis.title === "string") e.axis.title = wrap(e.axis.title, maxChars);
+        if (narrow && e.axis && e.axis.labelLimit) e.axis.labelLimit = Math.min(e.axis.labelLimit, width * 0.38);
+      });
+      ["color", "shape", "strokeDash", "opacity", "size"].forEach(function (ch) {
+        var e = enc[ch];
+        if (!narrow || !e || typeof e !== "object" || !e.legend) return;
+        e.legend.orient = "bottom";
+        if (e.legend.labelLimit) e.legend.labelLimit = Math.min(e.legend.labelLimit, width - 40);
+      });
+    });
+  }
+
+  function distinct(spec, field) {
+    var name = spec.data && spec.data.name, rows = name && spec.datasets && spec.datasets[name];
+    if (!rows || !field) return 2;
+    var seen = {};
+    rows.forEach(function (r) { seen[r[field]] = true; });
+    return Math.max(1, Object.keys(seen).length);
+  }
+
+  function adapt(spec, width) {
+    var narrow = width < 560;
+    var height = 320;
+    spec.config = spec.config || {};
+    if (narrow) {
+      spec.config.legend = Object.assign({}, spec.config.legend, {
+        orient: "bottom", direction: "horizontal", columns: 2, labelLimit: Math.floor(width / 2) - 40,
+        titleLimit: width - 20, symbolLimit: 40});
+      spec.config.axis = Object.assign({}, spec.config.axis, {labelLimit: Math.floor(width * 0.38)});
+    }
+    fixTitle(spec, width);
+    var composed = spec.hconcat || spec.vconcat || spec.concat || spec.repeat;
+    if (spec.facet && spec.spec) {
+      var inner = spec.spec;
+      height = inner.height || height;
+      if (spec.facet.column) {
+        var n = distinct(spec, spec.facet.column.field);
+        if (narrow || (width - 90 * n) / n < 200) {
+          spec.facet.row = spec.facet.column; delete spec.facet.column;
+          inner.width = width - 100;
+        } else {
+          inner.width = Math.floor((width - 90 * n) / n);
+        }
+      } else {
+        inner.width = width - 100;
+      }
+      fixEncodings(spec, inner.width, height, narrow);
+    } else if (!composed) {
+      height = spec.height || height;
+      spec.width = "container";
+      (spec.layer || []).forEach(function (l) { delete l.width; });
+      spec.autosize = {type: "fit-x", contains: "padding"};
+      fixEncodings(spec, width - 90, height, narrow);
+    }
+    return spec;
+  }
+
+  // Axis titles that follow a menu: replace the compiled Vega axis title with a signal.
+  function liveTitles(vg, titles) {
+    var orient = {x: ["bottom", "top"], y: ["left", "right"]};
+    (function walk(node) {
+      if (!node || typeof node !== "object") return;
+      (node.axes || []).forEach(function (a) {
+        Object.keys(titles).forEach(function (ch) {
+          if (orient[ch].indexOf(a.orient) >= 0 && a.title !== undefined && (a.labels !== false || a.title))
+            a.title = {signal: titles[ch]};
+        });
+      });
+      (node.marks || []).forEach(walk);
+    })(vg);
+    return vg;
+  }
+
+  window.iwEmbed = function (el, spec) {
+    var width = Math.floor(el.getBoundingClientRect().width || (el.parentElement || el).clientWidth || 600);
+    var titles = spec.usermeta && spec.usermeta.iw_axis_titles;
+    var opts = {actions: false, renderer: "svg"};
+    if (titles) opts.patch = function (vg) { return liveTitles(vg, titles); };
+    return vegaEmbed(el, adapt(JSON.parse(JSON.stringify(spec)), width), opts)
+      .then(function (r) {
+        el.setAttribute("data-rendered", "true");
+        (window.__iwViews = window.__iwViews || []).push(r.view);
+        el.__iwView = r.view;
+      })
+      .catch(function (e) { el.setAttribute("data-error", String(e)); console.error(e); });
+  };
+})();

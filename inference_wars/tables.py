@@ -1,0 +1,132 @@
+"""Tables for readers: one helper that turns a DataFrame into a table for the page.
+
+:func:`for_page` gives human column names with units (from :data:`COLUMN_LABELS`, or the
+``labels`` you pass), drops the index, rounds numbers to three significant figures with
+thousands separators, fits the text column (a wide table scrolls inside its own box) and
+collapses a long table into a ``<details>`` block that shows its first rows.
+
+>>> for_page(df)                       # doctest: +SKIP
+>>> for_page(df, labels={"x": "X (GB)"}, max_rows=8)   # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import numbers
+
+import pandas as pd
+
+#: Human names, with units, for the package's column names.
+COLUMN_LABELS: dict[str, str] = {
+    "chip": "Chip", "model": "Model", "precision": "Format", "batch": "Batch", "bound": "Bound by",
+    "n_chips": "Chips", "tp": "Tensor parallel", "pp": "Pipeline stages", "ep": "Expert parallel",
+    "replicas": "Model copies", "attention_dp": "Attention data-parallel", "context": "Context (tokens)",
+    "input_tokens": "Prompt (tokens)", "output_tokens": "Output (tokens)", "scenario": "Scenario",
+    "tokens_per_s_per_user": "Speed per user (tokens/s)", "tokens_per_s_per_user_low": "Speed per user, low (tokens/s)",
+    "tokens_per_s_per_user_high": "Speed per user, high (tokens/s)", "tokens_per_s": "Throughput (tokens/s)",
+    "tokens_per_s_per_chip": "Throughput per chip (tokens/s)", "tokens_per_s_per_mw": "Tokens/s per MW",
+    "usd_per_million_tokens": "Cost (US$ per M tokens)", "usd_per_million_tokens_low": "Cost, low (US$ per M tokens)",
+    "usd_per_million_tokens_high": "Cost, high (US$ per M tokens)", "joules_per_token": "Energy (J per token)",
+    "ttft_s": "Time to first token (s)", "capacity_gb": "Capacity (GB)", "bandwidth_tb_s": "Bandwidth (TB/s)",
+    "weights_gb": "Weights (GB)", "kv_gb": "KV cache (GB)", "hbm_gb": "HBM (GB)", "hbm_tb_s": "HBM bandwidth (TB/s)",
+    "sram_mb": "SRAM (MB)", "sram_tb_s": "SRAM bandwidth (TB/s)", "peak_dense_tflops_fp8": "Peak FP8 (TFLOPS)",
+    "peak_dense_tflops_bf16": "Peak BF16 (TFLOPS)", "peak_dense_tflops_fp4": "Peak FP4 (TFLOPS)",
+    "tdp_w": "Power (W)", "price_usd": "Price (US$)", "status": "Status", "source": "Source", "date": "Date",
+    "vendor": "Vendor", "name": "Name", "id": "Id", "tier": "Tier", "scope": "Scope", "value": "Value",
+    "target_tokens_per_s_per_user": "Target speed per user (tokens/s)", "min_tokens_per_s_per_user": "Target speed per user (tokens/s)",
+    "tokens_per_day": "Tokens per day", "break_even_months": "Break-even (months)", "share": "Traffic share",
+    "winner": "Winner", "system": "System", "verdict": "Verdict", "claimed": "Claimed", "predicted": "Predicted",
+    "error_pct": "Error (%)", "ms": "Time (ms)", "step_ms": "Step time (ms)", "active_params_b": "Active parameters (B)",
+    "total_params_b": "Parameters (B)", "max_context": "Max context (tokens)", "utilization": "Utilisation",
+}
+
+#: Rows shown before a long table is collapsed behind "Show all N rows".
+MAX_ROWS = 12
+
+
+def human_label(column: str, labels: dict[str, str] | None = None) -> str:
+    """A reader's name for ``column``: ``labels``, then :data:`COLUMN_LABELS`, then the name
+    with underscores as spaces and the first letter capitalised."""
+    if labels and column in labels:
+        return labels[column]
+    if column in COLUMN_LABELS:
+        return COLUMN_LABELS[column]
+    text = str(column).replace("_", " ").strip()
+    return text[:1].upper() + text[1:]
+
+
+def format_number(value, sig: int = 3) -> str:
+    """``value`` rounded to ``sig`` significant figures, with thousands separators and no
+    exponent: 1234567 -> "1,230,000", 0.012345 -> "0.0123", 2.0 -> "2", nan -> "–"."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if isinstance(value, (bool,)) or not isinstance(value, numbers.Number):
+        return str(value)
+    v = float(value)
+    if math.isinf(v):
+        return "∞" if v > 0 else "−∞"
+    if v == 0:
+        return "0"
+    digits = sig - 1 - math.floor(math.log10(abs(v)))
+    rounded = round(v, digits)
+    decimals = max(digits, 0)
+    text = f"{rounded:,.{decimals}f}"
+    if "." in text:
+        text = text.rstrip("0").rstrip(".")
+    return text
+
+
+def _cell(value, sig: int) -> tuple[str, bool]:
+    if isinstance(value, (bool,)) or type(value).__name__ == "bool_":
+        return ("yes" if value else "no"), False
+    if isinstance(value, numbers.Number) or value is None:
+        return format_number(value, sig), True
+    if isinstance(value, float) and math.isnan(value):
+        return "–", True
+    if value is pd.NA or value is pd.NaT:
+        return "–", False
+    return str(value), False
+
+
+class PageTable:
+    """A DataFrame formatted for the page; Jupyter and the book show it through its HTML."""
+
+    def __init__(self, df: pd.DataFrame, labels: dict[str, str] | None = None, sig: int = 3,
+                 max_rows: int = MAX_ROWS, caption: str | None = None):
+        self.df = df.reset_index(drop=True) if not isinstance(df.index, pd.RangeIndex) else df
+        self.labels, self.sig, self.max_rows, self.caption = labels, sig, max_rows, caption
+
+    @property
+    def columns(self) -> list[str]:
+        return [human_label(c, self.labels) for c in self.df.columns]
+
+    def rows(self) -> list[list[tuple[str, bool]]]:
+        return [[_cell(v, self.sig) for v in row] for row in self.df.itertuples(index=False, name=None)]
+
+    def _table(self, rows) -> str:
+        numeric = [pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t) for t in self.df.dtypes]
+        head = "".join(f'<th{" class=num" if n else ""}>{html.escape(c)}</th>' for c, n in zip(self.columns, numeric))
+        body = "".join("<tr>" + "".join(f'<td{" class=num" if num else ""}>{html.escape(text)}</td>'
+                                        for text, num in row) + "</tr>" for row in rows)
+        cap = f"<caption>{html.escape(self.caption)}</caption>" if self.caption else ""
+        return f'<div class="iw-table"><table>{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
+
+    def _repr_html_(self) -> str:
+        rows = self.rows()
+        if len(rows) <= self.max_rows:
+            return self._table(rows)
+        return (self._table(rows[: self.max_rows])
+                + f'<details class="iw-table-more"><summary>Show all {len(rows)} rows</summary>'
+                + self._table(rows) + "</details>")
+
+    def __repr__(self) -> str:
+        return pd.DataFrame([[t for t, _ in r] for r in self.rows()], columns=self.columns).to_string(index=False)
+
+
+def for_page(df: pd.DataFrame, labels: dict[str, str] | None = None, sig: int = 3,
+             max_rows: int = MAX_ROWS, caption: str | None = None) -> PageTable:
+    """``df`` as a table for readers (see the module docstring)."""
+    if not isinstance(df.index, pd.RangeIndex) and df.index.name is not None:
+        df = df.reset_index()  # a named index is a real column (e.g. "regime")
+    return PageTable(df, labels=labels, sig=sig, max_rows=max_rows, caption=caption)
