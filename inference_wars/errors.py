@@ -158,6 +158,36 @@ def require_name(name: str, value) -> str:
     return value
 
 
+def require_list(name: str, values) -> list:
+    """``values`` as a non-empty list: one string or number becomes a one-element list (so a chip
+    id is never split into its letters); ``None``, empty lists and mappings are rejected."""
+    if isinstance(values, (str, bytes)) or _is_number_like(values):
+        return [values]
+    if values is None or isinstance(values, dict):
+        raise ValueError(f"{name} must be a value or a non-empty list of values, got {_short(values)}")
+    try:
+        items = list(values)
+    except TypeError:
+        raise ValueError(f"{name} must be a value or a non-empty list of values, got {_short(values)}") from None
+    if not items:
+        raise ValueError(f"{name} must not be empty")
+    return items
+
+
+def require_frame(name: str, frame, columns: Iterable[str], allow_empty: bool = False):
+    """A pandas DataFrame holding ``columns`` (and at least one row unless ``allow_empty``)."""
+    import pandas as pd
+
+    if not isinstance(frame, pd.DataFrame):
+        raise ValueError(f"{name} must be a pandas DataFrame, got {type(frame).__name__}")
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{name} lacks column(s) {', '.join(missing)}")
+    if len(frame) == 0 and not allow_empty:
+        raise ValueError(f"{name} has no rows")
+    return frame
+
+
 def require_seed(value) -> int:
     """A random seed: an integer in ``[0, 2**63 - 1]``."""
     return require_count("seed", value, limit=2**63 - 1, minimum=0)

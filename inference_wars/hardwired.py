@@ -38,7 +38,8 @@ from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
 from . import catalog, economics
 from .economics import HOURS_PER_YEAR
-from .errors import UnknownNameError, require_fraction, require_positive, require_positive_int
+from .errors import (MAX_COUNT, UnknownNameError, require_array, require_fraction, require_number,
+                     require_list, require_positive, require_positive_int, require_scenario)
 
 HOURS_PER_MONTH = HOURS_PER_YEAR / 12.0
 
@@ -88,10 +89,10 @@ class QualityRow(BaseModel):
 @functools.cache
 def _costs() -> dict[str, catalog.AssumptionRow]:
     path = catalog.DATA_DIR / "hardwired_costs.csv"
-    out = {}
-    for line_no, r in enumerate(catalog._read_rows(path, catalog.AssumptionRow), start=2):
+    rows = catalog._read_rows(path, catalog.AssumptionRow)
+    out = catalog._unique(path.name, rows, "key")
+    for line_no, r in enumerate(rows, start=2):
         catalog._check_source(f"{path.name}:{line_no}", r.source)
-        out[r.key] = r
     return out
 
 
@@ -137,7 +138,7 @@ def tapeout_usd(n_tapeouts=1, which: Which = "base") -> np.ndarray:
     ``which='low'`` takes every input at its low bound, ``'high'`` at its high bound."""
     per = (cost_assumption("masks_per_tapeout", which) * cost_assumption("mask_usd", which)
            + cost_assumption("engineering_usd_per_tapeout", which))
-    return np.asarray(n_tapeouts, float) * per
+    return require_array("n_tapeouts", n_tapeouts, 0, MAX_COUNT) * per
 
 
 def lead_months(which: Which = "base") -> float:
@@ -149,11 +150,9 @@ def lead_months(which: Which = "base") -> float:
 
 def latency_budget(tokens_per_s_per_user, n_layers, clock_ghz=1.0) -> dict[str, np.ndarray]:
     """Time per token, per layer (``1/(v L)``) and clock cycles per layer at ``clock_ghz``."""
-    v = np.asarray(tokens_per_s_per_user, float)
-    if (v <= 0).any():
-        raise ValueError("tokens_per_s_per_user must be positive")
+    v = _positive("tokens_per_s_per_user", tokens_per_s_per_user)
     L = require_positive_int("n_layers", n_layers)
-    f = np.asarray(clock_ghz, float) * 1e9
+    f = _positive("clock_ghz", clock_ghz) * 1e9
     per_token_s = 1.0 / v
     per_layer_s = per_token_s / L
     return {"us_per_token": per_token_s * 1e6, "ns_per_layer": per_layer_s * 1e9, "cycles_per_layer": per_layer_s * f}
@@ -168,13 +167,10 @@ def silicon_budget(params, bits_per_weight, tokens_per_s_per_user, transistors_b
     * ``macs_parallel = P v / f`` multiply-accumulators busy every cycle (``2 P`` ops per token);
     * ``tops = 2 P v / 1e12`` operations per second actually used.
     """
-    P = np.asarray(params, float)
-    b = np.asarray(bits_per_weight, float)
-    v = np.asarray(tokens_per_s_per_user, float)
-    f = np.asarray(clock_ghz, float) * 1e9
-    for name, x in (("params", P), ("bits_per_weight", b), ("tokens_per_s_per_user", v), ("clock_ghz", f)):
-        if (x <= 0).any():
-            raise ValueError(f"{name} must be positive")
+    P = _positive("params", params)
+    b = _positive("bits_per_weight", bits_per_weight, 64)
+    v = _positive("tokens_per_s_per_user", tokens_per_s_per_user)
+    f = _positive("clock_ghz", clock_ghz) * 1e9
     bits = P * b
     return {
         "rom_gbit": bits / 1e9,
@@ -188,7 +184,7 @@ def silicon_budget(params, bits_per_weight, tokens_per_s_per_user, transistors_b
 
 def hbm_decode_floor_tokens_per_s(weight_bytes, bandwidth_tb_s) -> np.ndarray:
     """Batch-1 decode ceiling when weights stream from memory: ``bandwidth / weight bytes``."""
-    return np.asarray(bandwidth_tb_s, float) * 1e12 / np.asarray(weight_bytes, float)
+    return _positive("bandwidth_tb_s", bandwidth_tb_s) * 1e12 / _positive("weight_bytes", weight_bytes)
 
 
 # --------------------------------------------------------------------------- scaling to big models
@@ -197,10 +193,8 @@ def chips_for_model(params, bits_per_weight, params_per_chip=None, bits_per_weig
     """Dies (each a separate tape-out) to hold ``params`` weights at ``bits_per_weight``:
     ``ceil(P b / (P_chip b_chip))``. Defaults: the reference die (HC1: Llama 3.1 8B at the
     3/6-bit format's average bits)."""
-    P = np.asarray(params, float)
-    b = np.asarray(bits_per_weight, float)
-    if (P <= 0).any() or (b <= 0).any():
-        raise ValueError("params and bits_per_weight must be positive")
+    P = _positive("params", params)
+    b = _positive("bits_per_weight", bits_per_weight, 64)
     chip_bits = _chip_rom_bits(params_per_chip, bits_per_weight_chip)
     return np.ceil(P * b / chip_bits - 1e-9)
 
@@ -222,7 +216,7 @@ def _model_params(model: str) -> float:
 
 def implied_params_per_chip(params, n_chips) -> np.ndarray:
     """Weights per die that a claimed chip count implies: ``P / n``."""
-    return np.asarray(params, float) / np.asarray(n_chips, float)
+    return _positive("params", params) / _positive("n_chips", n_chips, MAX_COUNT)
 
 
 def pipeline_tokens_per_s_per_user(active_params, n_chips, us_per_token_chip=None, params_per_chip=None,
@@ -230,15 +224,15 @@ def pipeline_tokens_per_s_per_user(active_params, n_chips, us_per_token_chip=Non
     """One user's speed through a chain of dies: ``1 / ((P_active / P_chip) t_chip + (n - 1) t_hop)``.
     Defaults: ``t_chip`` from the reference die's claimed speed (HC1 on its 8B model), ``P_chip``
     its model's parameters."""
-    A = np.asarray(active_params, float)
-    n = np.asarray(n_chips, float)
+    A = _positive("active_params", active_params)
+    n = require_array("n_chips", n_chips, 1, MAX_COUNT)
     if params_per_chip is None:
         params_per_chip = _model_params(catalog.get_chip(REFERENCE_CHIP).hardwired_model)
     if us_per_token_chip is None:
         us_per_token_chip = 1e6 / reference_tokens_per_s_per_user()
-    hop = np.asarray(hop_latency_us, float)
-    if (hop < 0).any():
-        raise ValueError("hop_latency_us must be >= 0")
+    params_per_chip = require_positive("params_per_chip", params_per_chip)
+    us_per_token_chip = require_positive("us_per_token_chip", us_per_token_chip)
+    hop = require_array("hop_latency_us", hop_latency_us, 0, 1e9)
     t_us = A / params_per_chip * us_per_token_chip + (n - 1.0) * hop
     return 1e6 / t_us
 
@@ -248,12 +242,15 @@ def reference_tokens_per_s_per_user(which: Which = "base") -> float:
     from .claims import get_claim
 
     c = get_claim("taalas-llama8b")
+    if which not in ("base", "low", "high"):
+        raise ValueError(f"which must be 'base', 'low' or 'high', got {which!r}")
     return {"base": c.value, "low": c.low, "high": c.high}[which]
 
 
 def link_gb_s(tokens_per_s, d_model, activation_bytes=2.0) -> np.ndarray:
     """Bandwidth one pipeline hop carries: ``tokens/s * d_model * bytes`` (one direction), GB/s."""
-    return np.asarray(tokens_per_s, float) * np.asarray(d_model, float) * activation_bytes / 1e9
+    return (require_array("tokens_per_s", tokens_per_s, 0) * _positive("d_model", d_model)
+            * require_positive("activation_bytes", activation_bytes, 8) / 1e9)
 
 
 def scaling_table(models, bits_per_weight=None, params_per_chip=None, hop_latency_us=2.0):
@@ -264,8 +261,9 @@ def scaling_table(models, bits_per_weight=None, params_per_chip=None, hop_latenc
     from .architecture import parameter_counts
 
     b = catalog.get_format("taalas-3b6b").bits_per_weight if bits_per_weight is None else bits_per_weight
+    b = require_positive("bits_per_weight", b, 64)
     rows = []
-    for name in ([models] if isinstance(models, str) else models):
+    for name in require_list("models", models):
         m = catalog.get_model(name)
         p = parameter_counts(m)
         n = float(chips_for_model(p["params_total"], b, params_per_chip))
@@ -282,14 +280,10 @@ def scaling_table(models, bits_per_weight=None, params_per_chip=None, hop_latenc
 def hc_chips(tokens_per_s, hc_tokens_per_s_per_chip, utilization=0.7, min_chips=1) -> np.ndarray:
     """Hard-wired chips to serve an average ``tokens_per_s`` busy a fraction ``utilization`` of
     the time: ``max(R / (r u), min_chips)`` (fractional: a share of a card is a share of a server)."""
-    R = np.asarray(tokens_per_s, float)
-    r = np.asarray(hc_tokens_per_s_per_chip, float)
-    if (R <= 0).any() or (r <= 0).any():
-        raise ValueError("token rates must be positive")
-    u = np.asarray(utilization, float)
-    if ((u <= 0) | (u > 1)).any():
-        raise ValueError("utilization must be in (0, 1]")
-    return np.maximum(R / (r * u), np.asarray(min_chips, float))
+    R = _positive("tokens_per_s", tokens_per_s)
+    r = _positive("hc_tokens_per_s_per_chip", hc_tokens_per_s_per_chip)
+    u = require_array("utilization", utilization, 0.01, 1)
+    return np.maximum(R / (r * u), require_array("min_chips", min_chips, 0, MAX_COUNT))
 
 
 def break_even_months(tokens_per_s, gpu_usd_per_million_tokens, hc_tokens_per_s_per_chip, hc_price_usd,
@@ -297,15 +291,31 @@ def break_even_months(tokens_per_s, gpu_usd_per_million_tokens, hc_tokens_per_s_
                       pue=1.3, usd_per_kwh=0.08) -> np.ndarray:
     """Model lifetime (months from freezing it) after which hard-wiring is cheaper than GPUs:
     ``T* = lead + (NRE + N p) / (3600 R c - N e)`` (module doc); ``inf`` where it never pays."""
-    R = np.asarray(tokens_per_s, float)
+    R = _positive("tokens_per_s", tokens_per_s)
     N = hc_chips(R, hc_tokens_per_s_per_chip, utilization, min_chips)
-    c = np.asarray(gpu_usd_per_million_tokens, float) / 1e6
-    e = economics.energy_usd_per_hour(hc_power_w, pue, usd_per_kwh)
-    fixed = np.asarray(tapeout_usd_total, float) + N * np.asarray(hc_price_usd, float)
+    c = _positive("gpu_usd_per_million_tokens", gpu_usd_per_million_tokens) / 1e6
+    e = _energy(hc_power_w, pue, usd_per_kwh)
+    fixed = _money("tapeout_usd_total", tapeout_usd_total) + N * _money("hc_price_usd", hc_price_usd)
     saving = 3600.0 * R * c - N * e
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         hours = np.where(saving > 0, fixed / np.where(saving > 0, saving, 1.0), np.inf)
-    return np.asarray(lead_months_, float) + hours / HOURS_PER_MONTH
+    return require_array("lead_months_", lead_months_, 0, 1200) + hours / HOURS_PER_MONTH
+
+
+def _positive(name: str, x, high: float | None = None) -> np.ndarray:
+    """A finite, positive number or array (``0 < x <= high``)."""
+    return require_array(name, x, 0, high, low_open=True)
+
+
+def _money(name: str, x) -> np.ndarray:
+    """A finite, non-negative amount of USD."""
+    return require_array(name, x, 0)
+
+
+def _energy(power_w, pue, usd_per_kwh) -> np.ndarray:
+    """:func:`inference_wars.economics.energy_usd_per_hour` with checked inputs (PUE >= 1)."""
+    return economics.energy_usd_per_hour(require_array("hc_power_w", power_w, 0, 1e9),
+                                         require_array("pue", pue, 1, 10), require_array("usd_per_kwh", usd_per_kwh, 0, 10))
 
 
 def lifetime_costs(service_months, tokens_per_s, gpu_usd_per_million_tokens, hc_tokens_per_s_per_chip, hc_price_usd,
@@ -313,15 +323,15 @@ def lifetime_costs(service_months, tokens_per_s, gpu_usd_per_million_tokens, hc_
                    pue=1.3, usd_per_kwh=0.08) -> dict[str, np.ndarray]:
     """Total USD over a model's life of ``service_months`` on GPUs only, and hard-wired (GPUs
     during the lead time, then the chips: tape-outs + chips + their energy)."""
-    T = np.asarray(service_months, float)
-    R = np.asarray(tokens_per_s, float)
-    gpu_hourly = 3600.0 * R * np.asarray(gpu_usd_per_million_tokens, float) / 1e6
+    T = require_array("service_months", service_months, 0, 1200)
+    R = _positive("tokens_per_s", tokens_per_s)
+    gpu_hourly = 3600.0 * R * _positive("gpu_usd_per_million_tokens", gpu_usd_per_million_tokens) / 1e6
     N = hc_chips(R, hc_tokens_per_s_per_chip, utilization, min_chips)
-    e = economics.energy_usd_per_hour(hc_power_w, pue, usd_per_kwh)
-    lead = np.minimum(np.asarray(lead_months_, float), T)
+    e = _energy(hc_power_w, pue, usd_per_kwh)
+    lead = np.minimum(require_array("lead_months_", lead_months_, 0, 1200), T)
     gpu_usd = gpu_hourly * T * HOURS_PER_MONTH
-    hc_usd = (gpu_hourly * lead * HOURS_PER_MONTH + np.asarray(tapeout_usd_total, float)
-              + N * np.asarray(hc_price_usd, float) + N * e * (T - lead) * HOURS_PER_MONTH)
+    hc_usd = (gpu_hourly * lead * HOURS_PER_MONTH + _money("tapeout_usd_total", tapeout_usd_total)
+              + N * _money("hc_price_usd", hc_price_usd) + N * e * (T - lead) * HOURS_PER_MONTH)
     return {"gpu_usd": gpu_usd, "hardwired_usd": hc_usd, "saving_usd": gpu_usd - hc_usd, "hc_chips": N * np.ones_like(T)}
 
 
@@ -361,8 +371,7 @@ def tapeout_case(tokens_per_day: float, model: str = "llama-3.1-8b", gpu: str = 
     onto an existing die today; for others the chip count comes from :func:`chips_for_model`."""
     from .api import assumptions_for, estimate
 
-    if scenario not in catalog.SCENARIOS:
-        raise ValueError(f"scenario must be one of {', '.join(catalog.SCENARIOS)}, got {scenario!r}")
+    require_scenario(scenario)
     R = require_positive("tokens_per_day", tokens_per_day) / 86400.0
     u = require_fraction("utilization", utilization)
     m = catalog.get_model(model)
@@ -381,9 +390,7 @@ def tapeout_case(tokens_per_day: float, model: str = "llama-3.1-8b", gpu: str = 
     which = SCENARIO_BOUND[scenario]
     n_tape = 1
     nre = float(tapeout_usd(n_tape, which)) if tapeout_usd_total is None else require_positive("tapeout_usd_total", tapeout_usd_total)
-    lead = lead_months(which) if lead_months_ is None else float(lead_months_)
-    if lead < 0:
-        raise ValueError("lead_months_ must be >= 0")
+    lead = lead_months(which) if lead_months_ is None else require_number("lead_months_", lead_months_, 0, 1200)
     price = hc.get("price_usd", scenario=scenario) if hc_price_usd is None else require_positive("hc_price_usd", hc_price_usd)
     power = hc.get("power_w", scenario=scenario)
     inputs = dict(hc_price_usd=price, hc_power_w=power, tapeout_usd_total=nre, lead_months_=lead,
@@ -401,9 +408,8 @@ def tapeout_case(tokens_per_day: float, model: str = "llama-3.1-8b", gpu: str = 
 
 def zipf_shares(n_models: int, exponent: float = 1.0) -> np.ndarray:
     """Traffic shares of ``n`` models ranked by popularity: ``k^-s / sum_j j^-s``."""
-    n = require_positive_int("n_models", n_models)
-    if exponent < 0:
-        raise ValueError("exponent must be >= 0")
+    n = require_positive_int("n_models", n_models, limit=1_000_000)
+    exponent = require_number("exponent", exponent, 0, 100)
     w = np.arange(1, n + 1, dtype=float) ** -float(exponent)
     return w / w.sum()
 
@@ -417,11 +423,13 @@ def zoo_plan(shares, total_tokens_per_s, service_months, case: TapeoutCase):
     break-even months, hard-wired?, GPU-only and chosen cost)."""
     import pandas as pd
 
-    s = np.asarray(shares, float)
-    if (s <= 0).any() or not math.isclose(s.sum(), 1.0, rel_tol=1e-6):
+    s = require_array("shares", shares, 0, 1, low_open=True)
+    if s.ndim != 1 or not math.isclose(s.sum(), 1.0, rel_tol=1e-6):
         raise ValueError("shares must be positive and sum to 1")
     R = s * require_positive("total_tokens_per_s", total_tokens_per_s)
-    T = require_positive("service_months", service_months)
+    T = require_positive("service_months", service_months, 1200)
+    if not isinstance(case, TapeoutCase):
+        raise ValueError(f"case must be a TapeoutCase from tapeout_case(), got {type(case).__name__}")
     be = break_even_months(R, case.gpu_usd_per_million_tokens, case.hc_tokens_per_s_per_chip, **case.inputs)
     costs = lifetime_costs(T, R, case.gpu_usd_per_million_tokens, case.hc_tokens_per_s_per_chip, **case.inputs)
     wire = be <= T
@@ -461,8 +469,9 @@ def hardwire_checklist(dominant_share: float, stable_months: float, break_even_m
     ms = require_fraction("min_share", min_share)
     stable = require_positive("stable_months", stable_months)
     upd = require_positive("update_interval_months", update_interval_months)
-    lead = float(lead_months_)
-    be = float(break_even_months_)
+    lead = require_number("lead_months_", lead_months_, 0, 1200)
+    be = break_even_months_ if break_even_months_ == math.inf else require_number(
+        "break_even_months_", break_even_months_, 0)
     need = require_positive("needed_tokens_per_s_per_user", needed_tokens_per_s_per_user)
     gpu = require_positive("gpu_tokens_per_s_per_user", gpu_tokens_per_s_per_user)
     answers = {
