@@ -94,7 +94,7 @@ class PageTable:
 
     def __init__(self, df: pd.DataFrame, labels: dict[str, str] | None = None, sig: int = 3,
                  max_rows: int = MAX_ROWS, caption: str | None = None):
-        self.df = df.reset_index(drop=True) if not isinstance(df.index, pd.RangeIndex) else df
+        self.df = df.reset_index(drop=True)
         self.labels, self.sig, self.max_rows, self.caption = labels, sig, max_rows, caption
 
     @property
@@ -124,9 +124,21 @@ class PageTable:
         return pd.DataFrame([[t for t, _ in r] for r in self.rows()], columns=self.columns).to_string(index=False)
 
 
-def for_page(df: pd.DataFrame, labels: dict[str, str] | None = None, sig: int = 3,
-             max_rows: int = MAX_ROWS, caption: str | None = None) -> PageTable:
-    """``df`` as a table for readers (see the module docstring)."""
-    if not isinstance(df.index, pd.RangeIndex) and df.index.name is not None:
-        df = df.reset_index()  # a named index is a real column (e.g. "regime")
+def for_page(df, labels: dict[str, str] | None = None, sig: int = 3,
+             max_rows: int = MAX_ROWS, caption: str | None = None):
+    """``df`` as a table for readers (see the module docstring). A Series becomes a one-column
+    table; an index that carries meaning (not 0, 1, 2, ...) becomes the first column; nested
+    column names are joined. Anything that is not a DataFrame or Series is returned as is."""
+    if isinstance(df, pd.Series):
+        df = df.to_frame(name=df.name if df.name is not None else "value")
+    if not isinstance(df, pd.DataFrame):
+        return df
+    df = df.copy()
+    if isinstance(df.columns, pd.MultiIndex):
+        df.columns = [": ".join(str(p) for p in col if str(p)) for col in df.columns]
+    if not isinstance(df.index, pd.RangeIndex) or df.index.name is not None:
+        unnamed = df.index.name is None and not isinstance(df.index, pd.MultiIndex)
+        df = df.reset_index()
+        if unnamed:
+            df = df.rename(columns={df.columns[0]: ""})
     return PageTable(df, labels=labels, sig=sig, max_rows=max_rows, caption=caption)

@@ -100,13 +100,16 @@ def test_numbers_are_rounded_to_three_significant_figures(value, text):
 
 def test_table_for_page_has_human_names_no_index_and_collapses_when_long():
     df = pd.DataFrame({"chip": ["h100-sxm", "b200"], "tokens_per_s_per_user": [51.234, 1234.5],
-                       "n_chips": [2.0, 8.0], "fits": [True, False]}, index=[7, 9])
+                       "n_chips": [2.0, 8.0], "fits": [True, False]})
     page = tables.for_page(df, labels={"fits": "Fits in memory"})
     out = page._repr_html_()
     assert "Speed per user (tokens/s)" in out and "Fits in memory" in out and "tokens_per_s_per_user" not in out
     assert ">51.2<" in out and ">1,230<" in out and ">2<" in out and ">yes<" in out
-    assert ">7<" not in out and "<details" not in out
+    assert ">0<" not in out and "<details" not in out  # no row numbers
     long = tables.for_page(pd.DataFrame({"x": range(30)}), max_rows=10)._repr_html_()
     assert "<details" in long and "Show all 30 rows" in long
     named = tables.for_page(df.rename_axis("regime"))._repr_html_()
     assert "Regime" in named  # a named index is a real column
+    counts = tables.for_page(pd.Series(["b200", "b200", "h200"], name="winner").value_counts())._repr_html_()
+    assert ">b200<" in counts and ">2<" in counts  # a Series with a meaningful index keeps it
+    assert tables.for_page("not a table") == "not a table"
