@@ -15,7 +15,7 @@ REQUIRED_CHIPS = ["a100-sxm", "h100-sxm", "h200", "b200", "gb200-nvl72", "rubin-
                   "mi355x", "tpu-v5e", "tpu-v6e", "tpu-ironwood", "inferentia2", "groq-lpu", "cerebras-wse3",
                   "dmatrix-corsair", "taalas-hc1", "matx-one"]
 REQUIRED_MODELS = ["llama-3.1-8b", "llama-3.1-70b", "llama-3.1-405b", "llama-2-70b", "mixtral-8x7b", "deepseek-v3",
-                   "deepseek-r1", "gpt-oss-120b", "qwen3-235b-a22b"]
+                   "deepseek-r1", "gpt-oss-120b", "qwen3-235b-a22b", "kimi-k2"]
 
 
 def bib_keys_parsed() -> set[str]:
