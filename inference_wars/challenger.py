@@ -25,7 +25,8 @@ import numpy as np
 
 from . import catalog, serving
 from .formats import bits_per_weight
-from .errors import UnknownNameError, require_positive
+from .errors import (MAX_COUNT, UnknownNameError, require_array, require_count, require_fraction, require_list,
+                     require_number, require_positive, require_scenario)
 from .hardware import HardwareArrays, hardware_arrays
 from .workload import model_arrays
 
@@ -45,9 +46,9 @@ def _hardware(chip: str, fmt: str, scenario: str, overrides: dict[str, float]) -
         if k not in HARDWARE_FIELDS:
             raise UnknownNameError("hardware field", k, HARDWARE_FIELDS)
         if k == "sram_gb":
-            if float(v) < 0:
-                raise ValueError("sram_gb must be >= 0")
-            cols[k] = np.array([float(v)])
+            cols[k] = np.array([require_number("sram_gb", v, 0, 1e6)])
+        elif k == "scaleup_domain":
+            cols[k] = np.array([float(require_count("scaleup_domain", v))])
         else:
             cols[k] = np.array([require_positive(k, v)])
     return HardwareArrays(**cols)
@@ -62,15 +63,24 @@ def configurations(model: str, chip: str, precision: str | None = None, input_to
     from . import factors
     from .api import resolve
 
+    from .api import MAX_TOKENS, check_assumption_overrides
+
     m_id, c, fmt, kv_fmt = resolve(model, chip, precision)
+    require_scenario(scenario)
+    if hardware is not None and not isinstance(hardware, dict):
+        raise ValueError(f"hardware must be a dict of {', '.join(HARDWARE_FIELDS)}, got {hardware!r}")
     hw1 = _hardware(c.id, fmt, scenario, dict(hardware or {}))
-    B, N = (g.ravel().astype(float) for g in np.meshgrid(np.asarray(batches, float), np.asarray(n_chips, float), indexing="ij"))
+    batch_list = [require_count("batch", b) for b in require_list("batches", batches)]
+    chip_list = [require_count("n_chips", n) for n in require_list("n_chips", n_chips)]
+    S = float(require_count("input_tokens", input_tokens, MAX_TOKENS))
+    O = float(require_count("output_tokens", output_tokens, MAX_TOKENS))
+    B, N = (g.ravel().astype(float) for g in np.meshgrid(np.asarray(batch_list, float), np.asarray(chip_list, float),
+                                                          indexing="ij"))
     hw = hw1.take(np.zeros(B.shape, np.intp))
     m = model_arrays([m_id]).take(np.zeros(B.shape, np.intp))
     wb = bits_per_weight(fmt, scenario)
     kb = bits_per_weight(kv_fmt)
-    S, O = float(input_tokens), float(output_tokens)
-    a = factors.factor_arrays([c.id] * len(B), scenario, factors.check_overrides(assumption_overrides))
+    a = factors.factor_arrays([c.id] * len(B), scenario, check_assumption_overrides(assumption_overrides))
     need = serving.chips_needed(m, hw, B, S, O, wb, kb, a.usable_memory_fraction)
     fits = np.isfinite(need) & (N >= need - 1e-9)
     res = serving.evaluate(m, hw, a, serving.single_instance(m, hw, N), B, S, O, wb, kb)
@@ -83,9 +93,10 @@ def configurations(model: str, chip: str, precision: str | None = None, input_to
 
 def cost_at_target(configs, target_tokens_per_s_per_user) -> np.ndarray:
     """Cheapest USD per million tokens among ``configs`` meeting each target (``inf`` where none does)."""
-    t = np.atleast_1d(np.asarray(target_tokens_per_s_per_user, float))
-    if (t <= 0).any():
-        raise ValueError("targets must be positive tokens/s per user")
+    from .errors import require_frame
+
+    t = np.atleast_1d(require_array("target_tokens_per_s_per_user", target_tokens_per_s_per_user, 0, low_open=True))
+    require_frame("configs", configs, ("tokens_per_s_per_user", "usd_per_million_tokens"), allow_empty=True)
     x = configs["tokens_per_s_per_user"].to_numpy(float)
     cost = configs["usd_per_million_tokens"].to_numpy(float)
     return np.array([cost[x >= v].min() if (x >= v).any() else np.inf for v in t])
@@ -94,11 +105,18 @@ def cost_at_target(configs, target_tokens_per_s_per_user) -> np.ndarray:
 def cost_ratio(baseline_cost, challenger_cost) -> np.ndarray:
     """``baseline / challenger`` with 0 where the challenger misses the target and
     :data:`RATIO_CAP` (also the ceiling) where only the challenger reaches it."""
-    b = np.asarray(baseline_cost, float)
-    c = np.asarray(challenger_cost, float)
+    b, c = (_cost(name, x) for name, x in (("baseline_cost", baseline_cost), ("challenger_cost", challenger_cost)))
     with np.errstate(divide="ignore", invalid="ignore"):
         r = np.where(np.isfinite(c), np.where(np.isfinite(b), b / c, RATIO_CAP), 0.0)
     return np.minimum(r, RATIO_CAP)
+
+
+def _cost(name: str, x) -> np.ndarray:
+    """Costs in USD per million tokens: non-negative, ``inf`` allowed (target missed), no NaN."""
+    a = np.asarray(x, float) if not isinstance(x, (str, bytes)) else None
+    if a is None or np.isnan(a).any() or (a < 0).any() or (a == 0).any():
+        raise ValueError(f"{name} must be positive costs (inf where the target is missed), got {x!r}")
+    return a
 
 
 def requirement_grid(model: str, targets: Sequence[float], hbm_tb_s: Sequence[float], sram_mb: Sequence[float],
@@ -110,6 +128,8 @@ def requirement_grid(model: str, targets: Sequence[float], hbm_tb_s: Sequence[fl
     The baseline keeps the default assumptions. Returns a long DataFrame."""
     import pandas as pd
 
+    targets, hbm_tb_s, sram_mb, compute_efficiency = (require_list(n, v) for n, v in (
+        ("targets", targets), ("hbm_tb_s", hbm_tb_s), ("sram_mb", sram_mb), ("compute_efficiency", compute_efficiency)))
     base_cfg = configurations(model, baseline, precision, input_tokens, output_tokens, scenario=scenario)
     base_cost = cost_at_target(base_cfg, targets)
     rows = []
@@ -145,8 +165,9 @@ def sram_resident_chips(model: str, precision: str, sram_mb, usable_fraction: fl
     from .workload import weights_bytes
 
     u = assumptions_for("base").usable_memory_fraction if usable_fraction is None else usable_fraction
+    u = require_fraction("usable_fraction", u)
+    if u < 0.01:
+        raise ValueError(f"usable_fraction must be in [0.01, 1], got {u!r}")
     w = weights_bytes(model_arrays([catalog.get_model(model).id]), bits_per_weight(precision))[0]
-    s = np.asarray(sram_mb, float)
-    if (s <= 0).any():
-        raise ValueError("sram_mb must be positive")
+    s = require_array("sram_mb", sram_mb, 0, 1e9, low_open=True)
     return np.ceil(w / (s * 1e6 * u))

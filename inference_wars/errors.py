@@ -86,20 +86,32 @@ def require_number(name: str, value, low: float | None = None, high: float | Non
     ``high_open``); ``None`` bounds default to ``-MAX_MAGNITUDE`` / ``MAX_MAGNITUDE``."""
     lo = -MAX_MAGNITUDE if low is None else low
     hi = MAX_MAGNITUDE if high is None else high
-    rng = f"{'(' if low_open else '['}{lo:g}, {hi:g}{')' if high_open else ']'}"
+    rng = _describe(lo, hi, low_open, high_open)
     if not _is_number_like(value):
-        raise ValueError(f"{name} must be a number in {rng}, got {value!r}")
+        raise ValueError(f"{name} must be a number {rng}, got {_short(value)}")
     v = float(value)
     if not math.isfinite(v):
-        raise ValueError(f"{name} must be a finite number in {rng}, got {value!r}")
+        raise ValueError(f"{name} must be a finite number {rng}, got {value!r}")
     if (v <= lo if low_open else v < lo) or (v >= hi if high_open else v > hi):
-        raise ValueError(f"{name} must be in {rng}, got {_short(value)}")
+        raise ValueError(f"{name} must be {rng}, got {_short(value)}")
     return v
+
+
+def _describe(lo: float, hi: float, low_open: bool, high_open: bool) -> str:
+    """A range in words: ``positive, at most 10`` / ``non-negative, at most 1e+30`` / ``in [1, 10]``."""
+    top = f"below {hi:g}" if high_open else f"at most {hi:g}"
+    if lo == 0:
+        return f"{'positive' if low_open else 'non-negative'}, {top}"
+    return f"in {'(' if low_open else '['}{lo:g}, {hi:g}{')' if high_open else ']'}"
 
 
 def require_fraction(name: str, value: float, allow_zero: bool = False) -> float:
     """A number in (0, 1] (or [0, 1] with ``allow_zero``)."""
-    return require_number(name, value, 0.0, 1.0, low_open=not allow_zero)
+    try:
+        return require_number(name, value, 0.0, 1.0, low_open=not allow_zero)
+    except ValueError:
+        raise ValueError(f"{name} must be a number {'in [0, 1]' if allow_zero else 'in (0, 1]'}, "
+                         f"got {_short(value)}") from None
 
 
 def require_positive(name: str, value: float, high: float | None = None) -> float:
@@ -127,12 +139,12 @@ def require_array(name: str, values, low: float | None = None, high: float | Non
         raise ValueError(f"{name} must not be empty")
     lo = -MAX_MAGNITUDE if low is None else low
     hi = MAX_MAGNITUDE if high is None else high
-    rng = f"{'(' if low_open else '['}{lo:g}, {hi:g}{')' if high_open else ']'}"
+    rng = _describe(lo, hi, low_open, high_open)
     if not np.isfinite(a).all():
-        raise ValueError(f"{name} must be finite numbers in {rng}, got {_short(values)}")
+        raise ValueError(f"{name} must be finite numbers {rng}, got {_short(values)}")
     bad = (a <= lo if low_open else a < lo) | (a >= hi if high_open else a > hi)
     if bad.any():
-        raise ValueError(f"{name} must be in {rng}, got {_short(a[bad].ravel()[0])}")
+        raise ValueError(f"{name} must be {rng}, got {_short(float(a[bad].ravel()[0]))}")
     return a
 
 
@@ -182,7 +194,8 @@ def require_frame(name: str, frame, columns: Iterable[str], allow_empty: bool = 
         raise ValueError(f"{name} must be a pandas DataFrame, got {type(frame).__name__}")
     missing = [c for c in columns if c not in frame.columns]
     if missing:
-        raise ValueError(f"{name} lacks column(s) {', '.join(missing)}")
+        more = f" and {len(missing) - 4} more" if len(missing) > 4 else ""
+        raise ValueError(f"{name} lacks column(s) {', '.join(missing[:4])}{more}")
     if len(frame) == 0 and not allow_empty:
         raise ValueError(f"{name} has no rows")
     return frame

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import require_fraction, require_positive_int
+from .errors import require_array, require_fraction, require_number, require_positive, require_positive_int
 
 
 def shifting_demand(n_models: int, n_periods: int = 24, concentration: float = 1.0, total: float = 1.0,
@@ -35,13 +35,10 @@ def shifting_demand(n_models: int, n_periods: int = 24, concentration: float = 1
     ``total * (1 + diurnal_amplitude * sin(2 pi t / T))`` is the fleet-wide demand in period ``t``,
     split by the shares in the module doc. Units are those of ``total`` (chips busy, tokens/s).
     """
-    n = require_positive_int("n_models", n_models)
-    T = require_positive_int("n_periods", n_periods)
-    k = float(concentration)
-    if not np.isfinite(k) or k < 0:
-        raise ValueError(f"concentration must be a finite number >= 0, got {concentration!r}")
-    if not (np.isfinite(total) and total > 0):
-        raise ValueError(f"total must be a positive number, got {total!r}")
+    n = require_positive_int("n_models", n_models, limit=100_000)
+    T = require_positive_int("n_periods", n_periods, limit=100_000)
+    k = require_number("concentration", concentration, 0, 100)  # exp(100 * cos) stays finite
+    total = require_positive("total", total)
     a = require_fraction("diurnal_amplitude", diurnal_amplitude, allow_zero=True)
     if a >= 1:
         raise ValueError("diurnal_amplitude must be below 1 (demand would reach zero)")
@@ -59,7 +56,7 @@ def fleet_capacity(demand, swap_overhead: float = 0.0) -> dict[str, float]:
     Returns ``pooled_chips``, ``dedicated_chips``, ``pooled_utilisation``,
     ``dedicated_utilisation`` and ``breakeven_advantage`` (= dedicated / pooled chips).
     """
-    d = np.asarray(demand, float)
+    d = require_array("demand", demand, 0, allow_empty=True)
     if d.ndim != 2 or d.size == 0:
         raise ValueError("demand must be a non-empty 2-D array: periods x models")
     if not np.isfinite(d).all() or (d < 0).any():
@@ -81,12 +78,12 @@ def fleet_capacity(demand, swap_overhead: float = 0.0) -> dict[str, float]:
 def utilisation_curve(n_models, concentration, n_periods: int = 24, swap_overhead: float = 0.0) -> dict[str, np.ndarray]:
     """:func:`fleet_capacity` over a grid: every ``(n_models, concentration)`` pair (1-D arrays out,
     ``n_models`` varying slowest)."""
-    ns = np.atleast_1d(np.asarray(n_models))
-    ks = np.atleast_1d(np.asarray(concentration, float))
+    ns = np.atleast_1d(require_array("n_models", n_models, 1, 100_000))
+    ks = np.atleast_1d(require_array("concentration", concentration, 0, 100))
     out: dict[str, list[float]] = {"n_models": [], "concentration": []}
     for n in ns:
         for k in ks:
-            r = fleet_capacity(shifting_demand(int(n), n_periods, float(k)), swap_overhead)
+            r = fleet_capacity(shifting_demand(require_positive_int("n_models", n), n_periods, float(k)), swap_overhead)
             out["n_models"].append(float(n))
             out["concentration"].append(float(k))
             for key, v in r.items():
@@ -97,8 +94,6 @@ def utilisation_curve(n_models, concentration, n_periods: int = 24, swap_overhea
 def demand_in_chips(tokens_per_s, tokens_per_s_per_chip) -> np.ndarray:
     """Chips busy serving a demand: ``tokens_per_s / tokens_per_s_per_chip`` (broadcast; e.g.
     a ``(periods, models)`` demand over one throughput per model)."""
-    d = np.asarray(tokens_per_s, float)
-    r = np.asarray(tokens_per_s_per_chip, float)
-    if (r <= 0).any() or not np.isfinite(r).all():
-        raise ValueError("tokens_per_s_per_chip must be positive and finite")
+    d = require_array("tokens_per_s", tokens_per_s, 0)
+    r = require_array("tokens_per_s_per_chip", tokens_per_s_per_chip, 0, low_open=True)
     return d / r

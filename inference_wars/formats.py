@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from .catalog import Chip, FormatRow, get_chip, get_format, format_ids
+from .errors import require_scenario
 
 #: KV-cache formats accepted for ``kv_precision``.
 KV_FORMATS = ("bf16", "fp8", "int8", "nvfp4", "mxfp4", "fp4", "int4")
@@ -16,6 +17,7 @@ def bits_per_weight(fmt: str | FormatRow, scenario: str = "base") -> float:
     """Effective bits per weight; ``optimistic`` takes the low end of an estimated range
     (fewer bytes to move), ``pessimistic`` the high end."""
     f = get_format(fmt)
+    require_scenario(scenario)
     if scenario == "optimistic" and f.low is not None:
         return f.low
     if scenario == "pessimistic" and f.high is not None:

@@ -28,7 +28,7 @@ import numpy as np
 
 from . import catalog, workload
 from .formats import bits_per_weight, check_format_on_chip, check_kv_format, default_kv_format, serving_format
-from .errors import require_positive, require_positive_int
+from .errors import require_frame, require_list, require_positive, require_positive_int
 
 #: Tiers in the order bytes are placed (fastest first) and the catalog quantities behind them.
 TIERS = {
@@ -60,7 +60,7 @@ def memory_tiers(chips: Sequence[str] | None = None, scope: str = "chip"):
 
     if scope not in SCOPES:
         raise ValueError(f"scope must be one of {', '.join(SCOPES)}, got {scope!r}")
-    ids = catalog.chip_ids() if chips is None else [catalog.get_chip(c).id for c in chips]
+    ids = catalog.chip_ids() if chips is None else [catalog.get_chip(c).id for c in require_list("chips", chips)]
     rows, omitted = [], []
     for cid in ids:
         c = catalog.get_chip(cid)
@@ -98,9 +98,7 @@ def model_needs(models: Sequence[str] | str, precision: str = "fp8", kv_precisio
     """
     import pandas as pd
 
-    names = [models] if isinstance(models, str) else list(models)
-    if not names:
-        raise ValueError("models must not be empty")
+    names = require_list("models", models)
     ids = [catalog.get_model(m).id for m in names]
     ctx = require_positive_int("context_tokens", context_tokens)
     b = require_positive_int("batch", batch)
@@ -143,7 +141,9 @@ def compare_systems(model: str, chips: Sequence[str] | None = None, batch: int =
     from .api import sweep
 
     m_id = catalog.get_model(model).id
-    ids = catalog.chip_ids() if chips is None else [catalog.get_chip(c).id for c in chips]
+    ids = catalog.chip_ids() if chips is None else [catalog.get_chip(c).id for c in require_list("chips", chips)]
+    if isinstance(precision, dict):
+        precision = {catalog.get_chip(k).id: v for k, v in precision.items()}
     rows, skipped = [], []
     for cid in ids:
         c = catalog.get_chip(cid)
@@ -183,6 +183,7 @@ def long_comparison(frame):
     (for charts with error bars)."""
     import pandas as pd
 
+    require_frame("frame", frame, [x for k in COMPARE_METRICS for x in (k, f"{k}_low", f"{k}_high")])
     keep = [c for c in ("model", "chip", "name", "precision", "batch", "bound") if c in frame.columns]
     parts = []
     for k in COMPARE_METRICS:

@@ -36,7 +36,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from .catalog import get_model
-from .errors import require_positive_int
+from .errors import MAX_COUNT, require_array, require_choice, require_count, require_frame, require_list, require_positive_int
 
 #: H100 SXM: 132 SMs; Hopper's warpgroup MMA has M = 64 rows per instruction; a common
 #: CUTLASS/cuBLAS CTA tile is 64-128 x 128-256 x 64 (we take 64 x 128 x 64).
@@ -44,10 +44,7 @@ GPU_TILE = {"tile_m": 64, "tile_n": 128, "tile_k": 64, "n_units": 132}
 
 
 def _pos(name, x) -> np.ndarray:
-    a = np.asarray(x, float)
-    if (a <= 0).any() or not np.isfinite(a).all():
-        raise ValueError(f"{name} must be positive and finite")
-    return a
+    return require_array(name, x, 0, 1e15, low_open=True)
 
 
 def systolic_cycles(M, K, N, rows=128, cols=128, split=1, operand_words_per_cycle=None, concurrent=1) -> np.ndarray:
@@ -56,8 +53,8 @@ def systolic_cycles(M, K, N, rows=128, cols=128, split=1, operand_words_per_cycl
     M, K, N = _pos("M", M), _pos("K", K), _pos("N", N)
     g = _pos("concurrent", concurrent)
     R, C = require_positive_int("rows", rows), require_positive_int("cols", cols)
-    s = np.asarray(split, float)
-    if (s < 1).any() or (s != np.round(s)).any():
+    s = require_array("split", split, 1, R)
+    if (s != np.round(s)).any():
         raise ValueError("split must be a positive integer")
     r, c = R / s, C / s
     if (r != np.round(r)).any() or (c != np.round(c)).any():
@@ -142,6 +139,8 @@ def gemm_shapes(model: str, phase: str = "decode", batch: int = 1, context: int 
 
 def step_utilization(shapes, engine: str = "systolic", **kwargs) -> float:
     """MAC-weighted utilisation of a whole step: ``sum(macs) / sum(macs / util_i)``."""
+    require_frame("shapes", shapes, ("M", "K", "N", "concurrent", "macs"))
+    require_choice("engine", engine, ("systolic", "gpu"))
     M, K, N, g = (shapes[c].to_numpy(float) for c in ("M", "K", "N", "concurrent"))
     if engine == "systolic":
         u = systolic_utilization(M, K, N, concurrent=g, **kwargs)
@@ -153,6 +152,15 @@ def step_utilization(shapes, engine: str = "systolic", **kwargs) -> float:
     return float(macs.sum() / (macs / u).sum())
 
 
+def _maybe_empty(name: str, values) -> list:
+    """A list of values (possibly empty); one number becomes a one-element list."""
+    if values is None:
+        return []
+    if isinstance(values, (list, tuple, range)) and len(values) == 0:
+        return []
+    return require_list(name, values)
+
+
 def utilization_grid(model: str, batches: Sequence[int], splits: Sequence[int] = (1, 2, 4, 8), rows: int = 128,
                      cols: int = 128, context: int = 4096, prefill_tokens: Sequence[int] = (),
                      operand_words_per_cycle=None):
@@ -162,6 +170,12 @@ def utilization_grid(model: str, batches: Sequence[int], splits: Sequence[int] =
     import pandas as pd
 
     out = []
+    rows, cols = require_positive_int("rows", rows, 1 << 20), require_positive_int("cols", cols, 1 << 20)
+    batches = [require_count("batch", b) for b in _maybe_empty("batches", batches)]
+    prefill_tokens = [require_count("prefill_tokens", t) for t in _maybe_empty("prefill_tokens", prefill_tokens)]
+    splits = [require_count("split", s, min(rows, cols)) for s in require_list("splits", splits)]
+    if not batches and not prefill_tokens:
+        raise ValueError("give at least one decode batch or prefill length")
     cases = [("decode", b) for b in batches] + [("prefill", p) for p in prefill_tokens]
     for phase, t in cases:
         shp = gemm_shapes(model, phase, batch=t if phase == "decode" else 1, context=context if phase == "decode" else t)

@@ -24,6 +24,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import api, catalog, factors, serving
+from .errors import require_array, require_count, require_seed
 from .formats import bits_per_weight
 from .hardware import HardwareArrays, chip_row
 from .workload import model_arrays
@@ -31,8 +32,10 @@ from .workload import model_arrays
 
 def triangular(u, low, mode, high) -> np.ndarray:
     """Triangular draws by inverse CDF (formula in module doc); ``low == high`` gives ``mode``."""
-    u = np.asarray(u, float)
-    a, c, b = (np.asarray(x, float) for x in (low, mode, high))
+    u = require_array("u", u, 0, 1)
+    a, c, b = (require_array(n, x) for n, x in (("low", low), ("mode", mode), ("high", high)))
+    if (a > c).any() or (c > b).any():
+        raise ValueError("triangular needs low <= mode <= high")
     width = b - a
     with np.errstate(divide="ignore", invalid="ignore"):
         split = np.where(width > 0, (c - a) / np.where(width > 0, width, 1.0), 0.5)
@@ -60,9 +63,9 @@ def monte_carlo(model: str, chip: str, n_chips: int | None = None, batch: int = 
     """
     import pandas as pd
 
-    n_samples = int(n_samples)
-    if n_samples < 1:
-        raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}")
+    n_samples = require_count("n_samples", n_samples, limit=1_000_000)
+    seed = require_seed(seed)
+    over = api.check_assumption_overrides(assumption_overrides)
     base = api.estimate(model, chip, n_chips=n_chips, batch=batch, input_tokens=input_tokens,
                         output_tokens=output_tokens, precision=precision, kv_precision=kv_precision,
                         **assumption_overrides)
@@ -83,7 +86,6 @@ def monte_carlo(model: str, chip: str, n_chips: int | None = None, batch: int = 
     wb = triangular(rng.random(n_samples), *_three({s: bits_per_weight(base.precision, s)
                                                    for s in catalog.SCENARIOS}))
     kb = bits_per_weight(base.kv_precision, "base")
-    over = factors.check_overrides(assumption_overrides)
     ass = {s: factors.chip_factors(base.chip, s) | over for s in catalog.SCENARIOS}
     a = serving.Factors(**{k: triangular(rng.random(n_samples), *_three({s: ass[s][k] for s in ass}))
                            for k in serving.Factors.__dataclass_fields__})

@@ -267,10 +267,14 @@ def error_summary(df, by: str | list[str] | None = None, independent_only: bool 
     or per group (one of :data:`GROUPINGS`). ``independent_only`` drops ``catalog_fit`` rows."""
     import pandas as pd
 
-    for col in ([by] if isinstance(by, str) else (by or [])):
-        if col not in GROUPINGS:
-            from .errors import UnknownNameError
-            raise UnknownNameError("grouping", col, GROUPINGS)
+    from .errors import UnknownNameError, require_frame, require_list
+
+    require_frame("df", df, ("ape", "log_ratio") + (("catalog_fit",) if independent_only else ()), allow_empty=True)
+    for col in ([] if by is None else require_list("by", by)):
+        if not isinstance(col, str) or col not in GROUPINGS:
+            raise UnknownNameError("grouping", str(col), GROUPINGS)
+        if col not in df.columns:
+            raise ValueError(f"df lacks the column {col!r} to group by")
     if independent_only:
         df = df[~df["catalog_fit"]]
 
