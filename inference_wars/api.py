@@ -286,7 +286,7 @@ def _grid(model, chip, batch, input_tokens, output_tokens, precision, kv_precisi
 
     k = si * n_t + ti
     hw = hw_all.take(k)
-    f = serving.Factors(**{name: v[k] for name, v in f_all.__dict__.items()})
+    f = serving.Factors(**{name: _uniform(v[k]) for name, v in f_all.__dict__.items()})
     m = marr.take(mi)
     wb, kb = wbits[k], kbits[k]
     tp, pp, reps, dpa = split or (None, None, None, None)
@@ -334,8 +334,17 @@ def _grid(model, chip, batch, input_tokens, output_tokens, precision, kv_precisi
     return cols, list(dict.fromkeys(skipped))
 
 
+def _uniform(values: np.ndarray):
+    """A factor that is the same for every configuration as one float (the engine broadcasts it:
+    fewer element-wise operations), else the array."""
+    v = np.asarray(values)
+    return float(v[0]) if v.size and (v == v[0]).all() else v
+
+
 def _stack(items):
     """Concatenate a list of same-typed dataclasses of arrays field by field."""
+    if len(items) == 1:
+        return items[0]
     cls = type(items[0])
     return cls(**{k: np.concatenate([np.atleast_1d(getattr(x, k)) for x in items]) for k in cls.__dataclass_fields__})
 
