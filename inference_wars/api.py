@@ -311,14 +311,25 @@ def _grid(model, chip, batch, input_tokens, output_tokens, precision, kv_precisi
 
     k = si * n_t + ti
     hw = hw_all.take(k)
-    f = serving.Factors(**{name: v[k] for name, v in f_all.__dict__.items()})
+    f = serving.Factors(**{name: _uniform(v[k]) for name, v in f_all.__dict__.items()})
     m = marr.take(mi)
     wb, kb = wbits[k], kbits[k]
     tp, pp, reps, dpa = split or (None, None, None, None)
     nan = lambda v: np.full(mi.shape, np.nan if v is None else float(v))  # noqa: E731
     pins = deployment.Pins(nan(tp), nan(pp), nan(reps), nan(None if dpa is None else int(bool(dpa))))
-    res = deployment.search(m, hw, f, N, B, S, O, wb, kb, pins, objective, tgt_user, tgt_ttft, float(mtp),
+    # the reading changes the numbers, not the decisions: chips, split and batch are chosen at the
+    # base reading, then every row is evaluated under its own (so optimistic >= base >= pessimistic)
+    if all(s == "base" for s in scenarios):
+        hw_d, f_d, wb_d = hw, f, wb
+    else:
+        hw_d = hardware_arrays(hw_pairs, "base").take(ti)
+        f_b = factors.factor_arrays([c.id for c, _, _ in triples], "base", overrides)
+        f_d = serving.Factors(**{name: _uniform(v[ti]) for name, v in f_b.__dict__.items()})
+        wb_d = np.array([formats.bits_per_weight(fm, "base") for _, fm, _ in triples])[ti]
+    res = deployment.search(m, hw_d, f_d, N, B, S, O, wb_d, kb, pins, objective, tgt_user, tgt_ttft, float(mtp),
                             bool(disaggregated))
+    if hw_d is not hw:
+        res = deployment.reread(res, m, hw, f, S, O, wb, kb, float(mtp), bool(disaggregated), tgt_user, tgt_ttft)
 
     w = weights_bytes(m, wb)
     kv = res["batch"] * kv_bytes_per_sequence(m, S + O, kb)
@@ -359,8 +370,17 @@ def _grid(model, chip, batch, input_tokens, output_tokens, precision, kv_precisi
     return cols, list(dict.fromkeys(skipped))
 
 
+def _uniform(values: np.ndarray):
+    """A factor that is the same for every configuration as one float (the engine broadcasts it:
+    fewer element-wise operations), else the array."""
+    v = np.asarray(values)
+    return float(v[0]) if v.size and (v == v[0]).all() else v
+
+
 def _stack(items):
     """Concatenate a list of same-typed dataclasses of arrays field by field."""
+    if len(items) == 1:
+        return items[0]
     cls = type(items[0])
     return cls(**{k: np.concatenate([np.atleast_1d(getattr(x, k)) for x in items]) for k in cls.__dataclass_fields__})
 
@@ -418,7 +438,7 @@ def estimate(model: str, chip: str, n_chips: int | None = None, batch: int | Non
     if fits:
         reason = "fits"
     else:
-        reason = _reason(row, c, storage, why, min_tokens_per_s_per_user, max_ttft_s, batch)
+        reason = _reason(row, c, storage, why, min_tokens_per_s_per_user, max_ttft_s, batch, scenario)
         for k in METRICS + ("bound", "tp", "pp", "ep", "replicas", "attention_dp", "batch_per_instance"):
             row[k] = None
         if ranges:
@@ -428,13 +448,15 @@ def estimate(model: str, chip: str, n_chips: int | None = None, batch: int | Non
     return Estimate(**row)
 
 
-def _reason(row: dict, c: catalog.Chip, storage_gb: float, why: int, tgt_user, tgt_ttft, batch) -> str:
+def _reason(row: dict, c: catalog.Chip, storage_gb: float, why: int, tgt_user, tgt_ttft, batch,
+            scenario: str = "base") -> str:
     have = row["n_chips"] * storage_gb
     if why == 3:
         targets = " and ".join(t for t in (
             None if tgt_user is None else f"{tgt_user:g} tok/s per user",
             None if tgt_ttft is None else f"a TTFT of {tgt_ttft:g} s") if t)
-        return (f"no deployment of {row['n_chips']} x {c.id} meets {targets}; try more chips, a smaller batch "
+        where = "" if scenario == "base" else f" (deployment chosen at the base reading, read {scenario})"
+        return (f"no deployment of {row['n_chips']} x {c.id} meets {targets}{where}; try more chips, a smaller batch "
                 f"or a looser target")
     if why == 2:
         return "the pinned split (tp, pp, replicas, attention_dp) is not possible here; leave parts free"

@@ -213,3 +213,29 @@ def search(m: ModelArrays, hw: HardwareArrays, f: Factors, n_chips, batch, input
     out["fits"] = any_good
     out["why"] = why
     return out
+
+
+def reread(res: dict[str, np.ndarray], m: ModelArrays, hw: HardwareArrays, f: Factors, input_tokens, output_tokens,
+           weight_bits, kv_bits, mtp_tokens=0.0, disaggregated=False, min_tokens_per_s_per_user=None,
+           max_ttft_s=None) -> dict[str, np.ndarray]:
+    """The deployments :func:`search` chose (``res``), evaluated again under other readings of
+    the catalog (``hw``, ``f``, ``weight_bits``): same chips, split and batch, so a reading moves the
+    speeds and costs, never the decisions (whether a deployment fits memory is decided at the
+    base reading, as for ``ranges``). A row that misses a target under the reading gets ``why = 3``."""
+    dep = Deployment(res["tp"], res["pp"], res["replicas"], res["dp_attention"])
+    S, O = np.asarray(input_tokens, float), np.asarray(output_tokens, float)
+    out = dict(res)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = serving.evaluate(m, hw, f, dep, res["batch"], S, O, weight_bits, kv_bits, mtp_tokens, disaggregated)
+    chips = np.where(np.asarray(disaggregated, bool), dep.tp * dep.pp * dep.replicas, res["n_chips"])
+    r["tokens_per_s_per_chip"] = r["tokens_per_s"] / chips
+    out.update({k: v for k, v in r.items() if k not in ("tp", "pp", "replicas", "n_chips")})
+    met = np.ones(np.shape(res["fits"]), bool)
+    if min_tokens_per_s_per_user is not None:
+        met &= ~(r["tokens_per_s_per_user"] < np.asarray(min_tokens_per_s_per_user, float) * (1 - 1e-9))
+    if max_ttft_s is not None:
+        met &= ~(r["ttft_s"] > np.asarray(max_ttft_s, float) * (1 + 1e-9))
+    fits = np.asarray(res["fits"], bool)
+    out["why"] = np.where(fits & ~met, 3, res["why"])
+    out["fits"] = fits & met
+    return out

@@ -247,3 +247,35 @@ def interactivity_targets(low: float = 10.0, high: float = 1000.0, n: int = 25) 
     if hi <= lo:
         raise ValueError(f"high must exceed low, got {low!r} and {high!r}")
     return np.geomspace(lo, hi, require_positive_int("n", n))
+
+
+def against_measured(model: str, chips: Sequence[str], input_tokens: int, output_tokens: int,
+                     n_chips=(8, 16, 24, 32, 48, 72), batch=DEFAULT_BATCHES + (8192, 16384), mtp_tokens: int = 0,
+                     disaggregated: bool = False):
+    """The modelled frontier next to the measured points of the same workload (chapter 3).
+
+    Returns ``(envelope, points)``: ``envelope`` is the frontier of :func:`frontier` over
+    ``n_chips`` and ``batch`` for each chip, in the serving mode the measurements used
+    (``mtp_tokens`` draft tokens, ``disaggregated`` prefill) and weight format; ``points`` are the measured
+    throughput-vs-interactivity rows (``data/measured``, metric ``tokens_per_s_per_chip`` at a
+    published speed per user) with ``predicted``: the engine's estimate for that row's exact
+    configuration with the row's source family left out of the fit (leave-one-source-out)."""
+    from .validation import predict_held_out
+
+    chips = [catalog.get_chip(c).id for c in chips]
+    pts = predict_held_out()
+    pts = pts[(pts["model"] == catalog.get_model(model).id) & pts["chip"].isin(chips)
+              & (pts["metric"] == "tokens_per_s_per_chip") & pts["min_tokens_per_s_per_user"].notna()
+              & (pts["input_tokens"] == input_tokens) & (pts["output_tokens"] == output_tokens)]
+    if pts.empty:
+        raise ValueError(f"no measured throughput-vs-interactivity points for {model} at {input_tokens} in / "
+                         f"{output_tokens} out on {', '.join(chips)}")
+    precision = pts["precision"].mode().iloc[0]              # the format the measurements ran
+    env = frontier(model, chips, batch=list(batch), n_chips=list(n_chips), input_tokens=input_tokens,
+                   output_tokens=output_tokens, precision=precision, ranges=False, mtp_tokens=mtp_tokens,
+                   disaggregated=disaggregated)
+    env = env[env["on_frontier"]].sort_values(["chip", "tokens_per_s_per_user"]).reset_index(drop=True)
+    cols = ["id", "chip", "n_chips", "batch", "min_tokens_per_s_per_user", "value", "predicted", "ape",
+            "mtp_tokens", "disaggregated", "software", "source", "date"]
+    return env, pts[cols].rename(columns={"min_tokens_per_s_per_user": "tokens_per_s_per_user",
+                                          "value": "tokens_per_s_per_chip"}).reset_index(drop=True)

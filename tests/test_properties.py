@@ -86,3 +86,28 @@ def test_batching_trades_per_user_speed_for_throughput(batch, chip):
     if many.fits:
         assert many.tokens_per_s_per_user <= one.tokens_per_s_per_user * (1 + 1e-9)
         assert many.tokens_per_s >= one.tokens_per_s * (1 - 1e-9)
+
+
+@given(model=st.sampled_from(MODELS), chip=st.sampled_from(CHIPS),
+       batch=st.one_of(st.none(), st.integers(1, 2048)), s=st.integers(1, 16_384), o=st.integers(1, 4096),
+       n=st.one_of(st.none(), st.integers(1, 144)), target=st.one_of(st.none(), st.floats(5.0, 500.0)))
+def test_scenario_readings_are_ordered(model, chip, batch, s, o, n, target):
+    """A reading changes the numbers, not the decisions: chips, split and batch are chosen at the
+    base reading, so optimistic >= base >= pessimistic in speed and the reverse in cost (a reading
+    under which the base deployment no longer fits says so instead of choosing another)."""
+    try:
+        df = iw.sweep(model, chip, batch=batch, input_tokens=s, output_tokens=o, n_chips=n,
+                      scenario=["optimistic", "base", "pessimistic"], min_tokens_per_s_per_user=target,
+                      drop_unfit=False)
+    except ValueError:          # e.g. a hard-wired chip asked for another model: a clear refusal
+        return
+    rows = df.set_index("scenario")
+    fit = rows[rows["fits"]]
+    for a, b in (("optimistic", "base"), ("base", "pessimistic"), ("optimistic", "pessimistic")):
+        if a not in fit.index or b not in fit.index:
+            continue
+        assert fit.loc[a, "n_chips"] == fit.loc[b, "n_chips"] and fit.loc[a, "tp"] == fit.loc[b, "tp"]
+        for speed in ("tokens_per_s_per_user", "tokens_per_s_per_chip"):
+            assert fit.loc[a, speed] >= fit.loc[b, speed] * (1 - 1e-9), (speed, a, b)
+        assert fit.loc[a, "ttft_s"] <= fit.loc[b, "ttft_s"] * (1 + 1e-9)
+        assert fit.loc[a, "usd_per_million_tokens"] <= fit.loc[b, "usd_per_million_tokens"] * (1 + 1e-9)
