@@ -555,6 +555,8 @@ def assumption(key: str, scenario: str = "base") -> float:
     rows = _assumptions()
     if key not in rows:
         raise UnknownNameError("assumption", key, rows)
+    if scenario not in ("base", "low", "high"):
+        raise ValueError(f"an assumption is read at 'base', 'low' or 'high', got {scenario!r}")
     r = rows[key]
     return {"base": r.value, "low": r.low, "high": r.high}[scenario]
 
