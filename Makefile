@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: book test lab unit notebooks browser bench clean
+.PHONY: book test lab unit notebooks browser chromium bench clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -15,8 +15,13 @@ $(STAMP): requirements.txt pyproject.toml
 book: $(STAMP)
 	IW_BOOK_BUILD=1 $(VENV)/bin/jupyter-book build . --warningiserror --keep-going
 
+## A Chromium for the browser tests: Playwright's own if downloaded, else the system one, else
+## download Playwright's (needs the network); otherwise one line saying what to install.
+chromium: $(STAMP)
+	@$(PY) tests/find_browser.py --install
+
 ## Every test: package, notebooks (nbval), book build (-W) and the real-browser check.
-test: $(STAMP)
+test: $(STAMP) chromium
 	$(PY) -m pytest tests book --nbval-lax -p no:cacheprovider
 
 unit: $(STAMP)
@@ -25,7 +30,7 @@ unit: $(STAMP)
 notebooks: $(STAMP)
 	$(PY) -m pytest book --nbval-lax
 
-browser: $(STAMP)
+browser: $(STAMP) chromium
 	$(PY) -m pytest tests -m browser
 
 ## JupyterLab on the book, to run chapters live.

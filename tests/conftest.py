@@ -1,7 +1,6 @@
 import functools
 import http.server
 import os
-import shutil
 import subprocess
 import sys
 import threading
@@ -18,7 +17,11 @@ HTML = OUT / "_build" / "html"
 
 @pytest.fixture(scope="session")
 def built_book() -> Path:
-    """Build the book once per test session with warnings as errors (as `make book` does)."""
+    """Build the book once per test session with warnings as errors (as `make book` does).
+    IW_BOOK_REUSE=1 reuses the HTML already in $IW_BUILD_DIR/_build/html (e.g. right after
+    `make book`) so the browser checks can be re-run alone."""
+    if os.environ.get("IW_BOOK_REUSE") == "1" and (HTML / "book" / "intro.html").exists():
+        return HTML
     env = dict(os.environ, IW_BOOK_BUILD="1")
     jb = Path(sys.executable).with_name("jupyter-book")
     r = subprocess.run([str(jb), "build", str(ROOT), "--warningiserror", "--keep-going", "--path-output", str(OUT)], cwd=ROOT, env=env,
@@ -41,8 +44,6 @@ def book_server(built_book):
 
 
 def chromium_path() -> str | None:
-    for name in ("chromium", "chromium-browser", "google-chrome"):
-        p = shutil.which(name)
-        if p:
-            return p
-    return None
+    """Playwright's own Chromium, else the system one (see tests/find_browser.py)."""
+    from find_browser import find
+    return find(install=False)

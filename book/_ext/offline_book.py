@@ -39,7 +39,7 @@ def _page_scripts(app, pagename, templatename, context, doctree):
         seen.add(key)
         unique.append(s)
     scripts[:] = unique  # in place: the builder appends per-page scripts to this same list
-    if "iw-chart" in body:
+    if 'class="iw-chart"' in body:
         for i, name in enumerate(CHART_SCRIPTS):
             app.builder.add_js_file(name, priority=800 + i)
 

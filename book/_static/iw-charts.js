@@ -133,6 +133,7 @@
 
   window.iwEmbed = function (el, spec) {
     var width = Math.floor(el.getBoundingClientRect().width || (el.parentElement || el).clientWidth || 600);
+    el.__iwSpec = spec;
     var titles = spec.usermeta && spec.usermeta.iw_axis_titles;
     var opts = {actions: false, renderer: "svg"};
     if (titles) opts.patch = function (vg) { return liveTitles(vg, titles); };
