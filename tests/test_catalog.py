@@ -190,3 +190,28 @@ def test_the_shipped_catalog_defines_every_required_assumption():
 def test_a_spec_read_under_an_unknown_scenario_is_an_error():
     with pytest.raises(ValueError, match="scenario must be one of"):
         iw.get_chip("h100-sxm").get("hbm_tb_s", scenario="optimstic")
+
+
+def test_blackwell_ultra_rows_match_the_datasheet_and_sit_beside_blackwell():
+    """B300 / GB300 NVL72 (issue 12): dense FP4 up 1.5x over Blackwell, FP8 and memory bandwidth
+    not up, more HBM; every spec sourced; the estimate on them lands near B200 / GB200."""
+    specs = iw.chip_specs().query("chip in ['b300', 'gb300-nvl72']")
+    assert set(specs["source"]) <= bib_keys_parsed()
+    assert not specs["source"].str.contains("faqtw|awesomeagents|reportslab|worldtodaynews").any()
+    b300, gb300 = iw.get_chip("b300"), iw.get_chip("gb300-nvl72")
+    assert (b300.get("peak_dense_tflops_fp4"), gb300.get("peak_dense_tflops_fp4")) == (14000, 15000)
+    assert b300.get("peak_dense_tflops_fp8") == iw.get_chip("b200").get("peak_dense_tflops_fp8")
+    assert b300.get("hbm_gb") > iw.get_chip("b200").get("hbm_gb")
+    assert gb300.get("scaleup_domain") == 72 and b300.get("scaleup_domain") == 8
+    for new, old in (("b300", "b200"), ("gb300-nvl72", "gb200-nvl72")):
+        e_new = iw.estimate("llama-3.1-70b", new, batch=32, precision="nvfp4")
+        e_old = iw.estimate("llama-3.1-70b", old, batch=32, precision="nvfp4")
+        assert 0.8 < e_new.tokens_per_s_per_user / e_old.tokens_per_s_per_user < 1.5, new
+        assert 0.6 < e_new.usd_per_million_tokens / e_old.usd_per_million_tokens < 1.6, new
+
+
+def test_rubin_bf16_note_explains_why_it_is_not_half_of_fp8():
+    row = iw.chip_specs().query("chip == 'rubin-gpu' and quantity == 'peak_dense_tflops_bf16'").iloc[0]
+    fp8 = iw.get_chip("rubin-gpu").get("peak_dense_tflops_fp8")
+    assert row["value"] < fp8 / 2 and row["status"] == "estimated" and row["low"] < row["value"]
+    assert "not half of FP8" in row["note"]
