@@ -285,3 +285,233 @@ def reproduce(claim_ids_: Sequence[str] | None = None):
 
     ids = claim_ids() if claim_ids_ is None else list(claim_ids_)
     return pd.DataFrame([reproduce_claim(i) for i in ids])
+
+
+# --------------------------------------------------------------------------- the ledger of the source article
+
+#: Every quantitative claim of the article the book grew from, one row each (see :func:`ledger`).
+LEDGER_CSV = catalog.DATA_DIR / "claims_ledger.csv"
+
+LEDGER_VERDICTS = {
+    "reproduced": "the package's number agrees with the claim (within 10%, or inside the model's range)",
+    "qualified": "true only under a reading the claim does not state (sparse peak, favourable estimates, a denser chip, a stand-in model)",
+    "refuted": "outside what the package allows under every reading of its estimates",
+    "stated": "not testable by the model (a funding amount, a deal, a schedule, a number the catalog does not hold)",
+}
+
+#: Relative distance within which a model number "agrees" with a claimed spec.
+SPEC_TOLERANCE = 0.10
+#: "Up to N x" ratio claims are reproduced when the model reaches N / (1 + this).
+RATIO_TOLERANCE = 0.25
+#: Speed-per-user targets (tokens/s) over which cost-ratio claims are read.
+RATIO_TARGETS = (20.0, 600.0, 15)
+
+LedgerCheck = Literal["", "spec", "speed", "cost_ratio", "fleet_power", "assumption", "format_bits", "hardwired_chips"]
+
+
+class LedgerRow(BaseModel):
+    """One quantitative claim of the source article. ``check`` names how the package tests it
+    (empty: not testable, verdict ``stated``); ``args`` are ``key=value`` pairs separated by ``;``.
+    The verdict is never stored: :func:`check_ledger_row` computes it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    id: str
+    chapter: str
+    topic: str
+    claim: str
+    claimed: float | None = None
+    unit: str = ""
+    claimant: str
+    source: str
+    date: str
+    check: LedgerCheck = ""
+    args: str = ""
+    note: str = ""
+
+    @field_validator("claimed", mode="before")
+    @classmethod
+    def _blank(cls, v):
+        return None if v == "" else v
+
+    @field_validator("chapter")
+    @classmethod
+    def _chapter(cls, v: str) -> str:
+        if v != "appendix only" and v not in {str(i) for i in range(1, 9)}:
+            raise ValueError(f"chapter must be 1-8 or 'appendix only', got {v!r}")
+        return v
+
+    @field_validator("source")
+    @classmethod
+    def _source(cls, v: str) -> str:
+        if v not in catalog.bib_keys():
+            raise ValueError(f"source {v!r} is not in data/references/*.bib")
+        return v
+
+    @model_validator(mode="after")
+    def _checks(self):
+        if self.check and (self.claimed is None or self.claimed <= 0):
+            raise ValueError(f"a checked claim needs a positive claimed number, got {self.claimed!r}")
+        if bool(self.check) != bool(self.args):
+            raise ValueError("args are given exactly when a check is")
+        self.arguments()                       # parses or raises
+        return self
+
+    def arguments(self) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for part in filter(None, self.args.split(";")):
+            k, sep, v = part.partition("=")
+            if not sep or not k.strip() or not v.strip():
+                raise ValueError(f"args must be key=value pairs separated by ';', got {self.args!r}")
+            out[k.strip()] = v.strip()
+        return out
+
+
+@functools.cache
+def _ledger() -> dict[str, LedgerRow]:
+    rows = catalog._read_rows(LEDGER_CSV, LedgerRow)
+    out: dict[str, LedgerRow] = {}
+    for line_no, r in enumerate(rows, start=2):
+        if r.id in out:
+            raise catalog.CatalogError(f"{LEDGER_CSV.name}:{line_no}: duplicate id {r.id}")
+        out[r.id] = r
+    return out
+
+
+def ledger_row(claim_id: str) -> LedgerRow:
+    table = _ledger()
+    if claim_id not in table:
+        raise UnknownNameError("ledger claim", claim_id, table)
+    return table[claim_id]
+
+
+def _result(value, low, high, verdict_: str, basis: str) -> dict:
+    return {"model_value": float(value), "model_low": float(min(low, high)), "model_high": float(max(low, high)),
+            "verdict": verdict_, "basis": basis}
+
+
+def _near(claimed: float, value: float, tol: float = SPEC_TOLERANCE) -> bool:
+    return abs(claimed - value) <= tol * abs(value)
+
+
+def _check_spec(r: LedgerRow, chip: str, quantity: str, scale: str = "1") -> dict:
+    s = catalog.get_chip(chip).specs[quantity]
+    k = float(scale)
+    v, lo, hi = s.value * k, s.low * k, s.high * k
+    c = r.claimed
+    if _near(c, v):
+        return _result(v, lo, hi, "reproduced", f"catalog {quantity} of {chip} ({s.status})")
+    if lo <= c <= hi:
+        return _result(v, lo, hi, "qualified", f"inside the catalog's range for {quantity} of {chip}, not its base value")
+    if quantity.startswith("peak_") and lo <= c / 2 <= hi:
+        return _result(v, lo, hi, "qualified", f"a sparse peak: half the claim is inside the catalog's dense range")
+    return _result(v, lo, hi, "refuted", f"outside the catalog's range for {quantity} of {chip}")
+
+
+def _check_speed(r: LedgerRow, claim: str, value: str | None = None) -> dict:
+    row = get_claim(claim)
+    if value is not None:
+        x = float(value)
+        row = row.model_copy(update={"value": x, "low": min(row.low, x), "high": max(row.high, x)})
+    res = reproduce_claim(row)
+    exact = row.model_match == "exact"
+    v = {"consistent": "reproduced" if exact else "qualified",
+         "conservative": "reproduced" if exact else "qualified",
+         "beyond": "refuted"}[res["verdict"]]
+    basis = f"{res['verdict']} with the batch-1 estimate of {row.model} on {row.chip}"
+    return _result(res["predicted"], res["predicted_low"], res["predicted_high"], v, basis)
+
+
+def _check_cost_ratio(r: LedgerRow, model: str, baseline: str, chip: str, precision: str, input_tokens: str,
+                      output_tokens: str) -> dict:
+    from . import frontier
+
+    t = frontier.interactivity_targets(*RATIO_TARGETS)
+    df = frontier.cost_ratio(model, baseline, chip, t, input_tokens=int(input_tokens), output_tokens=int(output_tokens),
+                             precision=precision)
+    both = df[df["reachable_baseline"] & df["reachable_chip"]]
+    if both.empty:
+        raise ValueError(f"ledger claim {r.id}: no speed target both {baseline} and {chip} reach")
+    best, lo, hi = both["ratio"].max(), both["ratio_low"].max(), both["ratio_high"].max()
+    need = r.claimed / (1 + RATIO_TOLERANCE)
+    where = f"best {baseline} / {chip} cost ratio over {len(both)} speed targets, {model} {precision}"
+    if best >= need:
+        return _result(best, lo, hi, "reproduced", where)
+    if hi >= need:
+        return _result(best, lo, hi, "qualified", where + ": reached only with favourable estimates")
+    return _result(best, lo, hi, "refuted", where + ": not reached even with favourable estimates")
+
+
+def _check_fleet_power(r: LedgerRow, chip: str, n_chips: str) -> dict:
+    s = catalog.get_chip(chip).specs["power_w"]
+    n = float(n_chips)
+    gw = [n * p * catalog.assumption("pue", w) / 1e9 for p, w in ((s.value, "base"), (s.low, "low"), (s.high, "high"))]
+    v, lo, hi = gw
+    basis = f"{n:,.0f} x {chip} power x PUE"
+    if lo >= r.claimed:
+        return _result(v, lo, hi, "reproduced", basis + ": over the claim even at the low bounds")
+    if hi >= r.claimed:
+        return _result(v, lo, hi, "qualified", basis + ": over the claim only at some bounds")
+    return _result(v, lo, hi, "refuted", basis + ": under the claim even at the high bounds")
+
+
+def _check_assumption(r: LedgerRow, key: str) -> dict:
+    from . import hardwired
+
+    v, lo, hi = (hardwired.cost_assumption(key, w) for w in ("base", "low", "high"))
+    if _near(r.claimed, v):
+        return _result(v, lo, hi, "reproduced", f"hardwired cost assumption {key}")
+    verdict_ = "qualified" if lo <= r.claimed <= hi else "refuted"
+    return _result(v, lo, hi, verdict_, f"hardwired cost assumption {key}")
+
+
+def _check_format_bits(r: LedgerRow, format: str, min: str, max: str) -> dict:  # noqa: A002
+    f = catalog.get_format(format)
+    lo_f, hi_f = (f.low if f.low is not None else f.bits_per_weight), (f.high if f.high is not None else f.bits_per_weight)
+    ok = float(min) <= lo_f and hi_f <= float(max) and float(min) <= f.bits_per_weight <= float(max)
+    return _result(f.bits_per_weight, lo_f, hi_f, "reproduced" if ok else "refuted",
+                   f"average bits per weight of {format} between {min} and {max}")
+
+
+def _check_hardwired_chips(r: LedgerRow, model: str) -> dict:
+    from . import hardwired
+
+    n = float(hardwired.scaling_table([model])["chips"].iloc[0])
+    basis = f"dies for {model} at the density of HC1"
+    if _near(r.claimed, n, RATIO_TOLERANCE):
+        return _result(n, n, n, "reproduced", basis)
+    if r.claimed < n:
+        return _result(n, n, n, "qualified", basis + ": the claimed count needs a denser die than HC1")
+    return _result(n, n, n, "refuted", basis + ": fewer dies than claimed would do")
+
+
+_CHECKS = {"spec": _check_spec, "speed": _check_speed, "cost_ratio": _check_cost_ratio,
+           "fleet_power": _check_fleet_power, "assumption": _check_assumption, "format_bits": _check_format_bits,
+           "hardwired_chips": _check_hardwired_chips}
+
+
+def check_ledger_row(claim: str | LedgerRow) -> dict:
+    """The verdict of one ledger claim, computed now from the package: ``model_value``,
+    ``model_low``, ``model_high`` (NaN when not testable), ``verdict`` (a key of
+    :data:`LEDGER_VERDICTS`) and ``basis`` (what was compared)."""
+    r = claim if isinstance(claim, LedgerRow) else ledger_row(claim)
+    if not r.check:
+        nan = float("nan")
+        return {"model_value": nan, "model_low": nan, "model_high": nan, "verdict": "stated",
+                "basis": "not testable by the model"}
+    return _CHECKS[r.check](r, **r.arguments())
+
+
+def ledger():
+    """Every quantitative claim of the source article with its verdict recomputed from the
+    package (one row per claim: the CSV's columns plus those of :func:`check_ledger_row`)."""
+    import pandas as pd
+
+    rows = [r.model_dump() | check_ledger_row(r) for r in _ledger().values()]
+    return pd.DataFrame(rows)
+
+
+def verdict_counts(frame=None) -> dict[str, int]:
+    """``{verdict: number of claims}`` for every verdict in :data:`LEDGER_VERDICTS` (zeros kept)."""
+    df = ledger() if frame is None else frame
+    counts = df["verdict"].value_counts()
+    return {v: int(counts.get(v, 0)) for v in LEDGER_VERDICTS}
