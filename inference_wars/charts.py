@@ -77,6 +77,15 @@ def _palette() -> dict[str, str]:
 CHIP_COLORS: dict[str, str] = _palette()
 
 
+def count_label(value: float) -> str:
+    """A large count as a reader says it: 1e6 -> "1M", 3e9 -> "3B", 1e12 -> "1T", 4,096 -> "4,096"."""
+    v = float(value)
+    for threshold, size, suffix in ((1e12, 1e12, "T"), (1e9, 1e9, "B"), (1e6, 1e6, "M"), (1e4, 1e3, "k")):
+        if abs(v) >= threshold:
+            return f"{v / size:.3g}{suffix}"
+    return f"{v:,.4g}"
+
+
 def chip_color(chip_id: str) -> str:
     """The colour of one chip (a neutral grey for an id the catalog does not know)."""
     return CHIP_COLORS.get(chip_id, "#555555")

@@ -1,8 +1,11 @@
 """The built book: it builds with warnings as errors, and in a real browser with the network
-blocked every page loads without console errors, every chart draws, and every slider or menu
-changes its chart. Screenshots land in tests/screenshots/ for a person to look at."""
+blocked, at a desktop's (1,400 px) and a phone's (390 px) width, every page loads without a
+console warning or error, every chart draws data marks, no text is too small to read, no page
+scrolls sideways, every slider or menu changes its chart, and a page without charts stays
+light. Screenshots land in tests/screenshots/<width>_<page>.png for a person to look at."""
 
 import re
+import sys
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlparse
@@ -11,12 +14,18 @@ import pytest
 
 from conftest import chromium_path
 
+sys.path.insert(0, str(Path(__file__).parents[1] / "benchmarks"))
+from page_weight import file_bytes  # noqa: E402
+
 pytestmark = pytest.mark.browser
 SHOTS = Path(__file__).parent / "screenshots"
 #: every page of the book, from _toc.yml
 PAGES = ["book/intro.html", "book/references.html"] + [
     f"{line.split('file:')[1].strip()}.html" for line in (Path(__file__).parents[1] / "_toc.yml").read_text().splitlines()
     if "file:" in line]
+
+
+CHAPTERS = [p for p in sorted(set(PAGES)) if p.split("/")[-1][:2].isdigit()]
 
 
 def pages(html_root: Path) -> list[str]:
@@ -77,7 +86,8 @@ def test_no_page_references_the_network_or_a_missing_file(built_book):
 def browser():
     exe = chromium_path()
     if exe is None:
-        pytest.fail("no Chromium found: install Debian's chromium (.ci/run does this)")
+        from find_browser import HELP
+        pytest.fail(HELP)
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -88,45 +98,183 @@ def browser():
         b.close()
 
 
-def open_offline(browser, url):
-    """A page whose only reachable host is the local book server."""
-    ctx = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = ctx.new_page()
-    blocked, errors = [], []
-    host = urlparse(url).netloc
+#: The two screens every page is read on: a desktop and a phone.
+WIDTHS = {1400: {"viewport": {"width": 1400, "height": 900}},
+          390: {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True}}
+#: Smallest text a reader should have to read, in CSS pixels.
+MIN_TEXT_PX = 9
+#: Uncompressed bytes a page without charts may load (HTML, scripts, styles, fonts, images).
+MAX_PLAIN_PAGE_BYTES = 1_500_000
 
-    def route(r):
-        if urlparse(r.request.url).netloc == host or r.request.url.startswith("data:"):
-            return r.continue_()
-        blocked.append(r.request.url)
-        return r.abort()
+#: An SVG text's words (a wrapped title is one <tspan> per line).
+TEXT_JS = "t => ([...t.querySelectorAll('tspan')].map(s => s.textContent).join(' ') || t.textContent)"
+TEXTS = f"ts => ts.map({TEXT_JS})"
+#: In the page: what a reader sees. Data marks are read from each Vega view's scenegraph (only
+#: items with finite coordinates count: a log scale whose domain includes zero draws none);
+#: text sizes include the scaling of a chart squeezed into its column.
+PROBE = r"""() => {
+  const TEXT = TEXT_JS;
+  const charts = [...document.querySelectorAll('.iw-chart')].map(el => {
+    const view = el.__iwView; let marks = 0, nonfinite = 0;
+    const ok = v => v === undefined || Number.isFinite(v);
+    (function walk(group) {
+      for (const mark of (group.items || [])) {
+        if (mark.role && mark.role !== 'mark' && mark.role !== 'scope' && mark.role !== 'cell') continue;
+        for (const item of (mark.items || [])) {
+          if (mark.marktype === 'group') { walk(item); continue; }
+          if (ok(item.x) && ok(item.y) && ok(item.width) && ok(item.height) && ok(item.x2) && ok(item.y2)) marks++;
+          else nonfinite++;
+        }
+      }
+    })(view ? view.scenegraph().root.items[0] || {} : {});
+    const svg = el.querySelector('svg'), box = el.getBoundingClientRect();
+    return {marks, nonfinite, error: el.dataset.error || null, rendered: el.dataset.rendered === 'true',
+            svgWidth: svg ? svg.getBoundingClientRect().width : 0, boxWidth: box.width,
+            axisTitles: svg ? [...svg.querySelectorAll('.role-axis-title text')].map(TEXT) : []};
+  });
+  const small = [];
+  for (const svg of document.querySelectorAll('.iw-chart svg')) {
+    const scale = svg.getBoundingClientRect().width / (svg.width.baseVal.value || 1);
+    for (const t of svg.querySelectorAll('text')) {
+      const size = parseFloat(getComputedStyle(t).fontSize) * scale;
+      if (t.textContent.trim() && size < MIN) small.push(`chart text "${t.textContent.slice(0, 30)}" at ${size.toFixed(1)}px`);
+    }
+  }
+  const article = document.querySelector('.bd-article') || document.body;
+  const walker = document.createTreeWalker(article, NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    const node = walker.currentNode, el = node.parentElement;
+    if (!node.textContent.trim() || !el || el.closest('svg') || !el.getClientRects().length) continue;
+    const size = parseFloat(getComputedStyle(el).fontSize);
+    if (size < MIN) small.push(`text "${node.textContent.trim().slice(0, 30)}" at ${size}px`);
+  }
+  return {charts, small, overflow: document.documentElement.scrollWidth - window.innerWidth,
+          paragraph: parseFloat(getComputedStyle(article.querySelector('p') || article).fontSize)};
+}""".replace("MIN", str(MIN_TEXT_PX)).replace("TEXT_JS", TEXT_JS)
 
-    page.route("**/*", route)
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.goto(url, wait_until="load")
-    return ctx, page, blocked, errors
+
+def _select_changes(page) -> tuple[int, list[str]]:
+    """Switch every menu and slider of every chart once; a control that changes nothing is a
+    problem, and so is a menu-driven axis title that does not follow the menu."""
+    problems, seen = [], 0
+    charts = page.locator(".iw-chart")
+    for i in range(charts.count()):
+        chart = charts.nth(i)
+        live = chart.evaluate("el => !!(el.__iwSpec && el.__iwSpec.usermeta && el.__iwSpec.usermeta.iw_axis_titles)")
+        selects, ranges = chart.locator(".vega-bindings select"), chart.locator(".vega-bindings input[type=range]")
+        followed = not live
+        for j in range(selects.count()):
+            sel = selects.nth(j)
+            values = sel.locator("option").evaluate_all("os => os.map(o => o.value)")
+            if len(values) < 2:
+                problems.append(f"chart {i}: menu {j} has one option")
+                continue
+            before = chart.locator("svg").inner_html()
+            new = next(v for v in values if v != sel.input_value())
+            sel.select_option(new)
+            if _changed_svg(chart, before) == before:
+                problems.append(f"chart {i}: menu {j} set to {new} did not change the chart")
+            titles = chart.locator(".role-axis-title text").evaluate_all(TEXTS)
+            followed = followed or any(new in t for t in titles)
+            seen += 1
+        for j in range(ranges.count()):
+            rng = ranges.nth(j)
+            before = chart.locator("svg").inner_html()
+            rng.evaluate("e => { e.value = e.max; e.dispatchEvent(new Event('input', {bubbles: true})); }")
+            if _changed_svg(chart, before) == before:
+                problems.append(f"chart {i}: slider {j} did not change the chart")
+            seen += 1
+        if not followed:
+            problems.append(f"chart {i}: its axis title does not follow its menu")
+    return seen, problems
+
+
+@pytest.fixture(scope="module")
+def seen(built_book, book_server, browser):
+    """Every page at both widths, loaded once each with the network blocked: what the probe
+    saw, console messages, blocked requests, bytes loaded; screenshots in tests/screenshots/."""
+    SHOTS.mkdir(exist_ok=True)
+    host, book_root = urlparse(book_server).netloc, built_book
+    out = {}
+    for rel in sorted(set(PAGES)):
+        for width, options in WIDTHS.items():
+            ctx = browser.new_context(**options)
+            page = ctx.new_page()
+            blocked, console, sizes = [], [], {}
+
+            def route(r):
+                if urlparse(r.request.url).netloc == host or r.request.url.startswith("data:"):
+                    return r.continue_()
+                blocked.append(r.request.url)
+                return r.abort()
+
+            page.route("**/*", route)
+            page.on("console", lambda m: console.append(f"{m.type}: {m.text}") if m.type in ("error", "warning") else None)
+            page.on("pageerror", lambda e: console.append(f"pageerror: {e}"))
+            page.on("response", lambda resp: sizes.__setitem__(resp.url, file_bytes(book_root, resp.url)))
+            page.goto(f"{book_server}/{rel}", wait_until="load")
+            n = page.locator(".iw-chart").count()
+            if n:
+                page.wait_for_function(
+                    "n => document.querySelectorAll('.iw-chart[data-rendered=\"true\"], .iw-chart[data-error]').length >= n",
+                    arg=n, timeout=20_000)
+            page.evaluate("document.fonts.ready")
+            result = page.evaluate(PROBE)
+            page.screenshot(path=str(SHOTS / f"{width}_{rel.replace('/', '_')}.png"), full_page=True)
+            result["controls"], result["control_problems"] = _select_changes(page) if width == 1400 else (0, [])
+            result.update(console=console, blocked=blocked, bytes=sum(sizes.values()))
+            out[(rel, width)] = result
+            ctx.close()
+    return out
+
+
+PAGE_WIDTHS = [(rel, w) for rel in sorted(set(PAGES)) for w in WIDTHS]
+
+
+@pytest.mark.parametrize("rel,width", PAGE_WIDTHS, ids=[f"{r.split('/')[-1]}@{w}" for r, w in PAGE_WIDTHS])
+def test_reader_sees_every_chart_and_can_read_every_word(seen, rel, width):
+    """Offline, at a desktop's and a phone's width: no console warning or error (Vega logs e.g.
+    "Log scale domain includes zero" there), every chart draws data marks, no text below
+    MIN_TEXT_PX, and the page never scrolls sideways."""
+    r = seen[(rel, width)]
+    problems = [f"console: {m}" for m in r["console"]] + [f"network: {u}" for u in r["blocked"]]
+    for i, c in enumerate(r["charts"]):
+        if not c["rendered"] or c["error"]:
+            problems.append(f"chart {i} did not render: {c['error']}")
+        if c["marks"] == 0:
+            problems.append(f"chart {i} draws no data marks ({c['nonfinite']} with no position)")
+        if c["svgWidth"] > c["boxWidth"] + 1:
+            problems.append(f"chart {i} is wider than its column")
+    problems += r["small"][:8]
+    if r["overflow"] > 2:
+        problems.append(f"the page is {r['overflow']}px wider than a {width}px screen")
+    if r["paragraph"] < 14:
+        problems.append(f"body text at {r['paragraph']}px")
+    assert not problems, problems
+
+
+@pytest.mark.parametrize("rel", CHAPTERS)
+def test_every_control_changes_its_chart(seen, rel):
+    """Every numbered chapter has a static what-if that works with no kernel; a menu that
+    switches the metric also switches the axis title (with its unit)."""
+    r = seen[(rel, 1400)]
+    assert r["controls"] >= 1, f"{rel}: a chapter's static what-if needs at least one menu or slider"
+    assert not r["control_problems"], r["control_problems"]
+    assert not r["console"], r["console"]
 
 
 @pytest.mark.parametrize("rel", sorted(set(PAGES)))
-def test_page_renders_offline(book_server, browser, rel):
-    ctx, page, blocked, errors = open_offline(browser, f"{book_server}/{rel}")
-    try:
-        n = page.locator(".iw-chart").count()
-        if n:
-            page.wait_for_function(
-                "n => document.querySelectorAll('.iw-chart[data-rendered=\"true\"], .iw-chart[data-error]').length >= n",
-                arg=n, timeout=20_000)
-            failed = page.eval_on_selector_all(".iw-chart[data-error]", "els => els.map(e => e.dataset.error)")
-            assert not failed, failed
-            marks = page.eval_on_selector_all(".iw-chart svg", "els => els.map(e => e.querySelectorAll('path, rect, line, symbol, circle').length)")
-            assert len(marks) == n and min(marks) > 5, marks
-        SHOTS.mkdir(exist_ok=True)
-        page.screenshot(path=str(SHOTS / (rel.replace("/", "_") + ".png")), full_page=True)
-        assert not errors, errors
-        assert not blocked, f"page tried to reach the network: {blocked}"
-    finally:
-        ctx.close()
+def test_a_page_loads_only_the_scripts_it_uses(seen, built_book, rel):
+    """Chart scripts only where there is a chart, MathJax only where there is maths; a page
+    with neither stays under MAX_PLAIN_PAGE_BYTES (MathJax alone is ~1.2 MB on top)."""
+    r, html = seen[(rel, 1400)], (built_book / rel).read_text()
+    assert bool(re.search(r'<script[^>]*vega\.min\.js', html)) == bool(r["charts"]), rel
+    assert not re.search(r'<script[^>]*fontawesome\.js', html), rel
+    maths = 'class="math' in html
+    assert bool(re.search(r'<script[^>]*mathjax', html, re.I)) == maths, rel
+    if not r["charts"]:
+        mathjax = (built_book / "_static" / "vendor" / "mathjax" / "tex-chtml.js").stat().st_size if maths else 0
+        assert r["bytes"] <= MAX_PLAIN_PAGE_BYTES + mathjax, f"{rel} loads {r['bytes']:,} bytes"
 
 
 def _changed_svg(chart, before: str, timeout_s: float = 5.0) -> str:
@@ -138,69 +286,12 @@ def _changed_svg(chart, before: str, timeout_s: float = 5.0) -> str:
         svg = chart.locator("svg").inner_html()
         if svg != before or time.monotonic() > deadline:
             return svg
-        chart.page.wait_for_timeout(100)
-
-
-CHAPTERS = [p for p in sorted(set(PAGES)) if p.split("/")[-1][:2].isdigit()]
-
-
-@pytest.mark.parametrize("rel", CHAPTERS)
-def test_every_control_changes_its_chart(book_server, browser, rel):
-    """Every numbered chapter has a static what-if that works with no kernel."""
-    ctx, page, blocked, errors = open_offline(browser, f"{book_server}/{rel}")
-    try:
-        page.wait_for_function("document.querySelectorAll('.iw-chart[data-rendered=\"true\"]').length > 0", timeout=20_000)
-        charts = page.locator(".iw-chart")
-        controls_seen = 0
-        for i in range(charts.count()):
-            chart = charts.nth(i)
-            selects, ranges = chart.locator(".vega-bindings select"), chart.locator(".vega-bindings input[type=range]")
-            for j in range(selects.count()):
-                sel = selects.nth(j)
-                options = sel.locator("option").all_inner_texts()
-                assert len(options) > 1
-                before = chart.locator("svg").inner_html()
-                current = sel.input_value()
-                new = next(o for o in sel.locator("option").evaluate_all("os => os.map(o => o.value)") if o != current)
-                sel.select_option(new)
-                after = _changed_svg(chart, before)
-                assert after != before, f"chart {i}: changing select {j} to {new} did not change the chart"
-                controls_seen += 1
-            for j in range(ranges.count()):
-                rng = ranges.nth(j)
-                before = chart.locator("svg").inner_html()
-                rng.evaluate("e => { e.value = e.max; e.dispatchEvent(new Event('input', {bubbles: true})); }")
-                assert _changed_svg(chart, before) != before, f"chart {i}: slider {j} did not change the chart"
-                controls_seen += 1
-        assert controls_seen >= 1, f"{rel}: a chapter's static what-if needs at least one menu or slider"
-        assert not errors, errors
-        assert not blocked, blocked
-    finally:
-        ctx.close()
-
-
-@pytest.mark.parametrize("rel", sorted(set(PAGES)))
-def test_readable_on_a_phone(book_server, browser, rel):
-    """At a phone's width the page itself never scrolls sideways (wide charts and tables scroll
-    inside their own box) and the text stays at a readable size."""
-    ctx = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True)
-    page = ctx.new_page()
-    page.route("**/*", lambda r: r.continue_() if "127.0.0.1" in r.request.url else r.abort())
-    try:
-        page.goto(f"{book_server}/{rel}", wait_until="load")
-        page.wait_for_timeout(500)
-        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-        assert overflow <= 2, f"{rel} is {overflow}px wider than a 390px phone screen"
-        size = page.evaluate("parseFloat(getComputedStyle(document.querySelector('main p, article p')).fontSize)")
-        assert size >= 14, size
-        page.screenshot(path=str(SHOTS / ("phone_" + rel.replace("/", "_") + ".png")), full_page=False)
-    finally:
-        ctx.close()
+        chart.page.wait_for_timeout(50)
 
 
 def _chart_specs(html: str) -> list[dict]:
     import json
-    return [json.loads(m) for m in re.findall(r'vegaEmbed\(el,(\{.*?\}),\{"actions":false', html)]
+    return [json.loads(m) for m in re.findall(r'spec=(\{.*?\});if\(typeof iwEmbed', html)]
 
 
 def _colour_scales(node):

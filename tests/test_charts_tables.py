@@ -74,6 +74,11 @@ def test_nvidia_generations_share_a_hue_family_but_stay_clearly_different():
         assert g > r, chip
 
 
+@pytest.mark.parametrize("value,text", [(1e6, "1M"), (3e9, "3B"), (1e12, "1T"), (4096, "4,096"), (12345, "12.3k")])
+def test_counts_are_labelled_as_a_reader_says_them(value, text):
+    assert charts.count_label(value) == text
+
+
 def test_theme_labels_big_numbers_humanly():
     cfg = charts.theme()["config"]
     assert cfg["axisQuantitative"]["labelExpr"] == charts.BIG_NUMBER_LABEL_EXPR

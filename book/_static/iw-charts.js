@@ -78,14 +78,35 @@
     return Math.max(1, Object.keys(seen).length);
   }
 
+  // Longest label among the values of fields shown in a legend (from the inline datasets).
+  function longestLegendLabel(spec) {
+    var fields = {}, longest = 0;
+    eachEncoding(spec, function (enc) {
+      ["color", "shape", "strokeDash", "opacity", "size"].forEach(function (ch) {
+        if (enc[ch] && enc[ch].field && enc[ch].legend !== null) fields[enc[ch].field] = true;
+      });
+    });
+    Object.keys(spec.datasets || {}).forEach(function (name) {
+      (spec.datasets[name] || []).forEach(function (row) {
+        Object.keys(fields).forEach(function (f) {
+          if (row[f] !== undefined && row[f] !== null) longest = Math.max(longest, String(row[f]).length);
+        });
+      });
+    });
+    return longest;
+  }
+
   function adapt(spec, width) {
     var narrow = width < 560;
     var height = 320;
     spec.config = spec.config || {};
     if (narrow) {
+      var longest = longestLegendLabel(spec), twoColumns = longest * 6.4 + 30 <= width / 2;
       spec.config.legend = Object.assign({}, spec.config.legend, {
-        orient: "bottom", direction: "horizontal", columns: 2, labelLimit: Math.floor(width / 2) - 40,
-        titleLimit: width - 20, symbolLimit: 40});
+        orient: "bottom", direction: "horizontal", columns: twoColumns ? 2 : 1,
+        labelLimit: twoColumns ? Math.floor(width / 2) - 30 : width - 40, titleLimit: width - 20, symbolLimit: 40,
+        // several legends below a narrow chart: one under the other, not side by side
+        layout: {bottom: {anchor: "start", direction: "vertical", margin: 8}}});
       spec.config.axis = Object.assign({}, spec.config.axis, {labelLimit: Math.floor(width * 0.38)});
     }
     fixTitle(spec, width);
@@ -109,7 +130,6 @@
       height = spec.height || height;
       spec.width = "container";
       (spec.layer || []).forEach(function (l) { delete l.width; });
-      spec.autosize = {type: "fit-x", contains: "padding"};
       fixEncodings(spec, width - 90, height, narrow);
     }
     return spec;
@@ -131,11 +151,23 @@
     return vg;
   }
 
+  // Vega-Lite warns 'Dropping "fit-y" because spec has discrete height' for every chart with a
+  // band y axis and width "container", though only fit-x is asked for: drop that one warning.
+  var HARMLESS = /Dropping "fit-y" because spec has discrete height/;
+  function logger() {
+    var base = vega.logger(vega.Warn), warn = base.warn;
+    base.warn = function () {
+      if (HARMLESS.test(Array.prototype.join.call(arguments, " "))) return base;
+      return warn.apply(base, arguments);
+    };
+    return base;
+  }
+
   window.iwEmbed = function (el, spec) {
     var width = Math.floor(el.getBoundingClientRect().width || (el.parentElement || el).clientWidth || 600);
     el.__iwSpec = spec;
     var titles = spec.usermeta && spec.usermeta.iw_axis_titles;
-    var opts = {actions: false, renderer: "svg"};
+    var opts = {actions: false, renderer: "svg", logger: logger()};
     if (titles) opts.patch = function (vg) { return liveTitles(vg, titles); };
     return vegaEmbed(el, adapt(JSON.parse(JSON.stringify(spec)), width), opts)
       .then(function (r) {
