@@ -7,9 +7,13 @@ of ``k`` draft tokens accepted with probability ``a`` each, ``g = (1 - a**(k+1))
 and the step verifies ``k + 1`` tokens per sequence). One pipeline stage, for one micro-batch,
 per chip::
 
-    t_compute = tokens * FLOPs_token(c) / (tp * pp) / (peak * eff_c)
-    t_memory  = weight bytes / (BW * eff_w)  +  KV bytes / (BW * eff_kv)      (fastest tier first)
-    work      = max(t_compute, t_memory, L/pp * layer_floor) + L/pp * layer_overhead
+    per operator group g in (dense matmuls, routed experts, attention over the KV cache):
+    t_compute[g] = tokens * FLOPs_token[g](c) / (tp * pp) / (peak[g] * eff[g])
+    t_memory[g]  = the group's bytes / (BW * eff_w or eff_kv)                 (fastest tier first)
+    work      = max(sum_g max(t_compute[g], t_memory[g]), L/pp * layer_floor) + L/pp * layer_overhead
+
+Each group runs as its own kernels, each bound by its own roofline, so the groups' times add
+(a step is not one kernel whose maths hides all of its memory traffic).
     stage     = work + comm - overlap * min(work, comm)                     (comm: parallel)
     step      = pp * stage + pipeline hops
 
@@ -143,18 +147,20 @@ def _peaks(hw: HardwareArrays, f: Factors):
     return hw.peak_tflops * 1e12 * eff, hw.attn_peak_tflops * 1e12 * np.where(hw.hardwired, 1.0, f.compute_efficiency)
 
 
-def compute_time_s(m: ModelArrays, hw: HardwareArrays, f: Factors, tokens, context, chips, imbalance=1.0) -> np.ndarray:
-    """Seconds for ``chips`` chips to do ``tokens`` tokens' decode maths: dense matrix multiplies
-    at the format's peak, routed experts at ``moe_efficiency`` of it (small grouped GEMMs) and
-    slowed by the busiest chip's share (``expert_imbalance`` when experts are spread over several
-    chips), attention at the 16-bit peak (decode attention kernels such as FlashAttention and
-    FlashMLA compute in BF16 even over an FP8 cache)."""
+def compute_parts_s(m: ModelArrays, hw: HardwareArrays, f: Factors, tokens, context, chips, imbalance=1.0):
+    """Seconds for ``chips`` chips to do ``tokens`` tokens' decode maths, per operator group:
+    ``(dense, routed, attention)``. Dense matrix multiplies run at the format's peak, routed
+    experts at ``moe_efficiency`` of it (small grouped GEMMs) slowed by the busiest chip's share
+    (``expert_imbalance`` when experts are spread over several chips), attention at the 16-bit
+    peak (decode attention kernels such as FlashAttention and FlashMLA compute in BF16 even over
+    an FP8 cache)."""
     peak, attn_peak = _peaks(hw, f)
     routed = workload.routed_params_per_token(m)
     dense = m.params_matmul - routed
-    per_token = (2.0 * dense / peak + 2.0 * routed * imbalance / (peak * f.moe_efficiency)
-                 + workload.decode_attention_flops_per_token(m, context) / attn_peak)
-    return np.asarray(tokens, float) * per_token / chips
+    per_chip = np.asarray(tokens, float) / chips
+    return (per_chip * 2.0 * dense / peak,
+            per_chip * 2.0 * routed * imbalance / (peak * f.moe_efficiency),
+            per_chip * workload.decode_attention_flops_per_token(m, context) / attn_peak)
 
 
 def _stage(m, hw, f, dep, tokens, seqs, c, wb, kb, alpha_s):
@@ -162,7 +168,8 @@ def _stage(m, hw, f, dep, tokens, seqs, c, wb, kb, alpha_s):
     t, p = dep.tp, dep.pp
     # with experts spread over t chips, the step waits for the chip whose experts got most tokens
     imbalance = np.where((t > 1) & (m.n_moe_layers > 0), f.expert_imbalance, 1.0)
-    t_comp = compute_time_s(m, hw, f, tokens, c, t * p, imbalance)
+    c_dense, c_routed, c_attn = compute_parts_s(m, hw, f, tokens, c, t * p, imbalance)
+    t_comp = c_dense + c_routed + c_attn
     attn, kvs = _shares(m, t, dep.dp_attention, hw.dataflow)
     always = m.params_attention * attn + (m.params_always_read - m.params_attention) / t
     experts = (m.n_moe_layers * m.params_per_expert * workload.expected_experts_touched(m, tokens) / t
@@ -172,12 +179,17 @@ def _stage(m, hw, f, dep, tokens, seqs, c, wb, kb, alpha_s):
     kv = seqs * workload.kv_bytes_per_sequence(m, c, kb) * kvs / p
     w_rom = np.where(hw.hardwired, (always + experts) * wb / 8.0 / p, 0.0)
     w_eff = f.memory_efficiency * np.where(hw.weight_only > 0, f.weight_only_efficiency, 1.0)
-    t_mem = (memory.tiered_read_time_s(w, hw, f.sram_efficiency, w_eff)
-             + memory.tiered_read_time_s(kv, hw, f.sram_efficiency, f.kv_efficiency)
-             + w_rom / (np.where(hw.rom_tb_s > 0, hw.rom_tb_s, 1.0) * 1e12))
+    m_w = (memory.tiered_read_time_s(w, hw, f.sram_efficiency, w_eff)
+           + w_rom / (np.where(hw.rom_tb_s > 0, hw.rom_tb_s, 1.0) * 1e12))
+    m_kv = memory.tiered_read_time_s(kv, hw, f.sram_efficiency, f.kv_efficiency)
+    t_mem = m_w + m_kv
+    # each operator group is its own kernels, bound by its own roofline: the groups' times add
+    share_exp = experts / np.maximum(always + experts, 1e-30)
+    t_ops = (np.maximum(c_dense, m_w * (1.0 - share_exp)) + np.maximum(c_routed, m_w * share_exp)
+             + np.maximum(c_attn, m_kv))
     floor = m.n_layers / p * f.layer_floor_us * 1e-6
     overhead = (m.n_layers * f.layer_overhead_us + m.n_moe_layers * f.moe_layer_overhead_us) * 1e-6 / p
-    work = np.maximum(np.maximum(t_comp, t_mem), floor) + overhead
+    work = np.maximum(t_ops, floor) + overhead
     comm = parallel.stage_collectives_s(tokens, m, t, dep.dp_attention, hw.scaleup_domain, hw.scaleup_gb_s,
                                         hw.scaleout_gb_s, alpha_s, f.activation_bytes,
                                         f.interconnect_efficiency) / p
