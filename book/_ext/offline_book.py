@@ -7,6 +7,7 @@
   that draw a chart, and MathJax only on pages with maths.
 - Drops the theme's 1.5 MB Font Awesome script: the theme's stylesheet already carries the
   same icons as a web font, loaded only for the glyphs a page uses.
+- Drops the search index and tools from every page but search.html (search-as-you-type is off).
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ from pathlib import Path
 CHART_SCRIPTS = ["vendor/vega.min.js", "vendor/vega-lite.min.js", "vendor/vega-embed.min.js", "iw-charts.js"]
 _FONTAWESOME = re.compile(r'<script[^>]*src="[^"]*_static/scripts/fontawesome\.js[^"]*"[^>]*></script>\s*')
 _FONTAWESOME_PRELOAD = re.compile(r'<link[^>]*href="[^"]*_static/scripts/fontawesome\.js[^"]*"[^>]*>\s*')
+#: The theme loads Sphinx's search index (~170 kB) on every page for search-as-you-type, which
+#: is off (the search box opens search.html, which loads it): drop it from the other pages.
+_SEARCH_TOOLS = re.compile(r'<script src="[^"]*(?:_static/searchtools\.js|_static/language_data\.js|searchindex\.js)"></script>\s*')
 
 
 def _filename(script) -> str:
@@ -44,17 +48,19 @@ def _page_scripts(app, pagename, templatename, context, doctree):
             app.builder.add_js_file(name, priority=800 + i)
 
 
-def _drop_fontawesome(app, exception):
+def _lighten_pages(app, exception):
     if exception is not None or app.builder.format != "html":
         return
     for page in Path(app.outdir).rglob("*.html"):
         text = page.read_text(encoding="utf-8")
         lighter = _FONTAWESOME_PRELOAD.sub("", _FONTAWESOME.sub("", text))
+        if page.name != "search.html" and not app.config.html_theme_options.get("search_as_you_type"):
+            lighter = _SEARCH_TOOLS.sub("", lighter)
         if lighter != text:
             page.write_text(lighter, encoding="utf-8")
 
 
 def setup(app):
     app.connect("html-page-context", _page_scripts, priority=900)
-    app.connect("build-finished", _drop_fontawesome)
+    app.connect("build-finished", _lighten_pages)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
