@@ -339,3 +339,32 @@ def test_every_chart_uses_the_book_theme_and_chip_colours(built_book):
                 if isinstance(dom, list) and dom and all(d in CHIP_COLORS for d in dom):
                     assert rng == [CHIP_COLORS[d] for d in dom], f"{rel}: chip colours differ from charts.CHIP_COLORS"
     assert n >= 6
+
+
+def test_the_probe_sees_an_empty_chart_and_tiny_text(book_server, browser):
+    """The reader's-eye checks can fail: bars on a log axis whose domain includes zero draw no
+    marks (and Vega warns), the same bars drawn from the axis do, and 7 px text is caught."""
+    import altair as alt
+    import pandas as pd
+
+    from inference_wars import charts
+
+    charts.setup()
+    df = pd.DataFrame({"chip": ["a", "b"], "v": [30.0, 35_000.0]})
+    broken = alt.Chart(df).mark_bar().encode(y="chip:N", x=alt.X("v:Q", scale=alt.Scale(type="log")))
+    fixed = broken.encode(x=alt.X("v:Q", scale=alt.Scale(type="log"), stack=None), x2=alt.value(0))
+    scripts = "".join(f'<script src="_static/{s}"></script>' for s in
+                      ["vendor/vega.min.js", "vendor/vega-lite.min.js", "vendor/vega-embed.min.js", "iw-charts.js"])
+    body = "".join(charts._book_renderer(c.to_dict())["text/html"] for c in (broken, fixed))
+    ctx = browser.new_context(viewport={"width": 390, "height": 844})
+    page, console = ctx.new_page(), []
+    page.on("console", lambda m: console.append(m.text) if m.type == "warning" else None)
+    page.goto(f"{book_server}/book/intro.html")
+    page.set_content(f'<html><head><base href="{book_server}/">{scripts}</head><body><article class="bd-article">'
+                     f'<p>text</p><p style="font-size:7px">tiny</p>{body}</article></body></html>')
+    page.wait_for_function("document.querySelectorAll('.iw-chart[data-rendered=\"true\"]').length == 2")
+    r = page.evaluate(PROBE)
+    ctx.close()
+    assert [c["marks"] for c in r["charts"]] == [0, 2]
+    assert any("Log scale domain includes zero" in m for m in console)
+    assert any('"tiny"' in s for s in r["small"])
