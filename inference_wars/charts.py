@@ -121,9 +121,9 @@ def theme() -> dict:
             "font": FONT,
             "view": {"stroke": None, "continuousWidth": 560, "continuousHeight": 320},
             "title": {"fontSize": 15, "anchor": "start", "subtitleColor": "#555", "subtitleFontSize": 12},
-            "axis": {"labelFontSize": 11, "titleFontSize": 12, "gridColor": "#e8e8e8", "titleFontWeight": 500,
-                     "labelOverlap": True},
-            "axisQuantitative": {"labelExpr": BIG_NUMBER_LABEL_EXPR},
+            "axis": {"labelFontSize": 11, "titleFontSize": 12, "gridColor": "#e8e8e8", "titleFontWeight": 500},
+            # numbers never overprint (a tick label is dropped instead); category labels all stay
+            "axisQuantitative": {"labelExpr": BIG_NUMBER_LABEL_EXPR, "labelOverlap": "greedy"},
             "legend": {"labelFontSize": 11, "titleFontSize": 12, "orient": "right", "labelLimit": 220,
                        "symbolOpacity": 1},
             "range": {"category": list(CATEGORY_COLORS)},

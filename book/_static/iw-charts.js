@@ -41,20 +41,34 @@
   }
 
   // Walk every encoding of the spec (layers, facets, concatenations).
-  function eachEncoding(node, fn) {
+  function eachEncoding(node, fn, data) {
     if (!node || typeof node !== "object") return;
-    if (node.encoding) fn(node.encoding);
+    data = node.data || data;
+    if (node.encoding) fn(node.encoding, data);
     ["layer", "hconcat", "vconcat", "concat"].forEach(function (k) {
-      (node[k] || []).forEach(function (n) { eachEncoding(n, fn); });
+      (node[k] || []).forEach(function (n) { eachEncoding(n, fn, data); });
     });
-    if (node.spec) eachEncoding(node.spec, fn);
+    if (node.spec) eachEncoding(node.spec, fn, data);
+  }
+
+  function distinctValues(spec, data, field) {
+    var rows = data && data.name && spec.datasets && spec.datasets[data.name];
+    if (!rows || !field) return 0;
+    var seen = {};
+    rows.forEach(function (r) { seen[r[field]] = true; });
+    return Object.keys(seen).length;
   }
 
   function fixEncodings(spec, width, height, narrow) {
-    eachEncoding(spec, function (enc) {
+    eachEncoding(spec, function (enc, data) {
       ["x", "y"].forEach(function (ch) {
         var e = enc[ch];
         if (!e || typeof e !== "object") return;
+        // category labels along a narrow x axis: slant them when they would not fit side by side
+        if (narrow && ch === "x" && (e.type === "nominal" || e.type === "ordinal") && e.axis !== null) {
+          var n = distinctValues(spec, data, e.field);
+          if (n * 62 > width) { e.axis = e.axis || {}; e.axis.labelAngle = -45; }
+        }
         var room = ch === "x" ? width : height;
         var maxChars = Math.floor(room / (12 * CHAR_W));
         if (typeof e.title === "string") e.title = wrap(e.title, maxChars);
