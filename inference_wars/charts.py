@@ -124,7 +124,8 @@ def theme() -> dict:
             "axis": {"labelFontSize": 11, "titleFontSize": 12, "gridColor": "#e8e8e8", "titleFontWeight": 500,
                      "labelOverlap": True},
             "axisQuantitative": {"labelExpr": BIG_NUMBER_LABEL_EXPR},
-            "legend": {"labelFontSize": 11, "titleFontSize": 12, "orient": "right", "labelLimit": 220},
+            "legend": {"labelFontSize": 11, "titleFontSize": 12, "orient": "right", "labelLimit": 220,
+                       "symbolOpacity": 1},
             "range": {"category": list(CATEGORY_COLORS)},
         }
     }

@@ -2,10 +2,12 @@
 blocked, at a desktop's (1,400 px) and a phone's (390 px) width, every page loads without a
 console warning or error, every chart draws data marks, no text is too small to read, no page
 scrolls sideways, every slider or menu changes its chart, and a page without charts stays
-light. Screenshots land in tests/screenshots/<width>_<page>.png for a person to look at."""
+light. Screenshots land in tests/screenshots/<width>_<page>.jpg for a person to look at."""
 
+import os
 import re
 import sys
+import time
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlparse
@@ -101,6 +103,8 @@ def browser():
 #: The two screens every page is read on: a desktop and a phone.
 WIDTHS = {1400: {"viewport": {"width": 1400, "height": 900}},
           390: {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True}}
+#: Screenshots stop this far down a page (the API page is ~40,000 px tall).
+MAX_SHOT_HEIGHT = 12_000
 #: Smallest text a reader should have to read, in CSS pixels.
 MIN_TEXT_PX = 9
 #: Uncompressed bytes a page without charts may load (HTML, scripts, styles, fonts, images).
@@ -214,6 +218,7 @@ def seen(built_book, book_server, browser):
             page.on("console", lambda m: console.append(f"{m.type}: {m.text}") if m.type in ("error", "warning") else None)
             page.on("pageerror", lambda e: console.append(f"pageerror: {e}"))
             page.on("response", lambda resp: sizes.__setitem__(resp.url, file_bytes(book_root, resp.url)))
+            t0 = time.monotonic()
             page.goto(f"{book_server}/{rel}", wait_until="load")
             n = page.locator(".iw-chart").count()
             if n:
@@ -221,12 +226,21 @@ def seen(built_book, book_server, browser):
                     "n => document.querySelectorAll('.iw-chart[data-rendered=\"true\"], .iw-chart[data-error]').length >= n",
                     arg=n, timeout=20_000)
             page.evaluate("document.fonts.ready")
+            t1 = time.monotonic()
             result = page.evaluate(PROBE)
-            page.screenshot(path=str(SHOTS / f"{width}_{rel.replace('/', '_')}.png"), full_page=True)
+            t2 = time.monotonic()
+            height = min(page.evaluate("document.documentElement.scrollHeight"), MAX_SHOT_HEIGHT)
+            page.screenshot(path=str(SHOTS / f"{width}_{rel.replace('/', '_')}.jpg"), full_page=True, scale="css",
+                            type="jpeg", quality=80, clip={"x": 0, "y": 0, "width": width, "height": height})
+            t3 = time.monotonic()
             result["controls"], result["control_problems"] = _select_changes(page) if width == 1400 else (0, [])
+            result["seconds"] = {"load": t1 - t0, "probe": t2 - t1, "screenshot": t3 - t2, "controls": time.monotonic() - t3}
             result.update(console=console, blocked=blocked, bytes=sum(sizes.values()))
             out[(rel, width)] = result
             ctx.close()
+    if os.environ.get("IW_BROWSER_TIMES"):
+        for key, r in out.items():
+            print(key, {k: round(v, 2) for k, v in r["seconds"].items()})
     return out
 
 
@@ -286,7 +300,6 @@ def test_a_page_loads_only_the_scripts_it_uses(seen, built_book, rel):
 def _changed_svg(chart, before: str, timeout_s: float = 5.0) -> str:
     """The chart's SVG once it differs from ``before`` (Vega re-renders asynchronously; a slow
     machine gets up to ``timeout_s``), or the unchanged SVG after that."""
-    import time
     deadline = time.monotonic() + timeout_s
     while True:
         svg = chart.locator("svg").inner_html()
@@ -326,3 +339,32 @@ def test_every_chart_uses_the_book_theme_and_chip_colours(built_book):
                 if isinstance(dom, list) and dom and all(d in CHIP_COLORS for d in dom):
                     assert rng == [CHIP_COLORS[d] for d in dom], f"{rel}: chip colours differ from charts.CHIP_COLORS"
     assert n >= 6
+
+
+def test_the_probe_sees_an_empty_chart_and_tiny_text(book_server, browser):
+    """The reader's-eye checks can fail: bars on a log axis whose domain includes zero draw no
+    marks (and Vega warns), the same bars drawn from the axis do, and 7 px text is caught."""
+    import altair as alt
+    import pandas as pd
+
+    from inference_wars import charts
+
+    charts.setup()
+    df = pd.DataFrame({"chip": ["a", "b"], "v": [30.0, 35_000.0]})
+    broken = alt.Chart(df).mark_bar().encode(y="chip:N", x=alt.X("v:Q", scale=alt.Scale(type="log")))
+    fixed = broken.encode(x=alt.X("v:Q", scale=alt.Scale(type="log"), stack=None), x2=alt.value(0))
+    scripts = "".join(f'<script src="_static/{s}"></script>' for s in
+                      ["vendor/vega.min.js", "vendor/vega-lite.min.js", "vendor/vega-embed.min.js", "iw-charts.js"])
+    body = "".join(charts._book_renderer(c.to_dict())["text/html"] for c in (broken, fixed))
+    ctx = browser.new_context(viewport={"width": 390, "height": 844})
+    page, console = ctx.new_page(), []
+    page.on("console", lambda m: console.append(m.text) if m.type == "warning" else None)
+    page.goto(f"{book_server}/book/intro.html")
+    page.set_content(f'<html><head><base href="{book_server}/">{scripts}</head><body><article class="bd-article">'
+                     f'<p>text</p><p style="font-size:7px">tiny</p>{body}</article></body></html>')
+    page.wait_for_function("document.querySelectorAll('.iw-chart[data-rendered=\"true\"]').length == 2")
+    r = page.evaluate(PROBE)
+    ctx.close()
+    assert [c["marks"] for c in r["charts"]] == [0, 2]
+    assert any("Log scale domain includes zero" in m for m in console)
+    assert any('"tiny"' in s for s in r["small"])
