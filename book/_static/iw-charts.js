@@ -36,7 +36,7 @@
     var t = spec.title;
     if (!t) return;
     if (typeof t === "string" || Array.isArray(t)) t = spec.title = {text: t};
-    if (t.text && !t.text.expr) t.text = wrapAll(t.text, Math.floor(width / (15 * CHAR_W)));
+    if (t.text && !t.text.expr) t.text = wrapAll(t.text, Math.floor(width / (15 * 0.62)));  // bold
     if (t.subtitle) t.subtitle = wrapAll(t.subtitle, Math.floor(width / (12 * CHAR_W)));
   }
 
@@ -58,6 +58,11 @@
         var room = ch === "x" ? width : height;
         var maxChars = Math.floor(room / (12 * CHAR_W));
         if (typeof e.title === "string") e.title = wrap(e.title, maxChars);
+        // log axes: about one tick per 60 px, so wide ranges get decades (10M, 100M, 1B), not 90M
+        if (e.scale && e.scale.type === "log" && e.axis !== null) {
+          e.axis = e.axis || {};
+          if (e.axis.tickCount === undefined) e.axis.tickCount = Math.max(3, Math.floor(room / 60));
+        }
         if (e.axis && typeof e.axis.title === "string") e.axis.title = wrap(e.axis.title, maxChars);
         if (narrow && e.axis && e.axis.labelLimit) e.axis.labelLimit = Math.min(e.axis.labelLimit, width * 0.38);
       });
