@@ -20,15 +20,18 @@ book: $(STAMP)
 chromium: $(STAMP)
 	@$(PY) tests/find_browser.py --install
 
-## Every test: package, notebooks (nbval), book build (-W) and the real-browser check.
+## Every test: package, every chapter executed once (in parallel, into the Jupyter cache the
+## build renders from), the book build (-W) and the real-browser check.
 test: $(STAMP) chromium
-	$(PY) -m pytest tests book --nbval-lax -p no:cacheprovider
+	$(PY) -m pytest tests -p no:cacheprovider
 
 unit: $(STAMP)
-	$(PY) -m pytest tests -m "not browser"
+	$(PY) -m pytest tests -m "not browser and not notebooks"
 
+## Every chapter executed (reuses the cache while the package and the chapter are unchanged);
+## one chapter alone, with nbval:  .venv/bin/pytest --nbval-lax book/03_vera_rubin.ipynb
 notebooks: $(STAMP)
-	$(PY) -m pytest book --nbval-lax
+	$(PY) -m pytest tests -m notebooks
 
 browser: $(STAMP) chromium
 	$(PY) -m pytest tests -m browser

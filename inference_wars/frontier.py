@@ -205,8 +205,9 @@ def step_breakdown(model: str, chips: Sequence[str], n_chips, batch=1, input_tok
                    precision: str | None = None, scenario: str = "base"):
     """Where one decode step's time goes, for one copy of the model stretched over ``n_chips``
     (:func:`inference_wars.serving.single_instance`): the terms of :mod:`inference_wars.serving`,
-    ``TPOT = max(compute, memory) + interconnect + overhead + prefill interruptions`` (tensor
-    parallelism inside a scale-up domain, ``pp`` pipeline stages beyond it).
+    ``TPOT = sum over operator groups of max(compute, memory) + interconnect + overhead + prefill
+    interruptions`` (tensor parallelism inside a scale-up domain, ``pp`` pipeline stages beyond
+    it); ``compute_s`` and ``memory_s`` are the step's totals of each.
 
     ``chips`` and ``n_chips`` may be lists (every combination); ``fits`` says whether weights
     and KV fit on that many chips. Returns a DataFrame, one row per (chip, n_chips)."""

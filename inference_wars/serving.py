@@ -196,7 +196,7 @@ def _stage(m, hw, f, dep, tokens, seqs, c, wb, kb, alpha_s):
     overlap = np.where(np.asarray(dep.dp_attention, bool) & (m.n_moe_layers > 0), f.comm_overlap, 0.0)
     stage = work + comm - overlap * np.minimum(work, comm)
     # a dataflow pipeline's per-layer floor is latency between its chips: counted as interconnect
-    latency = comm + np.maximum(floor - np.maximum(t_comp, t_mem), 0.0)
+    latency = comm + np.maximum(floor - t_ops, 0.0)
     return stage, t_comp, t_mem, latency, overhead
 
 

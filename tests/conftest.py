@@ -15,6 +15,18 @@ OUT = Path(os.environ.get("IW_BUILD_DIR", ROOT))
 HTML = OUT / "_build" / "html"
 
 
+sys.path.insert(0, str(ROOT / "book" / "_ext"))
+import execution_cache  # noqa: E402
+
+CACHE = OUT / "_build" / ".jupyter_cache"
+
+
+@functools.cache
+def executed_chapters() -> dict[str, str | None]:
+    """Every chapter executed once into the build's Jupyter cache: ``{path: traceback or None}``."""
+    return execution_cache.execute_all(CACHE, ROOT)
+
+
 @pytest.fixture(scope="session")
 def built_book() -> Path:
     """Build the book once per test session with warnings as errors (as `make book` does).
@@ -22,6 +34,10 @@ def built_book() -> Path:
     `make book`) so the browser checks can be re-run alone."""
     if os.environ.get("IW_BOOK_REUSE") == "1" and (HTML / "book" / "intro.html").exists():
         return HTML
+    # every chapter executes once, in parallel, into the cache the build then renders from
+    failed = {uri: tb for uri, tb in executed_chapters().items() if tb}
+    assert not failed, "chapters failed to execute:\n" + "\n\n".join(
+        f"{Path(uri).name}:\n{tb[-3000:]}" for uri, tb in failed.items())
     env = dict(os.environ, IW_BOOK_BUILD="1")
     jb = Path(sys.executable).with_name("jupyter-book")
     r = subprocess.run([str(jb), "build", str(ROOT), "--warningiserror", "--keep-going", "--path-output", str(OUT)], cwd=ROOT, env=env,
