@@ -279,6 +279,20 @@ def reproduce_claim(claim: str | ClaimRow) -> dict:
     }
 
 
+def layer_floor(chip: str) -> dict:
+    """The per-layer time floor fitted for a dataflow chip (``layer_floor_us`` in the shipped
+    calibration): ``value``, ``low``, ``high`` (microseconds; the range leaves each source family
+    out in turn) and ``n_points`` (measured results it is fitted to). The one place chapters read
+    this quantity from, so that every chapter quotes the same number."""
+    chip_id = catalog.get_chip(chip).id
+    from . import factors
+
+    for r in factors.fitted_rows():
+        if r["scope"] == chip_id and r["key"] == "layer_floor_us":
+            return {"value": r["value"], "low": r["low"], "high": r["high"], "n_points": int(float(r["n_points"]))}
+    raise ValueError(f"no fitted per-layer floor for {chip_id}")
+
+
 def reproduce(claim_ids_: Sequence[str] | None = None):
     """:func:`reproduce_claim` for every claim (or the given ids), one row each."""
     import pandas as pd
