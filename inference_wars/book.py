@@ -160,3 +160,12 @@ def precision_problems(nb, max_sig: int = MAX_SIG_FIGS) -> list[str]:
                 problems.append(f"{name}:{fmt} prints {shown!r}: {n} significant figures of a modelled number "
                                 f"(round with glue_number(..., sig=3), or mark a fact exact=True)")
     return problems
+
+
+def glue_words(name: str, text: str) -> str:
+    """Glue a short piece of Markdown (a verdict, a name) for the ``{glue:md}`` role."""
+    from IPython.display import Markdown
+    from myst_nb import glue
+
+    glue(name, Markdown(str(text)), display=False)
+    return str(text)
