@@ -26,6 +26,47 @@ def test_every_page_in_the_toc_exists():
         assert (ROOT / f"{f}.md").exists() or (ROOT / f"{f}.ipynb").exists(), f
 
 
+def check_gated_solutions(cs: list[dict]) -> int:
+    """Every gated solution (``solution-start`` ... ``solution-end``, each in its own markdown
+    cell) holds a visible code cell that runs on every build and a hidden cell that glues its
+    answer and asserts it; returns how many there are."""
+    n, inside, has_code, has_check = 0, False, False, False
+    for c in cs:
+        src = "".join(c["source"])
+        tags = c["metadata"].get("tags", [])
+        if c["cell_type"] == "markdown" and "```{solution-start}" in src:
+            assert not inside, "solution-start inside another solution"
+            inside, has_code, has_check = True, False, False
+            assert "```{solution-end}" not in src
+        elif c["cell_type"] == "markdown" and "```{solution-end}" in src:
+            assert inside, "solution-end without solution-start"
+            assert has_code, "a gated solution runs real code"
+            assert has_check, "a gated solution's answer is glued and asserted in a remove-cell cell"
+            inside, n = False, n + 1
+        elif c["cell_type"] == "code" and inside:
+            if "remove-cell" in tags:
+                has_check = has_check or ("assert" in src and "glue_number(" in src)
+            else:
+                has_code = True
+                assert not {"skip-execution", "nbval-skip", "raises-exception"} & set(tags)
+    assert not inside, "solution-start without solution-end"
+    return n
+
+
+def test_every_solution_is_executed_code():
+    """Solutions are gated code cells, run on every build, answers glued and asserted
+    (issue 13 item 7): no chapter keeps a solution whose code is indented text."""
+    unconverted = {}
+    for stem in CHAPTERS:
+        cs = cells(stem)
+        text = "\n".join("".join(c["source"]) for c in cs if c["cell_type"] == "markdown")
+        old = re.findall(r"```\{solution\} (ex-[a-z0-9-]+)", text)
+        if old:
+            unconverted[stem] = old
+        assert check_gated_solutions(cs) == len(re.findall(r"```\{solution-start\}", text))
+    assert not unconverted, f"solutions still written as indented code: {unconverted}"
+
+
 @pytest.mark.parametrize("stem", CHAPTERS)
 def test_chapter_conventions(stem):
     cs = cells(stem)
@@ -39,9 +80,10 @@ def test_chapter_conventions(stem):
     assert "remove-cell" in setup["metadata"].get("tags", []), "set-up is hidden from readers"
     assert "{glue:text}" in text, "numbers in prose come from the package through glue"
     exercises = re.findall(r"```\{exercise\}", text)
-    solutions = re.findall(r"```\{solution\}[^\n]*\n(?::[^\n]*\n)*", text)
+    solutions = re.findall(r"```\{solution(?:-start)?\}[^\n]*\n(?::[^\n]*\n)*", text)
     assert 2 <= len(exercises) <= 4 and len(solutions) == len(exercises), (len(exercises), len(solutions))
     assert all(":class: dropdown" in s for s in solutions), "solutions are hidden by default"
+    check_gated_solutions(cs)
     assert any("remove-output" in c["metadata"].get("tags", []) and "interact" in "".join(c["source"]) for c in code), \
         "a live ipywidgets explorer for readers running the chapter"
     skipped = [t for c in code for t in c["metadata"].get("tags", [])
