@@ -89,14 +89,6 @@
     });
   }
 
-  function distinct(spec, field) {
-    var name = spec.data && spec.data.name, rows = name && spec.datasets && spec.datasets[name];
-    if (!rows || !field) return 2;
-    var seen = {};
-    rows.forEach(function (r) { seen[r[field]] = true; });
-    return Math.max(1, Object.keys(seen).length);
-  }
-
   // Longest label among the values of fields shown in a legend (from the inline datasets).
   function longestLegendLabel(spec) {
     var fields = {}, longest = 0;
@@ -134,7 +126,7 @@
       var inner = spec.spec;
       height = inner.height || height;
       if (spec.facet.column) {
-        var n = distinct(spec, spec.facet.column.field);
+        var n = distinctValues(spec, spec.data, spec.facet.column.field) || 2;
         if (narrow || (width - 90 * n) / n < 200) {
           spec.facet.row = spec.facet.column; delete spec.facet.column;
           inner.width = width - 100;
@@ -161,7 +153,7 @@
       if (!node || typeof node !== "object") return;
       (node.axes || []).forEach(function (a) {
         Object.keys(titles).forEach(function (ch) {
-          if (orient[ch].indexOf(a.orient) >= 0 && a.title !== undefined && (a.labels !== false || a.title))
+          if (orient[ch].indexOf(a.orient) >= 0 && a.title)
             a.title = {signal: titles[ch]};
         });
       });
