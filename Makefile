@@ -36,9 +36,9 @@ notebooks: $(STAMP)
 browser: $(STAMP) chromium
 	$(PY) -m pytest tests -m browser
 
-## JupyterLab on the book, to run chapters live.
+## JupyterLab on the book, to run chapters live (also as root, e.g. in a workshop's Docker image).
 lab: $(STAMP)
-	$(VENV)/bin/jupyter lab book
+	$(VENV)/bin/jupyter lab book $$( [ "$$(id -u)" = 0 ] && echo --allow-root )
 
 bench: $(STAMP)
 	$(PY) benchmarks/sweep.py

@@ -54,8 +54,32 @@ _GLUE_ROLE = re.compile(r"\{glue:text\}`([A-Za-z0-9_.-]+)(?::([^`]*))?`")
 
 
 def setup() -> None:
-    """Theme and renderer for every chart in the chapter."""
+    """Theme and renderer for every chart in the chapter.
+
+    The book build (``IW_BOOK_BUILD``) renders charts as HTML for the vendored Vega
+    (:func:`charts.setup`). Anywhere else (JupyterLab, Colab, a workshop laptop with no network)
+    charts render through Altair's ``jupyter`` renderer in offline mode: a JupyterChart widget
+    (anywidget) whose JavaScript, Vega included, is bundled into the notebook by vl-convert, so no
+    chart fetches anything from a CDN (Altair's default renderer loads Vega from jsDelivr)."""
+    import os
+
     charts.setup()
+    if not os.environ.get("IW_BOOK_BUILD"):
+        offline_renderer()
+
+
+def offline_renderer() -> bool:
+    """Switch Altair to the renderer that bundles its JavaScript; False (default renderer kept)
+    when anywidget or vl-convert is not installed."""
+    try:
+        import altair as alt
+        import anywidget  # noqa: F401  (JupyterChart is an anywidget)
+        import vl_convert  # noqa: F401  (bundles vega-embed, Vega and Vega-Lite for offline use)
+    except ImportError:
+        return False
+    alt.renderers.enable("jupyter", offline=True)
+    alt.JupyterChart.enable_offline(offline=True)
+    return True
 
 
 def round_sig(value, sig: int = MAX_SIG_FIGS) -> float:

@@ -1,7 +1,8 @@
 """Give every chapter notebook a first, hidden cell that installs the package on Google Colab.
 
 Colab opens a chapter straight from the repository, without `make`; this cell installs
-`inference_wars` there and does nothing anywhere else. The repository URL comes from
+`inference_wars` there, with the `book` extra (myst-nb for glued numbers, altair, ipywidgets and
+the offline chart renderer), and does nothing anywhere else. The repository URL comes from
 `_config.yml`, the same one the launch buttons use. Idempotent: run it after editing chapters.
 
     .venv/bin/python tools/colab_cell.py book/*.ipynb
@@ -24,7 +25,7 @@ def colab_source() -> str:
     return (f"{MARK} install the book's package (elsewhere `make lab` has installed it)\n"
             "import sys\n\n"
             "if \"google.colab\" in sys.modules:\n"
-            f"    %pip install --quiet \"inference_wars @ git+{url}\"")
+            f"    %pip install --quiet \"inference_wars[book] @ git+{url}\"")
 
 
 def ensure(path: Path) -> bool:
