@@ -1,8 +1,8 @@
 """The public entry points: :func:`estimate` for one configuration, :func:`sweep` for a grid.
 
 A thin facade over the engine: it checks names and numbers, lays out every combination of the
-arguments as arrays, reads the factors (:mod:`inference_wars.factors`) and lets
-:func:`inference_wars.deployment.search` choose how the chips serve the model. ``sweep``
+arguments as arrays, reads the factors (:mod:`inference_wars.engine.factors`) and lets
+:func:`inference_wars.engine.deployment.search` choose how the chips serve the model. ``sweep``
 evaluates every combination without a Python loop per row.
 """
 
@@ -15,10 +15,11 @@ from typing import Any
 
 import numpy as np
 
-from . import catalog, deployment, factors, formats, serving
+from . import catalog
+from .engine import deployment, factors, formats, serving
 from .errors import UnknownNameError, require_count, require_number, require_positive
-from .hardware import hardware_arrays
-from .workload import kv_bytes_per_sequence, model_arrays, weights_bytes
+from .engine.hardware import hardware_arrays
+from .engine.workload import kv_bytes_per_sequence, model_arrays, weights_bytes
 
 METRICS = ("ttft_s", "tpot_s", "tokens_per_s_per_user", "tokens_per_s", "tokens_per_s_per_chip",
            "usd_per_million_tokens", "joules_per_token", "tokens_per_s_per_mw")
@@ -37,7 +38,7 @@ ASSUMPTION_DIRECTION = factors.DIRECTION
 
 def assumptions_for(scenario: str = "base", **overrides: float) -> serving.Factors:
     """Factor defaults (``assumptions.csv``) under a scenario, with validated overrides; per-chip
-    fitted values are applied by :func:`estimate` (see :func:`inference_wars.factors.chip_factors`)."""
+    fitted values are applied by :func:`estimate` (see :func:`inference_wars.engine.factors.chip_factors`)."""
     vals = factors.defaults(scenario)
     vals["layer_floor_us"] = 0.0
     vals.update(factors.check_overrides(overrides))
@@ -146,7 +147,7 @@ OVERRIDE_RANGE: dict[str, tuple[float, float]] = {
 
 def check_assumption_overrides(overrides: dict[str, float]) -> dict[str, float]:
     """Validate ``estimate(..., **overrides)``: a known factor name (closest match suggested), a
-    finite number within :data:`OVERRIDE_RANGE`, then :func:`inference_wars.factors.check_overrides`."""
+    finite number within :data:`OVERRIDE_RANGE`, then :func:`inference_wars.engine.factors.check_overrides`."""
     for key, v in overrides.items():
         if key in OVERRIDE_RANGE:
             lo, hi = OVERRIDE_RANGE[key]
@@ -527,7 +528,7 @@ def max_concurrent_sequences(model: str, chip: str, n_chips: int, context_tokens
     factors.check_scenario(scenario)
     n = _count("n_chips", n_chips)
     ctx = _count("context_tokens", context_tokens, MAX_TOKENS)
-    from . import memory, workload
+    from .engine import memory, workload
     m = workload.model_arrays([m_id])
     if ctx > m.max_context[0]:
         raise ValueError(f"context_tokens exceeds {m_id}'s maximum context of {int(m.max_context[0]):,} tokens")

@@ -36,7 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import factors as _factors
+from .engine import factors as _factors
 from . import validation
 
 PATH = _factors.CALIBRATION_PATH
@@ -140,7 +140,7 @@ def leave_one_source_out() -> tuple[np.ndarray, dict[str, dict]]:
     return pred, fits
 
 
-LOSO_PATH = _factors.DATA_DIR / "measured_predictions.csv"
+LOSO_PATH = validation.HELD_OUT_PATH
 LOSO_COLUMNS = ("id", "source_family", "predicted_held_out")
 
 
@@ -178,16 +178,6 @@ def loso_path_for(path: Path) -> Path:
     return LOSO_PATH if path == PATH else path.with_name(path.stem + "_held_out.csv")
 
 
-@functools.cache
-def held_out() -> dict[str, float]:
-    """The shipped leave-one-source-out predictions ``{measured id: prediction}``."""
-    if not LOSO_PATH.exists():
-        raise _factors.CatalogError("data/measured_predictions.csv is missing: run "
-                                    "`python -m inference_wars calibrate --update-shipped`")
-    with LOSO_PATH.open(newline="", encoding="utf-8") as fh:
-        return {r["id"]: float(r["predicted_held_out"]) for r in csv.DictReader(fh)}
-
-
 def check_held_out(path: Path = LOSO_PATH) -> list[str]:
     """Differences between a fresh leave-one-source-out run and the predictions at ``path``."""
     pred, _ = leave_one_source_out()
@@ -219,6 +209,6 @@ def check(path: Path = PATH) -> list[str]:
 def fitted_table() -> list[dict]:
     """The shipped fit as rows (``scope``, ``key``, ``value``, ``low``, ``high``, ``default``,
     ``n_points``), for tables in the book."""
-    from .factors import fitted_rows
+    from .engine.factors import fitted_rows
 
     return [dict(r) for r in fitted_rows()]

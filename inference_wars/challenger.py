@@ -13,7 +13,7 @@ specifications beat the baseline. ``ratio`` is 0 where the challenger cannot rea
 and :data:`RATIO_CAP` where only the challenger can (so charts never see an infinity).
 
 Where weights live: weights and KV fill on-chip SRAM first, then HBM
-(:func:`inference_wars.memory.tiered_read_time_s`); :func:`sram_resident_chips` is the fewest
+(:func:`inference_wars.engine.memory.tiered_read_time_s`); :func:`sram_resident_chips` is the fewest
 chips whose SRAM alone holds the weights.
 """
 
@@ -23,18 +23,19 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from . import catalog, serving
-from .formats import bits_per_weight
-from .errors import (MAX_COUNT, UnknownNameError, require_array, require_count, require_fraction, require_list,
+from . import catalog
+from .engine import serving
+from .engine.formats import bits_per_weight
+from .errors import (UnknownNameError, require_array, require_count, require_fraction, require_list,
                      require_number, require_positive, require_scenario)
-from .hardware import HardwareArrays, hardware_arrays
-from .workload import model_arrays
+from .engine.hardware import HardwareArrays, hardware_arrays
+from .engine.workload import model_arrays
 
 RATIO_CAP = 10.0
 BATCHES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048)
 N_CHIPS = (1, 2, 4, 8, 16, 32, 64, 72, 128)
 
-#: Hardware fields a caller may override (units as in :class:`inference_wars.hardware.HardwareArrays`).
+#: Hardware fields a caller may override (units as in :class:`inference_wars.engine.hardware.HardwareArrays`).
 HARDWARE_FIELDS = ("peak_tflops", "sram_gb", "sram_tb_s", "hbm_gb", "hbm_tb_s", "scaleup_gb_s", "scaleup_domain",
                    "power_w", "price_usd")
 
@@ -60,7 +61,7 @@ def configurations(model: str, chip: str, precision: str | None = None, input_to
     """Every (batch, chip count) that fits, with its speed per user and cost, as a DataFrame."""
     import pandas as pd
 
-    from . import factors
+    from .engine import factors
     from .api import resolve
 
     from .api import MAX_TOKENS, check_assumption_overrides
@@ -162,7 +163,7 @@ def min_bandwidth_to_win(grid):
 def sram_resident_chips(model: str, precision: str, sram_mb, usable_fraction: float | None = None) -> np.ndarray:
     """Fewest chips whose SRAM alone holds the weights: ``ceil(W / (sram * usable))``."""
     from .api import assumptions_for
-    from .workload import weights_bytes
+    from .engine.workload import weights_bytes
 
     u = assumptions_for("base").usable_memory_fraction if usable_fraction is None else usable_fraction
     u = require_fraction("usable_fraction", u)

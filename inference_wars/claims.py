@@ -34,9 +34,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
-from . import catalog, workload
+from . import catalog
+from .engine import workload
 from .errors import UnknownNameError, require_positive, require_positive_int
-from .formats import bits_per_weight, default_kv_format
+from .engine.formats import bits_per_weight, default_kv_format
 
 CLAIMS_CSV = catalog.DATA_DIR / "claims.csv"
 
@@ -111,7 +112,7 @@ class ClaimRow(BaseModel):
 
 @functools.cache
 def _claims() -> dict[str, ClaimRow]:
-    rows = catalog._read_rows(CLAIMS_CSV, ClaimRow)
+    rows = catalog.read_rows(CLAIMS_CSV, ClaimRow)
     out: dict[str, ClaimRow] = {}
     for line_no, r in enumerate(rows, start=2):
         if r.id in out:
@@ -382,7 +383,7 @@ class LedgerRow(BaseModel):
 
 @functools.cache
 def _ledger() -> dict[str, LedgerRow]:
-    rows = catalog._read_rows(LEDGER_CSV, LedgerRow)
+    rows = catalog.read_rows(LEDGER_CSV, LedgerRow)
     out: dict[str, LedgerRow] = {}
     for line_no, r in enumerate(rows, start=2):
         if r.id in out:
@@ -417,7 +418,7 @@ def _check_spec(r: LedgerRow, chip: str, quantity: str, scale: str = "1") -> dic
     if lo <= c <= hi:
         return _result(v, lo, hi, "qualified", f"inside the catalog's range for {quantity} of {chip}, not its base value")
     if quantity.startswith("peak_") and lo <= c / 2 <= hi:
-        return _result(v, lo, hi, "qualified", f"a sparse peak: half the claim is inside the catalog's dense range")
+        return _result(v, lo, hi, "qualified", "a sparse peak: half the claim is inside the catalog's dense range")
     return _result(v, lo, hi, "refuted", f"outside the catalog's range for {quantity} of {chip}")
 
 

@@ -26,10 +26,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import catalog, economics, workload
-from .formats import bits_per_weight
+from . import catalog
+from .engine import economics, workload
+from .engine.formats import bits_per_weight
 from .errors import require_positive_int
-from .hardware import hardware_arrays
+from .engine.hardware import hardware_arrays
 
 
 def _setup(model: str, chip: str, precision: str | None, kv_precision: str | None, scenario: str):

@@ -24,11 +24,12 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from . import catalog, economics, serving
-from .formats import bits_per_weight
+from . import catalog
+from .engine import economics, serving
+from .engine.formats import bits_per_weight
 from .errors import UnknownNameError, require_positive, require_positive_int
-from .hardware import hardware_arrays
-from .workload import model_arrays
+from .engine.hardware import hardware_arrays
+from .engine.workload import model_arrays
 
 #: Batch sizes a frontier sweeps by default (per serving instance).
 DEFAULT_BATCHES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096)
@@ -105,7 +106,7 @@ def best_at_interactivity(df, min_tokens_per_s_per_user, metric: str = "usd_per_
 
 def usd_per_chip_hour(chip: str, scenario: str = "base", price_usd: float | None = None,
                       power_w: float | None = None, **assumption_overrides: float) -> float:
-    """Hourly cost of one chip unit (:func:`inference_wars.economics.usd_per_chip_hour`) with the
+    """Hourly cost of one chip unit (:func:`inference_wars.engine.economics.usd_per_chip_hour`) with the
     chip's price and power read at ``scenario`` unless given, and the shared assumptions
     (amortisation, utilisation, PUE, electricity) at their base values unless overridden."""
     from .api import assumptions_for
@@ -142,7 +143,7 @@ def _best_throughput(model, chip, targets, chip_scenario, batch, n_chips, input_
     """Highest tokens/s per chip among configurations meeting each target (0 where none does),
     hardware read at ``chip_scenario`` and shared assumptions at base (plus overrides)."""
     from .api import sweep
-    from .factors import chip_factors
+    from .engine.factors import chip_factors
 
     fixed = dict(chip_factors(catalog.get_chip(chip).id, "base")) | overrides
     df = sweep(model, chip, batch=batch, n_chips=n_chips, input_tokens=input_tokens, output_tokens=output_tokens,
@@ -204,7 +205,7 @@ def cost_ratio(model: str, baseline: str, chip: str, targets, input_tokens: int 
 def step_breakdown(model: str, chips: Sequence[str], n_chips, batch=1, input_tokens=8192, output_tokens=1024,
                    precision: str | None = None, scenario: str = "base"):
     """Where one decode step's time goes, for one copy of the model stretched over ``n_chips``
-    (:func:`inference_wars.serving.single_instance`): the terms of :mod:`inference_wars.serving`,
+    (:func:`inference_wars.engine.serving.single_instance`): the terms of :mod:`inference_wars.engine.serving`,
     ``TPOT = sum over operator groups of max(compute, memory) + interconnect + overhead + prefill
     interruptions`` (tensor parallelism inside a scale-up domain, ``pp`` pipeline stages beyond
     it); ``compute_s`` and ``memory_s`` are the step's totals of each.
@@ -213,7 +214,7 @@ def step_breakdown(model: str, chips: Sequence[str], n_chips, batch=1, input_tok
     and KV fit on that many chips. Returns a DataFrame, one row per (chip, n_chips)."""
     import pandas as pd
 
-    from . import factors
+    from .engine import factors
     from .api import resolve
 
     m_id = catalog.get_model(model).id

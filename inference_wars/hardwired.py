@@ -36,8 +36,9 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
-from . import catalog, economics
-from .economics import HOURS_PER_YEAR
+from . import catalog
+from .engine import economics
+from .engine.economics import HOURS_PER_YEAR
 from .errors import (MAX_COUNT, UnknownNameError, require_array, require_fraction, require_number,
                      require_list, require_positive, require_positive_int, require_scenario)
 
@@ -89,19 +90,19 @@ class QualityRow(BaseModel):
 @functools.cache
 def _costs() -> dict[str, catalog.AssumptionRow]:
     path = catalog.DATA_DIR / "hardwired_costs.csv"
-    rows = catalog._read_rows(path, catalog.AssumptionRow)
-    out = catalog._unique(path.name, rows, "key")
+    rows = catalog.read_rows(path, catalog.AssumptionRow)
+    out = catalog.unique_by(path.name, rows, "key")
     for line_no, r in enumerate(rows, start=2):
-        catalog._check_source(f"{path.name}:{line_no}", r.source)
+        catalog.check_source(f"{path.name}:{line_no}", r.source)
     return out
 
 
 @functools.cache
 def _quality() -> tuple[QualityRow, ...]:
     path = catalog.DATA_DIR / "quantization_quality.csv"
-    rows = catalog._read_rows(path, QualityRow)
+    rows = catalog.read_rows(path, QualityRow)
     for line_no, r in enumerate(rows, start=2):
-        catalog._check_source(f"{path.name}:{line_no}", r.source)
+        catalog.check_source(f"{path.name}:{line_no}", r.source)
     if len({r.format for r in rows}) != len(rows):
         raise catalog.CatalogError(f"{path.name}: a format is listed twice")
     return tuple(rows)
@@ -209,7 +210,7 @@ def _chip_rom_bits(params_per_chip=None, bits_per_weight_chip=None) -> float:
 
 
 def _model_params(model: str) -> float:
-    from .architecture import parameter_counts
+    from .catalog.architecture import parameter_counts
 
     return float(parameter_counts(catalog.get_model(model))["params_total"])
 
@@ -258,7 +259,7 @@ def scaling_table(models, bits_per_weight=None, params_per_chip=None, hop_latenc
     and the link bandwidth per hop at that speed. Returns a DataFrame."""
     import pandas as pd
 
-    from .architecture import parameter_counts
+    from .catalog.architecture import parameter_counts
 
     b = catalog.get_format("taalas-3b6b").bits_per_weight if bits_per_weight is None else bits_per_weight
     b = require_positive("bits_per_weight", b, 64)
@@ -313,7 +314,7 @@ def _money(name: str, x) -> np.ndarray:
 
 
 def _energy(power_w, pue, usd_per_kwh) -> np.ndarray:
-    """:func:`inference_wars.economics.energy_usd_per_hour` with checked inputs (PUE >= 1)."""
+    """:func:`inference_wars.engine.economics.energy_usd_per_hour` with checked inputs (PUE >= 1)."""
     return economics.energy_usd_per_hour(require_array("hc_power_w", power_w, 0, 1e9),
                                          require_array("pue", pue, 1, 10), require_array("usd_per_kwh", usd_per_kwh, 0, 10))
 

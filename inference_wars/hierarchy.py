@@ -7,12 +7,12 @@ every step. :func:`memory_hierarchy` collects the catalog's numbers per level.
 
 For a step of ``F`` FLOPs that moves ``Q`` bytes from HBM the arithmetic intensity is
 ``I = F / Q``; attainable throughput is ``min(peak, I * B_hbm)`` and the step is compute-bound
-when ``I`` exceeds the ridge ``peak / B_hbm`` (:mod:`inference_wars.roofline`). The two points
+when ``I`` exceeds the ridge ``peak / B_hbm`` (:mod:`inference_wars.engine.roofline`). The two points
 of :func:`roofline_points` are
 
 * prefill of one prompt of ``c`` tokens: ``F = FLOPs_prefill(c)``, ``Q = W_read(c) + KV(c)``
 * one decode step of ``b`` sequences at context ``c``: ``F = b * FLOPs_token(c)``,
-  ``Q = W_read(b) + b * KV(c)`` (:func:`inference_wars.workload.decode_step`).
+  ``Q = W_read(b) + b * KV(c)`` (:func:`inference_wars.engine.workload.decode_step`).
 
 Batch-1 decode cannot beat ``B_hbm / bytes_per_token`` tokens/s per user on one chip
 (:func:`decode_ceiling_tokens_per_s`).
@@ -24,8 +24,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from . import catalog, roofline, workload
-from .formats import bits_per_weight, check_format_on_chip, compute_peak_quantity, default_kv_format
+from . import catalog
+from .engine import roofline, workload
+from .engine.formats import bits_per_weight, check_format_on_chip, compute_peak_quantity, default_kv_format
 
 #: (level, capacity quantity, capacity scale to GB, bandwidth quantity)
 LEVELS = (

@@ -26,8 +26,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from . import catalog, workload
-from .formats import bits_per_weight, check_format_on_chip, check_kv_format, default_kv_format, serving_format
+from . import catalog
+from .engine import workload
+from .engine.formats import bits_per_weight, check_format_on_chip, check_kv_format, default_kv_format, serving_format
 from .errors import require_frame, require_list, require_positive, require_positive_int
 
 #: Tiers in the order bytes are placed (fastest first) and the catalog quantities behind them.

@@ -17,7 +17,7 @@ so with ``C = usd_per_million_tokens`` (all cost over output tokens)
 
 and the blended figures use the request's own mix, ``(S * in + O * out) / (S + O)``.
 The gap to the list price is explained by the break-even chip price and utilisation
-(:mod:`inference_wars.economics` formula solved for each, with the revenue of a request,
+(:mod:`inference_wars.engine.economics` formula solved for each, with the revenue of a request,
 ``S * in + O * out``, spread over its ``O`` output tokens), the capital share of an hour's
 cost, and the implied margin ``1 - cost / price`` (negative: the price is below cost).
 """
@@ -26,7 +26,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import api, catalog, economics
+from . import api, catalog
+from .engine import economics
 
 #: Batches searched for the cheapest deployment: powers of two up to the engine's default
 #: ``max_batch_per_instance`` (1024 sequences, vLLM's default; ``assumptions.csv``).

@@ -13,7 +13,7 @@ A *regime* is a workload described by what an operator knows about it:
 For each candidate chip, :func:`inference_wars.sweep` gives one serving *instance* per batch size
 ``b`` (the fewest chips ``n_b`` that hold the weights and KV cache, its output tokens/s ``T_b``
 and per-user speed ``s_b``). A batch is allowed when ``s_b >= L``. The cost per million tokens
-uses the package's economics (:func:`inference_wars.economics.usd_per_million_tokens`) with
+uses the package's economics (:func:`inference_wars.engine.economics.usd_per_million_tokens`) with
 two workload corrections::
 
     D          = V / 86400                        programmable chips: one pool serves the zoo
@@ -50,9 +50,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import catalog, economics, hardwired
+from . import catalog, hardwired
+from .engine import economics
 from .errors import require_positive, require_positive_int
-from .formats import FORMAT_PREFERENCE, serving_format
+from .engine.formats import FORMAT_PREFERENCE, serving_format
 
 #: The catalog chips compared (GPUs, then ASICs, then hard-wired silicon).
 CANDIDATES: tuple[str, ...] = (

@@ -36,7 +36,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from .catalog import get_model
-from .errors import MAX_COUNT, require_array, require_choice, require_count, require_frame, require_list, require_positive_int
+from .errors import require_array, require_choice, require_count, require_frame, require_list, require_positive_int
 
 #: H100 SXM: 132 SMs; Hopper's warpgroup MMA has M = 64 rows per instruction; a common
 #: CUTLASS/cuBLAS CTA tile is 64-128 x 128-256 x 64 (we take 64 x 128 x 64).

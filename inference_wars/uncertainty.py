@@ -23,11 +23,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import api, catalog, factors, serving
+from . import api, catalog
+from .engine import factors, serving
 from .errors import require_array, require_count, require_seed
-from .formats import bits_per_weight
-from .hardware import HardwareArrays, chip_row
-from .workload import model_arrays
+from .engine.formats import bits_per_weight
+from .engine.hardware import HardwareArrays, chip_row
+from .engine.workload import model_arrays
 
 
 def triangular(u, low, mode, high) -> np.ndarray:

@@ -23,6 +23,7 @@ per-user speed.
 
 from __future__ import annotations
 
+import csv
 import functools
 import math
 from pathlib import Path
@@ -31,11 +32,12 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
-from . import catalog, deployment, factors, serving
-from .catalog import DATA_DIR, CatalogError, _blank_to_none, _check_source, _read_rows
-from .formats import bits_per_weight, check_format_on_chip, default_kv_format
-from .hardware import family, hardware_arrays
-from .workload import model_arrays
+from . import catalog
+from .engine import deployment, factors, serving
+from .catalog import DATA_DIR, CatalogError, blank_to_none, check_source, read_rows
+from .engine.formats import bits_per_weight, check_format_on_chip, default_kv_format
+from .engine.hardware import family, hardware_arrays
+from .engine.workload import model_arrays
 
 Metric = Literal["tokens_per_s_per_user", "tokens_per_s", "tokens_per_s_per_chip", "decode_tokens_per_s_per_chip",
                  "ttft_s"]
@@ -76,7 +78,7 @@ class MeasuredRow(BaseModel):
     note: str
 
     _blank = field_validator("n_chips", "batch", "batch_is_cap", "min_tokens_per_s_per_user", "tp", "ep", "pp",
-                             "attention_dp", "mtp_tokens", "disaggregated", mode="before")(_blank_to_none)
+                             "attention_dp", "mtp_tokens", "disaggregated", mode="before")(blank_to_none)
 
     _date = field_validator("date")(catalog.check_date)
 
@@ -107,13 +109,13 @@ def _rows() -> tuple[tuple[str, MeasuredRow], ...]:
     if not files:
         raise CatalogError(f"no measured results in {MEASURED_DIR}")
     for path in files:
-        rows = _read_rows(path, MeasuredRow)
+        rows = read_rows(path, MeasuredRow)
         for line_no, r in enumerate(rows, start=2):
             where = f"measured/{path.name}:{line_no}"
             if r.id in seen:
                 raise CatalogError(f"{where}: duplicate id {r.id}")
             seen.add(r.id)
-            _check_source(where, r.source)
+            check_source(where, r.source)
             try:
                 chip = catalog.get_chip(r.chip)
                 catalog.get_model(r.model)
@@ -208,7 +210,7 @@ class PointInputs:
         return serving.Factors(**cols)
 
     def scope_mask(self, scope: str) -> np.ndarray:
-        """Rows a fitted factor of ``scope`` applies to (:func:`inference_wars.factors.in_scope`)."""
+        """Rows a fitted factor of ``scope`` applies to (:func:`inference_wars.engine.factors.in_scope`)."""
         return np.array([factors.in_scope(scope, c) for c in self.chips])
 
     def evaluate(self, f: serving.Factors, rows: np.ndarray | None = None) -> np.ndarray:
@@ -292,13 +294,25 @@ def measured_path(family_name: str) -> Path:
     return MEASURED_DIR / f"{family_name}.csv"
 
 
+#: The shipped leave-one-source-out predictions (written by :mod:`inference_wars.calibration`).
+HELD_OUT_PATH = DATA_DIR / "measured_predictions.csv"
+
+
+@functools.cache
+def held_out() -> dict[str, float]:
+    """The shipped leave-one-source-out predictions ``{measured id: prediction}``."""
+    if not HELD_OUT_PATH.exists():
+        raise CatalogError("data/measured_predictions.csv is missing: run "
+                           "`python -m inference_wars calibrate --update-shipped`")
+    with HELD_OUT_PATH.open(newline="", encoding="utf-8") as fh:
+        return {r["id"]: float(r["predicted_held_out"]) for r in csv.DictReader(fh)}
+
+
 def predict_held_out():
     """The measured table with each row predicted by the factors fitted *without its source
     family* (leave-one-source-out; shipped in ``data/measured_predictions.csv`` by
     ``python -m inference_wars calibrate --update-shipped``): the honest error on data a fit
     has not seen."""
-    from .calibration import held_out
-
     df = measured()
     got = held_out()
     missing = [i for i in df["id"] if i not in got]

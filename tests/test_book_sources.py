@@ -101,7 +101,9 @@ def test_chapter_conventions(stem):
 
 def test_every_package_module_is_in_the_api_reference():
     api = (ROOT / "book" / "api.md").read_text()
-    modules = {p.stem for p in (ROOT / "inference_wars").glob("*.py")} - {"__init__", "__main__"}
+    pkg = ROOT / "inference_wars"
+    modules = {".".join(p.relative_to(pkg).with_suffix("").parts).removesuffix(".__init__")
+               for p in pkg.rglob("*.py") if p.name != "__main__.py"} - {"__init__"}
     missing = sorted(m for m in modules if f"automodule:: inference_wars.{m}\n" not in api)
     assert not missing, f"add these modules to book/api.md: {missing}"
 

@@ -8,7 +8,7 @@ from pybtex.database import parse_file
 
 import inference_wars as iw
 from inference_wars import catalog
-from inference_wars.architecture import parameter_counts
+from inference_wars.catalog.architecture import parameter_counts
 
 DATA = Path(catalog.DATA_DIR)
 REQUIRED_CHIPS = ["a100-sxm", "h100-sxm", "h200", "b200", "gb200-nvl72", "rubin-gpu", "vera-rubin-nvl72", "mi300x",
@@ -105,7 +105,7 @@ def test_a_broken_row_is_reported_with_file_and_line(tmp_path, monkeypatch):
     with bad.open("w", newline="") as fh:
         csv.writer(fh).writerows(rows)
     with pytest.raises(catalog.CatalogError, match=r"chips.csv:2: .*release_status"):
-        catalog._read_rows(bad, catalog.ChipRow)
+        catalog.read_rows(bad, catalog.ChipRow)
 
 
 def test_estimated_spec_without_bounds_is_rejected():
@@ -130,12 +130,15 @@ def data_copy(tmp_path, monkeypatch):
 
     copy = tmp_path / "data"
     shutil.copytree(DATA, copy)
-    clear = lambda: [getattr(catalog, f).cache_clear() for f in _LOADERS if hasattr(catalog, f)]  # noqa: E731
+    clear = lambda: [getattr(loading, f).cache_clear() for f in _LOADERS if hasattr(loading, f)]  # noqa: E731
     clear()
-    monkeypatch.setattr(catalog, "DATA_DIR", copy)
+    monkeypatch.setattr(loading, "DATA_DIR", copy)
     yield copy
     monkeypatch.undo()
     clear()
+
+
+from inference_wars.catalog import loading  # noqa: E402  (the module that reads the data folder)
 
 
 def _drop_rows(path, keep):
@@ -144,7 +147,7 @@ def _drop_rows(path, keep):
 
 
 def _load(kind):
-    return {"chips": catalog._chips, "formats": catalog._formats, "assumptions": catalog._assumptions}[kind]()
+    return {"chips": loading._chips, "formats": loading._formats, "assumptions": loading._assumptions}[kind]()
 
 
 @pytest.mark.parametrize("corrupt, kind, message", [

@@ -27,7 +27,7 @@ def test_a_bad_claim_row_fails_with_file_and_line(tmp_path):
            "announced,taalas2026blog,2026-01,note")
     bad.write_text(header + "\n" + row + "\n")
     with pytest.raises(catalog.CatalogError, match=r"claims.csv:2: .*low <= value <= high"):
-        catalog._read_rows(bad, claims.ClaimRow)
+        catalog.read_rows(bad, claims.ClaimRow)
 
 
 def test_unknown_claim_suggests_the_closest():
@@ -171,7 +171,9 @@ def test_ratio_claims_are_read_on_the_cost_frontier():
     assert r["model_value"] == pytest.approx(both["ratio"].max())
     assert r["model_low"] <= r["model_value"] <= r["model_high"]
     dense = claims.check_ledger_row("rubin-10x-dense")
-    assert dense["model_value"] < r["model_value"]          # the claim was made where Rubin gains most
+    # NVIDIA's own case (a long-context reasoning MoE) and a dense model give similar ratios in the
+    # model (3.3x and 3.5x after the per-operator roofline), both well short of 10x
+    assert 0.8 < dense["model_value"] / r["model_value"] < 1.25 and max(dense["model_value"], r["model_value"]) < 10
     matx = claims.check_ledger_row("matx-10x")
     need = 10 / (1 + claims.RATIO_TOLERANCE)
     expected = "reproduced" if matx["model_value"] >= need else "qualified" if matx["model_high"] >= need else "refuted"
@@ -200,7 +202,7 @@ def test_ledger_rows_are_validated(tmp_path):
     bad = tmp_path / "claims_ledger.csv"
     bad.write_text(header + "\nx,9,t,some claim here,1,x,me,taalas2026blog,2026-02,spec,,n\n")
     with pytest.raises(catalog.CatalogError, match=r"claims_ledger.csv:2"):
-        catalog._read_rows(bad, claims.LedgerRow)
+        catalog.read_rows(bad, claims.LedgerRow)
     from inference_wars.errors import UnknownNameError
 
     with pytest.raises(UnknownNameError):

@@ -24,7 +24,7 @@ import inference_wars as iw
 from inference_wars import api, catalog, challenger, fleet, hardwired, landscape, systolic, uncertainty, validation
 import importlib
 
-fmts = importlib.import_module("inference_wars.formats")  # `iw.formats` is the catalog table function
+fmts = importlib.import_module("inference_wars.engine.formats")  # `iw.formats` is the catalog table function
 from inference_wars.cli import main
 
 PACKAGE = Path(iw.__file__).resolve().parent

@@ -47,7 +47,7 @@ def test_bad_market_rows_fail_with_file_and_line(tmp_path, bad, message):
         w.writeheader()
         w.writerow(row)
     with pytest.raises(catalog.CatalogError, match=rf"market_prices.csv:2: .*{message}"):
-        catalog._read_rows(out, catalog.MarketRow)
+        catalog.read_rows(out, catalog.MarketRow)
 
 
 def test_split_cost_recombines_to_the_cost_of_a_request():

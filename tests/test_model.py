@@ -5,8 +5,8 @@ import pytest
 
 import inference_wars as iw
 from inference_wars import economics, parallel, roofline, serving, workload
-from inference_wars.hardware import hardware_arrays
-from inference_wars.memory import round_chip_count
+from inference_wars.engine.hardware import hardware_arrays
+from inference_wars.engine.memory import round_chip_count
 
 
 def arrays(model):

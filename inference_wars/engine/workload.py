@@ -27,8 +27,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .architecture import attention_params_per_layer, parameter_counts
-from .catalog import ModelRow, get_model
+from ..catalog.architecture import attention_params_per_layer, parameter_counts
+from ..catalog import ModelRow, get_model
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,8 @@ the router picks (shared experts are always active).
 
 from __future__ import annotations
 
-from .catalog import ModelRow, get_model
+from .lookup import get_model
+from .schemas import ModelRow
 
 
 def attention_params_per_layer(m: ModelRow) -> int:

@@ -3,7 +3,7 @@
 Real systems rarely stretch one copy of a model over every chip they have: an 8-GPU server
 runs eight copies of a model that fits one GPU, a rack runs wide expert parallelism. For each
 configuration this module lists the candidate deployments, sizes each one, evaluates them all
-in one vectorised call (:func:`inference_wars.serving.evaluate`) and keeps the best for an
+in one vectorised call (:func:`inference_wars.engine.serving.evaluate`) and keeps the best for an
 objective:
 
 * ``"throughput"`` (default): most output tokens/s per chip, subject to the optional targets

@@ -1,6 +1,6 @@
 """Serving: the time of one decode step for a deployment, and what users and owners see.
 
-One model *instance* spans ``tp x pp`` chips (:mod:`inference_wars.parallel`) and holds ``b``
+One model *instance* spans ``tp x pp`` chips (:mod:`inference_wars.engine.parallel`) and holds ``b``
 concurrent sequences, cut into ``mb = min(b, pp)`` micro-batches. Every decode *step* gives
 each sequence ``g`` new tokens (``g = 1``; with speculative decoding or multi-token prediction
 of ``k`` draft tokens accepted with probability ``a`` each, ``g = (1 - a**(k+1)) / (1 - a)``
@@ -11,11 +11,11 @@ per chip::
     t_compute[g] = tokens * FLOPs_token[g](c) / (tp * pp) / (peak[g] * eff[g])
     t_memory[g]  = the group's bytes / (BW * eff_w or eff_kv)                 (fastest tier first)
     work      = max(sum_g max(t_compute[g], t_memory[g]), L/pp * layer_floor) + L/pp * layer_overhead
+    stage     = work + comm - overlap * min(work, comm)                     (comm: parallel)
+    step      = pp * stage + pipeline hops
 
 Each group runs as its own kernels, each bound by its own roofline, so the groups' times add
 (a step is not one kernel whose maths hides all of its memory traffic).
-    stage     = work + comm - overlap * min(work, comm)                     (comm: parallel)
-    step      = pp * stage + pipeline hops
 
 ``layer_overhead`` is the per-layer cost of launching and synchronising a layer's kernels on
 programmable chips; ``layer_floor`` is the per-layer time of a dataflow pipeline (Groq,
@@ -57,7 +57,7 @@ BOUNDS = np.array(["compute", "memory", "interconnect", "overhead"])
 class Factors:
     """Modelling factors per configuration (floats or arrays). Defaults come from
     ``data/assumptions.csv``; the hardware families' fitted values from
-    ``data/calibration.csv`` (:mod:`inference_wars.factors`)."""
+    ``data/calibration.csv`` (:mod:`inference_wars.engine.factors`)."""
 
     compute_efficiency: float
     moe_efficiency: float

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .catalog import Chip, get_chip, get_format
+from ..catalog import Chip, get_chip, get_format
 from .formats import compute_peak_quantity, runs_natively
 
 
@@ -82,7 +82,7 @@ def _chip_row(chip_id: str, fmt: str, scenario: str) -> dict[str, float]:
 
 
 #: Hardware families: chips whose software stacks and memory systems behave alike share the
-#: factors fitted to measured results (:mod:`inference_wars.factors`).
+#: factors fitted to measured results (:mod:`inference_wars.engine.factors`).
 FAMILIES = ("nvidia-gpu", "amd-gpu", "tpu", "dataflow", "other")
 
 

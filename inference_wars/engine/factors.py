@@ -2,7 +2,7 @@
 
 Every factor has a default in ``data/assumptions.csv`` (value, low, high, source). A handful
 of physically meaningful factors are *fitted* to measured results per hardware family
-(:func:`inference_wars.hardware.family`) or per chip, and shipped in ``data/calibration.csv``
+(:func:`inference_wars.engine.hardware.family`) or per chip, and shipped in ``data/calibration.csv``
 with the range their leave-one-source-out refits span (:mod:`inference_wars.calibration`
 writes that file). A fitted value replaces the default for its family or chip; a chip's own
 fitted value wins over its family's.
@@ -20,9 +20,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from . import catalog
-from .catalog import DATA_DIR, CatalogError  # noqa: F401  (re-exported for calibration)
-from .errors import UnknownNameError, require_positive
+from .. import catalog
+from ..catalog import DATA_DIR, CatalogError  # noqa: F401  (re-exported for calibration)
+from ..errors import UnknownNameError, require_positive
 from .hardware import FAMILIES, family
 from .serving import Factors
 
@@ -180,7 +180,7 @@ def check_overrides(overrides: dict[str, float]) -> dict[str, float]:
 
 def factor_arrays(chip_ids: Sequence[str], scenario: str = "base", overrides: dict[str, float] | None = None,
                   use_fitted: bool = True, fitted: dict[tuple[str, str], float] | None = None) -> Factors:
-    """:class:`~inference_wars.serving.Factors` with one entry per chip id (overrides win).
+    """:class:`~inference_wars.engine.serving.Factors` with one entry per chip id (overrides win).
     ``fitted`` (``{(scope, factor): value}``) replaces the shipped fit, as a calibration run
     needs; it applies by the same scopes and precedence as the shipped one."""
     ids = [catalog.get_chip(c).id for c in chip_ids]
@@ -195,3 +195,7 @@ def factor_arrays(chip_ids: Sequence[str], scenario: str = "base", overrides: di
     for k, v in (overrides or {}).items():
         cols[k] = np.full(len(rows), float(v))
     return Factors(**cols)
+
+
+# every factor without a per-chip default must have its row in assumptions.csv (checked on load)
+catalog.require_assumptions(k for k in DIRECTION if k not in FROM_CHIP)

@@ -6,8 +6,8 @@
 
 from __future__ import annotations
 
-from .catalog import Chip, FormatRow, get_chip, get_format, format_ids
-from .errors import require_scenario
+from ..catalog import Chip, FormatRow, get_chip, get_format, format_ids
+from ..errors import require_scenario
 
 #: KV-cache formats accepted for ``kv_precision``.
 KV_FORMATS = ("bf16", "fp8", "int8", "nvfp4", "mxfp4", "fp4", "int4")

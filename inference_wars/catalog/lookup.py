@@ -1,0 +1,72 @@
+"""Finding a chip, model, format or assumption by id or alias; unknown names suggest the
+closest match (:class:`inference_wars.errors.UnknownNameError`)."""
+
+from __future__ import annotations
+
+from ..errors import UnknownNameError
+from .loading import _assumptions, _chips, _formats, _models
+from .schemas import Chip, FormatRow, ModelRow, split_aliases
+
+def _normalise(name: str) -> str:
+    return str(name).strip().lower().replace(" ", "-").replace("_", "-")
+
+
+def _lookup(kind: str, name: str, table: dict, aliases_of) -> object:
+    """Find ``name`` by id or alias in ``table``; unknown names raise with the closest matches."""
+    key = _normalise(name)
+    if key in table:
+        return table[key]
+    aliases = {a: item_id for item_id, item in table.items() for a in aliases_of(item)}
+    if key in aliases:
+        return table[aliases[key]]
+    raise UnknownNameError(kind, name, table, aliases)
+
+
+def get_chip(name: str | Chip) -> Chip:
+    """Look up a chip by id or alias; unknown names raise with the closest matches."""
+    if isinstance(name, Chip):
+        return name
+    return _lookup("chip", name, _chips(), lambda c: c.aliases)
+
+
+def get_model(name: str | ModelRow) -> ModelRow:
+    """Look up a model architecture by id or alias."""
+    if isinstance(name, ModelRow):
+        return name
+    return _lookup("model", name, _models(), lambda m: split_aliases(m.aliases))
+
+
+def get_format(name: str | FormatRow) -> FormatRow:
+    """Look up a number format (``bf16``, ``fp8``, ``nvfp4``, ``taalas-3b6b``, ...)."""
+    if isinstance(name, FormatRow):
+        return name
+    return _lookup("format", name, _formats(), lambda f: ())
+
+
+def assumption(key: str, scenario: str = "base") -> float:
+    """A modelling default from ``assumptions.csv`` (``base`` value, or ``low``/``high``)."""
+    rows = _assumptions()
+    if key not in rows:
+        raise UnknownNameError("assumption", key, rows)
+    if scenario not in ("base", "low", "high"):
+        raise ValueError(f"an assumption is read at 'base', 'low' or 'high', got {scenario!r}")
+    r = rows[key]
+    return {"base": r.value, "low": r.low, "high": r.high}[scenario]
+
+
+def chip_ids() -> list[str]:
+    return list(_chips())
+
+
+def model_ids() -> list[str]:
+    return list(_models())
+
+
+def format_ids() -> list[str]:
+    return list(_formats())
+
+
+def assumption_keys() -> list[str]:
+    return list(_assumptions())
+
+
