@@ -32,12 +32,20 @@ MAX_SIG_FIGS = 3
 #: "glue": [(chapter stem, glue name), ...]}}``. Each chapter glues the value of the one
 #: function; the tests fail when two chapters glue different values.
 SHARED_QUANTITIES: dict[str, dict] = {
+    "h100_hbm_tb_s": {
+        "function": "inference_wars.catalog.Chip.get",
+        "glue": [("01_battlefield", "h100_bw"), ("06_landscape", "h100_bw")],
+    },
+    "h100_fp8_ridge_flop_per_byte": {
+        "function": "inference_wars.roofline.ridge_point",
+        "glue": [("01_battlefield", "ridge_h100_fp8"), ("02_gpu_baseline", "ridge_h100_fp8")],
+    },
     "groq_layer_floor_us": {
-        "function": "inference_wars.factors.layer_floor_fit",
+        "function": "inference_wars.claims.layer_floor",
         "glue": [("06_landscape", "groq_layer_us"), ("07_reading_claims", "groq_floor")],
     },
     "groq_layer_floor_n": {
-        "function": "inference_wars.factors.layer_floor_fit",
+        "function": "inference_wars.claims.layer_floor",
         "glue": [("06_landscape", "groq_layer_n"), ("07_reading_claims", "groq_n")],
     },
     "taalas_8b_speed_low": {

@@ -130,3 +130,103 @@ def test_workshop_guide_covers_every_chapter_with_real_exercises():
     assert cited and cited <= labels, f"the guide names exercises that do not exist: {sorted(cited - labels)}"
     for stem in CHAPTERS:
         assert "{doc}`" + Path(stem).name in guide, f"{stem} is missing from the workshop agendas"
+
+
+# --------------------------------------------------------------------------- one number, one place; honest precision
+
+def _code_without_magics(source: str) -> str:
+    return "\n".join(ln[:len(ln) - len(ln.lstrip())] + "pass" if ln.lstrip().startswith(("%", "!")) else ln
+                     for ln in source.splitlines())
+
+
+def glue_calls() -> dict[str, dict[str, list[str]]]:
+    """``{glue name: {chapter stem: [value expression, ...]}}`` for every ``glue_number("name", ...)``
+    call with a literal name in the chapters' code cells."""
+    import ast
+
+    out: dict[str, dict[str, list[str]]] = {}
+    for stem in CHAPTERS:
+        for c in cells(stem):
+            if c["cell_type"] != "code":
+                continue
+            tree = ast.parse(_code_without_magics("".join(c["source"])))
+            for node in ast.walk(tree):
+                f = node.func if isinstance(node, ast.Call) else None
+                if getattr(f, "id", getattr(f, "attr", None)) == "glue_number" and node.args \
+                        and isinstance(node.args[0], ast.Constant) and len(node.args) > 1:
+                    out.setdefault(node.args[0].value, {}).setdefault(Path(stem).name, []).append(ast.unparse(node.args[1]))
+    return out
+
+
+def test_a_number_glued_in_two_chapters_is_a_declared_shared_quantity():
+    from inference_wars.book import SHARED_QUANTITIES
+
+    declared = {(stem, name) for q in SHARED_QUANTITIES.values() for stem, name in q["glue"]}
+    calls = glue_calls()
+    assert len(calls) > 100, "the parser must see the chapters' glue calls"
+    for name, by_chapter in calls.items():
+        if len(by_chapter) > 1:
+            undeclared = sorted(s for s in by_chapter if (s, name) not in declared)
+            assert not undeclared, (f"{name!r} is glued in {sorted(by_chapter)}: declare it in "
+                                    f"inference_wars.book.SHARED_QUANTITIES with the one function that computes it")
+
+
+def test_shared_quantities_name_a_function_and_are_quoted_where_declared():
+    import importlib
+
+    from inference_wars.book import SHARED_QUANTITIES
+
+    stems = {Path(s).name: s for s in CHAPTERS}
+    for meaning, q in SHARED_QUANTITIES.items():
+        assert len({s for s, _ in q["glue"]}) >= 2, f"{meaning}: a shared quantity is quoted by two chapters or more"
+        module, _, attr = q["function"].rpartition(".")
+        try:
+            obj = importlib.import_module(module)
+        except ModuleNotFoundError:                       # a method: module.Class.method
+            module, _, cls = module.rpartition(".")
+            obj = getattr(importlib.import_module(module), cls)
+        assert callable(getattr(obj, attr)), f"{meaning}: {q['function']} is not a package function"
+        for stem, name in q["glue"]:
+            prose = "\n".join("".join(c["source"]) for c in cells(stems[stem]) if c["cell_type"] == "markdown")
+            assert "{glue:text}`" + name in prose, f"{meaning}: {stem} does not quote {name}"
+
+
+def test_significant_figures_of_printed_numbers():
+    from inference_wars.book import printed_sig_figs, round_sig
+
+    assert [printed_sig_figs(s) for s in ("706,900", "61,476", "1,838", "2,212", "0.00", "37", "4.6", "123.0",
+                                          "0.0420", "9,216", "17,000", "-1.25")] == [4, 5, 4, 4, 0, 2, 2, 4, 3, 4, 2, 3]
+    assert round_sig(706_912.3) == 707_000 and round_sig(0.0045987, 2) == 0.0046 and round_sig(37.606, 2) == 38
+    assert round_sig(0) == 0 and round_sig(-1838.4) == -1840
+    with pytest.raises(ValueError):
+        round_sig(1.0, 0)
+
+
+def _executed(outputs: list[tuple[str, float, bool]], prose: str) -> dict:
+    """A minimal executed notebook: one code cell whose outputs are glue_number's, one markdown cell."""
+    from IPython.core.interactiveshell import InteractiveShell
+    from IPython.utils.capture import capture_output
+
+    from inference_wars.book import glue_number
+
+    InteractiveShell.instance()
+    with capture_output() as cap:
+        for name, value, exact in outputs:
+            glue_number(name, value, exact=exact)
+    outs = [{"output_type": "display_data", "data": o.data, "metadata": o.metadata} for o in cap.outputs]
+    return {"cells": [{"cell_type": "code", "source": "", "outputs": outs}, {"cell_type": "markdown", "source": prose}]}
+
+
+def test_precision_check_flags_false_precision_and_spares_exact_facts():
+    from inference_wars.book import precision_problems, round_sig
+
+    nb = _executed([("agg", 706_912.3, False), ("pod", 9216, True), ("ttft", 0.0046, False), ("ok", round_sig(61_476), False)],
+                   "{glue:text}`agg:,.0f` tokens/s on a {glue:text}`pod:,.0f`-chip pod, TTFT "
+                   "{glue:text}`ttft:.2f` s, then {glue:text}`ok:,.0f`")
+    problems = precision_problems(nb)
+    assert len(problems) == 2, problems
+    assert problems[0].startswith("agg:,.0f prints '706,912'") and problems[1].startswith("ttft:.2f prints '0.00'")
+    # the same numbers, rounded or printed in a unit that shows them, pass
+    nb = _executed([("agg", round_sig(706_912.3), False), ("ttft_ms", round_sig(4.6, 2), False)],
+                   "{glue:text}`agg:,.0f` and {glue:text}`ttft_ms:.2g` ms")
+    assert precision_problems(nb) == []
