@@ -1,5 +1,8 @@
+"""``python -m inference_wars``: the command line (:mod:`inference_wars.cli`)."""
+
 import sys
 
 from .cli import main
 
-sys.exit(main())
+if __name__ == "__main__":
+    sys.exit(main())

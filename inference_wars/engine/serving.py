@@ -131,7 +131,11 @@ def max_batch(m: ModelArrays, hw: HardwareArrays, dep: Deployment, context, wb, 
 
 def tokens_per_step(mtp_tokens, acceptance) -> np.ndarray:
     """Expected tokens a sequence gains per step with ``k`` draft tokens accepted with
-    probability ``a`` each: ``(1 - a**(k+1)) / (1 - a)`` (1 without drafts)."""
+    probability ``a`` each: ``(1 - a**(k+1)) / (1 - a)`` (1 without drafts).
+
+    >>> round(float(tokens_per_step(3, 0.85)), 2), float(tokens_per_step(0, 0.85))
+    (3.19, 1.0)
+    """
     k = np.asarray(mtp_tokens, float)
     a = np.clip(np.asarray(acceptance, float), 0.0, 0.999999)
     return (1.0 - a ** (k + 1.0)) / (1.0 - a)
