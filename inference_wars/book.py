@@ -178,11 +178,11 @@ def precision_problems(nb, max_sig: int = MAX_SIG_FIGS) -> list[str]:
             continue
         src = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
         for name, fmt in glue_uses(src):
-            if name not in values or not fmt:
+            if name not in values:
                 continue
             value, exact = values[name]
             try:
-                shown = format(value, fmt)
+                shown = format(value, fmt) if fmt else repr(value)      # no format: the role prints repr
             except ValueError:
                 continue
             n = printed_sig_figs(shown)

@@ -230,3 +230,5 @@ def test_precision_check_flags_false_precision_and_spares_exact_facts():
     nb = _executed([("agg", round_sig(706_912.3), False), ("ttft_ms", round_sig(4.6, 2), False)],
                    "{glue:text}`agg:,.0f` and {glue:text}`ttft_ms:.2g` ms")
     assert precision_problems(nb) == []
+    # no format: the role prints the float's repr, every digit of it
+    assert precision_problems(_executed([("raw", 37.606, False)], "{glue:text}`raw` us")) != []
