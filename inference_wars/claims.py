@@ -28,18 +28,15 @@ that range, then which configuration it implies:
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
-from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
 from . import catalog
+from .catalog.claims import (CLAIMS_CSV, LEDGER_CSV, ClaimRow, LedgerCheck, LedgerRow, _claims, _ledger,  # noqa: F401
+                             claim_ids, get_claim, ledger_row)
 from .engine import workload
-from .errors import UnknownNameError, require_positive, require_positive_int
+from .errors import require_positive, require_positive_int
 from .engine.formats import bits_per_weight, default_kv_format
-
-CLAIMS_CSV = catalog.DATA_DIR / "claims.csv"
 
 #: Batch sizes and contexts searched for the configuration a claim implies.
 BATCH_GRID = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
@@ -53,83 +50,6 @@ VERDICTS = {
     "beyond": "faster than even the optimistic model: needs something the model leaves out",
     "conservative": "slower than even the pessimistic model: the hardware could do more",
 }
-
-
-class ClaimRow(BaseModel):
-    """One published claim. ``model`` is the catalog model reproduced (``model_match`` says
-    whether it is the claimed model or the closest stand-in)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    id: str
-    system: str
-    chip: str
-    claimed_model: str
-    model: str
-    model_match: Literal["exact", "proxy"]
-    precision: str
-    metric: Literal["tokens_per_s_per_user", "tokens_per_s"]
-    value: float
-    low: float
-    high: float
-    input_tokens: int
-    output_tokens: int
-    context_stated: bool
-    status: Literal["announced", "measured", "derived"]
-    source: str
-    date: str
-    note: str
-
-    @field_validator("chip")
-    @classmethod
-    def _chip(cls, v: str) -> str:
-        return catalog.get_chip(v).id
-
-    @field_validator("model")
-    @classmethod
-    def _model(cls, v: str) -> str:
-        return catalog.get_model(v).id
-
-    @field_validator("precision")
-    @classmethod
-    def _precision(cls, v: str) -> str:
-        return catalog.get_format(v).id
-
-    @field_validator("source")
-    @classmethod
-    def _source(cls, v: str) -> str:
-        if v not in catalog.bib_keys():
-            raise ValueError(f"source {v!r} is not in data/references/*.bib")
-        return v
-
-    @model_validator(mode="after")
-    def _checks(self):
-        if not (0 < self.low <= self.value <= self.high):
-            raise ValueError(f"need 0 < low <= value <= high, got {self.low} / {self.value} / {self.high}")
-        if self.input_tokens <= 0 or self.output_tokens <= 0:
-            raise ValueError("input_tokens and output_tokens must be positive")
-        return self
-
-
-@functools.cache
-def _claims() -> dict[str, ClaimRow]:
-    rows = catalog.read_rows(CLAIMS_CSV, ClaimRow)
-    out: dict[str, ClaimRow] = {}
-    for line_no, r in enumerate(rows, start=2):
-        if r.id in out:
-            raise catalog.CatalogError(f"{CLAIMS_CSV.name}:{line_no}: duplicate id {r.id}")
-        out[r.id] = r
-    return out
-
-
-def claim_ids() -> list[str]:
-    return list(_claims())
-
-
-def get_claim(claim_id: str) -> ClaimRow:
-    table = _claims()
-    if claim_id not in table:
-        raise UnknownNameError("claim", claim_id, table)
-    return table[claim_id]
 
 
 def claims():
@@ -304,9 +224,6 @@ def reproduce(claim_ids_: Sequence[str] | None = None):
 
 # --------------------------------------------------------------------------- the ledger of the source article
 
-#: Every quantitative claim of the article the book grew from, one row each (see :func:`ledger`).
-LEDGER_CSV = catalog.DATA_DIR / "claims_ledger.csv"
-
 LEDGER_VERDICTS = {
     "reproduced": "the package's number agrees with the claim (within 10%, or inside the model's range)",
     "qualified": "true only under a reading the claim does not state (sparse peak, favourable estimates, a denser chip, a stand-in model)",
@@ -320,84 +237,6 @@ SPEC_TOLERANCE = 0.10
 RATIO_TOLERANCE = 0.25
 #: Speed-per-user targets (tokens/s) over which cost-ratio claims are read.
 RATIO_TARGETS = (20.0, 600.0, 15)
-
-LedgerCheck = Literal["", "spec", "speed", "cost_ratio", "fleet_power", "assumption", "format_bits", "hardwired_chips"]
-
-
-class LedgerRow(BaseModel):
-    """One quantitative claim of the source article. ``check`` names how the package tests it
-    (empty: not testable, verdict ``stated``); ``args`` are ``key=value`` pairs separated by ``;``.
-    The verdict is never stored: :func:`check_ledger_row` computes it."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    id: str
-    chapter: str
-    topic: str
-    claim: str
-    claimed: float | None = None
-    unit: str = ""
-    claimant: str
-    source: str
-    date: str
-    check: LedgerCheck = ""
-    args: str = ""
-    note: str = ""
-
-    @field_validator("claimed", mode="before")
-    @classmethod
-    def _blank(cls, v):
-        return None if v == "" else v
-
-    @field_validator("chapter")
-    @classmethod
-    def _chapter(cls, v: str) -> str:
-        if v != "appendix only" and v not in {str(i) for i in range(1, 9)}:
-            raise ValueError(f"chapter must be 1-8 or 'appendix only', got {v!r}")
-        return v
-
-    @field_validator("source")
-    @classmethod
-    def _source(cls, v: str) -> str:
-        if v not in catalog.bib_keys():
-            raise ValueError(f"source {v!r} is not in data/references/*.bib")
-        return v
-
-    @model_validator(mode="after")
-    def _checks(self):
-        if self.check and (self.claimed is None or self.claimed <= 0):
-            raise ValueError(f"a checked claim needs a positive claimed number, got {self.claimed!r}")
-        if bool(self.check) != bool(self.args):
-            raise ValueError("args are given exactly when a check is")
-        self.arguments()                       # parses or raises
-        return self
-
-    def arguments(self) -> dict[str, str]:
-        out: dict[str, str] = {}
-        for part in filter(None, self.args.split(";")):
-            k, sep, v = part.partition("=")
-            if not sep or not k.strip() or not v.strip():
-                raise ValueError(f"args must be key=value pairs separated by ';', got {self.args!r}")
-            out[k.strip()] = v.strip()
-        return out
-
-
-@functools.cache
-def _ledger() -> dict[str, LedgerRow]:
-    rows = catalog.read_rows(LEDGER_CSV, LedgerRow)
-    out: dict[str, LedgerRow] = {}
-    for line_no, r in enumerate(rows, start=2):
-        if r.id in out:
-            raise catalog.CatalogError(f"{LEDGER_CSV.name}:{line_no}: duplicate id {r.id}")
-        out[r.id] = r
-    return out
-
-
-def ledger_row(claim_id: str) -> LedgerRow:
-    table = _ledger()
-    if claim_id not in table:
-        raise UnknownNameError("ledger claim", claim_id, table)
-    return table[claim_id]
-
 
 def _result(value, low, high, verdict_: str, basis: str) -> dict:
     return {"model_value": float(value), "model_low": float(min(low, high)), "model_high": float(max(low, high)),

@@ -37,6 +37,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
 from . import catalog
+from .catalog import claims as claims_data
 from .engine import economics
 from .engine.economics import HOURS_PER_YEAR
 from .errors import (MAX_COUNT, UnknownNameError, require_array, require_fraction, require_number,
@@ -240,9 +241,7 @@ def pipeline_tokens_per_s_per_user(active_params, n_chips, us_per_token_chip=Non
 
 def reference_tokens_per_s_per_user(which: Which = "base") -> float:
     """The reference die's claimed speed per user (HC1 on Llama 3.1 8B) from the claims table."""
-    from .claims import get_claim
-
-    c = get_claim("taalas-llama8b")
+    c = claims_data.get_claim("taalas-llama8b")
     if which not in ("base", "low", "high"):
         raise ValueError(f"which must be 'base', 'low' or 'high', got {which!r}")
     return {"base": c.value, "low": c.low, "high": c.high}[which]
