@@ -124,13 +124,14 @@ def fit(train: np.ndarray | None = None) -> dict[tuple[str, str], float]:
     return current
 
 
-def leave_one_source_out() -> tuple[np.ndarray, dict[str, dict]]:
+def leave_one_source_out(families=None) -> tuple[np.ndarray, dict[str, dict]]:
     """Held-out prediction of every measured row (its source family left out of the fit) and
-    the fit of each fold ``{family: {(scope, factor): value}}``."""
+    the fit of each fold ``{family: {(scope, factor): value}}``; ``families`` limits the folds
+    (rows of the other families stay NaN)."""
     df = validation.measured()
     pred = np.full(len(df), np.nan)
     fits = {}
-    for fam in validation.source_families():
+    for fam in validation.source_families() if families is None else families:
         out = (df["source_family"] == fam).to_numpy()
         if not out.any():
             continue
