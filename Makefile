@@ -23,7 +23,9 @@ chromium: $(STAMP)
 ## Every test: package, every chapter executed once (in parallel, into the Jupyter cache the
 ## build renders from), the book build (-W) and the real-browser check.
 test: $(STAMP) chromium
-	$(PY) -m pytest tests -p no:cacheprovider
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check --quiet .
+	$(PY) -m pytest -p no:cacheprovider
 
 unit: $(STAMP)
 	$(PY) -m pytest tests -m "not browser and not notebooks"

@@ -29,16 +29,23 @@ def main(shipped: bool = False) -> None:
     held["predicted"] = pred
     held["ape"] = np.abs(pred - held["value"]) / held["value"]
     held["log_ratio"] = np.log(pred / held["value"])
-    rows = [("held out (leave-one-source-out)", held), ("in sample (shipped fit)", validation.predict()),
-            ("assumption defaults, no fit", validation.predict(use_fitted=False))]
+    rows = [
+        ("held out (leave-one-source-out)", held),
+        ("in sample (shipped fit)", validation.predict()),
+        ("assumption defaults, no fit", validation.predict(use_fitted=False)),
+    ]
     n_fam = held["source_family"].nunique()
     print(f"{len(held)} measured results from {n_fam} source families")
     for label, df in rows:
         s = validation.error_summary(df)
-        print(f"{label:34s} median APE {s['median_ape_pct']:5.1f}%  p90 APE {s['p90_ape_pct']:5.1f}%")
+        print(
+            f"{label:34s} median APE {s['median_ape_pct']:5.1f}%  p90 APE {s['p90_ape_pct']:5.1f}%"
+        )
     s = validation.error_summary(held)
     ok = s["median_ape_pct"] <= TARGET_MEDIAN and s["p90_ape_pct"] <= TARGET_P90
-    print(f"target median <= {TARGET_MEDIAN:.0f}%, p90 <= {TARGET_P90:.0f}%: {'met' if ok else 'NOT met'}")
+    print(
+        f"target median <= {TARGET_MEDIAN:.0f}%, p90 <= {TARGET_P90:.0f}%: {'met' if ok else 'NOT met'}"
+    )
     shipped = validation.predict_held_out()
     drift = np.nanmax(np.abs(shipped["predicted"].to_numpy() / pred - 1))
     print(f"shipped held-out predictions match this run within {100 * drift:.4f}%")

@@ -16,7 +16,7 @@ import nbformat
 from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parents[1]
-TIMER = '''
+TIMER = """
 import time as _t, statistics as _st, io as _io, contextlib as _cl
 from IPython.utils.capture import capture_output as _cap
 _times = []
@@ -26,13 +26,17 @@ for _ in range(10):
         {fn}()
     _times.append((_t.perf_counter() - _s) * 1e3)
 print(f"EXPLORER {fn} {{_st.median(_times):.1f}}")
-'''
+"""
 
 
 def time_chapter(path: Path) -> list[tuple[str, float]]:
     nb = nbformat.read(path, as_version=4)
-    names = [m.group(1) for c in nb.cells if c.cell_type == "code"
-             for m in re.finditer(r"widgets\.interact\(\s*(\w+)", c.source)]
+    names = [
+        m.group(1)
+        for c in nb.cells
+        if c.cell_type == "code"
+        for m in re.finditer(r"widgets\.interact\(\s*(\w+)", c.source)
+    ]
     if not names:
         return []
     for fn in names:
@@ -40,7 +44,7 @@ def time_chapter(path: Path) -> list[tuple[str, float]]:
     os.environ.setdefault("IW_BOOK_BUILD", "1")
     NotebookClient(nb, timeout=600, resources={"metadata": {"path": str(path.parent)}}).execute()
     out = []
-    for c in nb.cells[-len(names):]:
+    for c in nb.cells[-len(names) :]:
         for o in c.get("outputs", []):
             for line in o.get("text", "").splitlines():
                 if line.startswith("EXPLORER "):

@@ -30,7 +30,9 @@ def serve(html: Path):
         def log_message(self, *args):
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(html)))
+    server = http.server.ThreadingHTTPServer(
+        ("127.0.0.1", 0), functools.partial(Quiet, directory=str(html))
+    )
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
 
@@ -63,15 +65,27 @@ def weigh(html: Path) -> list[dict]:
             ctx = browser.new_context(viewport={"width": 1400, "height": 900})
             page = ctx.new_page()
             by_kind: dict[str, int] = defaultdict(int)
-            page.route("**/*", lambda r: r.continue_() if urlparse(r.request.url).netloc == urlparse(base).netloc
-                       else r.abort())
+            page.route(
+                "**/*",
+                lambda r: (
+                    r.continue_()
+                    if urlparse(r.request.url).netloc == urlparse(base).netloc
+                    else r.abort()
+                ),
+            )
             page.on("response", lambda resp: _count(by_kind, html, resp))
             page.goto(f"{base}/book/{page_path.name}", wait_until="load")
             page.evaluate("document.fonts.ready")
             page.wait_for_timeout(300)
             charts = page.locator(".iw-chart").count()
-            rows.append({"page": page_path.name, "charts": charts, **{k: by_kind.get(k, 0) for k in
-                         ("html", "js", "css", "fonts", "other")}, "total": sum(by_kind.values())})
+            rows.append(
+                {
+                    "page": page_path.name,
+                    "charts": charts,
+                    **{k: by_kind.get(k, 0) for k in ("html", "js", "css", "fonts", "other")},
+                    "total": sum(by_kind.values()),
+                }
+            )
             ctx.close()
         browser.close()
     server.shutdown()
@@ -81,11 +95,16 @@ def weigh(html: Path) -> list[dict]:
 def main(argv: list[str]) -> int:
     html = Path(argv[1]) if len(argv) > 1 else ROOT / "_build" / "html"
     rows = weigh(html)
-    print(f"{'page':<28}{'charts':>7}{'html':>10}{'js':>10}{'css':>10}{'fonts':>10}{'other':>10}{'total MB':>10}")
+    print(
+        f"{'page':<28}{'charts':>7}{'html':>10}{'js':>10}{'css':>10}{'fonts':>10}{'other':>10}{'total MB':>10}"
+    )
     over = []
     for r in rows:
-        print(f"{r['page']:<28}{r['charts']:>7}" + "".join(f"{r[k] / 1e3:>9.0f}k" for k in ("html", "js", "css", "fonts", "other"))
-              + f"{r['total'] / 1e6:>10.2f}")
+        print(
+            f"{r['page']:<28}{r['charts']:>7}"
+            + "".join(f"{r[k] / 1e3:>9.0f}k" for k in ("html", "js", "css", "fonts", "other"))
+            + f"{r['total'] / 1e6:>10.2f}"
+        )
         if not r["charts"] and r["total"] > LIMIT_PLAIN_BYTES:
             over.append(r["page"])
     print(f"pages without charts over {LIMIT_PLAIN_BYTES / 1e6:.1f} MB: {over or 'none'}")

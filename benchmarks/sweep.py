@@ -19,13 +19,31 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import inference_wars as iw  # noqa: E402
 
-chips = ["h100-sxm", "h200", "b200", "gb200-nvl72", "vera-rubin-nvl72", "mi355x", "tpu-ironwood", "matx-one"]
-models = ["llama-3.1-8b", "llama-3.1-70b", "llama-3.1-405b", "mixtral-8x7b", "deepseek-r1", "gpt-oss-120b",
-          "qwen3-235b-a22b"]
+chips = [
+    "h100-sxm",
+    "h200",
+    "b200",
+    "gb200-nvl72",
+    "vera-rubin-nvl72",
+    "mi355x",
+    "tpu-ironwood",
+    "matx-one",
+]
+models = [
+    "llama-3.1-8b",
+    "llama-3.1-70b",
+    "llama-3.1-405b",
+    "mixtral-8x7b",
+    "deepseek-r1",
+    "gpt-oss-120b",
+    "qwen3-235b-a22b",
+]
 
 
 def rate(n_wanted: int, **kw) -> tuple[int, float]:
-    iw.sweep(models[:1], chips[:1], **{k: v for k, v in kw.items() if k in ("tp", "pp", "replicas")})  # warm
+    iw.sweep(
+        models[:1], chips[:1], **{k: v for k, v in kw.items() if k in ("tp", "pp", "replicas")}
+    )  # warm
     best = float("inf")
     for _ in range(3):
         t0 = time.perf_counter()
@@ -36,15 +54,48 @@ def rate(n_wanted: int, **kw) -> tuple[int, float]:
     return n, best
 
 
-batch = list(range(1, 257, 4)) + [384, 512, 768, 1024]   # 68 values
-inputs = [128, 256, 512, 1024, 1536, 2048, 3072, 4096, 6144, 8192, 12288, 16384, 24576, 32768, 65536]
+batch = list(range(1, 257, 4)) + [384, 512, 768, 1024]  # 68 values
+inputs = [
+    128,
+    256,
+    512,
+    1024,
+    1536,
+    2048,
+    3072,
+    4096,
+    6144,
+    8192,
+    12288,
+    16384,
+    24576,
+    32768,
+    65536,
+]
 outputs = [64, 128, 256, 512, 1024, 2048, 4096, 8192]
-n, t = rate(1_000_000, batch=batch, input_tokens=inputs, output_tokens=outputs, precision=["bf16", "fp8", "nvfp4"],
-            n_chips=8, tp=8, pp=1, replicas=1)
+n, t = rate(
+    1_000_000,
+    batch=batch,
+    input_tokens=inputs,
+    output_tokens=outputs,
+    precision=["bf16", "fp8", "nvfp4"],
+    n_chips=8,
+    tp=8,
+    pp=1,
+    replicas=1,
+)
 print(f"pinned:  {n:,} configurations in {t:.3f} s -> {n / t:,.0f} configurations/s")
-n, t = rate(200_000, batch=batch[::4], input_tokens=inputs[::2], output_tokens=outputs[::2],
-            precision=["bf16", "fp8", "nvfp4"], n_chips=[8, 16, 72])
-print(f"search:  {n:,} configurations in {t:.3f} s -> {n / t:,.0f} configurations/s (14 candidate deployments each)")
+n, t = rate(
+    200_000,
+    batch=batch[::4],
+    input_tokens=inputs[::2],
+    output_tokens=outputs[::2],
+    precision=["bf16", "fp8", "nvfp4"],
+    n_chips=[8, 16, 72],
+)
+print(
+    f"search:  {n:,} configurations in {t:.3f} s -> {n / t:,.0f} configurations/s (14 candidate deployments each)"
+)
 
 iw.estimate("llama-3.1-70b", "h100-sxm", n_chips=8, batch=64, precision="fp8")
 t0 = time.perf_counter()

@@ -25,25 +25,65 @@ import importlib
 import sys as _sys
 
 from .api import Estimate, assumptions_for, estimate, max_concurrent_sequences, sweep
-from .catalog import (assumptions, chip_ids, chip_specs, chips, format_ids, formats, get_chip, get_format,
-                      get_model, model_ids, models)
+from .catalog import (
+    assumptions,
+    chip_ids,
+    chip_specs,
+    chips,
+    format_ids,
+    formats,
+    get_chip,
+    get_format,
+    get_model,
+    model_ids,
+    models,
+)
 from .errors import UnknownNameError
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "Estimate", "UnknownNameError", "assumptions", "assumptions_for", "chip_ids", "chip_specs", "chips",
-    "estimate", "format_ids", "max_concurrent_sequences", "formats", "get_chip", "get_format", "get_model", "model_ids", "models", "sweep",
+    "Estimate",
+    "UnknownNameError",
+    "assumptions",
+    "assumptions_for",
+    "chip_ids",
+    "chip_specs",
+    "chips",
+    "estimate",
+    "format_ids",
+    "max_concurrent_sequences",
+    "formats",
+    "get_chip",
+    "get_format",
+    "get_model",
+    "model_ids",
+    "models",
+    "sweep",
 ]
 
 #: Where each module lives. The old flat names keep working: ``from inference_wars import serving``
 #: and ``from inference_wars.serving import evaluate`` both reach ``inference_wars.engine.serving``
 #: (the engine is imported with the facade anyway, so the aliases cost nothing).
-_MOVED = {name: f"{pkg}.{name}" for pkg, names in {
-    "engine": ("deployment", "economics", "factors", "formats", "hardware", "memory", "parallel", "roofline",
-               "serving", "workload"),
-    "catalog": ("architecture",),
-}.items() for name in names}
+_MOVED = {
+    name: f"{pkg}.{name}"
+    for pkg, names in {
+        "engine": (
+            "deployment",
+            "economics",
+            "factors",
+            "formats",
+            "hardware",
+            "memory",
+            "parallel",
+            "roofline",
+            "serving",
+            "workload",
+        ),
+        "catalog": ("architecture",),
+    }.items()
+    for name in names
+}
 for _old, _new in _MOVED.items():
     _sys.modules.setdefault(f"{__name__}.{_old}", importlib.import_module(f"{__name__}.{_new}"))
 

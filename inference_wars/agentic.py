@@ -21,8 +21,13 @@ import numpy as np
 from .errors import require_fraction, require_positive_int
 
 
-def chain_steps(steps: int, prompt_tokens: int, output_per_step: int, tool_tokens_per_step: int = 0,
-                prefix_cache_hit_rate: float = 0.0) -> dict[str, np.ndarray]:
+def chain_steps(
+    steps: int,
+    prompt_tokens: int,
+    output_per_step: int,
+    tool_tokens_per_step: int = 0,
+    prefix_cache_hit_rate: float = 0.0,
+) -> dict[str, np.ndarray]:
     """Per-step token counts of an agent chain (arrays of length ``steps``).
 
     Returns ``input_tokens`` (context each step sees), ``prefill_tokens`` (what must be
@@ -37,17 +42,32 @@ def chain_steps(steps: int, prompt_tokens: int, output_per_step: int, tool_token
     i = np.arange(k, dtype=float)
     grown = i * (o + tool_tokens_per_step)
     inputs = p + grown
-    new = np.where(i == 0, p, o + tool_tokens_per_step)           # tokens never seen before
-    prefill = new + (1.0 - h) * (inputs - new)                     # re-prefill the cached part unless hit
-    return {"step": i.astype(int), "input_tokens": inputs, "prefill_tokens": prefill,
-            "output_tokens": np.full(k, float(o))}
+    new = np.where(i == 0, p, o + tool_tokens_per_step)  # tokens never seen before
+    prefill = new + (1.0 - h) * (inputs - new)  # re-prefill the cached part unless hit
+    return {
+        "step": i.astype(int),
+        "input_tokens": inputs,
+        "prefill_tokens": prefill,
+        "output_tokens": np.full(k, float(o)),
+    }
 
 
-def chain_totals(steps: int, prompt_tokens: int, output_per_step: int, tool_tokens_per_step: int = 0,
-                 prefix_cache_hit_rate: float = 0.0) -> dict[str, float]:
+def chain_totals(
+    steps: int,
+    prompt_tokens: int,
+    output_per_step: int,
+    tool_tokens_per_step: int = 0,
+    prefix_cache_hit_rate: float = 0.0,
+) -> dict[str, float]:
     """Totals over the chain and the multiplier versus a single call of ``prompt + output``."""
-    s = chain_steps(steps, prompt_tokens, output_per_step, tool_tokens_per_step, prefix_cache_hit_rate)
+    s = chain_steps(
+        steps, prompt_tokens, output_per_step, tool_tokens_per_step, prefix_cache_hit_rate
+    )
     processed = float(s["prefill_tokens"].sum() + s["output_tokens"].sum())
     single = float(prompt_tokens + output_per_step)
-    return {"prefill_tokens": float(s["prefill_tokens"].sum()), "output_tokens": float(s["output_tokens"].sum()),
-            "tokens_processed": processed, "multiplier_vs_single_call": processed / single}
+    return {
+        "prefill_tokens": float(s["prefill_tokens"].sum()),
+        "output_tokens": float(s["output_tokens"].sum()),
+        "tokens_processed": processed,
+        "multiplier_vs_single_call": processed / single,
+    }

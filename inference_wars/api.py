@@ -17,12 +17,20 @@ import numpy as np
 
 from . import catalog
 from .engine import deployment, factors, formats, serving
-from .errors import UnknownNameError, require_count, require_number, require_positive
 from .engine.hardware import hardware_arrays
 from .engine.workload import kv_bytes_per_sequence, model_arrays, weights_bytes
+from .errors import UnknownNameError, require_count, require_number, require_positive
 
-METRICS = ("ttft_s", "tpot_s", "tokens_per_s_per_user", "tokens_per_s", "tokens_per_s_per_chip",
-           "usd_per_million_tokens", "joules_per_token", "tokens_per_s_per_mw")
+METRICS = (
+    "ttft_s",
+    "tpot_s",
+    "tokens_per_s_per_user",
+    "tokens_per_s",
+    "tokens_per_s_per_chip",
+    "usd_per_million_tokens",
+    "joules_per_token",
+    "tokens_per_s_per_mw",
+)
 
 #: Metrics where a smaller value is better (their optimistic reading is their ``_low`` column).
 LOWER_IS_BETTER = frozenset({"ttft_s", "tpot_s", "usd_per_million_tokens", "joules_per_token"})
@@ -106,13 +114,17 @@ class Estimate:
 
     def __str__(self) -> str:
         b = "as many as fit" if self.batch is None else f"batch {self.batch}"
-        head = (f"{self.model} on {self.n_chips} x {self.chip} ({self.precision}, {b}, "
-                f"{self.input_tokens}+{self.output_tokens} tokens)")
+        head = (
+            f"{self.model} on {self.n_chips} x {self.chip} ({self.precision}, {b}, "
+            f"{self.input_tokens}+{self.output_tokens} tokens)"
+        )
         if not self.fits:
             return f"{head}: {self.reason}"
-        return (f"{head} as {self.deployment}: {self.bound}-bound; TTFT {self.ttft_s * 1e3:.1f} ms, "
-                f"{self.tokens_per_s_per_user:,.0f} tok/s per user, {self.tokens_per_s:,.0f} tok/s total, "
-                f"${self.usd_per_million_tokens:.3f} per M tokens, {self.joules_per_token:.3g} J/token")
+        return (
+            f"{head} as {self.deployment}: {self.bound}-bound; TTFT {self.ttft_s * 1e3:.1f} ms, "
+            f"{self.tokens_per_s_per_user:,.0f} tok/s per user, {self.tokens_per_s:,.0f} tok/s total, "
+            f"${self.usd_per_million_tokens:.3f} per M tokens, {self.joules_per_token:.3g} J/token"
+        )
 
 
 def _as_list(x, name: str) -> list:
@@ -137,11 +149,18 @@ def _count(name: str, v, limit: int = MAX_COUNT) -> int:
 #: a second. Every default and catalog bound in ``assumptions.csv`` lies well inside.
 OVERRIDE_RANGE: dict[str, tuple[float, float]] = {
     **{k: (0.01, 1.0) for k in factors.FRACTIONS},
-    "activation_bytes": (0.5, 8.0), "pue": (1.0, 10.0), "usd_per_kwh": (1e-4, 10.0),
-    "amortization_years": (0.1, 50.0), "expert_imbalance": (1.0, 64.0),
+    "activation_bytes": (0.5, 8.0),
+    "pue": (1.0, 10.0),
+    "usd_per_kwh": (1e-4, 10.0),
+    "amortization_years": (0.1, 50.0),
+    "expert_imbalance": (1.0, 64.0),
     "max_batch_per_instance": (1.0, float(MAX_COUNT)),
-    "collective_latency_us": (0.0, 1e6), "scaleout_latency_us": (0.0, 1e6), "layer_overhead_us": (0.0, 1e6),
-    "moe_layer_overhead_us": (0.0, 1e6), "layer_floor_us": (0.0, 1e6), "request_overhead_ms": (0.0, 1e3),
+    "collective_latency_us": (0.0, 1e6),
+    "scaleout_latency_us": (0.0, 1e6),
+    "layer_overhead_us": (0.0, 1e6),
+    "moe_layer_overhead_us": (0.0, 1e6),
+    "layer_floor_us": (0.0, 1e6),
+    "request_overhead_ms": (0.0, 1e3),
 }
 
 
@@ -151,7 +170,12 @@ def check_assumption_overrides(overrides: dict[str, float]) -> dict[str, float]:
     for key, v in overrides.items():
         if key in OVERRIDE_RANGE:
             lo, hi = OVERRIDE_RANGE[key]
-            if key in factors.FRACTIONS and isinstance(v, (int, float)) and not isinstance(v, bool) and v > 1:
+            if (
+                key in factors.FRACTIONS
+                and isinstance(v, (int, float))
+                and not isinstance(v, bool)
+                and v > 1
+            ):
                 continue  # factors.check_overrides says "is a fraction and must be in (0, 1]"
             require_number(key, v, lo, hi)
     return factors.check_overrides(overrides)
@@ -170,8 +194,9 @@ def _resolve_format(chip: catalog.Chip, precision: str | None) -> str:
     return fmt
 
 
-def resolve(model: str, chip: str, precision: str | None = None,
-            kv_precision: str | None = None) -> tuple[str, catalog.Chip, str, str]:
+def resolve(
+    model: str, chip: str, precision: str | None = None, kv_precision: str | None = None
+) -> tuple[str, catalog.Chip, str, str]:
     """Check that ``chip`` can run ``model`` and settle the formats:
     ``(model id, chip, weight format, KV format)``. Unknown names suggest the closest match;
     a hard-wired chip asked to run another model, or a format the chip lacks, raises ValueError."""
@@ -181,12 +206,21 @@ def resolve(model: str, chip: str, precision: str | None = None,
     if why:
         raise ValueError(why)
     fmt = _resolve_format(c, precision)
-    kv_fmt = formats.check_kv_format(kv_precision).id if kv_precision else formats.default_kv_format(fmt)
+    kv_fmt = (
+        formats.check_kv_format(kv_precision).id if kv_precision else formats.default_kv_format(fmt)
+    )
     return m_id, c, fmt, kv_fmt
 
 
-def check_split(model: str, chip: str, n_chips: int | None, tp: int | None, pp: int | None, ep: int | None,
-                replicas: int | None) -> tuple[int | None, int | None, int | None]:
+def check_split(
+    model: str,
+    chip: str,
+    n_chips: int | None,
+    tp: int | None,
+    pp: int | None,
+    ep: int | None,
+    replicas: int | None,
+) -> tuple[int | None, int | None, int | None]:
     """Validate a pinned split; returns ``(tp, pp, replicas)`` with ``ep`` folded into ``tp``
     (experts spread over the tensor-parallel group). Raises a ValueError naming the broken
     constraint and the nearest valid value."""
@@ -200,39 +234,71 @@ def check_split(model: str, chip: str, n_chips: int | None, tp: int | None, pp: 
         if m.n_experts == 0:
             raise ValueError(f"ep={ep}: {m.id} is dense (no experts); use ep=1 or leave it out")
         if ep > m.n_experts:
-            raise ValueError(f"ep={ep} exceeds {m.id}'s {m.n_experts} experts; the largest valid ep is {m.n_experts}")
+            raise ValueError(
+                f"ep={ep} exceeds {m.id}'s {m.n_experts} experts; the largest valid ep is {m.n_experts}"
+            )
         if tp is not None and tp != ep:
-            raise ValueError(f"ep={ep} with tp={tp}: the engine spreads experts over the tensor-parallel group, "
-                             f"so ep must equal tp ({tp}) or be 1")
+            raise ValueError(
+                f"ep={ep} with tp={tp}: the engine spreads experts over the tensor-parallel group, "
+                f"so ep must equal tp ({tp}) or be 1"
+            )
         tp = ep
     if tp is not None:
         domain = int(c.get("scaleup_domain", 1.0))
         if tp > domain and m.n_experts == 0:
-            raise ValueError(f"tp={tp} exceeds {c.id}'s scale-up domain of {domain} chips; use tp <= {domain} "
-                             f"and pp or replicas for more chips")
+            raise ValueError(
+                f"tp={tp} exceeds {c.id}'s scale-up domain of {domain} chips; use tp <= {domain} "
+                f"and pp or replicas for more chips"
+            )
         if m.n_heads % tp and m.n_experts == 0:
             valid = [d for d in (1, 2, 4, 8, 16, 32, 64) if m.n_heads % d == 0 and d <= domain]
             near = min(valid, key=lambda d: (abs(math.log2(d) - math.log2(tp)), d))
-            raise ValueError(f"tp={tp} does not divide {m.id}'s {m.n_heads} attention heads; nearest valid tp is {near}")
+            raise ValueError(
+                f"tp={tp} does not divide {m.id}'s {m.n_heads} attention heads; nearest valid tp is {near}"
+            )
         if tp not in (1, 2, 4, 8, 16, 32, 64):
             near = 2 ** round(math.log2(tp))
-            raise ValueError(f"tp={tp}: tensor-parallel widths are powers of two up to 64; nearest is {near}")
+            raise ValueError(
+                f"tp={tp}: tensor-parallel widths are powers of two up to 64; nearest is {near}"
+            )
     if pp is not None and pp > m.n_layers:
-        raise ValueError(f"pp={pp} exceeds {m.id}'s {m.n_layers} layers; the largest valid pp is {m.n_layers}")
+        raise ValueError(
+            f"pp={pp} exceeds {m.id}'s {m.n_layers} layers; the largest valid pp is {m.n_layers}"
+        )
     if n_chips is not None:
         used = (tp or 1) * (pp or 1) * (replicas or 1)
         if used > n_chips:
             parts = f"replicas {replicas or 1} x tp {tp or 1} x pp {pp or 1} = {used}"
             fix = n_chips // ((tp or 1) * (pp or 1))
-            hint = (f"; with this tp and pp at most replicas={fix}" if fix >= 1
-                    else f"; tp x pp must be at most {n_chips}")
+            hint = (
+                f"; with this tp and pp at most replicas={fix}"
+                if fix >= 1
+                else f"; tp x pp must be at most {n_chips}"
+            )
             raise ValueError(f"{parts} chips exceeds n_chips={n_chips}{hint}")
     return tp, pp, replicas
 
 
-def _grid(model, chip, batch, input_tokens, output_tokens, precision, kv_precision, n_chips, scenario,
-          overrides: dict[str, float], on_invalid: str, ranges: bool = False, split=None, objective="throughput",
-          min_tokens_per_s_per_user=None, max_ttft_s=None, mtp_tokens=0, disaggregated=False):
+def _grid(
+    model,
+    chip,
+    batch,
+    input_tokens,
+    output_tokens,
+    precision,
+    kv_precision,
+    n_chips,
+    scenario,
+    overrides: dict[str, float],
+    on_invalid: str,
+    ranges: bool = False,
+    split=None,
+    objective="throughput",
+    min_tokens_per_s_per_user=None,
+    max_ttft_s=None,
+    mtp_tokens=0,
+    disaggregated=False,
+):
     """Validate inputs and evaluate every combination. Returns (columns dict, skipped list).
 
     ``ranges=True`` adds ``<metric>_low`` / ``<metric>_high`` columns: the chosen deployment
@@ -243,17 +309,27 @@ def _grid(model, chip, batch, input_tokens, output_tokens, precision, kv_precisi
     chips = [catalog.get_chip(c) for c in _as_list(chip, "chip")]
     batches = [None if b is None else _count("batch", b) for b in _as_list(batch, "batch")]
     ins = [_count("input_tokens", s, MAX_TOKENS) for s in _as_list(input_tokens, "input_tokens")]
-    outs = [_count("output_tokens", o, MAX_TOKENS) for o in _as_list(output_tokens, "output_tokens")]
+    outs = [
+        _count("output_tokens", o, MAX_TOKENS) for o in _as_list(output_tokens, "output_tokens")
+    ]
     n_list = [None if n is None else _count("n_chips", n) for n in _as_list(n_chips, "n_chips")]
     scenarios = [factors.check_scenario(s) for s in _as_list(scenario, "scenario")]
-    kv_req = [None if k is None else formats.check_kv_format(k).id for k in _as_list(kv_precision, "kv_precision")]
+    kv_req = [
+        None if k is None else formats.check_kv_format(k).id
+        for k in _as_list(kv_precision, "kv_precision")
+    ]
     overrides = check_assumption_overrides(overrides)
     try:
         mtp = require_count("mtp_tokens", mtp_tokens, limit=16, minimum=0)
     except ValueError:
-        raise ValueError(f"mtp_tokens must be between 0 and 16 draft tokens, got {mtp_tokens!r}") from None
-    tgt_user = None if min_tokens_per_s_per_user is None else require_positive(
-        "min_tokens_per_s_per_user", min_tokens_per_s_per_user)
+        raise ValueError(
+            f"mtp_tokens must be between 0 and 16 draft tokens, got {mtp_tokens!r}"
+        ) from None
+    tgt_user = (
+        None
+        if min_tokens_per_s_per_user is None
+        else require_positive("min_tokens_per_s_per_user", min_tokens_per_s_per_user)
+    )
     tgt_ttft = None if max_ttft_s is None else require_positive("max_ttft_s", max_ttft_s)
     skipped: list[str] = []
 
@@ -279,16 +355,29 @@ def _grid(model, chip, batch, input_tokens, output_tokens, precision, kv_precisi
 
     n_t, n_s = len(triples), len(scenarios)
     hw_pairs = [(c.id, f) for c, f, _ in triples]
-    hw_all = _stack([hardware_arrays(hw_pairs, s) for s in scenarios])              # index = s * n_t + t
-    f_all = _stack([factors.factor_arrays([c.id for c, _, _ in triples], s, overrides) for s in scenarios])
-    wbits = np.array([[formats.bits_per_weight(f, s) for _, f, _ in triples] for s in scenarios]).ravel()
-    kbits = np.array([[formats.bits_per_weight(k, "base") for _, _, k in triples] for _ in scenarios]).ravel()
+    hw_all = _stack([hardware_arrays(hw_pairs, s) for s in scenarios])  # index = s * n_t + t
+    f_all = _stack(
+        [factors.factor_arrays([c.id for c, _, _ in triples], s, overrides) for s in scenarios]
+    )
+    wbits = np.array(
+        [[formats.bits_per_weight(f, s) for _, f, _ in triples] for s in scenarios]
+    ).ravel()
+    kbits = np.array(
+        [[formats.bits_per_weight(k, "base") for _, _, k in triples] for _ in scenarios]
+    ).ravel()
     marr = model_arrays(models)
 
     n_vals = np.array([np.nan if n is None else n for n in n_list], dtype=float)
     b_vals = np.array([np.nan if b is None else b for b in batches], dtype=float)
-    axes = [np.arange(len(models)), np.arange(n_t), np.arange(n_s), b_vals, np.array(ins, float),
-            np.array(outs, float), n_vals]
+    axes = [
+        np.arange(len(models)),
+        np.arange(n_t),
+        np.arange(n_s),
+        b_vals,
+        np.array(ins, float),
+        np.array(outs, float),
+        n_vals,
+    ]
     grid = [g.ravel() for g in np.meshgrid(*axes, indexing="ij")]
     mi, ti, si, B, S, O, N = grid
     mi, ti, si = mi.astype(np.intp), ti.astype(np.intp), si.astype(np.intp)
@@ -303,8 +392,10 @@ def _grid(model, chip, batch, input_tokens, output_tokens, precision, kv_precisi
     too_long = (S + O) > marr.max_context[mi]
     if too_long.any():
         for a_i in np.unique(mi[too_long]):
-            bad(f"input_tokens + output_tokens exceeds {models[a_i]}'s maximum context of "
-                f"{int(marr.max_context[a_i]):,} tokens")
+            bad(
+                f"input_tokens + output_tokens exceeds {models[a_i]}'s maximum context of "
+                f"{int(marr.max_context[a_i]):,} tokens"
+            )
         keep &= ~too_long
     if not keep.any():
         raise ValueError("nothing left to evaluate: " + "; ".join(dict.fromkeys(skipped)))
@@ -317,7 +408,9 @@ def _grid(model, chip, batch, input_tokens, output_tokens, precision, kv_precisi
     wb, kb = wbits[k], kbits[k]
     tp, pp, reps, dpa = split or (None, None, None, None)
     nan = lambda v: np.full(mi.shape, np.nan if v is None else float(v))  # noqa: E731
-    pins = deployment.Pins(nan(tp), nan(pp), nan(reps), nan(None if dpa is None else int(bool(dpa))))
+    pins = deployment.Pins(
+        nan(tp), nan(pp), nan(reps), nan(None if dpa is None else int(bool(dpa)))
+    )
     # the reading changes the numbers, not the decisions: chips, split and batch are chosen at the
     # base reading, then every row is evaluated under its own (so optimistic >= base >= pessimistic)
     if all(s == "base" for s in scenarios):
@@ -327,10 +420,27 @@ def _grid(model, chip, batch, input_tokens, output_tokens, precision, kv_precisi
         f_b = factors.factor_arrays([c.id for c, _, _ in triples], "base", overrides)
         f_d = serving.Factors(**{name: _uniform(v[ti]) for name, v in f_b.__dict__.items()})
         wb_d = np.array([formats.bits_per_weight(fm, "base") for _, fm, _ in triples])[ti]
-    res = deployment.search(m, hw_d, f_d, N, B, S, O, wb_d, kb, pins, objective, tgt_user, tgt_ttft, float(mtp),
-                            bool(disaggregated))
+    res = deployment.search(
+        m,
+        hw_d,
+        f_d,
+        N,
+        B,
+        S,
+        O,
+        wb_d,
+        kb,
+        pins,
+        objective,
+        tgt_user,
+        tgt_ttft,
+        float(mtp),
+        bool(disaggregated),
+    )
     if hw_d is not hw:
-        res = deployment.reread(res, m, hw, f, S, O, wb, kb, float(mtp), bool(disaggregated), tgt_user, tgt_ttft)
+        res = deployment.reread(
+            res, m, hw, f, S, O, wb, kb, float(mtp), bool(disaggregated), tgt_user, tgt_ttft
+        )
 
     w = weights_bytes(m, wb)
     kv = res["batch"] * kv_bytes_per_sequence(m, S + O, kb)
@@ -340,13 +450,21 @@ def _grid(model, chip, batch, input_tokens, output_tokens, precision, kv_precisi
         "precision": np.array([f for _, f, _ in triples], dtype=object)[ti],
         "kv_precision": np.array([k for _, _, k in triples], dtype=object)[ti],
         "scenario": np.array(scenarios, dtype=object)[si],
-        "batch": np.round(res["batch"]).astype(np.int64), "batch_requested": B,
-        "input_tokens": S.astype(np.int64), "output_tokens": O.astype(np.int64),
-        "n_chips": res["n_chips"].astype(np.int64), "n_chips_needed": res["n_chips_needed"].astype(np.int64),
-        "fits": res["fits"], "why": res["why"],
-        "weights_gb": w / 1e9, "kv_cache_gb": kv / 1e9,
-        "tp": res["tp"].astype(np.int64), "pp": res["pp"].astype(np.int64), "ep": res["ep"].astype(np.int64),
-        "replicas": res["replicas"].astype(np.int64), "attention_dp": res["dp_attention"].astype(bool),
+        "batch": np.round(res["batch"]).astype(np.int64),
+        "batch_requested": B,
+        "input_tokens": S.astype(np.int64),
+        "output_tokens": O.astype(np.int64),
+        "n_chips": res["n_chips"].astype(np.int64),
+        "n_chips_needed": res["n_chips_needed"].astype(np.int64),
+        "fits": res["fits"],
+        "why": res["why"],
+        "weights_gb": w / 1e9,
+        "kv_cache_gb": kv / 1e9,
+        "tp": res["tp"].astype(np.int64),
+        "pp": res["pp"].astype(np.int64),
+        "ep": res["ep"].astype(np.int64),
+        "replicas": res["replicas"].astype(np.int64),
+        "attention_dp": res["dp_attention"].astype(bool),
         "batch_per_instance": np.round(res["batch_per_instance"]).astype(np.int64),
         "bound": res["bound"],
     }
@@ -360,7 +478,9 @@ def _grid(model, chip, batch, input_tokens, output_tokens, precision, kv_precisi
             wb_b = np.array([formats.bits_per_weight(fm, bscen) for _, fm, _ in triples])[ti]
             f_b = factors.factor_arrays([c.id for c, _, _ in triples], bscen, overrides)
             f_b = serving.Factors(**{name: v[ti] for name, v in f_b.__dict__.items()})
-            r = serving.evaluate(m, hw_b, f_b, dep, res["batch"], S, O, wb_b, kb, float(mtp), bool(disaggregated))
+            r = serving.evaluate(
+                m, hw_b, f_b, dep, res["batch"], S, O, wb_b, kb, float(mtp), bool(disaggregated)
+            )
             r["tokens_per_s_per_chip"] = r["tokens_per_s"] / res["n_chips"]
             bounds.append(r)
         for name in METRICS:
@@ -383,19 +503,49 @@ def _stack(items):
     if len(items) == 1:
         return items[0]
     cls = type(items[0])
-    return cls(**{k: np.concatenate([np.atleast_1d(getattr(x, k)) for x in items]) for k in cls.__dataclass_fields__})
+    return cls(
+        **{
+            k: np.concatenate([np.atleast_1d(getattr(x, k)) for x in items])
+            for k in cls.__dataclass_fields__
+        }
+    )
 
 
-_SCALARS = ("batch", "input_tokens", "output_tokens", "n_chips", "precision", "kv_precision", "scenario")
+_SCALARS = (
+    "batch",
+    "input_tokens",
+    "output_tokens",
+    "n_chips",
+    "precision",
+    "kv_precision",
+    "scenario",
+)
 
 
-def estimate(model: str, chip: str, n_chips: int | None = None, batch: int | None = 1, input_tokens: int = 1024,
-             output_tokens: int = 256, precision: str | None = None, kv_precision: str | None = None,
-             scenario: str = "base", ranges: bool = False, *, tp: int | None = None, pp: int | None = None,
-             ep: int | None = None, replicas: int | None = None, attention_dp: bool | None = None,
-             objective: str = "throughput", min_tokens_per_s_per_user: float | None = None,
-             max_ttft_s: float | None = None, mtp_tokens: int = 0, disaggregated: bool = False,
-             **assumption_overrides: float) -> Estimate:
+def estimate(
+    model: str,
+    chip: str,
+    n_chips: int | None = None,
+    batch: int | None = 1,
+    input_tokens: int = 1024,
+    output_tokens: int = 256,
+    precision: str | None = None,
+    kv_precision: str | None = None,
+    scenario: str = "base",
+    ranges: bool = False,
+    *,
+    tp: int | None = None,
+    pp: int | None = None,
+    ep: int | None = None,
+    replicas: int | None = None,
+    attention_dp: bool | None = None,
+    objective: str = "throughput",
+    min_tokens_per_s_per_user: float | None = None,
+    max_ttft_s: float | None = None,
+    mtp_tokens: int = 0,
+    disaggregated: bool = False,
+    **assumption_overrides: float,
+) -> Estimate:
     """Serve ``model`` on ``chip``: chips, deployment, latency, throughput, cost and energy.
 
     ``n_chips=None`` uses the fewest chips that hold the weights and the KV cache of ``batch``
@@ -413,21 +563,43 @@ def estimate(model: str, chip: str, n_chips: int | None = None, batch: int | Non
     deployment under the optimistic and pessimistic readings (see :func:`sweep`).
     """
     if "calibrated" in assumption_overrides:
-        raise ValueError("calibrated= is gone: the default estimate already uses the factors fitted to measured "
-                         "results (see inference_wars.calibration)")
+        raise ValueError(
+            "calibrated= is gone: the default estimate already uses the factors fitted to measured "
+            "results (see inference_wars.calibration)"
+        )
     for name, v in (("model", model), ("chip", chip)):
         if not isinstance(v, str):
             raise ValueError(f"estimate() takes one {name} id as a string; use sweep() for several")
-    for name, v in zip(_SCALARS, (batch, input_tokens, output_tokens, n_chips, precision, kv_precision, scenario)):
+    for name, v in zip(
+        _SCALARS, (batch, input_tokens, output_tokens, n_chips, precision, kv_precision, scenario)
+    ):
         if v is not None and not isinstance(v, (str, bytes)) and isinstance(v, Iterable):
-            raise ValueError(f"estimate() takes one {name}, got {v!r}; use sweep() for several values")
+            raise ValueError(
+                f"estimate() takes one {name}, got {v!r}; use sweep() for several values"
+            )
     m_id, c, _, _ = resolve(model, chip, precision, kv_precision)
     n_chips = None if n_chips is None else _count("n_chips", n_chips)
     split = check_split(m_id, c.id, n_chips, tp, pp, ep, replicas) + (attention_dp,)
-    cols, _ = _grid(m_id, c.id, batch, input_tokens, output_tokens, precision, kv_precision, n_chips,
-                    scenario, assumption_overrides, on_invalid="raise", ranges=ranges, split=split,
-                    objective=objective, min_tokens_per_s_per_user=min_tokens_per_s_per_user, max_ttft_s=max_ttft_s,
-                    mtp_tokens=mtp_tokens, disaggregated=disaggregated)
+    cols, _ = _grid(
+        m_id,
+        c.id,
+        batch,
+        input_tokens,
+        output_tokens,
+        precision,
+        kv_precision,
+        n_chips,
+        scenario,
+        assumption_overrides,
+        on_invalid="raise",
+        ranges=ranges,
+        split=split,
+        objective=objective,
+        min_tokens_per_s_per_user=min_tokens_per_s_per_user,
+        max_ttft_s=max_ttft_s,
+        mtp_tokens=mtp_tokens,
+        disaggregated=disaggregated,
+    )
     row = {k: (v[0].item() if hasattr(v[0], "item") else v[0]) for k, v in cols.items()}
     if ranges:
         row["ranges"] = {k: [row.pop(f"{k}_low"), row.pop(f"{k}_high")] for k in METRICS}
@@ -439,8 +611,18 @@ def estimate(model: str, chip: str, n_chips: int | None = None, batch: int | Non
     if fits:
         reason = "fits"
     else:
-        reason = _reason(row, c, storage, why, min_tokens_per_s_per_user, max_ttft_s, batch, scenario)
-        for k in METRICS + ("bound", "tp", "pp", "ep", "replicas", "attention_dp", "batch_per_instance"):
+        reason = _reason(
+            row, c, storage, why, min_tokens_per_s_per_user, max_ttft_s, batch, scenario
+        )
+        for k in METRICS + (
+            "bound",
+            "tp",
+            "pp",
+            "ep",
+            "replicas",
+            "attention_dp",
+            "batch_per_instance",
+        ):
             row[k] = None
         if ranges:
             row["ranges"] = None
@@ -449,33 +631,74 @@ def estimate(model: str, chip: str, n_chips: int | None = None, batch: int | Non
     return Estimate(**row)
 
 
-def _reason(row: dict, c: catalog.Chip, storage_gb: float, why: int, tgt_user, tgt_ttft, batch,
-            scenario: str = "base") -> str:
+def _reason(
+    row: dict,
+    c: catalog.Chip,
+    storage_gb: float,
+    why: int,
+    tgt_user,
+    tgt_ttft,
+    batch,
+    scenario: str = "base",
+) -> str:
     have = row["n_chips"] * storage_gb
     if why == 3:
-        targets = " and ".join(t for t in (
-            None if tgt_user is None else f"{tgt_user:g} tok/s per user",
-            None if tgt_ttft is None else f"a TTFT of {tgt_ttft:g} s") if t)
-        where = "" if scenario == "base" else f" (deployment chosen at the base reading, read {scenario})"
-        return (f"no deployment of {row['n_chips']} x {c.id} meets {targets}{where}; try more chips, a smaller batch "
-                f"or a looser target")
+        targets = " and ".join(
+            t
+            for t in (
+                None if tgt_user is None else f"{tgt_user:g} tok/s per user",
+                None if tgt_ttft is None else f"a TTFT of {tgt_ttft:g} s",
+            )
+            if t
+        )
+        where = (
+            ""
+            if scenario == "base"
+            else f" (deployment chosen at the base reading, read {scenario})"
+        )
+        return (
+            f"no deployment of {row['n_chips']} x {c.id} meets {targets}{where}; try more chips, a smaller batch "
+            f"or a looser target"
+        )
     if why == 2:
         return "the pinned split (tp, pp, replicas, attention_dp) is not possible here; leave parts free"
     if c.hardwired_model:
-        return (f"does not fit: KV cache {row['kv_cache_gb']:.2f} GB exceeds the {have:.2f} GB of SRAM on "
-                f"{row['n_chips']} x {c.id}; use n_chips >= {row['n_chips_needed']} or a smaller batch or context")
+        return (
+            f"does not fit: KV cache {row['kv_cache_gb']:.2f} GB exceeds the {have:.2f} GB of SRAM on "
+            f"{row['n_chips']} x {c.id}; use n_chips >= {row['n_chips_needed']} or a smaller batch or context"
+        )
     b = "the batch" if batch is not None else "one sequence"
-    return (f"does not fit: weights {row['weights_gb']:.1f} GB + KV cache of {b} need more than the {have:.1f} GB "
-            f"usable on {row['n_chips']} x {c.id} in any split; use n_chips >= {row['n_chips_needed']} "
-            f"or a smaller batch, context or precision")
+    return (
+        f"does not fit: weights {row['weights_gb']:.1f} GB + KV cache of {b} need more than the {have:.1f} GB "
+        f"usable on {row['n_chips']} x {c.id} in any split; use n_chips >= {row['n_chips_needed']} "
+        f"or a smaller batch, context or precision"
+    )
 
 
-def sweep(model: str | Sequence[str], chip: str | Sequence[str], batch=1, input_tokens=1024, output_tokens=256,
-          precision=None, kv_precision=None, n_chips=None, scenario="base", drop_unfit: bool = True,
-          ranges: bool = False, *, tp: int | None = None, pp: int | None = None, replicas: int | None = None,
-          attention_dp: bool | None = None, objective: str = "throughput",
-          min_tokens_per_s_per_user: float | None = None, max_ttft_s: float | None = None, mtp_tokens: int = 0,
-          disaggregated: bool = False, **assumption_overrides: float):
+def sweep(
+    model: str | Sequence[str],
+    chip: str | Sequence[str],
+    batch=1,
+    input_tokens=1024,
+    output_tokens=256,
+    precision=None,
+    kv_precision=None,
+    n_chips=None,
+    scenario="base",
+    drop_unfit: bool = True,
+    ranges: bool = False,
+    *,
+    tp: int | None = None,
+    pp: int | None = None,
+    replicas: int | None = None,
+    attention_dp: bool | None = None,
+    objective: str = "throughput",
+    min_tokens_per_s_per_user: float | None = None,
+    max_ttft_s: float | None = None,
+    mtp_tokens: int = 0,
+    disaggregated: bool = False,
+    **assumption_overrides: float,
+):
     """Evaluate every combination of the arguments (each a value or a list) as a DataFrame.
 
     Each row carries the deployment the search chose (``tp``, ``pp``, ``ep``, ``replicas``,
@@ -491,15 +714,37 @@ def sweep(model: str | Sequence[str], chip: str | Sequence[str], batch=1, input_
     import pandas as pd
 
     if "calibrated" in assumption_overrides:
-        raise ValueError("calibrated= is gone: the default estimate already uses the fitted factors")
+        raise ValueError(
+            "calibrated= is gone: the default estimate already uses the fitted factors"
+        )
     split = (tp, pp, replicas, attention_dp)
     if any(x is not None for x in split[:3]):
-        split = (None if tp is None else _count("tp", tp), None if pp is None else _count("pp", pp),
-                 None if replicas is None else _count("replicas", replicas), attention_dp)
-    cols, skipped = _grid(model, chip, batch, input_tokens, output_tokens, precision, kv_precision, n_chips,
-                          scenario, assumption_overrides, on_invalid="skip", ranges=ranges, split=split,
-                          objective=objective, min_tokens_per_s_per_user=min_tokens_per_s_per_user,
-                          max_ttft_s=max_ttft_s, mtp_tokens=mtp_tokens, disaggregated=disaggregated)
+        split = (
+            None if tp is None else _count("tp", tp),
+            None if pp is None else _count("pp", pp),
+            None if replicas is None else _count("replicas", replicas),
+            attention_dp,
+        )
+    cols, skipped = _grid(
+        model,
+        chip,
+        batch,
+        input_tokens,
+        output_tokens,
+        precision,
+        kv_precision,
+        n_chips,
+        scenario,
+        assumption_overrides,
+        on_invalid="skip",
+        ranges=ranges,
+        split=split,
+        objective=objective,
+        min_tokens_per_s_per_user=min_tokens_per_s_per_user,
+        max_ttft_s=max_ttft_s,
+        mtp_tokens=mtp_tokens,
+        disaggregated=disaggregated,
+    )
     cols.pop("_storage_gb")
     cols.pop("why")
     cols.pop("batch_requested")
@@ -519,8 +764,15 @@ def sweep(model: str | Sequence[str], chip: str | Sequence[str], batch=1, input_
     return df
 
 
-def max_concurrent_sequences(model: str, chip: str, n_chips: int, context_tokens: int, precision: str | None = None,
-                             kv_precision: str | None = None, scenario: str = "base") -> int:
+def max_concurrent_sequences(
+    model: str,
+    chip: str,
+    n_chips: int,
+    context_tokens: int,
+    precision: str | None = None,
+    kv_precision: str | None = None,
+    scenario: str = "base",
+) -> int:
     """How many sequences of ``context_tokens`` fit next to the weights on ``n_chips`` chips:
     ``floor((n * usable capacity - weights) / KV bytes per sequence)`` (0 if the weights alone
     do not fit; for a hard-wired chip the weights live in ROM and all storage holds KV)."""
@@ -529,12 +781,19 @@ def max_concurrent_sequences(model: str, chip: str, n_chips: int, context_tokens
     n = _count("n_chips", n_chips)
     ctx = _count("context_tokens", context_tokens, MAX_TOKENS)
     from .engine import memory, workload
+
     m = workload.model_arrays([m_id])
     if ctx > m.max_context[0]:
-        raise ValueError(f"context_tokens exceeds {m_id}'s maximum context of {int(m.max_context[0]):,} tokens")
+        raise ValueError(
+            f"context_tokens exceeds {m_id}'s maximum context of {int(m.max_context[0]):,} tokens"
+        )
     hw = hardware_arrays([(c.id, fmt)], scenario)
     usable = factors.chip_factors(c.id, scenario)["usable_memory_fraction"]
     cap = n * memory.storage_capacity_bytes(hw, usable)[0]
-    w = 0.0 if c.hardwired_model else workload.weights_bytes(m, formats.bits_per_weight(fmt, scenario))[0]
+    w = (
+        0.0
+        if c.hardwired_model
+        else workload.weights_bytes(m, formats.bits_per_weight(fmt, scenario))[0]
+    )
     per_seq = workload.kv_bytes_per_sequence(m, ctx, formats.bits_per_weight(kv_fmt))[0]
     return int(max(cap - w, 0.0) // per_seq)

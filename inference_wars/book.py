@@ -128,6 +128,7 @@ def glue_number(name: str, value, sig: int | None = None, exact: bool = False) -
 
 # --------------------------------------------------------------------------- checks on chapters
 
+
 def glue_uses(markdown: str) -> list[tuple[str, str]]:
     """``(name, format)`` of every ``{glue:text}`name:format``` role in ``markdown``."""
     return [(m.group(1), m.group(2) or "") for m in _GLUE_ROLE.finditer(markdown)]
@@ -182,15 +183,19 @@ def precision_problems(nb, max_sig: int = MAX_SIG_FIGS) -> list[str]:
                 continue
             value, exact = values[name]
             try:
-                shown = format(value, fmt) if fmt else repr(value)      # no format: the role prints repr
+                shown = (
+                    format(value, fmt) if fmt else repr(value)
+                )  # no format: the role prints repr
             except ValueError:
                 continue
             n = printed_sig_figs(shown)
             if n == 0 and value != 0:
                 problems.append(f"{name}:{fmt} prints {shown!r} for {value!r}")
             elif n > max_sig and not exact:
-                problems.append(f"{name}:{fmt} prints {shown!r}: {n} significant figures of a modelled number "
-                                f"(round with glue_number(..., sig=3), or mark a fact exact=True)")
+                problems.append(
+                    f"{name}:{fmt} prints {shown!r}: {n} significant figures of a modelled number "
+                    f"(round with glue_number(..., sig=3), or mark a fact exact=True)"
+                )
     return problems
 
 

@@ -36,8 +36,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .engine import factors as _factors
 from . import validation
+from .engine import factors as _factors
 
 PATH = _factors.CALIBRATION_PATH
 #: (scope, factor, lowest, highest): what is fitted, where, and the grid's span.
@@ -57,11 +57,15 @@ PARAMS: tuple[tuple[str, str, float, float], ...] = (
     ("groq-lpu", "layer_floor_us", 2.0, 100.0),
     ("cerebras-wse3", "layer_floor_us", 1.0, 60.0),
 )
-LOG_SCALE = frozenset({"layer_overhead_us", "moe_layer_overhead_us", "request_overhead_ms", "layer_floor_us"})
+LOG_SCALE = frozenset(
+    {"layer_overhead_us", "moe_layer_overhead_us", "request_overhead_ms", "layer_floor_us"}
+)
 SWEEPS = 3
 GRID_POINTS = 13
-METHOD = ("coordinate descent on family-balanced squared log error (3 sweeps, 13-point grids); "
-          "range = span of leave-one-source-out refits")
+METHOD = (
+    "coordinate descent on family-balanced squared log error (3 sweeps, 13-point grids); "
+    "range = span of leave-one-source-out refits"
+)
 
 
 @functools.cache
@@ -112,7 +116,7 @@ def fit(train: np.ndarray | None = None) -> dict[tuple[str, str], float]:
             if not sel.any():
                 continue
             centre = current.get((scope, key)) if sweep else None
-            grid = _grid(lo, hi, key, centre, 0.5 ** sweep)
+            grid = _grid(lo, hi, key, centre, 0.5**sweep)
             now = pts1.factor_arrays(use_fitted=False, fitted=current)
             cols = {k: np.tile(np.asarray(v, float), G) for k, v in now.__dict__.items()}
             cols[key] = np.where(np.tile(in_scope[scope], G), np.repeat(grid, n), cols[key])
@@ -153,15 +157,28 @@ def run(fit_date: str | None = None) -> tuple[list[dict], list[dict]]:
     full = fit()
     pred, folds = leave_one_source_out()
     df = validation.measured()
-    loso = [{"id": i, "source_family": f, "predicted_held_out": float(f"{p:.6g}")}
-            for i, f, p in zip(df["id"], df["source_family"], pred)]
+    loso = [
+        {"id": i, "source_family": f, "predicted_held_out": float(f"{p:.6g}")}
+        for i, f, p in zip(df["id"], df["source_family"], pred)
+    ]
     out = []
     for (scope, key), v in full.items():
         vals = [f[(scope, key)] for f in folds.values() if (scope, key) in f] + [v]
         n_pts = int(((df["family"] == scope) | (df["chip"] == scope) | (scope == "all")).sum())
         default = _factors.defaults("base").get(key, float("nan"))
-        out.append({"scope": scope, "key": key, "value": v, "low": min(vals), "high": max(vals),
-                    "default": default, "n_points": n_pts, "method": METHOD, "fit_date": date})
+        out.append(
+            {
+                "scope": scope,
+                "key": key,
+                "value": v,
+                "low": min(vals),
+                "high": max(vals),
+                "default": default,
+                "n_points": n_pts,
+                "method": METHOD,
+                "fit_date": date,
+            }
+        )
     return out, loso
 
 
@@ -186,8 +203,11 @@ def check_held_out(path: Path = LOSO_PATH) -> list[str]:
     with Path(path).open(newline="", encoding="utf-8") as fh:
         old = {r["id"]: float(r["predicted_held_out"]) for r in csv.DictReader(fh)}
     problems = [f"{i}: not in {path}" for i in df["id"] if i not in old]
-    problems += [f"{i}: file {old[i]:.6g} vs fresh {p:.6g}" for i, p in zip(df["id"], pred)
-                 if i in old and abs(old[i] - p) > 1e-5 * abs(p)]
+    problems += [
+        f"{i}: file {old[i]:.6g} vs fresh {p:.6g}"
+        for i, p in zip(df["id"], pred)
+        if i in old and abs(old[i] - p) > 1e-5 * abs(p)
+    ]
     return problems
 
 

@@ -23,17 +23,32 @@ import uuid
 #: Fixed colours for the chips the book knows, grouped by vendor.
 _FIXED: dict[str, str] = {
     # NVIDIA, by generation: yellow-green (Ampere) -> greens (Hopper, Blackwell) -> teals (Rubin)
-    "a100-sxm": "#c5e0a0", "h100-sxm": "#7cc26b", "h200": "#3f9b41", "b200": "#1e6b2c",
-    "gb200-nvl72": "#0c3f1c", "b300": "#5fae8c", "gb300-nvl72": "#2b7d5e",
-    "rubin-gpu": "#44b5b5", "vera-rubin-nvl72": "#0f6a78", "rubin-cpx": "#9ad6cf",
+    "a100-sxm": "#c5e0a0",
+    "h100-sxm": "#7cc26b",
+    "h200": "#3f9b41",
+    "b200": "#1e6b2c",
+    "gb200-nvl72": "#0c3f1c",
+    "b300": "#5fae8c",
+    "gb300-nvl72": "#2b7d5e",
+    "rubin-gpu": "#44b5b5",
+    "vera-rubin-nvl72": "#0f6a78",
+    "rubin-cpx": "#9ad6cf",
     # AMD reds
-    "mi300x": "#f7b3ab", "mi355x": "#f0553f",
+    "mi300x": "#f7b3ab",
+    "mi355x": "#f0553f",
     # Google blues
-    "tpu-v5e": "#9ecae1", "tpu-v6e": "#4a8fd1", "tpu-ironwood": "#1c3f94",
+    "tpu-v5e": "#9ecae1",
+    "tpu-v6e": "#4a8fd1",
+    "tpu-ironwood": "#1c3f94",
     # single-chip vendors: distinct hues
-    "inferentia2": "#d9730d", "groq-lpu": "#c2185b", "cerebras-wse3": "#9b59d0",
-    "dmatrix-corsair": "#d36fc0", "taalas-hc1": "#f2c200", "matx-one": "#6b6b6b",
-    "sambanova-sn40l": "#5c4033", "etched-sohu": "#3b3b3b",
+    "inferentia2": "#d9730d",
+    "groq-lpu": "#c2185b",
+    "cerebras-wse3": "#9b59d0",
+    "dmatrix-corsair": "#d36fc0",
+    "taalas-hc1": "#f2c200",
+    "matx-one": "#6b6b6b",
+    "sambanova-sn40l": "#5c4033",
+    "etched-sohu": "#3b3b3b",
 }
 
 #: Spare colours per vendor for chips added to the catalog later (then the generic spares).
@@ -42,16 +57,36 @@ _SPARE_BY_VENDOR: dict[str, list[str]] = {
     "AMD": ["#e34a33", "#fcbba1"],
     "Google": ["#6baed6", "#08519c"],
 }
-_SPARE: list[str] = ["#ff7f0e", "#17becf", "#bcbd22", "#9467bd", "#8c564b", "#d62728", "#1f77b4", "#e377c2"]
+_SPARE: list[str] = [
+    "#ff7f0e",
+    "#17becf",
+    "#bcbd22",
+    "#9467bd",
+    "#8c564b",
+    "#d62728",
+    "#1f77b4",
+    "#e377c2",
+]
 
 #: Okabe-Ito: the colour-blind-safe set for series that are not chips (formats, phases, ...).
-CATEGORY_COLORS: list[str] = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#000000", "#F0E442"]
+CATEGORY_COLORS: list[str] = [
+    "#0072B2",
+    "#E69F00",
+    "#009E73",
+    "#CC79A7",
+    "#56B4E9",
+    "#D55E00",
+    "#000000",
+    "#F0E442",
+]
 
 FONT = "Inter, system-ui, -apple-system, Segoe UI, Roboto, sans-serif"
 
 #: Tick labels for numbers of 10,000 and more: 20k, 3.5M, 1B, 2T (never "1e+12").
-BIG_NUMBER_LABEL_EXPR = ("isNumber(datum.value) && abs(datum.value) >= 1e4 ? "
-                         "replace(format(datum.value, '.3~s'), 'G', 'B') : datum.label")
+BIG_NUMBER_LABEL_EXPR = (
+    "isNumber(datum.value) && abs(datum.value) >= 1e4 ? "
+    "replace(format(datum.value, '.3~s'), 'G', 'B') : datum.label"
+)
 
 
 def _palette() -> dict[str, str]:
@@ -80,7 +115,12 @@ CHIP_COLORS: dict[str, str] = _palette()
 def count_label(value: float) -> str:
     """A large count as a reader says it: 1e6 -> "1M", 3e9 -> "3B", 1e12 -> "1T", 4,096 -> "4,096"."""
     v = float(value)
-    for threshold, size, suffix in ((1e12, 1e12, "T"), (1e9, 1e9, "B"), (1e6, 1e6, "M"), (1e4, 1e3, "k")):
+    for threshold, size, suffix in (
+        (1e12, 1e12, "T"),
+        (1e9, 1e9, "B"),
+        (1e6, 1e6, "M"),
+        (1e4, 1e3, "k"),
+    ):
         if abs(v) >= threshold:
             return f"{v / size:.3g}{suffix}"
     return f"{v:,.4g}"
@@ -104,7 +144,11 @@ def metric_axis_title(chart, expr: str, channel: str = "y"):
     chart's parameters, e.g. ``"gen_metric"`` or ``"'Throughput (' + fr_axis + ', log)'"``.
 
     The book's renderer turns it into a live axis title; elsewhere the static title stays."""
-    meta = dict(getattr(chart, "usermeta", None) or {}) if not _is_undefined(getattr(chart, "usermeta", None)) else {}
+    meta = (
+        dict(getattr(chart, "usermeta", None) or {})
+        if not _is_undefined(getattr(chart, "usermeta", None))
+        else {}
+    )
     titles = dict(meta.get("iw_axis_titles", {}))
     titles[channel] = expr
     meta["iw_axis_titles"] = titles
@@ -120,12 +164,27 @@ def theme() -> dict:
         "config": {
             "font": FONT,
             "view": {"stroke": None, "continuousWidth": 560, "continuousHeight": 320},
-            "title": {"fontSize": 15, "anchor": "start", "subtitleColor": "#555", "subtitleFontSize": 12},
-            "axis": {"labelFontSize": 11, "titleFontSize": 12, "gridColor": "#e8e8e8", "titleFontWeight": 500},
+            "title": {
+                "fontSize": 15,
+                "anchor": "start",
+                "subtitleColor": "#555",
+                "subtitleFontSize": 12,
+            },
+            "axis": {
+                "labelFontSize": 11,
+                "titleFontSize": 12,
+                "gridColor": "#e8e8e8",
+                "titleFontWeight": 500,
+            },
             # numbers never overprint (a tick label is dropped instead); category labels all stay
             "axisQuantitative": {"labelExpr": BIG_NUMBER_LABEL_EXPR, "labelOverlap": "greedy"},
-            "legend": {"labelFontSize": 11, "titleFontSize": 12, "orient": "right", "labelLimit": 220,
-                       "symbolOpacity": 1},
+            "legend": {
+                "labelFontSize": 11,
+                "titleFontSize": 12,
+                "orient": "right",
+                "labelLimit": 220,
+                "symbolOpacity": 1,
+            },
             "range": {"category": list(CATEGORY_COLORS)},
         }
     }
@@ -139,8 +198,8 @@ def _book_renderer(spec: dict, **_metadata) -> dict:
         '<script type="text/javascript">(function(){'
         f'var el=document.getElementById("{div}"),spec={payload};'
         'if(typeof iwEmbed==="undefined"){el.textContent="(chart needs iw-charts.js and vega-embed)";return;}'
-        'iwEmbed(el,spec);'
-        '})();</script>'
+        "iwEmbed(el,spec);"
+        "})();</script>"
     )
     return {"text/html": html}
 

@@ -30,20 +30,34 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-
 from . import catalog
-from .catalog.claims import (CLAIMS_CSV, LEDGER_CSV, ClaimRow, LedgerCheck, LedgerRow, _claims, _ledger,  # noqa: F401
-                             claim_ids, get_claim, ledger_row)
+
+# the claims tables are data (catalog layer); re-exported here, where they are evaluated
+from .catalog.claims import CLAIMS_CSV as CLAIMS_CSV
+from .catalog.claims import LEDGER_CSV as LEDGER_CSV
+from .catalog.claims import ClaimRow as ClaimRow
+from .catalog.claims import LedgerCheck as LedgerCheck
+from .catalog.claims import LedgerRow as LedgerRow
+from .catalog.claims import _claims as _claims
+from .catalog.claims import _ledger as _ledger
+from .catalog.claims import claim_ids as claim_ids
+from .catalog.claims import get_claim as get_claim
+from .catalog.claims import ledger_row as ledger_row
 from .engine import workload
-from .errors import require_positive, require_positive_int
 from .engine.formats import bits_per_weight, default_kv_format
+from .errors import require_positive, require_positive_int
 
 #: Batch sizes and contexts searched for the configuration a claim implies.
 BATCH_GRID = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
 CONTEXT_GRID = (512, 1024, 2048, 4096, 8192, 16384, 32768, 65536, 131072)
 
-READINGS = ("per user (decode)", "aggregate (output)", "aggregate (input + output)", "per chip (output)",
-            "prefill (one prompt)")
+READINGS = (
+    "per user (decode)",
+    "aggregate (output)",
+    "aggregate (input + output)",
+    "per chip (output)",
+    "prefill (one prompt)",
+)
 
 VERDICTS = {
     "consistent": "inside the range the hardware model allows",
@@ -61,22 +75,32 @@ def claims():
 
 # --------------------------------------------------------------------------- readings
 
+
 def _with_readings(df):
     """Add one column per :data:`READINGS` entry to a :func:`sweep` frame."""
     io = (df["input_tokens"] + df["output_tokens"]) / df["output_tokens"]
-    df = df.assign(**{
-        "per user (decode)": df["tokens_per_s_per_user"],
-        "aggregate (output)": df["tokens_per_s"],
-        "aggregate (input + output)": df["tokens_per_s"] * io,
-        "per chip (output)": df["tokens_per_s_per_chip"],
-        "prefill (one prompt)": df["input_tokens"] / df["ttft_s"],
-    })
+    df = df.assign(
+        **{
+            "per user (decode)": df["tokens_per_s_per_user"],
+            "aggregate (output)": df["tokens_per_s"],
+            "aggregate (input + output)": df["tokens_per_s"] * io,
+            "per chip (output)": df["tokens_per_s_per_chip"],
+            "prefill (one prompt)": df["input_tokens"] / df["ttft_s"],
+        }
+    )
     return df
 
 
-def readings_grid(model: str, chip: str, batch: Sequence[int] = BATCH_GRID, context: Sequence[int] = (2048, 8192, 32768),
-                  output_tokens: int = 256, precision: str | None = None, n_chips: int | None = None,
-                  scenario: str = "base"):
+def readings_grid(
+    model: str,
+    chip: str,
+    batch: Sequence[int] = BATCH_GRID,
+    context: Sequence[int] = (2048, 8192, 32768),
+    output_tokens: int = 256,
+    precision: str | None = None,
+    n_chips: int | None = None,
+    scenario: str = "base",
+):
     """Every :data:`READINGS` value of one system over a grid of batch sizes and contexts, as a
     long table (``reading``, ``tokens_per_s``). ``context`` is input + output tokens. With a
     fixed ``n_chips``, configurations whose KV cache does not fit are left out
@@ -87,26 +111,53 @@ def readings_grid(model: str, chip: str, batch: Sequence[int] = BATCH_GRID, cont
     ctx = [require_positive_int("context", c) for c in context]
     if min(ctx) <= out_t:
         raise ValueError(f"every context must exceed output_tokens ({out_t}); got {min(ctx)}")
-    df = sweep(model, chip, batch=list(batch), input_tokens=[c - out_t for c in ctx], output_tokens=out_t,
-               precision=precision, n_chips=n_chips, scenario=scenario)
+    df = sweep(
+        model,
+        chip,
+        batch=list(batch),
+        input_tokens=[c - out_t for c in ctx],
+        output_tokens=out_t,
+        precision=precision,
+        n_chips=n_chips,
+        scenario=scenario,
+    )
     if df.empty:
-        raise ValueError(f"no configuration of {model} on {n_chips or 'the fewest'} x {chip} fits; use more chips")
+        raise ValueError(
+            f"no configuration of {model} on {n_chips or 'the fewest'} x {chip} fits; use more chips"
+        )
     df = _with_readings(df)
     df["context"] = df["input_tokens"] + df["output_tokens"]
     ids = ["model", "chip", "precision", "n_chips", "batch", "context", "bound"]
-    long = df[ids + list(READINGS)].melt(id_vars=ids, value_vars=list(READINGS), var_name="reading",
-                                         value_name="tokens_per_s")
+    long = df[ids + list(READINGS)].melt(
+        id_vars=ids, value_vars=list(READINGS), var_name="reading", value_name="tokens_per_s"
+    )
     long.attrs["unfit"] = df.attrs.get("unfit", 0)
     return long
 
 
-def readings(model: str, chip: str, batch: int = 1, input_tokens: int = 1024, output_tokens: int = 256,
-             precision: str | None = None, n_chips: int | None = None, scenario: str = "base") -> dict[str, float]:
+def readings(
+    model: str,
+    chip: str,
+    batch: int = 1,
+    input_tokens: int = 1024,
+    output_tokens: int = 256,
+    precision: str | None = None,
+    n_chips: int | None = None,
+    scenario: str = "base",
+) -> dict[str, float]:
     """The :data:`READINGS` of one configuration, as ``{reading: tokens per second}``."""
     from .api import estimate
 
-    e = estimate(model, chip, n_chips=n_chips, batch=batch, input_tokens=input_tokens, output_tokens=output_tokens,
-                 precision=precision, scenario=scenario)
+    e = estimate(
+        model,
+        chip,
+        n_chips=n_chips,
+        batch=batch,
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
+        precision=precision,
+        scenario=scenario,
+    )
     if not e.fits:
         raise ValueError(e.reason)
     io = (input_tokens + output_tokens) / output_tokens
@@ -119,7 +170,9 @@ def readings(model: str, chip: str, batch: int = 1, input_tokens: int = 1024, ou
     }
 
 
-def matching_configurations(value: float, model: str, chip: str, tolerance: float = 0.25, **grid_kwargs):
+def matching_configurations(
+    value: float, model: str, chip: str, tolerance: float = 0.25, **grid_kwargs
+):
     """Rows of :func:`readings_grid` whose tokens/s is within ``tolerance`` (a fraction) of
     ``value``: the configurations under which a system could truthfully quote that number."""
     v = require_positive("value", value)
@@ -131,6 +184,7 @@ def matching_configurations(value: float, model: str, chip: str, tolerance: floa
 
 
 # --------------------------------------------------------------------------- reproduction
+
 
 def verdict(claimed: float, pessimistic: float, optimistic: float) -> str:
     """``beyond`` if the claim exceeds the optimistic prediction, ``conservative`` if it is below
@@ -158,7 +212,9 @@ def reproduce_claim(claim: str | ClaimRow) -> dict:
 
     r = claim if isinstance(claim, ClaimRow) else get_claim(claim)
     if r.metric != "tokens_per_s_per_user":
-        raise ValueError(f"claim {r.id}: only per-user claims are reproduced so far, got {r.metric}")
+        raise ValueError(
+            f"claim {r.id}: only per-user claims are reproduced so far, got {r.metric}"
+        )
     c = catalog.get_chip(r.chip)
     kw = dict(input_tokens=r.input_tokens, output_tokens=r.output_tokens, precision=r.precision)
     pred = {s: estimate(r.model, r.chip, batch=1, scenario=s, **kw) for s in catalog.SCENARIOS}
@@ -170,8 +226,14 @@ def reproduce_claim(claim: str | ClaimRow) -> dict:
 
     m_max = int(workload.model_arrays([r.model]).max_context[0])
     ctx = [x for x in CONTEXT_GRID if r.output_tokens < x <= m_max]
-    by_ctx = sweep(r.model, r.chip, batch=1, input_tokens=[x - r.output_tokens for x in ctx],
-                   output_tokens=r.output_tokens, precision=r.precision)
+    by_ctx = sweep(
+        r.model,
+        r.chip,
+        batch=1,
+        input_tokens=[x - r.output_tokens for x in ctx],
+        output_tokens=r.output_tokens,
+        precision=r.precision,
+    )
     ok_ctx = by_ctx[by_ctx["tokens_per_s_per_user"] >= r.value]
 
     m = workload.model_arrays([r.model])
@@ -185,18 +247,34 @@ def reproduce_claim(claim: str | ClaimRow) -> dict:
     lo, hi = pred["pessimistic"].tokens_per_s_per_user, pred["optimistic"].tokens_per_s_per_user
     v = verdict(r.value, lo, hi)
     return {
-        "claim": r.id, "system": r.system, "chip": r.chip, "model": r.model, "model_match": r.model_match,
-        "precision": r.precision, "claimed": r.value, "claimed_low": r.low, "claimed_high": r.high,
-        "status": r.status, "source": r.source, "date": r.date,
-        "predicted": base.tokens_per_s_per_user, "predicted_low": min(lo, hi), "predicted_high": max(lo, hi),
-        "ratio": r.value / base.tokens_per_s_per_user, "verdict": v, "verdict_text": VERDICTS[v],
-        "n_chips": base.n_chips, "bound": base.bound,
+        "claim": r.id,
+        "system": r.system,
+        "chip": r.chip,
+        "model": r.model,
+        "model_match": r.model_match,
+        "precision": r.precision,
+        "claimed": r.value,
+        "claimed_low": r.low,
+        "claimed_high": r.high,
+        "status": r.status,
+        "source": r.source,
+        "date": r.date,
+        "predicted": base.tokens_per_s_per_user,
+        "predicted_low": min(lo, hi),
+        "predicted_high": max(lo, hi),
+        "ratio": r.value / base.tokens_per_s_per_user,
+        "verdict": v,
+        "verdict_text": VERDICTS[v],
+        "n_chips": base.n_chips,
+        "bound": base.bound,
         "max_batch": int(best["batch"]) if best is not None else 0,
         "aggregate_at_max_batch": float(best["tokens_per_s"]) if best is not None else 0.0,
         "n_chips_at_max_batch": int(best["n_chips"]) if best is not None else 0,
         "max_context": int(ok_ctx["input_tokens"].max() + r.output_tokens) if len(ok_ctx) else 0,
         "us_per_layer": 1e6 / (r.value * float(m.n_layers[0])),
-        "required_tb_s": required, "peak_tb_s": peak, "bandwidth_used": required / peak if peak > 0 else float("inf"),
+        "required_tb_s": required,
+        "peak_tb_s": peak,
+        "bandwidth_used": required / peak if peak > 0 else float("inf"),
     }
 
 
@@ -210,7 +288,12 @@ def layer_floor(chip: str) -> dict:
 
     for r in factors.fitted_rows():
         if r["scope"] == chip_id and r["key"] == "layer_floor_us":
-            return {"value": r["value"], "low": r["low"], "high": r["high"], "n_points": int(float(r["n_points"]))}
+            return {
+                "value": r["value"],
+                "low": r["low"],
+                "high": r["high"],
+                "n_points": int(float(r["n_points"])),
+            }
     raise ValueError(f"no fitted per-layer floor for {chip_id}")
 
 
@@ -226,7 +309,10 @@ def reproduce(claim_ids_: Sequence[str] | None = None):
 
 LEDGER_VERDICTS = {
     "reproduced": "the package's number agrees with the claim (within 10%, or inside the model's range)",
-    "qualified": "true only under a reading the claim does not state (sparse peak, favourable estimates, a denser chip, a stand-in model)",
+    "qualified": (
+        "true only under a reading the claim does not state (sparse peak, favourable estimates, "
+        "a denser chip, a stand-in model)"
+    ),
     "refuted": "outside what the package allows under every reading of its estimates",
     "stated": "not testable by the model (a funding amount, a deal, a schedule, a number the catalog does not hold)",
 }
@@ -238,9 +324,15 @@ RATIO_TOLERANCE = 0.25
 #: Speed-per-user targets (tokens/s) over which cost-ratio claims are read.
 RATIO_TARGETS = (20.0, 600.0, 15)
 
+
 def _result(value, low, high, verdict_: str, basis: str) -> dict:
-    return {"model_value": float(value), "model_low": float(min(low, high)), "model_high": float(max(low, high)),
-            "verdict": verdict_, "basis": basis}
+    return {
+        "model_value": float(value),
+        "model_low": float(min(low, high)),
+        "model_high": float(max(low, high)),
+        "verdict": verdict_,
+        "basis": basis,
+    }
 
 
 def _near(claimed: float, value: float, tol: float = SPEC_TOLERANCE) -> bool:
@@ -255,9 +347,21 @@ def _check_spec(r: LedgerRow, chip: str, quantity: str, scale: str = "1") -> dic
     if _near(c, v):
         return _result(v, lo, hi, "reproduced", f"catalog {quantity} of {chip} ({s.status})")
     if lo <= c <= hi:
-        return _result(v, lo, hi, "qualified", f"inside the catalog's range for {quantity} of {chip}, not its base value")
+        return _result(
+            v,
+            lo,
+            hi,
+            "qualified",
+            f"inside the catalog's range for {quantity} of {chip}, not its base value",
+        )
     if quantity.startswith("peak_") and lo <= c / 2 <= hi:
-        return _result(v, lo, hi, "qualified", "a sparse peak: half the claim is inside the catalog's dense range")
+        return _result(
+            v,
+            lo,
+            hi,
+            "qualified",
+            "a sparse peak: half the claim is inside the catalog's dense range",
+        )
     return _result(v, lo, hi, "refuted", f"outside the catalog's range for {quantity} of {chip}")
 
 
@@ -268,37 +372,60 @@ def _check_speed(r: LedgerRow, claim: str, value: str | None = None) -> dict:
         row = row.model_copy(update={"value": x, "low": min(row.low, x), "high": max(row.high, x)})
     res = reproduce_claim(row)
     exact = row.model_match == "exact"
-    v = {"consistent": "reproduced" if exact else "qualified",
-         "conservative": "reproduced" if exact else "qualified",
-         "beyond": "refuted"}[res["verdict"]]
+    v = {
+        "consistent": "reproduced" if exact else "qualified",
+        "conservative": "reproduced" if exact else "qualified",
+        "beyond": "refuted",
+    }[res["verdict"]]
     basis = f"{res['verdict']} with the batch-1 estimate of {row.model} on {row.chip}"
     return _result(res["predicted"], res["predicted_low"], res["predicted_high"], v, basis)
 
 
-def _check_cost_ratio(r: LedgerRow, model: str, baseline: str, chip: str, precision: str, input_tokens: str,
-                      output_tokens: str) -> dict:
+def _check_cost_ratio(
+    r: LedgerRow,
+    model: str,
+    baseline: str,
+    chip: str,
+    precision: str,
+    input_tokens: str,
+    output_tokens: str,
+) -> dict:
     from . import frontier
 
     t = frontier.interactivity_targets(*RATIO_TARGETS)
-    df = frontier.cost_ratio(model, baseline, chip, t, input_tokens=int(input_tokens), output_tokens=int(output_tokens),
-                             precision=precision)
+    df = frontier.cost_ratio(
+        model,
+        baseline,
+        chip,
+        t,
+        input_tokens=int(input_tokens),
+        output_tokens=int(output_tokens),
+        precision=precision,
+    )
     both = df[df["reachable_baseline"] & df["reachable_chip"]]
     if both.empty:
         raise ValueError(f"ledger claim {r.id}: no speed target both {baseline} and {chip} reach")
     best, lo, hi = both["ratio"].max(), both["ratio_low"].max(), both["ratio_high"].max()
     need = r.claimed / (1 + RATIO_TOLERANCE)
-    where = f"best {baseline} / {chip} cost ratio over {len(both)} speed targets, {model} {precision}"
+    where = (
+        f"best {baseline} / {chip} cost ratio over {len(both)} speed targets, {model} {precision}"
+    )
     if best >= need:
         return _result(best, lo, hi, "reproduced", where)
     if hi >= need:
-        return _result(best, lo, hi, "qualified", where + ": reached only with favourable estimates")
+        return _result(
+            best, lo, hi, "qualified", where + ": reached only with favourable estimates"
+        )
     return _result(best, lo, hi, "refuted", where + ": not reached even with favourable estimates")
 
 
 def _check_fleet_power(r: LedgerRow, chip: str, n_chips: str) -> dict:
     s = catalog.get_chip(chip).specs["power_w"]
     n = float(n_chips)
-    gw = [n * p * catalog.assumption("pue", w) / 1e9 for p, w in ((s.value, "base"), (s.low, "low"), (s.high, "high"))]
+    gw = [
+        n * p * catalog.assumption("pue", w) / 1e9
+        for p, w in ((s.value, "base"), (s.low, "low"), (s.high, "high"))
+    ]
     v, lo, hi = gw
     basis = f"{n:,.0f} x {chip} power x PUE"
     if lo >= r.claimed:
@@ -320,10 +447,18 @@ def _check_assumption(r: LedgerRow, key: str) -> dict:
 
 def _check_format_bits(r: LedgerRow, format: str, min: str, max: str) -> dict:  # noqa: A002
     f = catalog.get_format(format)
-    lo_f, hi_f = (f.low if f.low is not None else f.bits_per_weight), (f.high if f.high is not None else f.bits_per_weight)
+    lo_f, hi_f = (
+        (f.low if f.low is not None else f.bits_per_weight),
+        (f.high if f.high is not None else f.bits_per_weight),
+    )
     ok = float(min) <= lo_f and hi_f <= float(max) and float(min) <= f.bits_per_weight <= float(max)
-    return _result(f.bits_per_weight, lo_f, hi_f, "reproduced" if ok else "refuted",
-                   f"average bits per weight of {format} between {min} and {max}")
+    return _result(
+        f.bits_per_weight,
+        lo_f,
+        hi_f,
+        "reproduced" if ok else "refuted",
+        f"average bits per weight of {format} between {min} and {max}",
+    )
 
 
 def _check_hardwired_chips(r: LedgerRow, model: str) -> dict:
@@ -334,13 +469,21 @@ def _check_hardwired_chips(r: LedgerRow, model: str) -> dict:
     if _near(r.claimed, n, RATIO_TOLERANCE):
         return _result(n, n, n, "reproduced", basis)
     if r.claimed < n:
-        return _result(n, n, n, "qualified", basis + ": the claimed count needs a denser die than HC1")
+        return _result(
+            n, n, n, "qualified", basis + ": the claimed count needs a denser die than HC1"
+        )
     return _result(n, n, n, "refuted", basis + ": fewer dies than claimed would do")
 
 
-_CHECKS = {"spec": _check_spec, "speed": _check_speed, "cost_ratio": _check_cost_ratio,
-           "fleet_power": _check_fleet_power, "assumption": _check_assumption, "format_bits": _check_format_bits,
-           "hardwired_chips": _check_hardwired_chips}
+_CHECKS = {
+    "spec": _check_spec,
+    "speed": _check_speed,
+    "cost_ratio": _check_cost_ratio,
+    "fleet_power": _check_fleet_power,
+    "assumption": _check_assumption,
+    "format_bits": _check_format_bits,
+    "hardwired_chips": _check_hardwired_chips,
+}
 
 
 def check_ledger_row(claim: str | LedgerRow) -> dict:
@@ -350,8 +493,13 @@ def check_ledger_row(claim: str | LedgerRow) -> dict:
     r = claim if isinstance(claim, LedgerRow) else ledger_row(claim)
     if not r.check:
         nan = float("nan")
-        return {"model_value": nan, "model_low": nan, "model_high": nan, "verdict": "stated",
-                "basis": "not testable by the model"}
+        return {
+            "model_value": nan,
+            "model_low": nan,
+            "model_high": nan,
+            "verdict": "stated",
+            "basis": "not testable by the model",
+        }
     return _CHECKS[r.check](r, **r.arguments())
 
 

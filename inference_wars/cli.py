@@ -16,35 +16,87 @@ from pathlib import Path
 
 from . import api, catalog
 
-SHOWN = [("n_chips", "chips", "{:d}"), ("bound", "bound", "{}"), ("ttft_s", "TTFT ms", "{:.1f}"),
-         ("tpot_s", "TPOT ms", "{:.2f}"), ("tokens_per_s_per_user", "tok/s/user", "{:,.0f}"),
-         ("tokens_per_s", "tok/s total", "{:,.0f}"), ("tokens_per_s_per_chip", "tok/s/chip", "{:,.0f}"),
-         ("usd_per_million_tokens", "$/M tok", "{:.3f}"), ("joules_per_token", "J/tok", "{:.3g}")]
+SHOWN = [
+    ("n_chips", "chips", "{:d}"),
+    ("bound", "bound", "{}"),
+    ("ttft_s", "TTFT ms", "{:.1f}"),
+    ("tpot_s", "TPOT ms", "{:.2f}"),
+    ("tokens_per_s_per_user", "tok/s/user", "{:,.0f}"),
+    ("tokens_per_s", "tok/s total", "{:,.0f}"),
+    ("tokens_per_s_per_chip", "tok/s/chip", "{:,.0f}"),
+    ("usd_per_million_tokens", "$/M tok", "{:.3f}"),
+    ("joules_per_token", "J/tok", "{:.3g}"),
+]
 
 
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", "-m", required=True, help="model id, e.g. llama-3.1-70b")
     p.add_argument("--batch", "-b", type=int, default=1, help="concurrent sequences (default 1)")
-    p.add_argument("--input-tokens", "-i", type=int, default=1024, help="prompt length (default 1024)")
-    p.add_argument("--output-tokens", "-o", type=int, default=256, help="generated tokens (default 256)")
-    p.add_argument("--precision", "-p", default=None, help="weight format: bf16, fp8, nvfp4, ... (default bf16)")
-    p.add_argument("--kv-precision", default=None, help="KV-cache format (default bf16 for bf16 weights, else fp8)")
-    p.add_argument("--n-chips", "-n", type=int, default=None, help="chips to use (default: fewest that fit)")
-    p.add_argument("--scenario", choices=catalog.SCENARIOS, default="base",
-                   help="read estimated numbers at their base, optimistic or pessimistic bound")
+    p.add_argument(
+        "--input-tokens", "-i", type=int, default=1024, help="prompt length (default 1024)"
+    )
+    p.add_argument(
+        "--output-tokens", "-o", type=int, default=256, help="generated tokens (default 256)"
+    )
+    p.add_argument(
+        "--precision",
+        "-p",
+        default=None,
+        help="weight format: bf16, fp8, nvfp4, ... (default bf16)",
+    )
+    p.add_argument(
+        "--kv-precision",
+        default=None,
+        help="KV-cache format (default bf16 for bf16 weights, else fp8)",
+    )
+    p.add_argument(
+        "--n-chips", "-n", type=int, default=None, help="chips to use (default: fewest that fit)"
+    )
+    p.add_argument(
+        "--scenario",
+        choices=catalog.SCENARIOS,
+        default="base",
+        help="read estimated numbers at their base, optimistic or pessimistic bound",
+    )
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    p.add_argument("--ranges", action="store_true",
-                   help="add low-high ranges from the estimated inputs (the JSON gets a 'ranges' field)")
-    p.add_argument("--batch-max", action="store_true",
-                   help="serve as many sequences as fit (ignores --batch)")
-    p.add_argument("--tp", type=int, default=None, help="pin the tensor-parallel width (default: searched)")
-    p.add_argument("--pp", type=int, default=None, help="pin the pipeline stages (default: searched)")
-    p.add_argument("--replicas", type=int, default=None, help="pin the number of model copies (default: searched)")
-    p.add_argument("--objective", choices=("throughput", "latency"), default="throughput",
-                   help="what the deployment search maximises: tokens/s per chip (default) or per user")
-    p.add_argument("--min-tokens-per-s-per-user", type=float, default=None,
-                   help="per-user speed the deployment must reach (tokens/s)")
-    p.add_argument("--mtp-tokens", type=int, default=0, help="speculative / multi-token-prediction draft tokens")
+    p.add_argument(
+        "--ranges",
+        action="store_true",
+        help="add low-high ranges from the estimated inputs (the JSON gets a 'ranges' field)",
+    )
+    p.add_argument(
+        "--batch-max", action="store_true", help="serve as many sequences as fit (ignores --batch)"
+    )
+    p.add_argument(
+        "--tp", type=int, default=None, help="pin the tensor-parallel width (default: searched)"
+    )
+    p.add_argument(
+        "--pp", type=int, default=None, help="pin the pipeline stages (default: searched)"
+    )
+    p.add_argument(
+        "--replicas",
+        type=int,
+        default=None,
+        help="pin the number of model copies (default: searched)",
+    )
+    p.add_argument(
+        "--objective",
+        choices=("throughput", "latency"),
+        default="throughput",
+        help="what the deployment search maximises: tokens/s per chip (default) or per user",
+    )
+    p.add_argument(
+        "--min-tokens-per-s-per-user",
+        type=float,
+        default=None,
+        help="per-user speed the deployment must reach (tokens/s)",
+    )
+    p.add_argument(
+        "--mtp-tokens",
+        type=int,
+        default=0,
+        help="speculative / multi-token-prediction draft tokens",
+    )
     p.add_argument("--disaggregated", action="store_true", help="prefill on its own pool of chips")
 
 
@@ -60,16 +112,33 @@ def _row(e: api.Estimate) -> list[str]:
 
 def _table(headers: list[str], rows: list[list[str]]) -> str:
     widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
-    line = lambda cells: "  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths)))  # noqa: E731
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(
+            c.rjust(w) if i else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths))
+        )
+
     return "\n".join([line(headers), line(["-" * w for w in widths])] + [line(r) for r in rows])
 
 
 def _kwargs(a: argparse.Namespace) -> dict:
-    return dict(n_chips=a.n_chips, batch=None if a.batch_max else a.batch, input_tokens=a.input_tokens,
-                output_tokens=a.output_tokens, precision=a.precision, kv_precision=a.kv_precision,
-                scenario=a.scenario, ranges=a.ranges, tp=a.tp, pp=a.pp, replicas=a.replicas, objective=a.objective,
-                min_tokens_per_s_per_user=a.min_tokens_per_s_per_user, mtp_tokens=a.mtp_tokens,
-                disaggregated=a.disaggregated)
+    return dict(
+        n_chips=a.n_chips,
+        batch=None if a.batch_max else a.batch,
+        input_tokens=a.input_tokens,
+        output_tokens=a.output_tokens,
+        precision=a.precision,
+        kv_precision=a.kv_precision,
+        scenario=a.scenario,
+        ranges=a.ranges,
+        tp=a.tp,
+        pp=a.pp,
+        replicas=a.replicas,
+        objective=a.objective,
+        min_tokens_per_s_per_user=a.min_tokens_per_s_per_user,
+        mtp_tokens=a.mtp_tokens,
+        disaggregated=a.disaggregated,
+    )
 
 
 def cmd_estimate(a: argparse.Namespace) -> str:
@@ -82,7 +151,9 @@ def cmd_estimate(a: argparse.Namespace) -> str:
         for key, head, fmt in SHOWN[2:]:
             lo, mid, hi = e.bounds(key)
             scale = 1e3 if key in ("ttft_s", "tpot_s") else 1.0
-            lines.append(f"  {head:<12} {fmt.format(lo * scale)} .. {fmt.format(mid * scale)} .. {fmt.format(hi * scale)}")
+            lines.append(
+                f"  {head:<12} {fmt.format(lo * scale)} .. {fmt.format(mid * scale)} .. {fmt.format(hi * scale)}"
+            )
         out += "\n\nrange from the estimated inputs (low .. base .. high):\n" + "\n".join(lines)
     return out
 
@@ -103,17 +174,27 @@ def cmd_compare(a: argparse.Namespace) -> str:
         raise ValueError("; ".join(skipped))
     if a.json:
         return json.dumps([e.to_dict() for e in results], indent=2)
-    title = f"{results[0].model}: batch {a.batch}, {a.input_tokens} in + {a.output_tokens} out tokens, scenario {a.scenario}"
-    table = _table(["chip", "format"] + [h for _, h, _ in SHOWN], [[e.chip, e.precision] + _row(e) for e in results])
+    title = (
+        f"{results[0].model}: batch {a.batch}, {a.input_tokens} in + {a.output_tokens} out tokens, "
+        f"scenario {a.scenario}"
+    )
+    table = _table(
+        ["chip", "format"] + [h for _, h, _ in SHOWN],
+        [[e.chip, e.precision] + _row(e) for e in results],
+    )
     notes = "".join(f"\nskipped: {s}" for s in skipped)
     return title + "\n\n" + table + ("\n" + notes if notes else "")
 
 
 def cmd_list(kind: str, as_json: bool) -> str:
     if kind == "chips":
-        df = catalog.chips(with_sources=False)[["id", "name", "vendor", "category", "release_status"]]
+        df = catalog.chips(with_sources=False)[
+            ["id", "name", "vendor", "category", "release_status"]
+        ]
     else:
-        df = catalog.models()[["id", "name", "params_total_b", "params_active_b", "attention", "max_context"]].round(2)
+        df = catalog.models()[
+            ["id", "name", "params_total_b", "params_active_b", "attention", "max_context"]
+        ].round(2)
     if as_json:
         return df.to_json(orient="records", indent=2)
     return df.to_string(index=False)
@@ -132,25 +213,38 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="python -m inference_wars",
-                                     description="Estimate inference latency, throughput, cost and energy on GPUs and ASICs.")
+    parser = _Parser(
+        prog="python -m inference_wars",
+        description="Estimate inference latency, throughput, cost and energy on GPUs and ASICs.",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("estimate", help="one model on one chip")
     _common(p)
     p.add_argument("--chip", "-c", required=True, help="chip id, e.g. h100-sxm")
     p = sub.add_parser("compare", help="one model on several chips, side by side")
     _common(p)
-    p.add_argument("--chips", required=True, help="comma-separated chip ids, e.g. h100-sxm,b200,groq-lpu")
+    p.add_argument(
+        "--chips", required=True, help="comma-separated chip ids, e.g. h100-sxm,b200,groq-lpu"
+    )
     for kind in ("chips", "models"):
         p = sub.add_parser(kind, help=f"list the {kind} in the catalog")
         p.add_argument("--json", action="store_true")
     p = sub.add_parser("calibrate", help="re-fit the engine's factors to data/measured/*.csv")
-    p.add_argument("--check", action="store_true",
-                   help="only verify that the shipped calibration.csv and held-out predictions are reproduced")
-    p.add_argument("--output", default=None,
-                   help="write the fit to this CSV file (held-out predictions go beside it as *_held_out.csv)")
-    p.add_argument("--update-shipped", action="store_true",
-                   help="overwrite the package's own data/calibration.csv and data/measured_predictions.csv")
+    p.add_argument(
+        "--check",
+        action="store_true",
+        help="only verify that the shipped calibration.csv and held-out predictions are reproduced",
+    )
+    p.add_argument(
+        "--output",
+        default=None,
+        help="write the fit to this CSV file (held-out predictions go beside it as *_held_out.csv)",
+    )
+    p.add_argument(
+        "--update-shipped",
+        action="store_true",
+        help="overwrite the package's own data/calibration.csv and data/measured_predictions.csv",
+    )
     p.add_argument("--date", default=None, help="fit date to record, YYYY-MM-DD (default: today)")
     return parser
 
@@ -183,8 +277,10 @@ def check_output_path(text: str) -> Path:
         raise ValueError(f"--output: folder {str(folder)!r} does not exist")
     resolved = path.resolve()
     if resolved == PACKAGE_DIR or PACKAGE_DIR in resolved.parents:
-        raise ValueError("--output points into the package's own folder; use --update-shipped to replace "
-                         "the shipped calibration")
+        raise ValueError(
+            "--output points into the package's own folder; use --update-shipped to replace "
+            "the shipped calibration"
+        )
     for target in (path, calibration.loso_path_for(path)):
         if target.exists() and (not target.is_file() or not os.access(target, os.W_OK)):
             raise ValueError(f"--output: cannot write {str(target)!r} (not a writable file)")
@@ -204,7 +300,9 @@ def cmd_calibrate(a: argparse.Namespace) -> tuple[str, int]:
     if a.date is not None:
         check_date(a.date)
     if a.update_shipped == (a.output is not None):
-        raise ValueError("say where the fit goes: --output PATH (a new CSV file) or --update-shipped")
+        raise ValueError(
+            "say where the fit goes: --output PATH (a new CSV file) or --update-shipped"
+        )
     if a.update_shipped:
         path = calibration.PATH
     else:
@@ -217,11 +315,11 @@ def cmd_calibrate(a: argparse.Namespace) -> tuple[str, int]:
         raise ValueError(f"cannot write {path}: {exc.strerror or exc}") from None
     lines = [f"wrote {path} and {calibration.loso_path_for(path)}"]
     for r in rows:
-        lines.append(f"  {r['scope']} {r['key']}: {r['value']} (leave-one-source-out span {r['low']}-{r['high']}; "
-                     f"default {r['default']}), n = {r['n_points']}")
+        lines.append(
+            f"  {r['scope']} {r['key']}: {r['value']} (leave-one-source-out span {r['low']}-{r['high']}; "
+            f"default {r['default']}), n = {r['n_points']}"
+        )
     return "\n".join(lines), 0
-
-
 
 
 def _run(argv: list[str] | None) -> tuple[str, int]:

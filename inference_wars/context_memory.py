@@ -29,15 +29,15 @@ import numpy as np
 from . import catalog
 from .engine import economics, workload
 from .engine.formats import bits_per_weight
-from .errors import require_positive_int
 from .engine.hardware import hardware_arrays
+from .errors import require_positive_int
 
 
 def _setup(model: str, chip: str, precision: str | None, kv_precision: str | None, scenario: str):
     from .api import assumptions_for, resolve
 
     m_id, c, fmt, kv_fmt = resolve(model, chip, precision, kv_precision)
-    hw = hardware_arrays([(c.id, fmt)], scenario).take(0)      # scalars: results take the inputs' shape
+    hw = hardware_arrays([(c.id, fmt)], scenario).take(0)  # scalars: results take the inputs' shape
     a = assumptions_for(scenario)
     m = workload.model_arrays([m_id]).take(0)
     return m, hw, a, bits_per_weight(fmt, scenario), bits_per_weight(kv_fmt)
@@ -46,13 +46,24 @@ def _setup(model: str, chip: str, precision: str | None, kv_precision: str | Non
 def _prefill_s(m, hw, a, n, tokens, weight_bits):
     flops = workload.prefill_flops(m, tokens)
     t_c = flops / (n * hw.peak_tflops * 1e12 * a.compute_efficiency)
-    t_m = workload.weight_bytes_read(m, tokens, weight_bits) / (n * hw.hbm_tb_s * 1e12 * a.memory_efficiency)
+    t_m = workload.weight_bytes_read(m, tokens, weight_bits) / (
+        n * hw.hbm_tb_s * 1e12 * a.memory_efficiency
+    )
     return np.maximum(t_c, t_m)
 
 
-def turn_times(model: str, chip: str, n_chips: int, context_tokens, new_tokens, tier_gb_s_per_chip,
-               tier_latency_us=100.0, precision: str | None = None, kv_precision: str | None = None,
-               scenario: str = "base") -> dict[str, np.ndarray]:
+def turn_times(
+    model: str,
+    chip: str,
+    n_chips: int,
+    context_tokens,
+    new_tokens,
+    tier_gb_s_per_chip,
+    tier_latency_us=100.0,
+    precision: str | None = None,
+    kv_precision: str | None = None,
+    scenario: str = "base",
+) -> dict[str, np.ndarray]:
     """Seconds to the first token of one turn, with the context fetched (hit) or recomputed (miss).
 
     Array arguments broadcast. Returns ``kv_gb`` (the context's KV cache), ``fetch_s``,
@@ -71,17 +82,30 @@ def turn_times(model: str, chip: str, n_chips: int, context_tokens, new_tokens, 
         raise ValueError("tier_latency_us must be >= 0")
     m, hw, a, wbits, kbits = _setup(model, chip, precision, kv_precision, scenario)
     if (C + u > m.max_context).any():
-        raise ValueError(f"context_tokens + new_tokens exceeds {model}'s maximum context of "
-                         f"{int(m.max_context):,} tokens")
+        raise ValueError(
+            f"context_tokens + new_tokens exceeds {model}'s maximum context of "
+            f"{int(m.max_context):,} tokens"
+        )
     kv = workload.kv_bytes_per_sequence(m, C, kbits)
     fetch = np.where(C > 0, lat * 1e-6 + kv / (n * bw * 1e9), 0.0)
     recompute = np.where(C > 0, _prefill_s(m, hw, a, n, C, wbits), 0.0)
     flops_new = workload.prefill_flops(m, C + u) - workload.prefill_flops(m, C)
-    new = np.maximum(flops_new / (n * hw.peak_tflops * 1e12 * a.compute_efficiency),
-                     workload.weight_bytes_read(m, u, wbits) / (n * hw.hbm_tb_s * 1e12 * a.memory_efficiency))
-    out = {"kv_gb": kv / 1e9, "fetch_s": fetch, "recompute_s": recompute, "new_prefill_s": new,
-           "ttft_hit_s": fetch + new, "ttft_miss_s": recompute + new}
-    return {k: np.broadcast_to(v, np.broadcast(C, u, bw, lat).shape).astype(float) for k, v in out.items()}
+    new = np.maximum(
+        flops_new / (n * hw.peak_tflops * 1e12 * a.compute_efficiency),
+        workload.weight_bytes_read(m, u, wbits) / (n * hw.hbm_tb_s * 1e12 * a.memory_efficiency),
+    )
+    out = {
+        "kv_gb": kv / 1e9,
+        "fetch_s": fetch,
+        "recompute_s": recompute,
+        "new_prefill_s": new,
+        "ttft_hit_s": fetch + new,
+        "ttft_miss_s": recompute + new,
+    }
+    return {
+        k: np.broadcast_to(v, np.broadcast(C, u, bw, lat).shape).astype(float)
+        for k, v in out.items()
+    }
 
 
 def tier_hit_rate(capacity_gb, sessions, kv_gb_per_session) -> np.ndarray:
@@ -91,7 +115,9 @@ def tier_hit_rate(capacity_gb, sessions, kv_gb_per_session) -> np.ndarray:
     s = np.asarray(sessions, float)
     k = np.asarray(kv_gb_per_session, float)
     if (cap < 0).any() or (s <= 0).any() or (k <= 0).any():
-        raise ValueError("capacity_gb must be >= 0; sessions and kv_gb_per_session must be positive")
+        raise ValueError(
+            "capacity_gb must be >= 0; sessions and kv_gb_per_session must be positive"
+        )
     return np.minimum(1.0, cap / (s * k))
 
 
@@ -103,8 +129,14 @@ def expected_ttft_s(hit_rate, ttft_hit_s, ttft_miss_s) -> np.ndarray:
     return h * np.asarray(ttft_hit_s, float) + (1.0 - h) * np.asarray(ttft_miss_s, float)
 
 
-def breakeven_tier_gb_s(model: str, chip: str, context_tokens, precision: str | None = None,
-                        kv_precision: str | None = None, scenario: str = "base") -> np.ndarray:
+def breakeven_tier_gb_s(
+    model: str,
+    chip: str,
+    context_tokens,
+    precision: str | None = None,
+    kv_precision: str | None = None,
+    scenario: str = "base",
+) -> np.ndarray:
     """Per-chip tier bandwidth (GB/s) above which fetching a context's KV beats recomputing it
     (latency ignored): ``KV_bytes(C) / (n * recompute_s) / 1e9``; independent of ``n``."""
     C = np.asarray(context_tokens, float)
@@ -115,7 +147,9 @@ def breakeven_tier_gb_s(model: str, chip: str, context_tokens, precision: str | 
     return kv / _prefill_s(m, hw, a, 1.0, C, wbits) / 1e9
 
 
-def prefill_usd_per_turn(model: str, chip: str, n_chips: int, ttft_s, scenario: str = "base") -> np.ndarray:
+def prefill_usd_per_turn(
+    model: str, chip: str, n_chips: int, ttft_s, scenario: str = "base"
+) -> np.ndarray:
     """Cost of the chips' time spent before the first token: ``n * TTFT * usd_per_chip_hour / 3600``
     (the instance is busy prefilling; decode is the same with or without a tier)."""
     from .api import assumptions_for
@@ -127,7 +161,12 @@ def prefill_usd_per_turn(model: str, chip: str, n_chips: int, ttft_s, scenario: 
     c = catalog.get_chip(chip)
     catalog.get_model(model)
     a = assumptions_for(scenario)
-    hourly = economics.usd_per_chip_hour(c.get("price_usd", 0.0, scenario), c.serving_power_w(scenario), a.amortization_years,
-                                         a.utilization, a.pue, a.usd_per_kwh)
+    hourly = economics.usd_per_chip_hour(
+        c.get("price_usd", 0.0, scenario),
+        c.serving_power_w(scenario),
+        a.amortization_years,
+        a.utilization,
+        a.pue,
+        a.usd_per_kwh,
+    )
     return n * t * float(hourly) / 3600.0
-

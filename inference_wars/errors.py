@@ -15,7 +15,9 @@ from collections.abc import Iterable
 class UnknownNameError(ValueError, LookupError):
     """An id that is not in a catalog. The message names the closest known ids."""
 
-    def __init__(self, kind: str, name: str, known: Iterable[str], aliases: dict[str, str] | None = None):
+    def __init__(
+        self, kind: str, name: str, known: Iterable[str], aliases: dict[str, str] | None = None
+    ):
         known = sorted(set(known))
         pool = list(known) + list((aliases or {}).keys())
         close = difflib.get_close_matches(str(name).lower(), pool, n=3, cutoff=0.4)
@@ -80,8 +82,14 @@ def require_positive_int(name: str, value, limit: int = MAX_COUNT) -> int:
     return require_count(name, value, limit)
 
 
-def require_number(name: str, value, low: float | None = None, high: float | None = None,
-                   low_open: bool = False, high_open: bool = False) -> float:
+def require_number(
+    name: str,
+    value,
+    low: float | None = None,
+    high: float | None = None,
+    low_open: bool = False,
+    high_open: bool = False,
+) -> float:
     """A finite float in a range: ``low <= value <= high`` (``<`` where ``low_open`` /
     ``high_open``); ``None`` bounds default to ``-MAX_MAGNITUDE`` / ``MAX_MAGNITUDE``."""
     lo = -MAX_MAGNITUDE if low is None else low
@@ -110,8 +118,10 @@ def require_fraction(name: str, value: float, allow_zero: bool = False) -> float
     try:
         return require_number(name, value, 0.0, 1.0, low_open=not allow_zero)
     except ValueError:
-        raise ValueError(f"{name} must be a number {'in [0, 1]' if allow_zero else 'in (0, 1]'}, "
-                         f"got {_short(value)}") from None
+        raise ValueError(
+            f"{name} must be a number {'in [0, 1]' if allow_zero else 'in (0, 1]'}, "
+            f"got {_short(value)}"
+        ) from None
 
 
 def require_positive(name: str, value: float, high: float | None = None) -> float:
@@ -121,8 +131,15 @@ def require_positive(name: str, value: float, high: float | None = None) -> floa
     return require_number(name, value, 0.0, high, low_open=True)
 
 
-def require_array(name: str, values, low: float | None = None, high: float | None = None,
-                  low_open: bool = False, high_open: bool = False, allow_empty: bool = False):
+def require_array(
+    name: str,
+    values,
+    low: float | None = None,
+    high: float | None = None,
+    low_open: bool = False,
+    high_open: bool = False,
+    allow_empty: bool = False,
+):
     """A numeric numpy array whose every element is finite and in the range of
     :func:`require_number`; scalars become 0-d arrays. Rejects strings, ragged or object input."""
     import numpy as np
@@ -132,7 +149,9 @@ def require_array(name: str, values, low: float | None = None, high: float | Non
     try:
         a = np.asarray(values, dtype=float)
     except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number or an array of numbers, got {_short(values)}") from None
+        raise ValueError(
+            f"{name} must be a number or an array of numbers, got {_short(values)}"
+        ) from None
     if a.dtype == bool or np.asarray(values).dtype == bool:
         raise ValueError(f"{name} must be numbers, not booleans")
     if a.size == 0 and not allow_empty:
@@ -176,11 +195,15 @@ def require_list(name: str, values) -> list:
     if isinstance(values, (str, bytes)) or _is_number_like(values):
         return [values]
     if values is None or isinstance(values, dict):
-        raise ValueError(f"{name} must be a value or a non-empty list of values, got {_short(values)}")
+        raise ValueError(
+            f"{name} must be a value or a non-empty list of values, got {_short(values)}"
+        )
     try:
         items = list(values)
     except TypeError:
-        raise ValueError(f"{name} must be a value or a non-empty list of values, got {_short(values)}") from None
+        raise ValueError(
+            f"{name} must be a value or a non-empty list of values, got {_short(values)}"
+        ) from None
     if not items:
         raise ValueError(f"{name} must not be empty")
     return items

@@ -25,11 +25,22 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import require_array, require_fraction, require_number, require_positive, require_positive_int
+from .errors import (
+    require_array,
+    require_fraction,
+    require_number,
+    require_positive,
+    require_positive_int,
+)
 
 
-def shifting_demand(n_models: int, n_periods: int = 24, concentration: float = 1.0, total: float = 1.0,
-                    diurnal_amplitude: float = 0.0) -> np.ndarray:
+def shifting_demand(
+    n_models: int,
+    n_periods: int = 24,
+    concentration: float = 1.0,
+    total: float = 1.0,
+    diurnal_amplitude: float = 0.0,
+) -> np.ndarray:
     """Demand ``d[t, m]`` (shape ``(n_periods, n_models)``) whose mix rotates between models.
 
     ``total * (1 + diurnal_amplitude * sin(2 pi t / T))`` is the fleet-wide demand in period ``t``,
@@ -70,12 +81,18 @@ def fleet_capacity(demand, swap_overhead: float = 0.0) -> dict[str, float]:
     pooled = total.max() / (1.0 - s)
     dedicated = d.max(axis=0).sum()
     mean = total.mean()
-    return {"pooled_chips": float(pooled), "dedicated_chips": float(dedicated),
-            "pooled_utilisation": float(mean / pooled), "dedicated_utilisation": float(mean / dedicated),
-            "breakeven_advantage": float(dedicated / pooled)}
+    return {
+        "pooled_chips": float(pooled),
+        "dedicated_chips": float(dedicated),
+        "pooled_utilisation": float(mean / pooled),
+        "dedicated_utilisation": float(mean / dedicated),
+        "breakeven_advantage": float(dedicated / pooled),
+    }
 
 
-def utilisation_curve(n_models, concentration, n_periods: int = 24, swap_overhead: float = 0.0) -> dict[str, np.ndarray]:
+def utilisation_curve(
+    n_models, concentration, n_periods: int = 24, swap_overhead: float = 0.0
+) -> dict[str, np.ndarray]:
     """:func:`fleet_capacity` over a grid: every ``(n_models, concentration)`` pair (1-D arrays out,
     ``n_models`` varying slowest)."""
     ns = np.atleast_1d(require_array("n_models", n_models, 1, 100_000))
@@ -83,7 +100,10 @@ def utilisation_curve(n_models, concentration, n_periods: int = 24, swap_overhea
     out: dict[str, list[float]] = {"n_models": [], "concentration": []}
     for n in ns:
         for k in ks:
-            r = fleet_capacity(shifting_demand(require_positive_int("n_models", n), n_periods, float(k)), swap_overhead)
+            r = fleet_capacity(
+                shifting_demand(require_positive_int("n_models", n), n_periods, float(k)),
+                swap_overhead,
+            )
             out["n_models"].append(float(n))
             out["concentration"].append(float(k))
             for key, v in r.items():

@@ -27,9 +27,9 @@ import numpy as np
 from . import catalog
 from .engine import economics, serving
 from .engine.formats import bits_per_weight
-from .errors import UnknownNameError, require_positive, require_positive_int
 from .engine.hardware import hardware_arrays
 from .engine.workload import model_arrays
+from .errors import UnknownNameError, require_positive, require_positive_int
 
 #: Batch sizes a frontier sweeps by default (per serving instance).
 DEFAULT_BATCHES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096)
@@ -43,7 +43,7 @@ def pareto_mask(x, y) -> np.ndarray:
     y = np.asarray(y, float)
     if x.shape != y.shape or x.ndim != 1:
         raise ValueError("x and y must be 1-D arrays of the same length")
-    order = np.lexsort((-y, -x))          # x descending, ties: y descending
+    order = np.lexsort((-y, -x))  # x descending, ties: y descending
     keep = np.zeros(x.shape, bool)
     best_y = -np.inf
     for i in order:
@@ -57,21 +57,43 @@ def pareto_mask(x, y) -> np.ndarray:
     return keep
 
 
-def frontier(model, chip, batch=DEFAULT_BATCHES, n_chips=None, input_tokens=8192, output_tokens=1024,
-             precision=None, scenario="base", ranges: bool = True, **assumption_overrides):
+def frontier(
+    model,
+    chip,
+    batch=DEFAULT_BATCHES,
+    n_chips=None,
+    input_tokens=8192,
+    output_tokens=1024,
+    precision=None,
+    scenario="base",
+    ranges: bool = True,
+    **assumption_overrides,
+):
     """Every configuration from :func:`inference_wars.sweep` plus ``on_frontier`` (per chip,
     model, format, scenario and workload). Arguments as for ``sweep``."""
     from .api import sweep
 
-    df = sweep(model, chip, batch=batch, input_tokens=input_tokens, output_tokens=output_tokens,
-               precision=precision, n_chips=n_chips, scenario=scenario, ranges=ranges, **assumption_overrides)
+    df = sweep(
+        model,
+        chip,
+        batch=batch,
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
+        precision=precision,
+        n_chips=n_chips,
+        scenario=scenario,
+        ranges=ranges,
+        **assumption_overrides,
+    )
     if df.empty:
         raise ValueError("no configuration fits: " + "; ".join(df.attrs.get("skipped", [])))
     df = df.reset_index(drop=True)
     mask = np.zeros(len(df), bool)
     for _, idx in df.groupby(_GROUP, observed=True).groups.items():
         idx = np.asarray(idx)
-        mask[idx] = pareto_mask(df.loc[idx, "tokens_per_s_per_user"], df.loc[idx, "tokens_per_s_per_chip"])
+        mask[idx] = pareto_mask(
+            df.loc[idx, "tokens_per_s_per_user"], df.loc[idx, "tokens_per_s_per_chip"]
+        )
     df["on_frontier"] = mask
     return df
 
@@ -104,8 +126,13 @@ def best_at_interactivity(df, min_tokens_per_s_per_user, metric: str = "usd_per_
     return pd.DataFrame(rows)
 
 
-def usd_per_chip_hour(chip: str, scenario: str = "base", price_usd: float | None = None,
-                      power_w: float | None = None, **assumption_overrides: float) -> float:
+def usd_per_chip_hour(
+    chip: str,
+    scenario: str = "base",
+    price_usd: float | None = None,
+    power_w: float | None = None,
+    **assumption_overrides: float,
+) -> float:
     """Hourly cost of one chip unit (:func:`inference_wars.engine.economics.usd_per_chip_hour`) with the
     chip's price and power read at ``scenario`` unless given, and the shared assumptions
     (amortisation, utilisation, PUE, electricity) at their base values unless overridden."""
@@ -113,12 +140,22 @@ def usd_per_chip_hour(chip: str, scenario: str = "base", price_usd: float | None
 
     c = catalog.get_chip(chip)
     a = assumptions_for("base", **assumption_overrides)
-    price = c.get("price_usd", 0.0, scenario) if price_usd is None else require_positive("price_usd", price_usd)
+    price = (
+        c.get("price_usd", 0.0, scenario)
+        if price_usd is None
+        else require_positive("price_usd", price_usd)
+    )
     power = c.serving_power_w(scenario) if power_w is None else require_positive("power_w", power_w)
-    return float(economics.usd_per_chip_hour(price, power, a.amortization_years, a.utilization, a.pue, a.usd_per_kwh))
+    return float(
+        economics.usd_per_chip_hour(
+            price, power, a.amortization_years, a.utilization, a.pue, a.usd_per_kwh
+        )
+    )
 
 
-def price_for_cost_ratio(chip: str, ratio_now: float, target_ratio: float, **assumption_overrides: float) -> float:
+def price_for_cost_ratio(
+    chip: str, ratio_now: float, target_ratio: float, **assumption_overrides: float
+) -> float:
     """The purchase price of ``chip`` (rack share included) at which a cost ratio now at
     ``ratio_now`` (baseline cost / this chip's cost) would reach ``target_ratio``, nothing else
     changing. The ratio is inversely proportional to the chip's hourly cost, so
@@ -129,7 +166,10 @@ def price_for_cost_ratio(chip: str, ratio_now: float, target_ratio: float, **ass
     Returns 0.0 when even a free chip would not get there (its electricity alone costs more)."""
     from .api import assumptions_for
 
-    r0, rt = require_positive("ratio_now", ratio_now), require_positive("target_ratio", target_ratio)
+    r0, rt = (
+        require_positive("ratio_now", ratio_now),
+        require_positive("target_ratio", target_ratio),
+    )
     c = catalog.get_chip(chip)
     a = assumptions_for("base", **assumption_overrides)
     hourly_now = usd_per_chip_hour(c.id, **assumption_overrides)
@@ -138,25 +178,55 @@ def price_for_cost_ratio(chip: str, ratio_now: float, target_ratio: float, **ass
     return max(need - energy, 0.0) * a.amortization_years * economics.HOURS_PER_YEAR * a.utilization
 
 
-def _best_throughput(model, chip, targets, chip_scenario, batch, n_chips, input_tokens, output_tokens, precision,
-                     overrides) -> np.ndarray:
+def _best_throughput(
+    model,
+    chip,
+    targets,
+    chip_scenario,
+    batch,
+    n_chips,
+    input_tokens,
+    output_tokens,
+    precision,
+    overrides,
+) -> np.ndarray:
     """Highest tokens/s per chip among configurations meeting each target (0 where none does),
     hardware read at ``chip_scenario`` and shared assumptions at base (plus overrides)."""
     from .api import sweep
     from .engine.factors import chip_factors
 
     fixed = dict(chip_factors(catalog.get_chip(chip).id, "base")) | overrides
-    df = sweep(model, chip, batch=batch, n_chips=n_chips, input_tokens=input_tokens, output_tokens=output_tokens,
-               precision=precision, scenario=chip_scenario, **fixed)
+    df = sweep(
+        model,
+        chip,
+        batch=batch,
+        n_chips=n_chips,
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
+        precision=precision,
+        scenario=chip_scenario,
+        **fixed,
+    )
     x = df["tokens_per_s_per_user"].to_numpy()
     y = df["tokens_per_s_per_chip"].to_numpy()
     return np.array([y[x >= t].max() if (x >= t).any() else 0.0 for t in targets])
 
 
-def cost_ratio(model: str, baseline: str, chip: str, targets, input_tokens: int = 8192, output_tokens: int = 1024,
-               precision: str | None = None, baseline_precision: str | None = None, batch=DEFAULT_BATCHES,
-               n_chips=(8, 16, 32, 72), price_usd: dict[str, float] | None = None,
-               power_w: dict[str, float] | None = None, **assumption_overrides: float):
+def cost_ratio(
+    model: str,
+    baseline: str,
+    chip: str,
+    targets,
+    input_tokens: int = 8192,
+    output_tokens: int = 1024,
+    precision: str | None = None,
+    baseline_precision: str | None = None,
+    batch=DEFAULT_BATCHES,
+    n_chips=(8, 16, 32, 72),
+    price_usd: dict[str, float] | None = None,
+    power_w: dict[str, float] | None = None,
+    **assumption_overrides: float,
+):
     """How many times cheaper per token ``chip`` is than ``baseline`` at each speed-per-user target.
 
     For each chip the best configuration meeting the target (highest tokens/s per chip, hence
@@ -179,15 +249,32 @@ def cost_ratio(model: str, baseline: str, chip: str, targets, input_tokens: int 
     price_usd, power_w = dict(price_usd or {}), dict(power_w or {})
     for c in list(price_usd) + list(power_w):
         if catalog.get_chip(c).id not in (catalog.get_chip(baseline).id, catalog.get_chip(chip).id):
-            raise ValueError(f"price/power override for {c!r}, which is neither {baseline!r} nor {chip!r}")
+            raise ValueError(
+                f"price/power override for {c!r}, which is neither {baseline!r} nor {chip!r}"
+            )
     cost = {}
     for who, fmt in ((baseline, baseline_precision or precision), (chip, precision)):
         cid = catalog.get_chip(who).id
         for scen in ("base", "optimistic", "pessimistic"):
-            tps = _best_throughput(model, cid, t, scen, batch, n_chips, input_tokens, output_tokens, fmt,
-                                   assumption_overrides)
-            hourly = usd_per_chip_hour(cid, scen, price_usd.get(who, price_usd.get(cid)),
-                                       power_w.get(who, power_w.get(cid)), **assumption_overrides)
+            tps = _best_throughput(
+                model,
+                cid,
+                t,
+                scen,
+                batch,
+                n_chips,
+                input_tokens,
+                output_tokens,
+                fmt,
+                assumption_overrides,
+            )
+            hourly = usd_per_chip_hour(
+                cid,
+                scen,
+                price_usd.get(who, price_usd.get(cid)),
+                power_w.get(who, power_w.get(cid)),
+                **assumption_overrides,
+            )
             with np.errstate(divide="ignore"):
                 cost[who, scen] = np.where(tps > 0, hourly / np.where(tps > 0, tps, 1.0), np.inf)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -198,12 +285,28 @@ def cost_ratio(model: str, baseline: str, chip: str, targets, input_tokens: int 
     ratio = np.where(rb & rc, ratio, np.where(rc, np.inf, 0.0))
     lo = np.where(rb & rc, np.minimum(lo, ratio), ratio)
     hi = np.where(rb & rc, np.maximum(hi, ratio), ratio)
-    return pd.DataFrame({"target": t, "reachable_baseline": rb, "reachable_chip": rc,
-                         "ratio": ratio, "ratio_low": lo, "ratio_high": hi})
+    return pd.DataFrame(
+        {
+            "target": t,
+            "reachable_baseline": rb,
+            "reachable_chip": rc,
+            "ratio": ratio,
+            "ratio_low": lo,
+            "ratio_high": hi,
+        }
+    )
 
 
-def step_breakdown(model: str, chips: Sequence[str], n_chips, batch=1, input_tokens=8192, output_tokens=1024,
-                   precision: str | None = None, scenario: str = "base"):
+def step_breakdown(
+    model: str,
+    chips: Sequence[str],
+    n_chips,
+    batch=1,
+    input_tokens=8192,
+    output_tokens=1024,
+    precision: str | None = None,
+    scenario: str = "base",
+):
     """Where one decode step's time goes, for one copy of the model stretched over ``n_chips``
     (:func:`inference_wars.engine.serving.single_instance`): the terms of :mod:`inference_wars.engine.serving`,
     ``TPOT = sum over operator groups of max(compute, memory) + interconnect + overhead + prefill
@@ -214,8 +317,8 @@ def step_breakdown(model: str, chips: Sequence[str], n_chips, batch=1, input_tok
     and KV fit on that many chips. Returns a DataFrame, one row per (chip, n_chips)."""
     import pandas as pd
 
-    from .engine import factors
     from .api import resolve
+    from .engine import factors
 
     m_id = catalog.get_model(model).id
     ns = [require_positive_int("n_chips", n) for n in np.atleast_1d(n_chips).tolist()]
@@ -224,22 +327,34 @@ def step_breakdown(model: str, chips: Sequence[str], n_chips, batch=1, input_tok
     O = float(require_positive_int("output_tokens", output_tokens))
     rows = []
     m = model_arrays([m_id])
-    for name in ([chips] if isinstance(chips, str) else list(chips)):
+    for name in [chips] if isinstance(chips, str) else list(chips):
         _, c, fmt, kv_fmt = resolve(m_id, name, precision)
         hw = hardware_arrays([(c.id, fmt)], scenario)
         wb, kb = bits_per_weight(fmt, scenario), bits_per_weight(kv_fmt)
         a = factors.factor_arrays([c.id], scenario)
         need = serving.chips_needed(m, hw, B, S, O, wb, kb, a.usable_memory_fraction)
         for n in ns:
-            r = serving.evaluate(m, hw, a, serving.single_instance(m, hw, float(n)), B, S, O, wb, kb)
-            rows.append({"chip": c.id, "precision": fmt, "n_chips": n, "batch": int(B),
-                         "tp": int(r["tp"][0]), "pp": int(r["pp"][0]), "fits": bool(n >= need[0] - 1e-9),
-                         "compute_s": float(r["decode_compute_s"][0]), "memory_s": float(r["decode_memory_s"][0]),
-                         "interconnect_s": float(r["decode_interconnect_s"][0]),
-                         "overhead_s": float(r["decode_overhead_s"][0]),
-                         "prefill_interruptions_s": float(r["tpot_s"][0] - r["step_s"][0]),
-                         "tpot_s": float(r["tpot_s"][0]),
-                         "bound": str(r["bound"][0])})
+            r = serving.evaluate(
+                m, hw, a, serving.single_instance(m, hw, float(n)), B, S, O, wb, kb
+            )
+            rows.append(
+                {
+                    "chip": c.id,
+                    "precision": fmt,
+                    "n_chips": n,
+                    "batch": int(B),
+                    "tp": int(r["tp"][0]),
+                    "pp": int(r["pp"][0]),
+                    "fits": bool(n >= need[0] - 1e-9),
+                    "compute_s": float(r["decode_compute_s"][0]),
+                    "memory_s": float(r["decode_memory_s"][0]),
+                    "interconnect_s": float(r["decode_interconnect_s"][0]),
+                    "overhead_s": float(r["decode_overhead_s"][0]),
+                    "prefill_interruptions_s": float(r["tpot_s"][0] - r["step_s"][0]),
+                    "tpot_s": float(r["tpot_s"][0]),
+                    "bound": str(r["bound"][0]),
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -251,9 +366,16 @@ def interactivity_targets(low: float = 10.0, high: float = 1000.0, n: int = 25) 
     return np.geomspace(lo, hi, require_positive_int("n", n))
 
 
-def against_measured(model: str, chips: Sequence[str], input_tokens: int, output_tokens: int,
-                     n_chips=(8, 16, 24, 32, 48, 72), batch=DEFAULT_BATCHES + (8192, 16384), mtp_tokens: int = 0,
-                     disaggregated: bool = False):
+def against_measured(
+    model: str,
+    chips: Sequence[str],
+    input_tokens: int,
+    output_tokens: int,
+    n_chips=(8, 16, 24, 32, 48, 72),
+    batch=DEFAULT_BATCHES + (8192, 16384),
+    mtp_tokens: int = 0,
+    disaggregated: bool = False,
+):
     """The modelled frontier next to the measured points of the same workload (chapter 3).
 
     Returns ``(envelope, points)``: ``envelope`` is the frontier of :func:`frontier` over
@@ -266,18 +388,55 @@ def against_measured(model: str, chips: Sequence[str], input_tokens: int, output
 
     chips = [catalog.get_chip(c).id for c in chips]
     pts = predict_held_out()
-    pts = pts[(pts["model"] == catalog.get_model(model).id) & pts["chip"].isin(chips)
-              & (pts["metric"] == "tokens_per_s_per_chip") & pts["min_tokens_per_s_per_user"].notna()
-              & (pts["input_tokens"] == input_tokens) & (pts["output_tokens"] == output_tokens)]
+    pts = pts[
+        (pts["model"] == catalog.get_model(model).id)
+        & pts["chip"].isin(chips)
+        & (pts["metric"] == "tokens_per_s_per_chip")
+        & pts["min_tokens_per_s_per_user"].notna()
+        & (pts["input_tokens"] == input_tokens)
+        & (pts["output_tokens"] == output_tokens)
+    ]
     if pts.empty:
-        raise ValueError(f"no measured throughput-vs-interactivity points for {model} at {input_tokens} in / "
-                         f"{output_tokens} out on {', '.join(chips)}")
-    precision = pts["precision"].mode().iloc[0]              # the format the measurements ran
-    env = frontier(model, chips, batch=list(batch), n_chips=list(n_chips), input_tokens=input_tokens,
-                   output_tokens=output_tokens, precision=precision, ranges=False, mtp_tokens=mtp_tokens,
-                   disaggregated=disaggregated)
-    env = env[env["on_frontier"]].sort_values(["chip", "tokens_per_s_per_user"]).reset_index(drop=True)
-    cols = ["id", "chip", "n_chips", "batch", "min_tokens_per_s_per_user", "value", "predicted", "ape",
-            "mtp_tokens", "disaggregated", "software", "source", "date"]
-    return env, pts[cols].rename(columns={"min_tokens_per_s_per_user": "tokens_per_s_per_user",
-                                          "value": "tokens_per_s_per_chip"}).reset_index(drop=True)
+        raise ValueError(
+            f"no measured throughput-vs-interactivity points for {model} at {input_tokens} in / "
+            f"{output_tokens} out on {', '.join(chips)}"
+        )
+    precision = pts["precision"].mode().iloc[0]  # the format the measurements ran
+    env = frontier(
+        model,
+        chips,
+        batch=list(batch),
+        n_chips=list(n_chips),
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
+        precision=precision,
+        ranges=False,
+        mtp_tokens=mtp_tokens,
+        disaggregated=disaggregated,
+    )
+    env = (
+        env[env["on_frontier"]]
+        .sort_values(["chip", "tokens_per_s_per_user"])
+        .reset_index(drop=True)
+    )
+    cols = [
+        "id",
+        "chip",
+        "n_chips",
+        "batch",
+        "min_tokens_per_s_per_user",
+        "value",
+        "predicted",
+        "ape",
+        "mtp_tokens",
+        "disaggregated",
+        "software",
+        "source",
+        "date",
+    ]
+    return env, pts[cols].rename(
+        columns={
+            "min_tokens_per_s_per_user": "tokens_per_s_per_user",
+            "value": "tokens_per_s_per_chip",
+        }
+    ).reset_index(drop=True)

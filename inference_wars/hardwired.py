@@ -40,8 +40,17 @@ from . import catalog
 from .catalog import claims as claims_data
 from .engine import economics
 from .engine.economics import HOURS_PER_YEAR
-from .errors import (MAX_COUNT, UnknownNameError, require_array, require_fraction, require_number,
-                     require_list, require_positive, require_positive_int, require_scenario)
+from .errors import (
+    MAX_COUNT,
+    UnknownNameError,
+    require_array,
+    require_fraction,
+    require_list,
+    require_number,
+    require_positive,
+    require_positive_int,
+    require_scenario,
+)
 
 HOURS_PER_MONTH = HOURS_PER_YEAR / 12.0
 
@@ -56,6 +65,7 @@ SCENARIO_BOUND: dict[str, Which] = {"base": "base", "optimistic": "low", "pessim
 
 
 # --------------------------------------------------------------------------- data tables
+
 
 class QualityRow(BaseModel):
     """One row of ``data/quantization_quality.csv``: relative loss of average benchmark accuracy
@@ -84,7 +94,9 @@ class QualityRow(BaseModel):
         if not 0 < self.bits_per_weight <= 32:
             raise ValueError("bits_per_weight must be in (0, 32]")
         if not (0 <= self.low <= self.loss_pct <= self.high <= 100):
-            raise ValueError(f"need 0 <= low <= loss_pct <= high <= 100, got {self.low} / {self.loss_pct} / {self.high}")
+            raise ValueError(
+                f"need 0 <= low <= loss_pct <= high <= 100, got {self.low} / {self.loss_pct} / {self.high}"
+            )
         return self
 
 
@@ -138,8 +150,9 @@ def quantization_quality():
 def tapeout_usd(n_tapeouts=1, which: Which = "base") -> np.ndarray:
     """``n * (masks * mask_usd + engineering_usd)``: non-recurring cost of ``n`` metal-layer tape-outs.
     ``which='low'`` takes every input at its low bound, ``'high'`` at its high bound."""
-    per = (cost_assumption("masks_per_tapeout", which) * cost_assumption("mask_usd", which)
-           + cost_assumption("engineering_usd_per_tapeout", which))
+    per = cost_assumption("masks_per_tapeout", which) * cost_assumption(
+        "mask_usd", which
+    ) + cost_assumption("engineering_usd_per_tapeout", which)
     return require_array("n_tapeouts", n_tapeouts, 0, MAX_COUNT) * per
 
 
@@ -150,6 +163,7 @@ def lead_months(which: Which = "base") -> float:
 
 # --------------------------------------------------------------------------- silicon budget
 
+
 def latency_budget(tokens_per_s_per_user, n_layers, clock_ghz=1.0) -> dict[str, np.ndarray]:
     """Time per token, per layer (``1/(v L)``) and clock cycles per layer at ``clock_ghz``."""
     v = _positive("tokens_per_s_per_user", tokens_per_s_per_user)
@@ -157,11 +171,16 @@ def latency_budget(tokens_per_s_per_user, n_layers, clock_ghz=1.0) -> dict[str, 
     f = _positive("clock_ghz", clock_ghz) * 1e9
     per_token_s = 1.0 / v
     per_layer_s = per_token_s / L
-    return {"us_per_token": per_token_s * 1e6, "ns_per_layer": per_layer_s * 1e9, "cycles_per_layer": per_layer_s * f}
+    return {
+        "us_per_token": per_token_s * 1e6,
+        "ns_per_layer": per_layer_s * 1e9,
+        "cycles_per_layer": per_layer_s * f,
+    }
 
 
-def silicon_budget(params, bits_per_weight, tokens_per_s_per_user, transistors_b, die_area_mm2,
-                   clock_ghz=1.0) -> dict[str, np.ndarray]:
+def silicon_budget(
+    params, bits_per_weight, tokens_per_s_per_user, transistors_b, die_area_mm2, clock_ghz=1.0
+) -> dict[str, np.ndarray]:
     """What one die must hold and do to serve one user at ``tokens_per_s_per_user``:
 
     * ``rom_gbit = P b / 1e9`` weight bits; ``mbit_per_mm2`` over the whole die; ``transistors_per_bit``
@@ -186,12 +205,17 @@ def silicon_budget(params, bits_per_weight, tokens_per_s_per_user, transistors_b
 
 def hbm_decode_floor_tokens_per_s(weight_bytes, bandwidth_tb_s) -> np.ndarray:
     """Batch-1 decode ceiling when weights stream from memory: ``bandwidth / weight bytes``."""
-    return _positive("bandwidth_tb_s", bandwidth_tb_s) * 1e12 / _positive("weight_bytes", weight_bytes)
+    return (
+        _positive("bandwidth_tb_s", bandwidth_tb_s) * 1e12 / _positive("weight_bytes", weight_bytes)
+    )
 
 
 # --------------------------------------------------------------------------- scaling to big models
 
-def chips_for_model(params, bits_per_weight, params_per_chip=None, bits_per_weight_chip=None) -> np.ndarray:
+
+def chips_for_model(
+    params, bits_per_weight, params_per_chip=None, bits_per_weight_chip=None
+) -> np.ndarray:
     """Dies (each a separate tape-out) to hold ``params`` weights at ``bits_per_weight``:
     ``ceil(P b / (P_chip b_chip))``. Defaults: the reference die (HC1: Llama 3.1 8B at the
     3/6-bit format's average bits)."""
@@ -207,7 +231,9 @@ def _chip_rom_bits(params_per_chip=None, bits_per_weight_chip=None) -> float:
         params_per_chip = _model_params(ref.hardwired_model)
     if bits_per_weight_chip is None:
         bits_per_weight_chip = catalog.get_format("taalas-3b6b").bits_per_weight
-    return require_positive("params_per_chip", params_per_chip) * require_positive("bits_per_weight_chip", bits_per_weight_chip)
+    return require_positive("params_per_chip", params_per_chip) * require_positive(
+        "bits_per_weight_chip", bits_per_weight_chip
+    )
 
 
 def _model_params(model: str) -> float:
@@ -221,8 +247,9 @@ def implied_params_per_chip(params, n_chips) -> np.ndarray:
     return _positive("params", params) / _positive("n_chips", n_chips, MAX_COUNT)
 
 
-def pipeline_tokens_per_s_per_user(active_params, n_chips, us_per_token_chip=None, params_per_chip=None,
-                                   hop_latency_us=2.0) -> np.ndarray:
+def pipeline_tokens_per_s_per_user(
+    active_params, n_chips, us_per_token_chip=None, params_per_chip=None, hop_latency_us=2.0
+) -> np.ndarray:
     """One user's speed through a chain of dies: ``1 / ((P_active / P_chip) t_chip + (n - 1) t_hop)``.
     Defaults: ``t_chip`` from the reference die's claimed speed (HC1 on its 8B model), ``P_chip``
     its model's parameters."""
@@ -249,8 +276,12 @@ def reference_tokens_per_s_per_user(which: Which = "base") -> float:
 
 def link_gb_s(tokens_per_s, d_model, activation_bytes=2.0) -> np.ndarray:
     """Bandwidth one pipeline hop carries: ``tokens/s * d_model * bytes`` (one direction), GB/s."""
-    return (require_array("tokens_per_s", tokens_per_s, 0) * _positive("d_model", d_model)
-            * require_positive("activation_bytes", activation_bytes, 8) / 1e9)
+    return (
+        require_array("tokens_per_s", tokens_per_s, 0)
+        * _positive("d_model", d_model)
+        * require_positive("activation_bytes", activation_bytes, 8)
+        / 1e9
+    )
 
 
 def scaling_table(models, bits_per_weight=None, params_per_chip=None, hop_latency_us=2.0):
@@ -260,22 +291,41 @@ def scaling_table(models, bits_per_weight=None, params_per_chip=None, hop_latenc
 
     from .catalog.architecture import parameter_counts
 
-    b = catalog.get_format("taalas-3b6b").bits_per_weight if bits_per_weight is None else bits_per_weight
+    b = (
+        catalog.get_format("taalas-3b6b").bits_per_weight
+        if bits_per_weight is None
+        else bits_per_weight
+    )
     b = require_positive("bits_per_weight", b, 64)
     rows = []
     for name in require_list("models", models):
         m = catalog.get_model(name)
         p = parameter_counts(m)
         n = float(chips_for_model(p["params_total"], b, params_per_chip))
-        v = float(pipeline_tokens_per_s_per_user(p["params_active"], n, params_per_chip=params_per_chip,
-                                                 hop_latency_us=hop_latency_us))
-        rows.append({"model": m.id, "params_total_b": p["params_total"] / 1e9, "params_active_b": p["params_active"] / 1e9,
-                     "chips": int(n), "tapeouts": int(n), "tokens_per_s_per_user": v,
-                     "link_gb_s": float(link_gb_s(v, m.d_model))})
+        v = float(
+            pipeline_tokens_per_s_per_user(
+                p["params_active"],
+                n,
+                params_per_chip=params_per_chip,
+                hop_latency_us=hop_latency_us,
+            )
+        )
+        rows.append(
+            {
+                "model": m.id,
+                "params_total_b": p["params_total"] / 1e9,
+                "params_active_b": p["params_active"] / 1e9,
+                "chips": int(n),
+                "tapeouts": int(n),
+                "tokens_per_s_per_user": v,
+                "link_gb_s": float(link_gb_s(v, m.d_model)),
+            }
+        )
     return pd.DataFrame(rows)
 
 
 # --------------------------------------------------------------------------- break-even
+
 
 def hc_chips(tokens_per_s, hc_tokens_per_s_per_chip, utilization=0.7, min_chips=1) -> np.ndarray:
     """Hard-wired chips to serve an average ``tokens_per_s`` busy a fraction ``utilization`` of
@@ -286,16 +336,28 @@ def hc_chips(tokens_per_s, hc_tokens_per_s_per_chip, utilization=0.7, min_chips=
     return np.maximum(R / (r * u), require_array("min_chips", min_chips, 0, MAX_COUNT))
 
 
-def break_even_months(tokens_per_s, gpu_usd_per_million_tokens, hc_tokens_per_s_per_chip, hc_price_usd,
-                      hc_power_w, tapeout_usd_total, lead_months_=3.0, utilization=0.7, min_chips=1,
-                      pue=1.3, usd_per_kwh=0.08) -> np.ndarray:
+def break_even_months(
+    tokens_per_s,
+    gpu_usd_per_million_tokens,
+    hc_tokens_per_s_per_chip,
+    hc_price_usd,
+    hc_power_w,
+    tapeout_usd_total,
+    lead_months_=3.0,
+    utilization=0.7,
+    min_chips=1,
+    pue=1.3,
+    usd_per_kwh=0.08,
+) -> np.ndarray:
     """Model lifetime (months from freezing it) after which hard-wiring is cheaper than GPUs:
     ``T* = lead + (NRE + N p) / (3600 R c - N e)`` (module doc); ``inf`` where it never pays."""
     R = _positive("tokens_per_s", tokens_per_s)
     N = hc_chips(R, hc_tokens_per_s_per_chip, utilization, min_chips)
     c = _positive("gpu_usd_per_million_tokens", gpu_usd_per_million_tokens) / 1e6
     e = _energy(hc_power_w, pue, usd_per_kwh)
-    fixed = _money("tapeout_usd_total", tapeout_usd_total) + N * _money("hc_price_usd", hc_price_usd)
+    fixed = _money("tapeout_usd_total", tapeout_usd_total) + N * _money(
+        "hc_price_usd", hc_price_usd
+    )
     saving = 3600.0 * R * c - N * e
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         hours = np.where(saving > 0, fixed / np.where(saving > 0, saving, 1.0), np.inf)
@@ -314,25 +376,50 @@ def _money(name: str, x) -> np.ndarray:
 
 def _energy(power_w, pue, usd_per_kwh) -> np.ndarray:
     """:func:`inference_wars.engine.economics.energy_usd_per_hour` with checked inputs (PUE >= 1)."""
-    return economics.energy_usd_per_hour(require_array("hc_power_w", power_w, 0, 1e9),
-                                         require_array("pue", pue, 1, 10), require_array("usd_per_kwh", usd_per_kwh, 0, 10))
+    return economics.energy_usd_per_hour(
+        require_array("hc_power_w", power_w, 0, 1e9),
+        require_array("pue", pue, 1, 10),
+        require_array("usd_per_kwh", usd_per_kwh, 0, 10),
+    )
 
 
-def lifetime_costs(service_months, tokens_per_s, gpu_usd_per_million_tokens, hc_tokens_per_s_per_chip, hc_price_usd,
-                   hc_power_w, tapeout_usd_total, lead_months_=3.0, utilization=0.7, min_chips=1,
-                   pue=1.3, usd_per_kwh=0.08) -> dict[str, np.ndarray]:
+def lifetime_costs(
+    service_months,
+    tokens_per_s,
+    gpu_usd_per_million_tokens,
+    hc_tokens_per_s_per_chip,
+    hc_price_usd,
+    hc_power_w,
+    tapeout_usd_total,
+    lead_months_=3.0,
+    utilization=0.7,
+    min_chips=1,
+    pue=1.3,
+    usd_per_kwh=0.08,
+) -> dict[str, np.ndarray]:
     """Total USD over a model's life of ``service_months`` on GPUs only, and hard-wired (GPUs
     during the lead time, then the chips: tape-outs + chips + their energy)."""
     T = require_array("service_months", service_months, 0, 1200)
     R = _positive("tokens_per_s", tokens_per_s)
-    gpu_hourly = 3600.0 * R * _positive("gpu_usd_per_million_tokens", gpu_usd_per_million_tokens) / 1e6
+    gpu_hourly = (
+        3600.0 * R * _positive("gpu_usd_per_million_tokens", gpu_usd_per_million_tokens) / 1e6
+    )
     N = hc_chips(R, hc_tokens_per_s_per_chip, utilization, min_chips)
     e = _energy(hc_power_w, pue, usd_per_kwh)
     lead = np.minimum(require_array("lead_months_", lead_months_, 0, 1200), T)
     gpu_usd = gpu_hourly * T * HOURS_PER_MONTH
-    hc_usd = (gpu_hourly * lead * HOURS_PER_MONTH + _money("tapeout_usd_total", tapeout_usd_total)
-              + N * _money("hc_price_usd", hc_price_usd) + N * e * (T - lead) * HOURS_PER_MONTH)
-    return {"gpu_usd": gpu_usd, "hardwired_usd": hc_usd, "saving_usd": gpu_usd - hc_usd, "hc_chips": N * np.ones_like(T)}
+    hc_usd = (
+        gpu_hourly * lead * HOURS_PER_MONTH
+        + _money("tapeout_usd_total", tapeout_usd_total)
+        + N * _money("hc_price_usd", hc_price_usd)
+        + N * e * (T - lead) * HOURS_PER_MONTH
+    )
+    return {
+        "gpu_usd": gpu_usd,
+        "hardwired_usd": hc_usd,
+        "saving_usd": gpu_usd - hc_usd,
+        "hc_chips": N * np.ones_like(T),
+    }
 
 
 @dataclass(frozen=True)
@@ -355,20 +442,37 @@ class TapeoutCase:
 
     def costs(self, service_months) -> dict[str, np.ndarray]:
         """:func:`lifetime_costs` with this case's numbers."""
-        return lifetime_costs(service_months, self.tokens_per_s, self.gpu_usd_per_million_tokens,
-                              self.hc_tokens_per_s_per_chip, **self.inputs)
+        return lifetime_costs(
+            service_months,
+            self.tokens_per_s,
+            self.gpu_usd_per_million_tokens,
+            self.hc_tokens_per_s_per_chip,
+            **self.inputs,
+        )
 
 
-def tapeout_case(tokens_per_day: float, model: str = "llama-3.1-8b", gpu: str = "h100-sxm", gpu_batch: int = 64,
-                 gpu_precision: str = "fp8", hc_batch: int = 1, input_tokens: int = 1024, output_tokens: int = 256,
-                 scenario: str = "base", utilization: float = 0.7, tapeout_usd_total: float | None = None,
-                 lead_months_: float | None = None, hc_price_usd: float | None = None) -> TapeoutCase:
+def tapeout_case(
+    tokens_per_day: float,
+    model: str = "llama-3.1-8b",
+    gpu: str = "h100-sxm",
+    gpu_batch: int = 64,
+    gpu_precision: str = "fp8",
+    hc_batch: int = 1,
+    input_tokens: int = 1024,
+    output_tokens: int = 256,
+    scenario: str = "base",
+    utilization: float = 0.7,
+    tapeout_usd_total: float | None = None,
+    lead_months_: float | None = None,
+    hc_price_usd: float | None = None,
+) -> TapeoutCase:
     """Should this model be taped out? Costs from the package: the GPU's USD per million tokens
     at ``gpu_batch`` (``iw.estimate``), the hard-wired chip's tokens/s per chip, price and power
     (``scenario`` reads the catalog's estimated numbers and the tape-out table at their bounds:
     ``optimistic`` is favourable to hard-wiring, so it reads the hard-wired chip and the tape-out
-    at their optimistic bounds and the GPU at its pessimistic ones, and vice versa). Only the reference model can be hard-wired
-    onto an existing die today; for others the chip count comes from :func:`chips_for_model`."""
+    at their optimistic bounds and the GPU at its pessimistic ones, and vice versa). Only the
+    reference model can be hard-wired onto an existing die today; for others the chip count
+    comes from :func:`chips_for_model`."""
     from .api import assumptions_for, estimate
 
     require_scenario(scenario)
@@ -377,34 +481,81 @@ def tapeout_case(tokens_per_day: float, model: str = "llama-3.1-8b", gpu: str = 
     m = catalog.get_model(model)
     hc = catalog.get_chip(REFERENCE_CHIP)
     if m.id != hc.hardwired_model:
-        raise ValueError(f"the catalog has a hard-wired chip only for {hc.hardwired_model}; "
-                         f"use chips_for_model / break_even_months directly for {m.id}")
-    g = estimate(m.id, gpu, batch=gpu_batch, input_tokens=input_tokens, output_tokens=output_tokens,
-                 precision=gpu_precision, scenario={"optimistic": "pessimistic", "pessimistic": "optimistic"}.get(scenario, scenario))
+        raise ValueError(
+            f"the catalog has a hard-wired chip only for {hc.hardwired_model}; "
+            f"use chips_for_model / break_even_months directly for {m.id}"
+        )
+    g = estimate(
+        m.id,
+        gpu,
+        batch=gpu_batch,
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
+        precision=gpu_precision,
+        scenario={"optimistic": "pessimistic", "pessimistic": "optimistic"}.get(scenario, scenario),
+    )
     if not g.fits:
         raise ValueError(f"GPU baseline does not fit: {g.reason}")
-    h = estimate(m.id, hc.id, batch=hc_batch, input_tokens=input_tokens, output_tokens=output_tokens, scenario=scenario)
+    h = estimate(
+        m.id,
+        hc.id,
+        batch=hc_batch,
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
+        scenario=scenario,
+    )
     if not h.fits:
         raise ValueError(f"hard-wired chip does not fit: {h.reason}")
     a = assumptions_for("base")
     which = SCENARIO_BOUND[scenario]
     n_tape = 1
-    nre = float(tapeout_usd(n_tape, which)) if tapeout_usd_total is None else require_positive("tapeout_usd_total", tapeout_usd_total)
-    lead = lead_months(which) if lead_months_ is None else require_number("lead_months_", lead_months_, 0, 1200)
-    price = hc.get("price_usd", scenario=scenario) if hc_price_usd is None else require_positive("hc_price_usd", hc_price_usd)
+    nre = (
+        float(tapeout_usd(n_tape, which))
+        if tapeout_usd_total is None
+        else require_positive("tapeout_usd_total", tapeout_usd_total)
+    )
+    lead = (
+        lead_months(which)
+        if lead_months_ is None
+        else require_number("lead_months_", lead_months_, 0, 1200)
+    )
+    price = (
+        hc.get("price_usd", scenario=scenario)
+        if hc_price_usd is None
+        else require_positive("hc_price_usd", hc_price_usd)
+    )
     power = hc.get("power_w", scenario=scenario)
-    inputs = dict(hc_price_usd=price, hc_power_w=power, tapeout_usd_total=nre, lead_months_=lead,
-                  utilization=u, min_chips=1, pue=a.pue, usd_per_kwh=a.usd_per_kwh)
+    inputs = dict(
+        hc_price_usd=price,
+        hc_power_w=power,
+        tapeout_usd_total=nre,
+        lead_months_=lead,
+        utilization=u,
+        min_chips=1,
+        pue=a.pue,
+        usd_per_kwh=a.usd_per_kwh,
+    )
     per_chip = h.tokens_per_s_per_chip
     T = float(break_even_months(R, g.usd_per_million_tokens, per_chip, **inputs))
-    return TapeoutCase(model=m.id, gpu=catalog.get_chip(gpu).id, tokens_per_s=R,
-                       gpu_usd_per_million_tokens=g.usd_per_million_tokens, hc_tokens_per_s_per_chip=per_chip,
-                       hc_tokens_per_s_per_user=h.tokens_per_s_per_user, gpu_tokens_per_s_per_user=g.tokens_per_s_per_user,
-                       tapeouts=n_tape, tapeout_usd=nre, lead_months=lead,
-                       hc_chips=float(hc_chips(R, per_chip, u)), break_even_months=T, inputs=inputs)
+    return TapeoutCase(
+        model=m.id,
+        gpu=catalog.get_chip(gpu).id,
+        tokens_per_s=R,
+        gpu_usd_per_million_tokens=g.usd_per_million_tokens,
+        hc_tokens_per_s_per_chip=per_chip,
+        hc_tokens_per_s_per_user=h.tokens_per_s_per_user,
+        gpu_tokens_per_s_per_user=g.tokens_per_s_per_user,
+        tapeouts=n_tape,
+        tapeout_usd=nre,
+        lead_months=lead,
+        hc_chips=float(hc_chips(R, per_chip, u)),
+        break_even_months=T,
+        inputs=inputs,
+    )
 
 
 # --------------------------------------------------------------------------- flexibility: a model zoo
+
 
 def zipf_shares(n_models: int, exponent: float = 1.0) -> np.ndarray:
     """Traffic shares of ``n`` models ranked by popularity: ``k^-s / sum_j j^-s``."""
@@ -429,16 +580,32 @@ def zoo_plan(shares, total_tokens_per_s, service_months, case: TapeoutCase):
     R = s * require_positive("total_tokens_per_s", total_tokens_per_s)
     T = require_positive("service_months", service_months, 1200)
     if not isinstance(case, TapeoutCase):
-        raise ValueError(f"case must be a TapeoutCase from tapeout_case(), got {type(case).__name__}")
-    be = break_even_months(R, case.gpu_usd_per_million_tokens, case.hc_tokens_per_s_per_chip, **case.inputs)
-    costs = lifetime_costs(T, R, case.gpu_usd_per_million_tokens, case.hc_tokens_per_s_per_chip, **case.inputs)
+        raise ValueError(
+            f"case must be a TapeoutCase from tapeout_case(), got {type(case).__name__}"
+        )
+    be = break_even_months(
+        R, case.gpu_usd_per_million_tokens, case.hc_tokens_per_s_per_chip, **case.inputs
+    )
+    costs = lifetime_costs(
+        T, R, case.gpu_usd_per_million_tokens, case.hc_tokens_per_s_per_chip, **case.inputs
+    )
     wire = be <= T
     chosen = np.where(wire, costs["hardwired_usd"], costs["gpu_usd"])
-    return pd.DataFrame({"rank": np.arange(1, len(s) + 1), "share": s, "tokens_per_s": R, "break_even_months": be,
-                         "hardwire": wire, "gpu_usd": costs["gpu_usd"], "chosen_usd": chosen})
+    return pd.DataFrame(
+        {
+            "rank": np.arange(1, len(s) + 1),
+            "share": s,
+            "tokens_per_s": R,
+            "break_even_months": be,
+            "hardwire": wire,
+            "gpu_usd": costs["gpu_usd"],
+            "chosen_usd": chosen,
+        }
+    )
 
 
 # --------------------------------------------------------------------------- the checklist
+
 
 @dataclass(frozen=True)
 class Verdict:
@@ -450,13 +617,24 @@ class Verdict:
 
     def __str__(self) -> str:
         lines = [f"{'yes' if ok else 'no ':3}  {self.reasons[q]}" for q, ok in self.answers.items()]
-        return ("Hard-wire it." if self.hardwire else "Stay on programmable chips.") + "\n" + "\n".join(lines)
+        return (
+            ("Hard-wire it." if self.hardwire else "Stay on programmable chips.")
+            + "\n"
+            + "\n".join(lines)
+        )
 
 
-def hardwire_checklist(dominant_share: float, stable_months: float, break_even_months_: float,
-                       needed_tokens_per_s_per_user: float, gpu_tokens_per_s_per_user: float,
-                       cost_dominates: bool, update_interval_months: float, lead_months_: float,
-                       min_share: float = 0.5) -> Verdict:
+def hardwire_checklist(
+    dominant_share: float,
+    stable_months: float,
+    break_even_months_: float,
+    needed_tokens_per_s_per_user: float,
+    gpu_tokens_per_s_per_user: float,
+    cost_dominates: bool,
+    update_interval_months: float,
+    lead_months_: float,
+    min_share: float = 0.5,
+) -> Verdict:
     """The four questions of the chapter as tests on numbers:
 
     1. *volume*: one model carries at least ``min_share`` of traffic and stays in service at
@@ -470,8 +648,11 @@ def hardwire_checklist(dominant_share: float, stable_months: float, break_even_m
     stable = require_positive("stable_months", stable_months)
     upd = require_positive("update_interval_months", update_interval_months)
     lead = require_number("lead_months_", lead_months_, 0, 1200)
-    be = break_even_months_ if break_even_months_ == math.inf else require_number(
-        "break_even_months_", break_even_months_, 0)
+    be = (
+        break_even_months_
+        if break_even_months_ == math.inf
+        else require_number("break_even_months_", break_even_months_, 0)
+    )
     need = require_positive("needed_tokens_per_s_per_user", needed_tokens_per_s_per_user)
     gpu = require_positive("gpu_tokens_per_s_per_user", gpu_tokens_per_s_per_user)
     answers = {
@@ -483,9 +664,10 @@ def hardwire_checklist(dominant_share: float, stable_months: float, break_even_m
     be_txt = "never" if not math.isfinite(be) else f"{be:.1f} months"
     reasons = {
         "volume": f"one model carries {share:.0%} of traffic (need {ms:.0%}) and stays {stable:.0f} months "
-                  f"(break-even: {be_txt})",
+        f"(break-even: {be_txt})",
         "latency": f"product needs {need:,.0f} tokens/s per user; the GPU fleet gives {gpu:,.0f}",
-        "economics": "cost and power per token dominate the unit economics" if cost_dominates
+        "economics": "cost and power per token dominate the unit economics"
+        if cost_dominates
         else "cost per token is not what limits the product",
         "cadence": f"model updates every {upd:.0f} months vs a {lead:.1f}-month hardware lead time",
     }

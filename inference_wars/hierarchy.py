@@ -26,7 +26,12 @@ import numpy as np
 
 from . import catalog
 from .engine import roofline, workload
-from .engine.formats import bits_per_weight, check_format_on_chip, compute_peak_quantity, default_kv_format
+from .engine.formats import (
+    bits_per_weight,
+    check_format_on_chip,
+    compute_peak_quantity,
+    default_kv_format,
+)
 
 #: (level, capacity quantity, capacity scale to GB, bandwidth quantity)
 LEVELS = (
@@ -44,27 +49,42 @@ def memory_hierarchy(chips: Sequence[str]):
     import pandas as pd
 
     rows = []
-    for name in ([chips] if isinstance(chips, str) else list(chips)):
+    for name in [chips] if isinstance(chips, str) else list(chips):
         c = catalog.get_chip(name)
         for level, cap_q, scale, bw_q in LEVELS:
             if not c.has(cap_q):
                 continue
             cap = c.specs[cap_q]
-            row = {"chip": c.id, "level": level, "capacity_gb": cap.value * scale,
-                   "capacity_status": cap.status, "capacity_source": cap.source,
-                   "bandwidth_tb_s": np.nan, "bandwidth_tb_s_low": np.nan, "bandwidth_tb_s_high": np.nan,
-                   "bandwidth_status": "", "bandwidth_source": ""}
+            row = {
+                "chip": c.id,
+                "level": level,
+                "capacity_gb": cap.value * scale,
+                "capacity_status": cap.status,
+                "capacity_source": cap.source,
+                "bandwidth_tb_s": np.nan,
+                "bandwidth_tb_s_low": np.nan,
+                "bandwidth_tb_s_high": np.nan,
+                "bandwidth_status": "",
+                "bandwidth_source": "",
+            }
             if bw_q and c.has(bw_q):
                 bw = c.specs[bw_q]
-                row.update(bandwidth_tb_s=bw.value, bandwidth_tb_s_low=bw.low, bandwidth_tb_s_high=bw.high,
-                           bandwidth_status=bw.status, bandwidth_source=bw.source)
+                row.update(
+                    bandwidth_tb_s=bw.value,
+                    bandwidth_tb_s_low=bw.low,
+                    bandwidth_tb_s_high=bw.high,
+                    bandwidth_status=bw.status,
+                    bandwidth_source=bw.source,
+                )
             rows.append(row)
     if not rows:
         raise ValueError("none of these chips has memory-hierarchy numbers in the catalog")
     return pd.DataFrame(rows)
 
 
-def roofline_points(models: Sequence[str], chips: Sequence[str], precisions: Sequence[str], batches, contexts):
+def roofline_points(
+    models: Sequence[str], chips: Sequence[str], precisions: Sequence[str], batches, contexts
+):
     """Prefill and decode as points on each chip's roofline, for every combination.
 
     Returns a DataFrame with ``model, chip, precision, batch, context, phase`` (``prefill`` or
@@ -83,7 +103,9 @@ def roofline_points(models: Sequence[str], chips: Sequence[str], precisions: Seq
     for m_id in as_list(models):
         m = workload.model_arrays([catalog.get_model(m_id).id])
         if (C > m.max_context[0]).any():
-            raise ValueError(f"a context exceeds {m_id}'s maximum of {int(m.max_context[0]):,} tokens")
+            raise ValueError(
+                f"a context exceeds {m_id}'s maximum of {int(m.max_context[0]):,} tokens"
+            )
         for chip in as_list(chips):
             c = catalog.get_chip(chip)
             for fmt in as_list(precisions):
@@ -93,32 +115,52 @@ def roofline_points(models: Sequence[str], chips: Sequence[str], precisions: Seq
                     skipped += 1
                     continue
                 wb, kb = bits_per_weight(fmt), bits_per_weight(default_kv_format(fmt))
-                peak, bw = c.get(compute_peak_quantity(fmt, c)), c.get("hbm_tb_s")   # weight-only formats: the 16-bit peak
+                peak, bw = (
+                    c.get(compute_peak_quantity(fmt, c)),
+                    c.get("hbm_tb_s"),
+                )  # weight-only formats: the 16-bit peak
                 f_pre = workload.prefill_flops(m, C)
-                q_pre = workload.weight_bytes_read(m, C, wb) + workload.kv_bytes_per_sequence(m, C, kb)
+                q_pre = workload.weight_bytes_read(m, C, wb) + workload.kv_bytes_per_sequence(
+                    m, C, kb
+                )
                 f_dec, q_dec = workload.decode_step(m, B, C, wb, kb)
                 for phase, f, q in (("prefill", f_pre, q_pre), ("decode", f_dec, q_dec)):
                     inten = roofline.arithmetic_intensity(f, q)
                     ridge = float(roofline.ridge_point(peak, bw))
-                    frames.append(pd.DataFrame({
-                        "model": m_id, "chip": c.id, "precision": fmt, "batch": B.astype(int),
-                        "context": C.astype(int), "phase": phase, "intensity": inten,
-                        "attainable_tflops": roofline.attainable_tflops(inten, peak, bw),
-                        "peak_tflops": peak, "hbm_tb_s": bw, "ridge": ridge,
-                        "bound": np.where(inten >= ridge, "compute", "memory")}))
+                    frames.append(
+                        pd.DataFrame(
+                            {
+                                "model": m_id,
+                                "chip": c.id,
+                                "precision": fmt,
+                                "batch": B.astype(int),
+                                "context": C.astype(int),
+                                "phase": phase,
+                                "intensity": inten,
+                                "attainable_tflops": roofline.attainable_tflops(inten, peak, bw),
+                                "peak_tflops": peak,
+                                "hbm_tb_s": bw,
+                                "ridge": ridge,
+                                "bound": np.where(inten >= ridge, "compute", "memory"),
+                            }
+                        )
+                    )
     if not frames:
         raise ValueError("no (chip, precision) pair in this request can run")
     return pd.concat(frames, ignore_index=True)
 
 
-def decode_ceiling_tokens_per_s(model: str, chip: str, precision: str, context: int = 1, n_chips: int = 1) -> float:
+def decode_ceiling_tokens_per_s(
+    model: str, chip: str, precision: str, context: int = 1, n_chips: int = 1
+) -> float:
     """Upper bound on batch-1 decode speed: ``n * B_hbm / (W_read(1) + KV(context))`` tokens/s
     (every weight a token uses and its KV cache cross HBM once per token; perfect efficiency)."""
     c = catalog.get_chip(chip)
     check_format_on_chip(precision, c)
     m = workload.model_arrays([catalog.get_model(model).id])
-    q = workload.weight_bytes_read(m, 1, bits_per_weight(precision)) + workload.kv_bytes_per_sequence(
-        m, context, bits_per_weight(default_kv_format(precision)))
+    q = workload.weight_bytes_read(
+        m, 1, bits_per_weight(precision)
+    ) + workload.kv_bytes_per_sequence(m, context, bits_per_weight(default_kv_format(precision)))
     if n_chips < 1:
         raise ValueError(f"n_chips must be at least 1, got {n_chips!r}")
     return float(roofline.decode_tokens_per_s_upper_bound(q[0], c.get("hbm_tb_s") * n_chips))

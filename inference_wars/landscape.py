@@ -28,7 +28,13 @@ import numpy as np
 
 from . import catalog
 from .engine import workload
-from .engine.formats import bits_per_weight, check_format_on_chip, check_kv_format, default_kv_format, serving_format
+from .engine.formats import (
+    bits_per_weight,
+    check_format_on_chip,
+    check_kv_format,
+    default_kv_format,
+    serving_format,
+)
 from .errors import require_frame, require_list, require_positive, require_positive_int
 
 #: Tiers in the order bytes are placed (fastest first) and the catalog quantities behind them.
@@ -61,7 +67,11 @@ def memory_tiers(chips: Sequence[str] | None = None, scope: str = "chip"):
 
     if scope not in SCOPES:
         raise ValueError(f"scope must be one of {', '.join(SCOPES)}, got {scope!r}")
-    ids = catalog.chip_ids() if chips is None else [catalog.get_chip(c).id for c in require_list("chips", chips)]
+    ids = (
+        catalog.chip_ids()
+        if chips is None
+        else [catalog.get_chip(c).id for c in require_list("chips", chips)]
+    )
     rows, omitted = [], []
     for cid in ids:
         c = catalog.get_chip(cid)
@@ -74,23 +84,42 @@ def memory_tiers(chips: Sequence[str] | None = None, scope: str = "chip"):
                 omitted.append(f"{cid} {tier} (capacity known, bandwidth not published)")
                 continue
             cap, bw = c.specs[cap_q], c.specs[bw_q]
-            rows.append({
-                "chip": cid, "name": c.name, "vendor": c.vendor, "category": c.category, "tier": tier,
-                "memory_kind": c.memory_kind if tier == "off-chip DRAM" else tier,
-                "role": _role(c, tier), "scope": scope, "chips_in_scope": int(k),
-                "capacity_gb": cap.value * cap_scale * k,
-                "capacity_gb_low": cap.low * cap_scale * k, "capacity_gb_high": cap.high * cap_scale * k,
-                "bandwidth_tb_s": bw.value * k, "bandwidth_tb_s_low": bw.low * k, "bandwidth_tb_s_high": bw.high * k,
-                "status": "estimated" if "estimated" in (cap.status, bw.status) else cap.status,
-                "source": cap.source if cap.source == bw.source else f"{cap.source}; {bw.source}",
-            })
+            rows.append(
+                {
+                    "chip": cid,
+                    "name": c.name,
+                    "vendor": c.vendor,
+                    "category": c.category,
+                    "tier": tier,
+                    "memory_kind": c.memory_kind if tier == "off-chip DRAM" else tier,
+                    "role": _role(c, tier),
+                    "scope": scope,
+                    "chips_in_scope": int(k),
+                    "capacity_gb": cap.value * cap_scale * k,
+                    "capacity_gb_low": cap.low * cap_scale * k,
+                    "capacity_gb_high": cap.high * cap_scale * k,
+                    "bandwidth_tb_s": bw.value * k,
+                    "bandwidth_tb_s_low": bw.low * k,
+                    "bandwidth_tb_s_high": bw.high * k,
+                    "status": "estimated" if "estimated" in (cap.status, bw.status) else cap.status,
+                    "source": cap.source
+                    if cap.source == bw.source
+                    else f"{cap.source}; {bw.source}",
+                }
+            )
     df = pd.DataFrame(rows)
     df.attrs["omitted"] = omitted
     return df
 
 
-def model_needs(models: Sequence[str] | str, precision: str = "fp8", kv_precision: str | None = None,
-                context_tokens: int = 8192, batch: int = 1, target_tokens_per_s_per_user: float = 100.0):
+def model_needs(
+    models: Sequence[str] | str,
+    precision: str = "fp8",
+    kv_precision: str | None = None,
+    context_tokens: int = 8192,
+    batch: int = 1,
+    target_tokens_per_s_per_user: float = 100.0,
+):
     """Capacity and bandwidth one copy of each model needs (formulas in the module doc).
 
     Columns: ``weights_gb``, ``kv_gb`` (``batch`` sequences of ``context_tokens``), ``capacity_gb``,
@@ -115,19 +144,40 @@ def model_needs(models: Sequence[str] | str, precision: str = "fp8", kv_precisio
     w = workload.weights_bytes(m, wbits)
     kv = b * workload.kv_bytes_per_sequence(m, ctx, kbits)
     _, step = workload.decode_step(m, b, ctx, wbits, kbits)
-    return pd.DataFrame({
-        "model": ids, "precision": fmt, "kv_precision": kv_fmt, "context_tokens": ctx, "batch": b,
-        "target_tokens_per_s_per_user": target,
-        "weights_gb": w / 1e9, "kv_gb": kv / 1e9, "capacity_gb": (w + kv) / 1e9,
-        "bytes_per_step_gb": step / 1e9, "bandwidth_tb_s": step * target / 1e12,
-    })
+    return pd.DataFrame(
+        {
+            "model": ids,
+            "precision": fmt,
+            "kv_precision": kv_fmt,
+            "context_tokens": ctx,
+            "batch": b,
+            "target_tokens_per_s_per_user": target,
+            "weights_gb": w / 1e9,
+            "kv_gb": kv / 1e9,
+            "capacity_gb": (w + kv) / 1e9,
+            "bytes_per_step_gb": step / 1e9,
+            "bandwidth_tb_s": step * target / 1e12,
+        }
+    )
 
 
-COMPARE_METRICS = ("n_chips", "tokens_per_s_per_user", "tokens_per_s", "usd_per_million_tokens", "joules_per_token")
+COMPARE_METRICS = (
+    "n_chips",
+    "tokens_per_s_per_user",
+    "tokens_per_s",
+    "usd_per_million_tokens",
+    "joules_per_token",
+)
 
 
-def compare_systems(model: str, chips: Sequence[str] | None = None, batch: int = 1, input_tokens: int = 1024,
-                    output_tokens: int = 256, precision: str | dict[str, str] | None = None):
+def compare_systems(
+    model: str,
+    chips: Sequence[str] | None = None,
+    batch: int = 1,
+    input_tokens: int = 1024,
+    output_tokens: int = 256,
+    precision: str | dict[str, str] | None = None,
+):
     """Serve ``model`` on each chip (fewest chips that hold weights and KV of ``batch``
     sequences) under the base, optimistic and pessimistic readings of the catalog.
 
@@ -142,7 +192,11 @@ def compare_systems(model: str, chips: Sequence[str] | None = None, batch: int =
     from .api import sweep
 
     m_id = catalog.get_model(model).id
-    ids = catalog.chip_ids() if chips is None else [catalog.get_chip(c).id for c in require_list("chips", chips)]
+    ids = (
+        catalog.chip_ids()
+        if chips is None
+        else [catalog.get_chip(c).id for c in require_list("chips", chips)]
+    )
     if isinstance(precision, dict):
         precision = {catalog.get_chip(k).id: v for k, v in precision.items()}
     # one sweep per weight format over every chip that serves in it (a handful of calls, not one
@@ -162,23 +216,43 @@ def compare_systems(model: str, chips: Sequence[str] | None = None, batch: int =
     frames = {}
     for fmt in dict.fromkeys(fmt_of.values()):
         group = [cid for cid, f in fmt_of.items() if f == fmt]
-        df = sweep(m_id, group, batch=batch, input_tokens=input_tokens, output_tokens=output_tokens,
-                   precision=fmt, scenario=list(catalog.SCENARIOS))
+        df = sweep(
+            m_id,
+            group,
+            batch=batch,
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
+            precision=fmt,
+            scenario=list(catalog.SCENARIOS),
+        )
         for cid in group:
             frames[cid] = (df[df["chip"].astype(str) == cid], df.attrs.get("skipped", []))
     rows = []
     for cid, fmt in fmt_of.items():
         df, why = frames[cid]
         if len(df) != len(catalog.SCENARIOS):
-            skipped.append(f"{cid}: " + ("; ".join(w for w in why if cid in w) or "does not fit on the chips it "
-                                         "would need at this batch and context"))
+            skipped.append(
+                f"{cid}: "
+                + (
+                    "; ".join(w for w in why if cid in w)
+                    or "does not fit on the chips it would need at this batch and context"
+                )
+            )
             continue
         c = catalog.get_chip(cid)
         by = df.set_index(df["scenario"].astype(str))
-        row = {"model": m_id, "chip": cid, "name": c.name, "category": c.category,
-               "release_status": c.release_status, "precision": fmt, "batch": batch,
-               "input_tokens": input_tokens, "output_tokens": output_tokens,
-               "bound": str(by.loc["base", "bound"])}
+        row = {
+            "model": m_id,
+            "chip": cid,
+            "name": c.name,
+            "category": c.category,
+            "release_status": c.release_status,
+            "precision": fmt,
+            "batch": batch,
+            "input_tokens": input_tokens,
+            "output_tokens": output_tokens,
+            "bound": str(by.loc["base", "bound"]),
+        }
         for k in COMPARE_METRICS:
             vals = by[k].astype(float)
             row[k] = float(vals["base"])
@@ -197,8 +271,12 @@ def long_comparison(frame):
     (for charts with error bars)."""
     import pandas as pd
 
-    require_frame("frame", frame, [x for k in COMPARE_METRICS for x in (k, f"{k}_low", f"{k}_high")])
-    keep = [c for c in ("model", "chip", "name", "precision", "batch", "bound") if c in frame.columns]
+    require_frame(
+        "frame", frame, [x for k in COMPARE_METRICS for x in (k, f"{k}_low", f"{k}_high")]
+    )
+    keep = [
+        c for c in ("model", "chip", "name", "precision", "batch", "bound") if c in frame.columns
+    ]
     parts = []
     for k in COMPARE_METRICS:
         part = frame[keep].copy()
@@ -209,5 +287,7 @@ def long_comparison(frame):
         parts.append(part)
     out = pd.concat(parts, ignore_index=True)
     if not np.isfinite(out[["value", "low", "high"]].to_numpy(float)).all():
-        raise ValueError("comparison produced a non-finite value; check the catalog rows of the chips compared")
+        raise ValueError(
+            "comparison produced a non-finite value; check the catalog rows of the chips compared"
+        )
     return out

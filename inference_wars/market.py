@@ -37,32 +37,51 @@ BATCHES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
 def blended_usd_per_m(usd_per_m_input, usd_per_m_output, input_tokens, output_tokens) -> np.ndarray:
     """Price of a request's tokens per million: ``(S * in + O * out) / (S + O)``."""
     s, o = float(input_tokens), float(output_tokens)
-    return (np.asarray(usd_per_m_input, float) * s + np.asarray(usd_per_m_output, float) * o) / (s + o)
+    return (np.asarray(usd_per_m_input, float) * s + np.asarray(usd_per_m_output, float) * o) / (
+        s + o
+    )
 
 
 def split_cost(usd_per_million_tokens, tpot_s, tokens_per_s, batch, input_tokens, output_tokens):
     """``(usd_per_m_input, usd_per_m_output)`` from a disaggregated estimate (formula in the
     module doc): decode takes ``f = tpot * tokens_per_s / batch`` of the chips' time."""
     c = np.asarray(usd_per_million_tokens, float)
-    f = np.clip(np.asarray(tpot_s, float) * np.asarray(tokens_per_s, float) / np.asarray(batch, float), 0.0, 1.0)
+    f = np.clip(
+        np.asarray(tpot_s, float) * np.asarray(tokens_per_s, float) / np.asarray(batch, float),
+        0.0,
+        1.0,
+    )
     return c * (1.0 - f) * float(output_tokens) / float(input_tokens), c * f
 
 
-def breakeven_price_usd(list_usd_per_m, tokens_per_s, n_chips, power_w, amortization_years, utilization, pue,
-                        usd_per_kwh) -> np.ndarray:
+def breakeven_price_usd(
+    list_usd_per_m,
+    tokens_per_s,
+    n_chips,
+    power_w,
+    amortization_years,
+    utilization,
+    pue,
+    usd_per_kwh,
+) -> np.ndarray:
     """Chip price at which the modelled cost per million tokens equals ``list_usd_per_m``:
     ``(list * tokens_per_s * 3600 / 1e6 / n - energy_per_hour) * years * 8766 * utilization``
     (negative: the electricity alone costs more than the price)."""
-    revenue_per_chip_hour = np.asarray(list_usd_per_m, float) * np.asarray(tokens_per_s, float) * 3600 / 1e6 / n_chips
+    revenue_per_chip_hour = (
+        np.asarray(list_usd_per_m, float) * np.asarray(tokens_per_s, float) * 3600 / 1e6 / n_chips
+    )
     margin = revenue_per_chip_hour - economics.energy_usd_per_hour(power_w, pue, usd_per_kwh)
     return margin * amortization_years * economics.HOURS_PER_YEAR * utilization
 
 
-def breakeven_utilization(list_usd_per_m, tokens_per_s, n_chips, price_usd, power_w, amortization_years, pue,
-                          usd_per_kwh) -> np.ndarray:
+def breakeven_utilization(
+    list_usd_per_m, tokens_per_s, n_chips, price_usd, power_w, amortization_years, pue, usd_per_kwh
+) -> np.ndarray:
     """Utilisation at which the modelled cost equals the list price (``inf``: no utilisation does):
     ``capex_per_hour / (revenue_per_chip_hour - energy_per_hour)``."""
-    revenue = np.asarray(list_usd_per_m, float) * np.asarray(tokens_per_s, float) * 3600 / 1e6 / n_chips
+    revenue = (
+        np.asarray(list_usd_per_m, float) * np.asarray(tokens_per_s, float) * 3600 / 1e6 / n_chips
+    )
     spare = revenue - economics.energy_usd_per_hour(power_w, pue, usd_per_kwh)
     capex = np.asarray(price_usd, float) / (amortization_years * economics.HOURS_PER_YEAR)
     return np.where(spare > 0, capex / np.where(spare > 0, spare, 1.0), np.inf)
@@ -78,8 +97,9 @@ def verdict(cost_low, cost_high, price) -> str:
     return "within the model's range"
 
 
-def cost_vs_price(input_tokens: int = 1024, output_tokens: int = 256, match_speed: bool = True,
-                  batches=BATCHES):
+def cost_vs_price(
+    input_tokens: int = 1024, output_tokens: int = 256, match_speed: bool = True, batches=BATCHES
+):
     """One row per (provider, model): list prices next to the modelled cost of ownership
     (base and optimistic/pessimistic range), split into input and output tokens, with the
     deployment (chips, batch, per-user speed) and the numbers that explain the gap.
@@ -94,9 +114,17 @@ def cost_vs_price(input_tokens: int = 1024, output_tokens: int = 256, match_spee
     rows = []
     for m in market.itertuples(index=False):
         speed = None if pd.isna(m.tokens_per_s_per_user) else float(m.tokens_per_s_per_user)
-        kw = dict(batch=list(batches), input_tokens=input_tokens, output_tokens=output_tokens,
-                  precision=m.precision, disaggregated=True, ranges=True)
-        df = api.sweep(m.model, m.chip, min_tokens_per_s_per_user=speed if match_speed else None, **kw)
+        kw = dict(
+            batch=list(batches),
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
+            precision=m.precision,
+            disaggregated=True,
+            ranges=True,
+        )
+        df = api.sweep(
+            m.model, m.chip, min_tokens_per_s_per_user=speed if match_speed else None, **kw
+        )
         met = bool(len(df)) and speed is not None and match_speed
         if not len(df):
             df = api.sweep(m.model, m.chip, **kw)
@@ -104,47 +132,102 @@ def cost_vs_price(input_tokens: int = 1024, output_tokens: int = 256, match_spee
         chip = catalog.get_chip(m.chip)
         price, power = chip.get("price_usd"), chip.serving_power_w()
         c = float(best["usd_per_million_tokens"])
-        cin, cout = split_cost(c, best["tpot_s"], best["tokens_per_s"], best["batch"], input_tokens, output_tokens)
+        cin, cout = split_cost(
+            c, best["tpot_s"], best["tokens_per_s"], best["batch"], input_tokens, output_tokens
+        )
         scale_low = float(best["usd_per_million_tokens_low"]) / c
         scale_high = float(best["usd_per_million_tokens_high"]) / c
-        list_blend = float(blended_usd_per_m(m.usd_per_m_input_tokens, m.usd_per_m_output_tokens,
-                                             input_tokens, output_tokens))
+        list_blend = float(
+            blended_usd_per_m(
+                m.usd_per_m_input_tokens, m.usd_per_m_output_tokens, input_tokens, output_tokens
+            )
+        )
         cost_blend = float(blended_usd_per_m(cin, cout, input_tokens, output_tokens))
         n, tps = int(best["n_chips"]), float(best["tokens_per_s"])
         # revenue per million *output* tokens: each output token carries S/O input tokens
         revenue_per_m_output = list_blend * (input_tokens + output_tokens) / output_tokens
-        capex_h = float(economics.usd_per_chip_hour(price, 0.0, f.amortization_years, f.utilization, f.pue,
-                                                    f.usd_per_kwh))
-        hour = float(economics.usd_per_chip_hour(price, power, f.amortization_years, f.utilization, f.pue,
-                                                 f.usd_per_kwh))
-        one = api.estimate(m.model, m.chip, batch=1, input_tokens=input_tokens, output_tokens=output_tokens,
-                           precision=m.precision, disaggregated=True)
-        c1in, c1out = split_cost(one.usd_per_million_tokens, one.tpot_s, one.tokens_per_s, 1, input_tokens,
-                                 output_tokens)
-        rows.append({
-            "id": m.id, "provider": m.provider, "model": m.model, "chip": m.chip, "precision": m.precision,
-            "list_usd_per_m_input": m.usd_per_m_input_tokens, "list_usd_per_m_output": m.usd_per_m_output_tokens,
-            "list_usd_per_m_blended": list_blend,
-            "cost_usd_per_m_input": float(cin), "cost_usd_per_m_output": float(cout),
-            "cost_usd_per_m_blended": cost_blend,
-            "cost_usd_per_m_blended_low": cost_blend * scale_low,
-            "cost_usd_per_m_blended_high": cost_blend * scale_high,
-            "cost_usd_per_m_blended_batch1": float(blended_usd_per_m(c1in, c1out, input_tokens, output_tokens)),
-            "n_chips_batch1": int(one.n_chips),
-            "cost_to_price": cost_blend / list_blend,
-            "implied_margin": 1.0 - cost_blend / list_blend,
-            "verdict": verdict(cost_blend * scale_low, cost_blend * scale_high, list_blend),
-            "n_chips": n, "batch": int(best["batch"]), "deployment": f"{int(best['replicas'])} x "
-                                                                    f"(TP{int(best['tp'])} x PP{int(best['pp'])})",
-            "tokens_per_s_per_user": float(best["tokens_per_s_per_user"]),
-            "published_tokens_per_s_per_user": speed, "speed_met": met,
-            "tokens_per_s": tps, "chip_price_usd": price, "chip_power_w": power,
-            "system_price_usd": n * price, "capex_share": capex_h / hour,
-            "breakeven_chip_price_usd": float(breakeven_price_usd(
-                revenue_per_m_output, tps, n, power, f.amortization_years, f.utilization, f.pue,
-                f.usd_per_kwh)),
-            "breakeven_utilization": float(breakeven_utilization(
-                revenue_per_m_output, tps, n, price, power, f.amortization_years, f.pue, f.usd_per_kwh)),
-            "price_date": m.date, "source": m.source,
-        })
+        capex_h = float(
+            economics.usd_per_chip_hour(
+                price, 0.0, f.amortization_years, f.utilization, f.pue, f.usd_per_kwh
+            )
+        )
+        hour = float(
+            economics.usd_per_chip_hour(
+                price, power, f.amortization_years, f.utilization, f.pue, f.usd_per_kwh
+            )
+        )
+        one = api.estimate(
+            m.model,
+            m.chip,
+            batch=1,
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
+            precision=m.precision,
+            disaggregated=True,
+        )
+        c1in, c1out = split_cost(
+            one.usd_per_million_tokens, one.tpot_s, one.tokens_per_s, 1, input_tokens, output_tokens
+        )
+        rows.append(
+            {
+                "id": m.id,
+                "provider": m.provider,
+                "model": m.model,
+                "chip": m.chip,
+                "precision": m.precision,
+                "list_usd_per_m_input": m.usd_per_m_input_tokens,
+                "list_usd_per_m_output": m.usd_per_m_output_tokens,
+                "list_usd_per_m_blended": list_blend,
+                "cost_usd_per_m_input": float(cin),
+                "cost_usd_per_m_output": float(cout),
+                "cost_usd_per_m_blended": cost_blend,
+                "cost_usd_per_m_blended_low": cost_blend * scale_low,
+                "cost_usd_per_m_blended_high": cost_blend * scale_high,
+                "cost_usd_per_m_blended_batch1": float(
+                    blended_usd_per_m(c1in, c1out, input_tokens, output_tokens)
+                ),
+                "n_chips_batch1": int(one.n_chips),
+                "cost_to_price": cost_blend / list_blend,
+                "implied_margin": 1.0 - cost_blend / list_blend,
+                "verdict": verdict(cost_blend * scale_low, cost_blend * scale_high, list_blend),
+                "n_chips": n,
+                "batch": int(best["batch"]),
+                "deployment": f"{int(best['replicas'])} x "
+                f"(TP{int(best['tp'])} x PP{int(best['pp'])})",
+                "tokens_per_s_per_user": float(best["tokens_per_s_per_user"]),
+                "published_tokens_per_s_per_user": speed,
+                "speed_met": met,
+                "tokens_per_s": tps,
+                "chip_price_usd": price,
+                "chip_power_w": power,
+                "system_price_usd": n * price,
+                "capex_share": capex_h / hour,
+                "breakeven_chip_price_usd": float(
+                    breakeven_price_usd(
+                        revenue_per_m_output,
+                        tps,
+                        n,
+                        power,
+                        f.amortization_years,
+                        f.utilization,
+                        f.pue,
+                        f.usd_per_kwh,
+                    )
+                ),
+                "breakeven_utilization": float(
+                    breakeven_utilization(
+                        revenue_per_m_output,
+                        tps,
+                        n,
+                        price,
+                        power,
+                        f.amortization_years,
+                        f.pue,
+                        f.usd_per_kwh,
+                    )
+                ),
+                "price_date": m.date,
+                "source": m.source,
+            }
+        )
     return pd.DataFrame(rows)

@@ -52,13 +52,21 @@ import numpy as np
 
 from . import catalog, hardwired
 from .engine import economics
-from .errors import require_positive, require_positive_int
 from .engine.formats import FORMAT_PREFERENCE, serving_format
+from .errors import require_positive, require_positive_int
 
 #: The catalog chips compared (GPUs, then ASICs, then hard-wired silicon).
 CANDIDATES: tuple[str, ...] = (
-    "h100-sxm", "b200", "gb200-nvl72", "vera-rubin-nvl72",
-    "tpu-ironwood", "inferentia2", "groq-lpu", "cerebras-wse3", "dmatrix-corsair", "matx-one",
+    "h100-sxm",
+    "b200",
+    "gb200-nvl72",
+    "vera-rubin-nvl72",
+    "tpu-ironwood",
+    "inferentia2",
+    "groq-lpu",
+    "cerebras-wse3",
+    "dmatrix-corsair",
+    "matx-one",
     "taalas-hc1",
 )
 
@@ -90,7 +98,13 @@ def regime_inputs():
 
 
 #: The rows of ``data/hardwired_costs.csv`` that price one hard-wired model version.
-HARDWIRING_KEYS = ("mask_usd", "masks_per_tapeout", "engineering_usd_per_tapeout", "fab_months", "deploy_months")
+HARDWIRING_KEYS = (
+    "mask_usd",
+    "masks_per_tapeout",
+    "engineering_usd_per_tapeout",
+    "fab_months",
+    "deploy_months",
+)
 
 
 @dataclass(frozen=True)
@@ -104,10 +118,14 @@ class HardWiring:
 def hardwiring(scenario: str = "base") -> HardWiring:
     """Hard-wiring inputs under a scenario (optimistic: low cost and fast turnaround)."""
     if scenario not in hardwired.SCENARIO_BOUND:
-        raise ValueError(f"scenario must be one of {', '.join(hardwired.SCENARIO_BOUND)}, got {scenario!r}")
+        raise ValueError(
+            f"scenario must be one of {', '.join(hardwired.SCENARIO_BOUND)}, got {scenario!r}"
+        )
     which = hardwired.SCENARIO_BOUND[scenario]
-    return HardWiring(tapeout_usd=float(hardwired.tapeout_usd(1, which)),
-                      turnaround_months=hardwired.lead_months(which))
+    return HardWiring(
+        tapeout_usd=float(hardwired.tapeout_usd(1, which)),
+        turnaround_months=hardwired.lead_months(which),
+    )
 
 
 def candidates(chips: Sequence[str] | None = None, include_projected: bool = False) -> list[str]:
@@ -118,7 +136,9 @@ def candidates(chips: Sequence[str] | None = None, include_projected: bool = Fal
     if not include_projected:
         ids = [c for c in ids if catalog.get_chip(c).release_status != "projected"]
         if not ids:
-            raise ValueError("every chip given is projected; pass include_projected=True to compare them")
+            raise ValueError(
+                "every chip given is projected; pass include_projected=True to compare them"
+            )
     return list(dict.fromkeys(ids))
 
 
@@ -127,33 +147,49 @@ class _Instances:
     """Per-candidate serving instances padded to a (chip, batch) grid; NaN where absent."""
 
     chips: list[str]
-    hardwired: np.ndarray          # [C] bool
-    n_chips: np.ndarray            # [C, B]
-    tokens_per_s: np.ndarray       # [C, B]
+    hardwired: np.ndarray  # [C] bool
+    n_chips: np.ndarray  # [C, B]
+    tokens_per_s: np.ndarray  # [C, B]
     tokens_per_s_per_user: np.ndarray
-    price_usd: np.ndarray          # [C]
-    power_w: np.ndarray            # [C]
-    skipped: dict[str, str]        # chip -> why it cannot run the model at all
+    price_usd: np.ndarray  # [C]
+    power_w: np.ndarray  # [C]
+    skipped: dict[str, str]  # chip -> why it cannot run the model at all
 
 
-def _instances(model: str, chips: list[str], context_tokens: int, output_tokens: int, scenario: str) -> _Instances:
+def _instances(
+    model: str, chips: list[str], context_tokens: int, output_tokens: int, scenario: str
+) -> _Instances:
     from .api import sweep
 
     m = catalog.get_model(model)
     if context_tokens <= output_tokens:
-        raise ValueError(f"context_tokens ({context_tokens:,}) must exceed output_tokens ({output_tokens:,})")
+        raise ValueError(
+            f"context_tokens ({context_tokens:,}) must exceed output_tokens ({output_tokens:,})"
+        )
     if context_tokens > m.max_context:
-        raise ValueError(f"context_tokens {context_tokens:,} exceeds {m.id}'s maximum context of {m.max_context:,} tokens")
-    skipped = {c: f"hard-wired to {catalog.get_chip(c).hardwired_model}; runs no other model"
-               for c in chips if catalog.get_chip(c).hardwired_model not in (None, m.id)}
+        raise ValueError(
+            f"context_tokens {context_tokens:,} exceeds {m.id}'s maximum context of {m.max_context:,} tokens"
+        )
+    skipped = {
+        c: f"hard-wired to {catalog.get_chip(c).hardwired_model}; runs no other model"
+        for c in chips
+        if catalog.get_chip(c).hardwired_model not in (None, m.id)
+    }
     run = [c for c in chips if c not in skipped]
     C, B = len(chips), len(BATCHES)
     n = np.full((C, B), np.nan)
     tps, tpsu = n.copy(), n.copy()
     if run:
         fmts = sorted({serving_format(c) for c in run})
-        df = sweep(m.id, run, batch=list(BATCHES), input_tokens=context_tokens - output_tokens,
-                   output_tokens=output_tokens, precision=fmts, scenario=scenario)
+        df = sweep(
+            m.id,
+            run,
+            batch=list(BATCHES),
+            input_tokens=context_tokens - output_tokens,
+            output_tokens=output_tokens,
+            precision=fmts,
+            scenario=scenario,
+        )
         df = df[df["precision"].astype(str) == df["chip"].astype(str).map(serving_format)]
         ci = df["chip"].astype(str).map({c: i for i, c in enumerate(chips)}).to_numpy()
         bi = df["batch"].map({b: i for i, b in enumerate(BATCHES)}).to_numpy()
@@ -181,19 +217,30 @@ def _positive_axis(name: str, v) -> np.ndarray:
 
 
 def _axes(zoo_size, update_months, tokens_per_day, min_tokens_per_s_per_user) -> list[np.ndarray]:
-    return [_zoo_axis(zoo_size), _positive_axis("update_months", update_months),
-            _positive_axis("tokens_per_day", tokens_per_day),
-            _positive_axis("min_tokens_per_s_per_user", min_tokens_per_s_per_user)]
+    return [
+        _zoo_axis(zoo_size),
+        _positive_axis("update_months", update_months),
+        _positive_axis("tokens_per_day", tokens_per_day),
+        _positive_axis("min_tokens_per_s_per_user", min_tokens_per_s_per_user),
+    ]
 
 
-def _validate_grid(zoo_size, update_months, tokens_per_day, min_tokens_per_s_per_user) -> list[np.ndarray]:
+def _validate_grid(
+    zoo_size, update_months, tokens_per_day, min_tokens_per_s_per_user
+) -> list[np.ndarray]:
     """The four regime arrays, validated and broadcast against each other."""
     try:
-        return list(np.broadcast_arrays(*_axes(zoo_size, update_months, tokens_per_day, min_tokens_per_s_per_user)))
+        return list(
+            np.broadcast_arrays(
+                *_axes(zoo_size, update_months, tokens_per_day, min_tokens_per_s_per_user)
+            )
+        )
     except ValueError as exc:
         if "broadcast" in str(exc):
-            raise ValueError("zoo_size, update_months, tokens_per_day and min_tokens_per_s_per_user must have "
-                             "matching lengths (or be single values); use regime_map() for a full grid") from None
+            raise ValueError(
+                "zoo_size, update_months, tokens_per_day and min_tokens_per_s_per_user must have "
+                "matching lengths (or be single values); use regime_map() for a full grid"
+            ) from None
         raise
 
 
@@ -206,16 +253,29 @@ def _costs(inst: _Instances, zoo_size, update_months, tokens_per_day, target, sc
 
     a = assumptions_for(scenario)
     hwire = hardwiring(scenario)
-    N, M, V, L = (np.asarray(x, float)[:, None, None] for x in (zoo_size, update_months, tokens_per_day, target))
+    N, M, V, L = (
+        np.asarray(x, float)[:, None, None]
+        for x in (zoo_size, update_months, tokens_per_day, target)
+    )
     hw = inst.hardwired[None, :, None]
-    demand = np.where(hw, V / N, V) / SECONDS_PER_DAY                       # tokens/s per fleet
+    demand = np.where(hw, V / N, V) / SECONDS_PER_DAY  # tokens/s per fleet
     tps = np.where(np.isfinite(inst.tokens_per_s), inst.tokens_per_s, 1.0)[None]
     n = np.where(np.isfinite(inst.n_chips), inst.n_chips, 1.0)[None]
     util = np.minimum(a.utilization, demand / tps)
     life = np.where(hw, np.minimum(a.amortization_years, M / 12.0), a.amortization_years)
-    cost = economics.usd_per_million_tokens(n, tps, inst.price_usd[None, :, None], inst.power_w[None, :, None],
-                                            life, util, a.pue, a.usd_per_kwh)
-    nre = np.where(hw, 1e6 * hwire.tapeout_usd / (demand * SECONDS_PER_DAY * M * DAYS_PER_MONTH), 0.0)
+    cost = economics.usd_per_million_tokens(
+        n,
+        tps,
+        inst.price_usd[None, :, None],
+        inst.power_w[None, :, None],
+        life,
+        util,
+        a.pue,
+        a.usd_per_kwh,
+    )
+    nre = np.where(
+        hw, 1e6 * hwire.tapeout_usd / (demand * SECONDS_PER_DAY * M * DAYS_PER_MONTH), 0.0
+    )
     cost = cost + nre
     exists = np.isfinite(inst.tokens_per_s)[None]
     fast = exists & (np.nan_to_num(inst.tokens_per_s_per_user, nan=0.0)[None] >= L)
@@ -226,28 +286,41 @@ def _costs(inst: _Instances, zoo_size, update_months, tokens_per_day, target, sc
     best = np.take_along_axis(cost, bi[..., None], axis=2)[..., 0]
     K, C = best.shape
     why = np.zeros((K, C), np.int8)
-    runs = exists.any(axis=2)                                               # [1, C]
+    runs = exists.any(axis=2)  # [1, C]
     why = np.where(~runs, 1, why)
     why = np.where(runs & ~fast.any(axis=2), 2, why)
     why = np.where(runs & fast.any(axis=2) & ~ok.any(axis=2), 3, why)
     return best, bi, why
 
 
-def _why_text(code: int, chip: str, inst: _Instances, ci: int, target: float, months: float, scenario: str) -> str:
+def _why_text(
+    code: int, chip: str, inst: _Instances, ci: int, target: float, months: float, scenario: str
+) -> str:
     if code == 1:
         return inst.skipped.get(chip, "cannot run this model")
     if code == 2:
         fastest = float(np.nanmax(inst.tokens_per_s_per_user[ci]))
         return f"at most {fastest:,.0f} tokens/s per user, below the {target:,.0f} target"
     if code == 3:
-        return (f"updates every {months:g} months, faster than the {hardwiring(scenario).turnaround_months:g}-month "
-                f"hard-wiring turnaround")
+        return (
+            f"updates every {months:g} months, faster than the {hardwiring(scenario).turnaround_months:g}-month "
+            f"hard-wiring turnaround"
+        )
     return "serves"
 
 
-def choose(model: str, zoo_size: int = 1, update_months: float = 12, tokens_per_day: float = 1e9,
-           min_tokens_per_s_per_user: float = 50, context_tokens: int = 4096, output_tokens: int = 256,
-           scenario: str = "base", chips: Sequence[str] | None = None, include_projected: bool = False):
+def choose(
+    model: str,
+    zoo_size: int = 1,
+    update_months: float = 12,
+    tokens_per_day: float = 1e9,
+    min_tokens_per_s_per_user: float = 50,
+    context_tokens: int = 4096,
+    output_tokens: int = 256,
+    scenario: str = "base",
+    chips: Sequence[str] | None = None,
+    include_projected: bool = False,
+):
     """Rank the candidate chips for one regime (cheapest first) as a DataFrame.
 
     Columns: ``chip``, ``kind``, ``serves``, ``usd_per_million_tokens`` (``inf`` where the chip
@@ -265,22 +338,34 @@ def choose(model: str, zoo_size: int = 1, update_months: float = 12, tokens_per_
     output_tokens = require_positive_int("output_tokens", output_tokens)
     ids = candidates(chips, include_projected)
     inst = _instances(model, ids, context_tokens, output_tokens, scenario)
-    cost, bi, why = _costs(inst, *_validate_grid(zoo_size, update_months, tokens_per_day, min_tokens_per_s_per_user),
-                           scenario)
+    cost, bi, why = _costs(
+        inst,
+        *_validate_grid(zoo_size, update_months, tokens_per_day, min_tokens_per_s_per_user),
+        scenario,
+    )
     rows = []
     for ci, c in enumerate(ids):
         ok = bool(np.isfinite(cost[0, ci]))
         b = int(bi[0, ci])
-        rows.append({
-            "chip": c, "kind": architecture_kind(c), "serves": ok,
-            "usd_per_million_tokens": float(cost[0, ci]),
-            "batch": BATCHES[b] if ok else 0,
-            "n_chips": int(inst.n_chips[ci, b]) if ok else 0,
-            "tokens_per_s_per_user": float(inst.tokens_per_s_per_user[ci, b]) if ok else 0.0,
-            "reason": _why_text(int(why[0, ci]), c, inst, ci, min_tokens_per_s_per_user, update_months, scenario),
-        })
-    df = pd.DataFrame(rows).sort_values(["serves", "usd_per_million_tokens"], ascending=[False, True],
-                                        kind="stable").reset_index(drop=True)
+        rows.append(
+            {
+                "chip": c,
+                "kind": architecture_kind(c),
+                "serves": ok,
+                "usd_per_million_tokens": float(cost[0, ci]),
+                "batch": BATCHES[b] if ok else 0,
+                "n_chips": int(inst.n_chips[ci, b]) if ok else 0,
+                "tokens_per_s_per_user": float(inst.tokens_per_s_per_user[ci, b]) if ok else 0.0,
+                "reason": _why_text(
+                    int(why[0, ci]), c, inst, ci, min_tokens_per_s_per_user, update_months, scenario
+                ),
+            }
+        )
+    df = (
+        pd.DataFrame(rows)
+        .sort_values(["serves", "usd_per_million_tokens"], ascending=[False, True], kind="stable")
+        .reset_index(drop=True)
+    )
     served = df["serves"].any()
     df.attrs["winner"] = str(df.loc[0, "chip"]) if served else NONE
     df.attrs["reason"] = "" if served else _none_reason(inst, min_tokens_per_s_per_user)
@@ -292,13 +377,24 @@ def _none_reason(inst: _Instances, target: float) -> str:
     if not speeds.any():
         return "no candidate can run this model"
     ci = int(np.argmax(speeds))
-    return (f"no candidate reaches {target:,.0f} tokens/s per user (fastest: {inst.chips[ci]} at "
-            f"{speeds[ci]:,.0f}) or the hard-wired option is ruled out by the update cadence")
+    return (
+        f"no candidate reaches {target:,.0f} tokens/s per user (fastest: {inst.chips[ci]} at "
+        f"{speeds[ci]:,.0f}) or the hard-wired option is ruled out by the update cadence"
+    )
 
 
-def regime_map(model: str, zoo_size=1, update_months=12, tokens_per_day=1e9, min_tokens_per_s_per_user=50,
-               context_tokens=4096, output_tokens: int = 256, scenario: str = "base",
-               chips: Sequence[str] | None = None, include_projected: bool = False):
+def regime_map(
+    model: str,
+    zoo_size=1,
+    update_months=12,
+    tokens_per_day=1e9,
+    min_tokens_per_s_per_user=50,
+    context_tokens=4096,
+    output_tokens: int = 256,
+    scenario: str = "base",
+    chips: Sequence[str] | None = None,
+    include_projected: bool = False,
+):
     """The winner of every combination of the regime arguments (each a value or a list).
 
     One row per (context_tokens, zoo_size, update_months, tokens_per_day,
@@ -316,10 +412,14 @@ def regime_map(model: str, zoo_size=1, update_months=12, tokens_per_day=1e9, min
     import pandas as pd
 
     if scenario not in hardwired.SCENARIO_BOUND:
-        raise ValueError(f"scenario must be one of {', '.join(hardwired.SCENARIO_BOUND)}, got {scenario!r}")
+        raise ValueError(
+            f"scenario must be one of {', '.join(hardwired.SCENARIO_BOUND)}, got {scenario!r}"
+        )
     output_tokens = require_positive_int("output_tokens", output_tokens)
     ids = candidates(chips, include_projected)
-    ctxs = [require_positive_int("context_tokens", c) for c in np.atleast_1d(context_tokens).tolist()]
+    ctxs = [
+        require_positive_int("context_tokens", c) for c in np.atleast_1d(context_tokens).tolist()
+    ]
     axes = _axes(zoo_size, update_months, tokens_per_day, min_tokens_per_s_per_user)
     grid = [g.ravel() for g in np.meshgrid(*axes, indexing="ij")]
     kinds = np.array([architecture_kind(c) for c in ids], dtype=object)
@@ -327,8 +427,10 @@ def regime_map(model: str, zoo_size=1, update_months=12, tokens_per_day=1e9, min
     names = np.array(ids + [NONE], dtype=object)
     frames = []
     for ctx in ctxs:
-        cost = {s: _costs(_instances(model, ids, ctx, output_tokens, s), *grid, s)[0]
-                for s in dict.fromkeys([scenario, "optimistic", "pessimistic"])}
+        cost = {
+            s: _costs(_instances(model, ids, ctx, output_tokens, s), *grid, s)[0]
+            for s in dict.fromkeys([scenario, "optimistic", "pessimistic"])
+        }
         c = cost[scenario]
         order = np.argsort(c, axis=1, kind="stable")
         first, second = order[:, 0], order[:, 1] if len(ids) > 1 else order[:, 0]
@@ -346,21 +448,43 @@ def regime_map(model: str, zoo_size=1, update_months=12, tokens_per_day=1e9, min
         others = opt.copy()
         others[rows, first] = np.inf
         contested = np.where(served, others.min(axis=1) < w_pess, np.isfinite(opt).any(axis=1))
-        frames.append(pd.DataFrame({
-            "context_tokens": ctx, "zoo_size": grid[0].astype(np.int64), "update_months": grid[1],
-            "tokens_per_day": grid[2], "min_tokens_per_s_per_user": grid[3], "scenario": scenario,
-            "winner": names[win], "kind": np.where(served, kinds[first], NONE),
-            "usd_per_million_tokens": best,
-            "runner_up": names[run_i], "runner_up_usd_per_million_tokens": np.where(np.isfinite(runner), runner, np.inf),
-            "best_gpu": np.where(np.isfinite(g_best), names[g_i], NONE), "best_gpu_usd_per_million_tokens": g_best,
-            "served": served, "contested": contested,
-        }))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "context_tokens": ctx,
+                    "zoo_size": grid[0].astype(np.int64),
+                    "update_months": grid[1],
+                    "tokens_per_day": grid[2],
+                    "min_tokens_per_s_per_user": grid[3],
+                    "scenario": scenario,
+                    "winner": names[win],
+                    "kind": np.where(served, kinds[first], NONE),
+                    "usd_per_million_tokens": best,
+                    "runner_up": names[run_i],
+                    "runner_up_usd_per_million_tokens": np.where(
+                        np.isfinite(runner), runner, np.inf
+                    ),
+                    "best_gpu": np.where(np.isfinite(g_best), names[g_i], NONE),
+                    "best_gpu_usd_per_million_tokens": g_best,
+                    "served": served,
+                    "contested": contested,
+                }
+            )
+        )
     return pd.concat(frames, ignore_index=True)
 
 
-def chip_cost_curves(model: str, zoo_size=1, update_months=12, tokens_per_day=1e9, min_tokens_per_s_per_user=50,
-                     context_tokens: int = 4096, output_tokens: int = 256, chips: Sequence[str] | None = None,
-                     include_projected: bool = False):
+def chip_cost_curves(
+    model: str,
+    zoo_size=1,
+    update_months=12,
+    tokens_per_day=1e9,
+    min_tokens_per_s_per_user=50,
+    context_tokens: int = 4096,
+    output_tokens: int = 256,
+    chips: Sequence[str] | None = None,
+    include_projected: bool = False,
+):
     """Every candidate's cost per million tokens over a grid of regimes, with its range.
 
     The regime arguments are values or lists; every combination is evaluated. Long DataFrame:
@@ -394,13 +518,24 @@ def chip_cost_curves(model: str, zoo_size=1, update_months=12, tokens_per_day=1e
         b = res["base"][1][:, ci]
         low = np.minimum(res["optimistic"][0][:, ci], c)
         high = np.maximum(res["pessimistic"][0][:, ci], c)
-        frames.append(pd.DataFrame({
-            "chip": chip, "kind": architecture_kind(chip), "zoo_size": grid[0].astype(np.int64),
-            "update_months": grid[1], "tokens_per_day": grid[2], "min_tokens_per_s_per_user": grid[3],
-            "context_tokens": context_tokens, "batch": np.array(BATCHES)[b],
-            "n_chips": base_inst.n_chips[ci, b], "usd_per_million_tokens": c,
-            "usd_per_million_tokens_low": low, "usd_per_million_tokens_high": high,
-        }).iloc[np.flatnonzero(ok)])
+        frames.append(
+            pd.DataFrame(
+                {
+                    "chip": chip,
+                    "kind": architecture_kind(chip),
+                    "zoo_size": grid[0].astype(np.int64),
+                    "update_months": grid[1],
+                    "tokens_per_day": grid[2],
+                    "min_tokens_per_s_per_user": grid[3],
+                    "context_tokens": context_tokens,
+                    "batch": np.array(BATCHES)[b],
+                    "n_chips": base_inst.n_chips[ci, b],
+                    "usd_per_million_tokens": c,
+                    "usd_per_million_tokens_low": low,
+                    "usd_per_million_tokens_high": high,
+                }
+            ).iloc[np.flatnonzero(ok)]
+        )
     if not frames:
         raise ValueError(f"no candidate can serve any of these {K} regimes")
     df = pd.concat(frames, ignore_index=True)
@@ -408,5 +543,18 @@ def chip_cost_curves(model: str, zoo_size=1, update_months=12, tokens_per_day=1e
     return df
 
 
-__all__ = ["BATCHES", "CANDIDATES", "FORMAT_PREFERENCE", "HardWiring", "NONE", "architecture_kind", "candidates",
-           "chip_cost_curves", "choose", "hardwiring", "regime_inputs", "regime_map", "serving_format"]
+__all__ = [
+    "BATCHES",
+    "CANDIDATES",
+    "FORMAT_PREFERENCE",
+    "HardWiring",
+    "NONE",
+    "architecture_kind",
+    "candidates",
+    "chip_cost_curves",
+    "choose",
+    "hardwiring",
+    "regime_inputs",
+    "regime_map",
+    "serving_format",
+]

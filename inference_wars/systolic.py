@@ -36,7 +36,14 @@ from collections.abc import Sequence
 import numpy as np
 
 from .catalog import get_model
-from .errors import require_array, require_choice, require_count, require_frame, require_list, require_positive_int
+from .errors import (
+    require_array,
+    require_choice,
+    require_count,
+    require_frame,
+    require_list,
+    require_positive_int,
+)
 
 #: H100 SXM: 132 SMs; Hopper's warpgroup MMA has M = 64 rows per instruction; a common
 #: CUTLASS/cuBLAS CTA tile is 64-128 x 128-256 x 64 (we take 64 x 128 x 64).
@@ -47,7 +54,9 @@ def _pos(name, x) -> np.ndarray:
     return require_array(name, x, 0, 1e15, low_open=True)
 
 
-def systolic_cycles(M, K, N, rows=128, cols=128, split=1, operand_words_per_cycle=None, concurrent=1) -> np.ndarray:
+def systolic_cycles(
+    M, K, N, rows=128, cols=128, split=1, operand_words_per_cycle=None, concurrent=1
+) -> np.ndarray:
     """Cycles for ``concurrent`` instances of one GEMM on a ``rows x cols`` array split
     ``split x split`` (module doc)."""
     M, K, N = _pos("M", M), _pos("K", K), _pos("N", N)
@@ -67,22 +76,44 @@ def systolic_cycles(M, K, N, rows=128, cols=128, split=1, operand_words_per_cycl
     return cycles
 
 
-def systolic_utilization(M, K, N, rows=128, cols=128, split=1, operand_words_per_cycle=None,
-                         concurrent=1) -> np.ndarray:
+def systolic_utilization(
+    M, K, N, rows=128, cols=128, split=1, operand_words_per_cycle=None, concurrent=1
+) -> np.ndarray:
     """Fraction of the array's MAC slots doing useful work: ``g M K N / (R C cycles)``; in (0, 1]."""
     cycles = systolic_cycles(M, K, N, rows, cols, split, operand_words_per_cycle, concurrent)
-    util = np.asarray(concurrent, float) * np.asarray(M, float) * np.asarray(K, float) * np.asarray(N, float) / (float(rows) * float(cols) * cycles)
+    util = (
+        np.asarray(concurrent, float)
+        * np.asarray(M, float)
+        * np.asarray(K, float)
+        * np.asarray(N, float)
+        / (float(rows) * float(cols) * cycles)
+    )
     return np.minimum(util, 1.0)
 
 
-def gpu_tile_utilization(M, K, N, tile_m=GPU_TILE["tile_m"], tile_n=GPU_TILE["tile_n"], tile_k=GPU_TILE["tile_k"],
-                         n_units=GPU_TILE["n_units"], concurrent=1) -> np.ndarray:
+def gpu_tile_utilization(
+    M,
+    K,
+    N,
+    tile_m=GPU_TILE["tile_m"],
+    tile_n=GPU_TILE["tile_n"],
+    tile_k=GPU_TILE["tile_k"],
+    n_units=GPU_TILE["n_units"],
+    concurrent=1,
+) -> np.ndarray:
     """Padding and wave quantisation of ``concurrent`` instances of a tiled GEMM on GPU tensor
     cores (module doc); in (0, 1]."""
     M, K, N = _pos("M", M), _pos("K", K), _pos("N", N)
     g = _pos("concurrent", concurrent)
-    tm, tn, tk, u = (float(require_positive_int(n, v)) for n, v in
-                     (("tile_m", tile_m), ("tile_n", tile_n), ("tile_k", tile_k), ("n_units", n_units)))
+    tm, tn, tk, u = (
+        float(require_positive_int(n, v))
+        for n, v in (
+            ("tile_m", tile_m),
+            ("tile_n", tile_n),
+            ("tile_k", tile_k),
+            ("n_units", n_units),
+        )
+    )
     tiles_m, tiles_n = np.ceil(M / tm), np.ceil(N / tn)
     pad = M * K * N / (tiles_m * tm * tiles_n * tn * np.ceil(K / tk) * tk)
     tiles = g * tiles_m * tiles_n
@@ -92,7 +123,8 @@ def gpu_tile_utilization(M, K, N, tile_m=GPU_TILE["tile_m"], tile_n=GPU_TILE["ti
 
 def gemm_shapes(model: str, phase: str = "decode", batch: int = 1, context: int = 4096):
     """The GEMMs of one forward step of every layer, as a DataFrame (``op``, ``M``, ``K``, ``N``,
-    ``count`` per step, ``concurrent``: instances that run side by side as one batched GEMM, ``macs``). ``decode``: ``M = batch`` for the projections and, for
+    ``count`` per step, ``concurrent``: instances that run side by side as one batched GEMM,
+    ``macs``). ``decode``: ``M = batch`` for the projections and, for
     attention, one query group per (sequence, KV head) against ``context`` keys. ``prefill``:
     ``M = context`` prompt tokens (one sequence), causal attention counted as half the square.
     Mixture-of-experts layers give each routed expert ``M = batch * k / E`` tokens on average
@@ -118,20 +150,29 @@ def gemm_shapes(model: str, phase: str = "decode", batch: int = 1, context: int 
     rows = [("QKV projection", T, d, q_dim + kv_out, L, 1), ("output projection", T, o_in, d, L, 1)]
     n_moe = L - m.n_dense_layers if m.n_experts else 0
     if L - n_moe:
-        rows += [("FFN up+gate", T, d, 2 * m.d_ff, L - n_moe, 1), ("FFN down", T, m.d_ff, d, L - n_moe, 1)]
+        rows += [
+            ("FFN up+gate", T, d, 2 * m.d_ff, L - n_moe, 1),
+            ("FFN down", T, m.d_ff, d, L - n_moe, 1),
+        ]
     if n_moe:
         per_expert = max(T * m.n_experts_active / m.n_experts, 1.0)
         experts = min(m.n_experts, T * m.n_experts_active)
-        rows += [("expert up+gate", per_expert, d, 2 * m.d_ff_expert, n_moe * experts, experts),
-                 ("expert down", per_expert, m.d_ff_expert, d, n_moe * experts, experts)]
+        rows += [
+            ("expert up+gate", per_expert, d, 2 * m.d_ff_expert, n_moe * experts, experts),
+            ("expert down", per_expert, m.d_ff_expert, d, n_moe * experts, experts),
+        ]
         if m.n_shared_experts:
             rows += [("shared expert", T, d, 3 * m.d_ff_expert * m.n_shared_experts, n_moe, 1)]
     if phase == "decode":
-        rows += [("attention scores (QK)", group, dk, S, L * B * kv_heads, B * kv_heads),
-                 ("attention values (PV)", group, S, dv, L * B * kv_heads, B * kv_heads)]
+        rows += [
+            ("attention scores (QK)", group, dk, S, L * B * kv_heads, B * kv_heads),
+            ("attention values (PV)", group, S, dv, L * B * kv_heads, B * kv_heads),
+        ]
     else:
-        rows += [("attention scores (QK)", S, dk, S / 2, L * m.n_heads, m.n_heads),
-                 ("attention values (PV)", S, S / 2, dv, L * m.n_heads, m.n_heads)]
+        rows += [
+            ("attention scores (QK)", S, dk, S / 2, L * m.n_heads, m.n_heads),
+            ("attention values (PV)", S, S / 2, dv, L * m.n_heads, m.n_heads),
+        ]
     df = pd.DataFrame(rows, columns=["op", "M", "K", "N", "count", "concurrent"])
     df["macs"] = df["M"] * df["K"] * df["N"] * df["count"]
     return df
@@ -161,29 +202,66 @@ def _maybe_empty(name: str, values) -> list:
     return require_list(name, values)
 
 
-def utilization_grid(model: str, batches: Sequence[int], splits: Sequence[int] = (1, 2, 4, 8), rows: int = 128,
-                     cols: int = 128, context: int = 4096, prefill_tokens: Sequence[int] = (),
-                     operand_words_per_cycle=None):
+def utilization_grid(
+    model: str,
+    batches: Sequence[int],
+    splits: Sequence[int] = (1, 2, 4, 8),
+    rows: int = 128,
+    cols: int = 128,
+    context: int = 4096,
+    prefill_tokens: Sequence[int] = (),
+    operand_words_per_cycle=None,
+):
     """Step utilisation for every batch (decode) or prompt length (prefill) on the whole array,
     each split and the GPU tile model. Returns a long DataFrame: ``phase``, ``tokens``,
     ``engine`` (label), ``split``, ``utilization``."""
     import pandas as pd
 
     out = []
-    rows, cols = require_positive_int("rows", rows, 1 << 20), require_positive_int("cols", cols, 1 << 20)
+    rows, cols = (
+        require_positive_int("rows", rows, 1 << 20),
+        require_positive_int("cols", cols, 1 << 20),
+    )
     batches = [require_count("batch", b) for b in _maybe_empty("batches", batches)]
-    prefill_tokens = [require_count("prefill_tokens", t) for t in _maybe_empty("prefill_tokens", prefill_tokens)]
+    prefill_tokens = [
+        require_count("prefill_tokens", t) for t in _maybe_empty("prefill_tokens", prefill_tokens)
+    ]
     splits = [require_count("split", s, min(rows, cols)) for s in require_list("splits", splits)]
     if not batches and not prefill_tokens:
         raise ValueError("give at least one decode batch or prefill length")
     cases = [("decode", b) for b in batches] + [("prefill", p) for p in prefill_tokens]
     for phase, t in cases:
-        shp = gemm_shapes(model, phase, batch=t if phase == "decode" else 1, context=context if phase == "decode" else t)
+        shp = gemm_shapes(
+            model,
+            phase,
+            batch=t if phase == "decode" else 1,
+            context=context if phase == "decode" else t,
+        )
         for s in splits:
             label = "one array" if s == 1 else f"split {s}x{s} ({rows // s}x{cols // s} tiles)"
-            out.append({"phase": phase, "tokens": t, "engine": label, "split": s,
-                        "utilization": step_utilization(shp, "systolic", rows=rows, cols=cols, split=s,
-                                                        operand_words_per_cycle=operand_words_per_cycle)})
-        out.append({"phase": phase, "tokens": t, "engine": "GPU tensor-core tiles", "split": 0,
-                    "utilization": step_utilization(shp, "gpu")})
+            out.append(
+                {
+                    "phase": phase,
+                    "tokens": t,
+                    "engine": label,
+                    "split": s,
+                    "utilization": step_utilization(
+                        shp,
+                        "systolic",
+                        rows=rows,
+                        cols=cols,
+                        split=s,
+                        operand_words_per_cycle=operand_words_per_cycle,
+                    ),
+                }
+            )
+        out.append(
+            {
+                "phase": phase,
+                "tokens": t,
+                "engine": "GPU tensor-core tiles",
+                "split": 0,
+                "utilization": step_utilization(shp, "gpu"),
+            }
+        )
     return pd.DataFrame(out)

@@ -19,26 +19,71 @@ import pandas as pd
 
 #: Human names, with units, for the package's column names.
 COLUMN_LABELS: dict[str, str] = {
-    "chip": "Chip", "model": "Model", "precision": "Format", "batch": "Batch", "bound": "Bound by",
-    "n_chips": "Chips", "tp": "Tensor parallel", "pp": "Pipeline stages", "ep": "Expert parallel",
-    "replicas": "Model copies", "attention_dp": "Attention data-parallel", "context": "Context (tokens)",
-    "input_tokens": "Prompt (tokens)", "output_tokens": "Output (tokens)", "scenario": "Scenario",
-    "tokens_per_s_per_user": "Speed per user (tokens/s)", "tokens_per_s_per_user_low": "Speed per user, low (tokens/s)",
-    "tokens_per_s_per_user_high": "Speed per user, high (tokens/s)", "tokens_per_s": "Throughput (tokens/s)",
-    "tokens_per_s_per_chip": "Throughput per chip (tokens/s)", "tokens_per_s_per_mw": "Tokens/s per MW",
-    "usd_per_million_tokens": "Cost (US$ per M tokens)", "usd_per_million_tokens_low": "Cost, low (US$ per M tokens)",
-    "usd_per_million_tokens_high": "Cost, high (US$ per M tokens)", "joules_per_token": "Energy (J per token)",
-    "ttft_s": "Time to first token (s)", "capacity_gb": "Capacity (GB)", "bandwidth_tb_s": "Bandwidth (TB/s)",
-    "weights_gb": "Weights (GB)", "kv_gb": "KV cache (GB)", "hbm_gb": "HBM (GB)", "hbm_tb_s": "HBM bandwidth (TB/s)",
-    "sram_mb": "SRAM (MB)", "sram_tb_s": "SRAM bandwidth (TB/s)", "peak_dense_tflops_fp8": "Peak FP8 (TFLOPS)",
-    "peak_dense_tflops_bf16": "Peak BF16 (TFLOPS)", "peak_dense_tflops_fp4": "Peak FP4 (TFLOPS)",
-    "tdp_w": "Power (W)", "price_usd": "Price (US$)", "status": "Status", "source": "Source", "date": "Date",
-    "vendor": "Vendor", "name": "Name", "id": "Id", "tier": "Tier", "scope": "Scope", "value": "Value",
-    "target_tokens_per_s_per_user": "Target speed per user (tokens/s)", "min_tokens_per_s_per_user": "Target speed per user (tokens/s)",
-    "tokens_per_day": "Tokens per day", "break_even_months": "Break-even (months)", "share": "Traffic share",
-    "winner": "Winner", "system": "System", "verdict": "Verdict", "claimed": "Claimed", "predicted": "Predicted",
-    "error_pct": "Error (%)", "ms": "Time (ms)", "step_ms": "Step time (ms)", "active_params_b": "Active parameters (B)",
-    "total_params_b": "Parameters (B)", "max_context": "Max context (tokens)", "utilization": "Utilisation",
+    "chip": "Chip",
+    "model": "Model",
+    "precision": "Format",
+    "batch": "Batch",
+    "bound": "Bound by",
+    "n_chips": "Chips",
+    "tp": "Tensor parallel",
+    "pp": "Pipeline stages",
+    "ep": "Expert parallel",
+    "replicas": "Model copies",
+    "attention_dp": "Attention data-parallel",
+    "context": "Context (tokens)",
+    "input_tokens": "Prompt (tokens)",
+    "output_tokens": "Output (tokens)",
+    "scenario": "Scenario",
+    "tokens_per_s_per_user": "Speed per user (tokens/s)",
+    "tokens_per_s_per_user_low": "Speed per user, low (tokens/s)",
+    "tokens_per_s_per_user_high": "Speed per user, high (tokens/s)",
+    "tokens_per_s": "Throughput (tokens/s)",
+    "tokens_per_s_per_chip": "Throughput per chip (tokens/s)",
+    "tokens_per_s_per_mw": "Tokens/s per MW",
+    "usd_per_million_tokens": "Cost (US$ per M tokens)",
+    "usd_per_million_tokens_low": "Cost, low (US$ per M tokens)",
+    "usd_per_million_tokens_high": "Cost, high (US$ per M tokens)",
+    "joules_per_token": "Energy (J per token)",
+    "ttft_s": "Time to first token (s)",
+    "capacity_gb": "Capacity (GB)",
+    "bandwidth_tb_s": "Bandwidth (TB/s)",
+    "weights_gb": "Weights (GB)",
+    "kv_gb": "KV cache (GB)",
+    "hbm_gb": "HBM (GB)",
+    "hbm_tb_s": "HBM bandwidth (TB/s)",
+    "sram_mb": "SRAM (MB)",
+    "sram_tb_s": "SRAM bandwidth (TB/s)",
+    "peak_dense_tflops_fp8": "Peak FP8 (TFLOPS)",
+    "peak_dense_tflops_bf16": "Peak BF16 (TFLOPS)",
+    "peak_dense_tflops_fp4": "Peak FP4 (TFLOPS)",
+    "tdp_w": "Power (W)",
+    "price_usd": "Price (US$)",
+    "status": "Status",
+    "source": "Source",
+    "date": "Date",
+    "vendor": "Vendor",
+    "name": "Name",
+    "id": "Id",
+    "tier": "Tier",
+    "scope": "Scope",
+    "value": "Value",
+    "target_tokens_per_s_per_user": "Target speed per user (tokens/s)",
+    "min_tokens_per_s_per_user": "Target speed per user (tokens/s)",
+    "tokens_per_day": "Tokens per day",
+    "break_even_months": "Break-even (months)",
+    "share": "Traffic share",
+    "winner": "Winner",
+    "system": "System",
+    "verdict": "Verdict",
+    "claimed": "Claimed",
+    "predicted": "Predicted",
+    "error_pct": "Error (%)",
+    "ms": "Time (ms)",
+    "step_ms": "Step time (ms)",
+    "active_params_b": "Active parameters (B)",
+    "total_params_b": "Parameters (B)",
+    "max_context": "Max context (tokens)",
+    "utilization": "Utilisation",
 }
 
 #: Rows shown before a long table is collapsed behind "Show all N rows".
@@ -92,8 +137,14 @@ def _cell(value, sig: int) -> tuple[str, bool]:
 class PageTable:
     """A DataFrame formatted for the page; Jupyter and the book show it through its HTML."""
 
-    def __init__(self, df: pd.DataFrame, labels: dict[str, str] | None = None, sig: int = 3,
-                 max_rows: int = MAX_ROWS, caption: str | None = None):
+    def __init__(
+        self,
+        df: pd.DataFrame,
+        labels: dict[str, str] | None = None,
+        sig: int = 3,
+        max_rows: int = MAX_ROWS,
+        caption: str | None = None,
+    ):
         self.df = df.reset_index(drop=True)
         self.labels, self.sig, self.max_rows, self.caption = labels, sig, max_rows, caption
 
@@ -102,13 +153,27 @@ class PageTable:
         return [human_label(c, self.labels) for c in self.df.columns]
 
     def rows(self) -> list[list[tuple[str, bool]]]:
-        return [[_cell(v, self.sig) for v in row] for row in self.df.itertuples(index=False, name=None)]
+        return [
+            [_cell(v, self.sig) for v in row] for row in self.df.itertuples(index=False, name=None)
+        ]
 
     def _table(self, rows) -> str:
-        numeric = [pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t) for t in self.df.dtypes]
-        head = "".join(f'<th{" class=num" if n else ""}>{html.escape(c)}</th>' for c, n in zip(self.columns, numeric))
-        body = "".join("<tr>" + "".join(f'<td{" class=num" if num else ""}>{html.escape(text)}</td>'
-                                        for text, num in row) + "</tr>" for row in rows)
+        numeric = [
+            pd.api.types.is_numeric_dtype(t) and not pd.api.types.is_bool_dtype(t)
+            for t in self.df.dtypes
+        ]
+        head = "".join(
+            f"<th{' class=num' if n else ''}>{html.escape(c)}</th>"
+            for c, n in zip(self.columns, numeric)
+        )
+        body = "".join(
+            "<tr>"
+            + "".join(
+                f"<td{' class=num' if num else ''}>{html.escape(text)}</td>" for text, num in row
+            )
+            + "</tr>"
+            for row in rows
+        )
         cap = f"<caption>{html.escape(self.caption)}</caption>" if self.caption else ""
         return f'<div class="iw-table"><table>{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>'
 
@@ -116,16 +181,26 @@ class PageTable:
         rows = self.rows()
         if len(rows) <= self.max_rows:
             return self._table(rows)
-        return (self._table(rows[: self.max_rows])
-                + f'<details class="iw-table-more"><summary>Show all {len(rows)} rows</summary>'
-                + self._table(rows) + "</details>")
+        return (
+            self._table(rows[: self.max_rows])
+            + f'<details class="iw-table-more"><summary>Show all {len(rows)} rows</summary>'
+            + self._table(rows)
+            + "</details>"
+        )
 
     def __repr__(self) -> str:
-        return pd.DataFrame([[t for t, _ in r] for r in self.rows()], columns=self.columns).to_string(index=False)
+        return pd.DataFrame(
+            [[t for t, _ in r] for r in self.rows()], columns=self.columns
+        ).to_string(index=False)
 
 
-def for_page(df, labels: dict[str, str] | None = None, sig: int = 3,
-             max_rows: int = MAX_ROWS, caption: str | None = None):
+def for_page(
+    df,
+    labels: dict[str, str] | None = None,
+    sig: int = 3,
+    max_rows: int = MAX_ROWS,
+    caption: str | None = None,
+):
     """``df`` as a table for readers (see the module docstring). A Series becomes a one-column
     table; an index that carries meaning (not 0, 1, 2, ...) becomes the first column; nested
     column names are joined. Anything that is not a DataFrame or Series is returned as is."""

@@ -20,15 +20,14 @@ Inverse-CDF of the triangular distribution for ``u`` uniform on ``[0, 1)``::
 
 from __future__ import annotations
 
-
 import numpy as np
 
 from . import api, catalog
 from .engine import factors, serving
-from .errors import require_array, require_count, require_seed
 from .engine.formats import bits_per_weight
 from .engine.hardware import HardwareArrays, chip_row
 from .engine.workload import model_arrays
+from .errors import require_array, require_count, require_seed
 
 
 def triangular(u, low, mode, high) -> np.ndarray:
@@ -52,9 +51,19 @@ def _three(values_by_scenario: dict[str, float]) -> tuple[float, float, float]:
     return lo, v["base"], hi
 
 
-def monte_carlo(model: str, chip: str, n_chips: int | None = None, batch: int = 1, input_tokens: int = 1024,
-                output_tokens: int = 256, precision: str | None = None, kv_precision: str | None = None,
-                n_samples: int = 2000, seed: int = 0, **assumption_overrides: float):
+def monte_carlo(
+    model: str,
+    chip: str,
+    n_chips: int | None = None,
+    batch: int = 1,
+    input_tokens: int = 1024,
+    output_tokens: int = 256,
+    precision: str | None = None,
+    kv_precision: str | None = None,
+    n_samples: int = 2000,
+    seed: int = 0,
+    **assumption_overrides: float,
+):
     """``n_samples`` draws of every metric for one configuration, as a DataFrame (one row per draw).
 
     The configuration (chip count, parallel split) is the base estimate's. Every estimated chip
@@ -67,9 +76,17 @@ def monte_carlo(model: str, chip: str, n_chips: int | None = None, batch: int = 
     n_samples = require_count("n_samples", n_samples, limit=1_000_000)
     seed = require_seed(seed)
     over = api.check_assumption_overrides(assumption_overrides)
-    base = api.estimate(model, chip, n_chips=n_chips, batch=batch, input_tokens=input_tokens,
-                        output_tokens=output_tokens, precision=precision, kv_precision=kv_precision,
-                        **assumption_overrides)
+    base = api.estimate(
+        model,
+        chip,
+        n_chips=n_chips,
+        batch=batch,
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
+        precision=precision,
+        kv_precision=kv_precision,
+        **assumption_overrides,
+    )
     if not base.fits:
         raise ValueError(base.reason)
     rng = np.random.default_rng(seed)
@@ -84,15 +101,25 @@ def monte_carlo(model: str, chip: str, n_chips: int | None = None, batch: int = 
     hw_cols["hardwired"] = hw_cols["hardwired"].astype(bool)
     hw_cols["dataflow"] = hw_cols["dataflow"].astype(bool)
     hw = HardwareArrays(**hw_cols)
-    wb = triangular(rng.random(n_samples), *_three({s: bits_per_weight(base.precision, s)
-                                                   for s in catalog.SCENARIOS}))
+    wb = triangular(
+        rng.random(n_samples),
+        *_three({s: bits_per_weight(base.precision, s) for s in catalog.SCENARIOS}),
+    )
     kb = bits_per_weight(base.kv_precision, "base")
     ass = {s: factors.chip_factors(base.chip, s) | over for s in catalog.SCENARIOS}
-    a = serving.Factors(**{k: triangular(rng.random(n_samples), *_three({s: ass[s][k] for s in ass}))
-                           for k in serving.Factors.__dataclass_fields__})
+    a = serving.Factors(
+        **{
+            k: triangular(rng.random(n_samples), *_three({s: ass[s][k] for s in ass}))
+            for k in serving.Factors.__dataclass_fields__
+        }
+    )
     m = model_arrays([base.model]).take(np.zeros(n_samples, dtype=np.intp))
-    dep = serving.Deployment(*(np.full(n_samples, float(x)) for x in (base.tp, base.pp, base.replicas)),
-                             np.full(n_samples, bool(base.attention_dp)))
-    res = serving.evaluate(m, hw, a, dep, float(base.batch), float(input_tokens), float(output_tokens), wb, kb)
+    dep = serving.Deployment(
+        *(np.full(n_samples, float(x)) for x in (base.tp, base.pp, base.replicas)),
+        np.full(n_samples, bool(base.attention_dp)),
+    )
+    res = serving.evaluate(
+        m, hw, a, dep, float(base.batch), float(input_tokens), float(output_tokens), wb, kb
+    )
     res["tokens_per_s_per_chip"] = res["tokens_per_s"] / float(base.n_chips)
     return pd.DataFrame({k: np.broadcast_to(res[k], (n_samples,)) for k in api.METRICS})

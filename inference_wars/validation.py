@@ -33,19 +33,29 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
 from . import catalog
-from .engine import deployment, factors, serving
 from .catalog import DATA_DIR, CatalogError, blank_to_none, check_source, read_rows
+from .engine import deployment, factors, serving
 from .engine.formats import bits_per_weight, check_format_on_chip, default_kv_format
 from .engine.hardware import family, hardware_arrays
 from .engine.workload import model_arrays
 
-Metric = Literal["tokens_per_s_per_user", "tokens_per_s", "tokens_per_s_per_chip", "decode_tokens_per_s_per_chip",
-                 "ttft_s"]
+Metric = Literal[
+    "tokens_per_s_per_user",
+    "tokens_per_s",
+    "tokens_per_s_per_chip",
+    "decode_tokens_per_s_per_chip",
+    "ttft_s",
+]
 MEASURED_DIR = DATA_DIR / "measured"
 
 #: Regimes the error table is broken down by.
-REGIMES = ("decode, per user", "prefill (TTFT)", "throughput at a per-user target", "throughput, decode-heavy",
-           "throughput, prefill-heavy")
+REGIMES = (
+    "decode, per user",
+    "prefill (TTFT)",
+    "throughput at a per-user target",
+    "throughput, decode-heavy",
+    "throughput, prefill-heavy",
+)
 
 
 class MeasuredRow(BaseModel):
@@ -77,8 +87,19 @@ class MeasuredRow(BaseModel):
     catalog_fit: bool
     note: str
 
-    _blank = field_validator("n_chips", "batch", "batch_is_cap", "min_tokens_per_s_per_user", "tp", "ep", "pp",
-                             "attention_dp", "mtp_tokens", "disaggregated", mode="before")(blank_to_none)
+    _blank = field_validator(
+        "n_chips",
+        "batch",
+        "batch_is_cap",
+        "min_tokens_per_s_per_user",
+        "tp",
+        "ep",
+        "pp",
+        "attention_dp",
+        "mtp_tokens",
+        "disaggregated",
+        mode="before",
+    )(blank_to_none)
 
     _date = field_validator("date")(catalog.check_date)
 
@@ -145,8 +166,12 @@ def measured():
     import pandas as pd
 
     df = pd.DataFrame([{**r.model_dump(), "source_family": fam} for fam, r in _rows()])
-    df["regime"] = [regime(m, i, o, t) for m, i, o, t in zip(df["metric"], df["input_tokens"], df["output_tokens"],
-                                                              df["min_tokens_per_s_per_user"])]
+    df["regime"] = [
+        regime(m, i, o, t)
+        for m, i, o, t in zip(
+            df["metric"], df["input_tokens"], df["output_tokens"], df["min_tokens_per_s_per_user"]
+        )
+    ]
     df["family"] = [family(c) for c in df["chip"]]
     return df
 
@@ -176,21 +201,32 @@ class PointInputs:
         self.output_tokens = df["output_tokens"].to_numpy(float)
         # a curve point with its concurrency published is evaluated at that concurrency; without it,
         # as the best throughput that still meets the published per-user speed
-        self.target = np.where(np.isnan(self.batch) | cap,
-                               np.array([_num(r.min_tokens_per_s_per_user) for r in rows]), np.nan)
+        self.target = np.where(
+            np.isnan(self.batch) | cap,
+            np.array([_num(r.min_tokens_per_s_per_user) for r in rows]),
+            np.nan,
+        )
         # hosted services run on whole servers: a row without a chip count gets a full scale-up
         # domain of up to 16 chips (GPU servers, SambaNova nodes), or the fewest that hold the model
-        server = np.where(self.hw.dataflow | self.hw.hardwired | (self.hw.scaleup_domain > 16), np.nan,
-                          self.hw.scaleup_domain)
-        self.n_chips = np.where(np.isnan(self.n_chips) & np.isnan(self.batch_cap), server, self.n_chips)
+        server = np.where(
+            self.hw.dataflow | self.hw.hardwired | (self.hw.scaleup_domain > 16),
+            np.nan,
+            self.hw.scaleup_domain,
+        )
+        self.n_chips = np.where(
+            np.isnan(self.n_chips) & np.isnan(self.batch_cap), server, self.n_chips
+        )
         tp = np.array([_num(r.tp) for r in rows])
         ep = np.array([_num(r.ep) for r in rows])
         moe = self.m.n_moe_layers > 0
         # experts are spread over the tensor-parallel group: a published EP > 1 pins that width
         tp = np.where(np.isnan(tp) | (moe & (ep > tp)), np.where(ep > 1, ep, tp), tp)
         pp = np.array([_num(r.pp) for r in rows])
-        reps = np.where(np.isfinite(self.n_chips) & np.isfinite(tp),
-                        np.floor(self.n_chips / (tp * np.where(np.isnan(pp), 1.0, pp))), np.nan)
+        reps = np.where(
+            np.isfinite(self.n_chips) & np.isfinite(tp),
+            np.floor(self.n_chips / (tp * np.where(np.isnan(pp), 1.0, pp))),
+            np.nan,
+        )
         reps = np.where(self.hw.dataflow | self.hw.hardwired, np.nan, reps)
         dpa = np.array([_num(r.attention_dp) for r in rows])
         self.pins = deployment.Pins(tp, pp, np.where(reps >= 1, reps, np.nan), dpa)
@@ -200,13 +236,22 @@ class PointInputs:
         self.value = df["value"].to_numpy(float)
         self.latency = (self.metric == "tokens_per_s_per_user") | (self.metric == "ttft_s")
 
-    def factor_arrays(self, scenario: str = "base", use_fitted: bool = True,
-                      fitted: dict[tuple[str, str], float] | None = None) -> serving.Factors:
+    def factor_arrays(
+        self,
+        scenario: str = "base",
+        use_fitted: bool = True,
+        fitted: dict[tuple[str, str], float] | None = None,
+    ) -> serving.Factors:
         """Factors per row: defaults, the shipped fit (``use_fitted``) or an explicit
         ``{(scope, key): value}`` fit in its place; the rows' batch caps applied."""
-        cols = dict(factors.factor_arrays(self.chips, scenario, use_fitted=use_fitted, fitted=fitted).__dict__)
-        cols["max_batch_per_instance"] = np.where(np.isnan(self.batch_cap), cols["max_batch_per_instance"],
-                                                  self.batch_cap)
+        cols = dict(
+            factors.factor_arrays(
+                self.chips, scenario, use_fitted=use_fitted, fitted=fitted
+            ).__dict__
+        )
+        cols["max_batch_per_instance"] = np.where(
+            np.isnan(self.batch_cap), cols["max_batch_per_instance"], self.batch_cap
+        )
         return serving.Factors(**cols)
 
     def scope_mask(self, scope: str) -> np.ndarray:
@@ -221,8 +266,11 @@ class PointInputs:
         # latency rows are evaluated at the lowest latency, throughput rows at the most tokens/s per chip;
         # rows with a per-user target search batch sizes too, so they go in their own call
         has_t = np.isfinite(self.target[idx])
-        groups = (("latency", self.latency[idx]), ("throughput", ~self.latency[idx] & ~has_t),
-                  ("throughput", ~self.latency[idx] & has_t))
+        groups = (
+            ("latency", self.latency[idx]),
+            ("throughput", ~self.latency[idx] & ~has_t),
+            ("throughput", ~self.latency[idx] & has_t),
+        )
         for objective, sel in groups:
             if not sel.any():
                 continue
@@ -230,13 +278,43 @@ class PointInputs:
             sub = serving.Factors(**{k: v[sel] for k, v in fs.__dict__.items()})
             tgt = self.target[j]
             res = deployment.search(
-                self.m.take(j), self.hw.take(j), sub, self.n_chips[j], self.batch[j], self.input_tokens[j],
-                self.output_tokens[j], self.weight_bits[j], self.kv_bits[j],
-                deployment.Pins(*(x[j] for x in (self.pins.tp, self.pins.pp, self.pins.replicas,
-                                                 self.pins.dp_attention))),
-                objective, tgt if np.isfinite(tgt).any() else None, None, self.mtp[j], self.disagg[j])
-            keys = ("tokens_per_s_per_user", "tokens_per_s", "ttft_s", "decode_tokens_per_s_per_chip")
-            pred = np.select([self.metric[j] == k for k in keys], [res[k] for k in keys], res["tokens_per_s_per_chip"])
+                self.m.take(j),
+                self.hw.take(j),
+                sub,
+                self.n_chips[j],
+                self.batch[j],
+                self.input_tokens[j],
+                self.output_tokens[j],
+                self.weight_bits[j],
+                self.kv_bits[j],
+                deployment.Pins(
+                    *(
+                        x[j]
+                        for x in (
+                            self.pins.tp,
+                            self.pins.pp,
+                            self.pins.replicas,
+                            self.pins.dp_attention,
+                        )
+                    )
+                ),
+                objective,
+                tgt if np.isfinite(tgt).any() else None,
+                None,
+                self.mtp[j],
+                self.disagg[j],
+            )
+            keys = (
+                "tokens_per_s_per_user",
+                "tokens_per_s",
+                "ttft_s",
+                "decode_tokens_per_s_per_chip",
+            )
+            pred = np.select(
+                [self.metric[j] == k for k in keys],
+                [res[k] for k in keys],
+                res["tokens_per_s_per_chip"],
+            )
             # a row the model cannot serve at all counts as a 100x miss, never as a silent NaN
             ok = res["fits"] & np.isfinite(pred) & (pred > 0)
             miss = np.where(self.metric[j] == "ttft_s", self.value[j] * 100, self.value[j] / 100)
@@ -271,8 +349,13 @@ def error_summary(df, by: str | list[str] | None = None, independent_only: bool 
 
     from .errors import UnknownNameError, require_frame, require_list
 
-    require_frame("df", df, ("ape", "log_ratio") + (("catalog_fit",) if independent_only else ()), allow_empty=True)
-    for col in ([] if by is None else require_list("by", by)):
+    require_frame(
+        "df",
+        df,
+        ("ape", "log_ratio") + (("catalog_fit",) if independent_only else ()),
+        allow_empty=True,
+    )
+    for col in [] if by is None else require_list("by", by):
         if not isinstance(col, str) or col not in GROUPINGS:
             raise UnknownNameError("grouping", str(col), GROUPINGS)
         if col not in df.columns:
@@ -281,9 +364,14 @@ def error_summary(df, by: str | list[str] | None = None, independent_only: bool 
         df = df[~df["catalog_fit"]]
 
     def stats(g):
-        return pd.Series({"n": len(g), "median_ape_pct": 100 * g["ape"].median(),
-                          "p90_ape_pct": 100 * g["ape"].quantile(0.9),
-                          "median_log_ratio": g["log_ratio"].median()})
+        return pd.Series(
+            {
+                "n": len(g),
+                "median_ape_pct": 100 * g["ape"].median(),
+                "p90_ape_pct": 100 * g["ape"].quantile(0.9),
+                "median_log_ratio": g["log_ratio"].median(),
+            }
+        )
 
     if by is None:
         return stats(df)
@@ -302,8 +390,10 @@ HELD_OUT_PATH = DATA_DIR / "measured_predictions.csv"
 def held_out() -> dict[str, float]:
     """The shipped leave-one-source-out predictions ``{measured id: prediction}``."""
     if not HELD_OUT_PATH.exists():
-        raise CatalogError("data/measured_predictions.csv is missing: run "
-                           "`python -m inference_wars calibrate --update-shipped`")
+        raise CatalogError(
+            "data/measured_predictions.csv is missing: run "
+            "`python -m inference_wars calibrate --update-shipped`"
+        )
     with HELD_OUT_PATH.open(newline="", encoding="utf-8") as fh:
         return {r["id"]: float(r["predicted_held_out"]) for r in csv.DictReader(fh)}
 
@@ -317,8 +407,10 @@ def predict_held_out():
     got = held_out()
     missing = [i for i in df["id"] if i not in got]
     if missing:
-        raise CatalogError(f"measured_predictions.csv lacks {len(missing)} measured rows (e.g. {missing[0]}): "
-                           "re-run `python -m inference_wars calibrate --update-shipped`")
+        raise CatalogError(
+            f"measured_predictions.csv lacks {len(missing)} measured rows (e.g. {missing[0]}): "
+            "re-run `python -m inference_wars calibrate --update-shipped`"
+        )
     pred = df["id"].map(got).to_numpy(float)
     df["predicted"] = pred
     df["ape"] = np.abs(pred - df["value"]) / df["value"]

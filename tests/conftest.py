@@ -37,11 +37,26 @@ def built_book() -> Path:
     # every chapter executes once, in parallel, into the cache the build then renders from
     failed = {uri: tb for uri, tb in executed_chapters().items() if tb}
     assert not failed, "chapters failed to execute:\n" + "\n\n".join(
-        f"{Path(uri).name}:\n{tb[-3000:]}" for uri, tb in failed.items())
+        f"{Path(uri).name}:\n{tb[-3000:]}" for uri, tb in failed.items()
+    )
     env = dict(os.environ, IW_BOOK_BUILD="1")
     jb = Path(sys.executable).with_name("jupyter-book")
-    r = subprocess.run([str(jb), "build", str(ROOT), "--warningiserror", "--keep-going", "--path-output", str(OUT)], cwd=ROOT, env=env,
-                       capture_output=True, text=True, timeout=900)
+    r = subprocess.run(
+        [
+            str(jb),
+            "build",
+            str(ROOT),
+            "--warningiserror",
+            "--keep-going",
+            "--path-output",
+            str(OUT),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert r.returncode == 0, f"book build failed:\n{r.stdout[-6000:]}\n{r.stderr[-3000:]}"
     return HTML
 
@@ -51,6 +66,7 @@ def book_server(built_book):
     class Quiet(http.server.SimpleHTTPRequestHandler):
         def log_message(self, *args):
             pass
+
     handler = functools.partial(Quiet, directory=str(built_book))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -62,4 +78,5 @@ def book_server(built_book):
 def chromium_path() -> str | None:
     """Playwright's own Chromium, else the system one (see tests/find_browser.py)."""
     from find_browser import find
+
     return find(install=False)

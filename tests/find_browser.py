@@ -13,8 +13,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-HELP = ("no Chromium for the browser tests: run `.venv/bin/python -m playwright install chromium` "
-        "(needs the network) or install Debian's `chromium` (apt-get install -y chromium)")
+HELP = (
+    "no Chromium for the browser tests: run `.venv/bin/python -m playwright install chromium` "
+    "(needs the network) or install Debian's `chromium` (apt-get install -y chromium)"
+)
 
 
 def playwright_chromium() -> str | None:
@@ -42,8 +44,12 @@ def find(install: bool = False) -> str | None:
     if found or not install:
         return found
     try:
-        subprocess.run([sys.executable, "-m", "playwright", "install", "chromium"], check=True,
-                       capture_output=True, timeout=600)
+        subprocess.run(
+            [sys.executable, "-m", "playwright", "install", "chromium"],
+            check=True,
+            capture_output=True,
+            timeout=600,
+        )
     except Exception:
         return None
     return playwright_chromium()

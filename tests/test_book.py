@@ -13,7 +13,6 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-
 from conftest import chromium_path
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "benchmarks"))
@@ -23,8 +22,10 @@ pytestmark = pytest.mark.browser
 SHOTS = Path(__file__).parent / "screenshots"
 #: every page of the book, from _toc.yml
 PAGES = ["book/intro.html", "book/references.html"] + [
-    f"{line.split('file:')[1].strip()}.html" for line in (Path(__file__).parents[1] / "_toc.yml").read_text().splitlines()
-    if "file:" in line]
+    f"{line.split('file:')[1].strip()}.html"
+    for line in (Path(__file__).parents[1] / "_toc.yml").read_text().splitlines()
+    if "file:" in line
+]
 
 
 CHAPTERS = [p for p in sorted(set(PAGES)) if p.split("/")[-1][:2].isdigit()]
@@ -52,19 +53,27 @@ def test_book_builds_and_has_every_chapter(built_book):
     assert not missing, f"pages in _toc.yml that were not built: {missing}"
     refs = (built_book / "book" / "references.html").read_text()
     from inference_wars.catalog import bib_keys
+
     assert refs.count('role="doc-biblioentry"') == len(bib_keys()), "every catalog source is listed"
     assert "llama 3 herd" in refs.lower()
 
 
 def test_every_chapter_can_be_launched_on_binder_and_colab(built_book):
     import yaml
-    repo = yaml.safe_load((Path(__file__).parents[1] / "_config.yml").read_text())["repository"]["url"]
+
+    repo = yaml.safe_load((Path(__file__).parents[1] / "_config.yml").read_text())["repository"][
+        "url"
+    ]
     slug = urlparse(repo).path.strip("/")
     for rel in CHAPTERS:
         html = (built_book / rel).read_text()
         stem = rel.split("/")[-1].removesuffix(".html")
-        assert f"https://mybinder.org/v2/gh/{slug}/" in html and f"{stem}.ipynb" in html, f"{rel}: no Binder button"
-        assert f"https://colab.research.google.com/github/{slug}/blob/" in html, f"{rel}: no Colab button"
+        assert f"https://mybinder.org/v2/gh/{slug}/" in html and f"{stem}.ipynb" in html, (
+            f"{rel}: no Binder button"
+        )
+        assert f"https://colab.research.google.com/github/{slug}/blob/" in html, (
+            f"{rel}: no Colab button"
+        )
 
 
 def test_no_page_references_the_network_or_a_missing_file(built_book):
@@ -80,7 +89,9 @@ def test_no_page_references_the_network_or_a_missing_file(built_book):
             target = (path.parent / url.path).resolve()
             assert target.exists(), f"{rel} links to missing {ref}"
         text = path.read_text()
-        scripts = re.findall(r'<script[^>]+src="(https?://[^"]+)"', text) + re.findall(r'<link[^>]+href="(https?://[^"]+)"[^>]*stylesheet', text)
+        scripts = re.findall(r'<script[^>]+src="(https?://[^"]+)"', text) + re.findall(
+            r'<link[^>]+href="(https?://[^"]+)"[^>]*stylesheet', text
+        )
         assert not scripts, f"{rel} loads {scripts} from the network"
 
 
@@ -89,20 +100,32 @@ def browser():
     exe = chromium_path()
     if exe is None:
         from find_browser import HELP
+
         pytest.fail(HELP)
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=exe, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run", "--disable-quic"])
+        b = p.chromium.launch(
+            executable_path=exe,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                "--disable-quic",
+            ],
+        )
         yield b
         b.close()
 
 
 #: The two screens every page is read on: a desktop and a phone.
-WIDTHS = {1400: {"viewport": {"width": 1400, "height": 900}},
-          390: {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True}}
+WIDTHS = {
+    1400: {"viewport": {"width": 1400, "height": 900}},
+    390: {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True},
+}
 #: Screenshots stop this far down a page (the API page is ~40,000 px tall).
 MAX_SHOT_HEIGHT = 12_000
 #: Smallest text a reader should have to read, in CSS pixels.
@@ -113,7 +136,9 @@ MAX_PLAIN_PAGE_BYTES = 1_500_000
 MAX_OWN_HTML_BYTES = 500_000
 
 #: An SVG text's words (a wrapped title is one <tspan> per line).
-TEXT_JS = "t => ([...t.querySelectorAll('tspan')].map(s => s.textContent).join(' ') || t.textContent)"
+TEXT_JS = (
+    "t => ([...t.querySelectorAll('tspan')].map(s => s.textContent).join(' ') || t.textContent)"
+)
 TEXTS = f"ts => ts.map({TEXT_JS})"
 #: In the page: what a reader sees. Data marks are read from each Vega view's scenegraph (only
 #: items with finite coordinates count: a log scale whose domain includes zero draws none);
@@ -143,7 +168,8 @@ PROBE = r"""() => {
     const scale = svg.getBoundingClientRect().width / (svg.width.baseVal.value || 1);
     for (const t of svg.querySelectorAll('text')) {
       const size = parseFloat(getComputedStyle(t).fontSize) * scale;
-      if (t.textContent.trim() && size < MIN) small.push(`chart text "${t.textContent.slice(0, 30)}" at ${size.toFixed(1)}px`);
+      if (t.textContent.trim() && size < MIN)
+        small.push(`chart text "${t.textContent.slice(0, 30)}" at ${size.toFixed(1)}px`);
     }
   }
   const article = document.querySelector('.bd-article') || document.body;
@@ -166,8 +192,13 @@ def _select_changes(page) -> tuple[int, list[str]]:
     charts = page.locator(".iw-chart")
     for i in range(charts.count()):
         chart = charts.nth(i)
-        live = chart.evaluate("el => !!(el.__iwSpec && el.__iwSpec.usermeta && el.__iwSpec.usermeta.iw_axis_titles)")
-        selects, ranges = chart.locator(".vega-bindings select"), chart.locator(".vega-bindings input[type=range]")
+        live = chart.evaluate(
+            "el => !!(el.__iwSpec && el.__iwSpec.usermeta && el.__iwSpec.usermeta.iw_axis_titles)"
+        )
+        selects, ranges = (
+            chart.locator(".vega-bindings select"),
+            chart.locator(".vega-bindings input[type=range]"),
+        )
         followed = not live
         for j in range(selects.count()):
             sel = selects.nth(j)
@@ -186,7 +217,9 @@ def _select_changes(page) -> tuple[int, list[str]]:
         for j in range(ranges.count()):
             rng = ranges.nth(j)
             before = chart.locator("svg").inner_html()
-            rng.evaluate("e => { e.value = e.max; e.dispatchEvent(new Event('input', {bubbles: true})); }")
+            rng.evaluate(
+                "e => { e.value = e.max; e.dispatchEvent(new Event('input', {bubbles: true})); }"
+            )
             if _changed_svg(chart, before) == before:
                 problems.append(f"chart {i}: slider {j} did not change the chart")
             seen += 1
@@ -215,26 +248,52 @@ def seen(built_book, book_server, browser):
                 return r.abort()
 
             page.route("**/*", route)
-            page.on("console", lambda m: console.append(f"{m.type}: {m.text}") if m.type in ("error", "warning") else None)
+            page.on(
+                "console",
+                lambda m: (
+                    console.append(f"{m.type}: {m.text}")
+                    if m.type in ("error", "warning")
+                    else None
+                ),
+            )
             page.on("pageerror", lambda e: console.append(f"pageerror: {e}"))
-            page.on("response", lambda resp: sizes.__setitem__(resp.url, file_bytes(book_root, resp.url)))
+            page.on(
+                "response",
+                lambda resp: sizes.__setitem__(resp.url, file_bytes(book_root, resp.url)),
+            )
             t0 = time.monotonic()
             page.goto(f"{book_server}/{rel}", wait_until="load")
             n = page.locator(".iw-chart").count()
             if n:
                 page.wait_for_function(
-                    "n => document.querySelectorAll('.iw-chart[data-rendered=\"true\"], .iw-chart[data-error]').length >= n",
-                    arg=n, timeout=20_000)
+                    "n => document.querySelectorAll("
+                    "'.iw-chart[data-rendered=\"true\"], .iw-chart[data-error]').length >= n",
+                    arg=n,
+                    timeout=20_000,
+                )
             page.evaluate("document.fonts.ready")
             t1 = time.monotonic()
             result = page.evaluate(PROBE)
             t2 = time.monotonic()
             height = min(page.evaluate("document.documentElement.scrollHeight"), MAX_SHOT_HEIGHT)
-            page.screenshot(path=str(SHOTS / f"{width}_{rel.replace('/', '_')}.jpg"), full_page=True, scale="css",
-                            type="jpeg", quality=80, clip={"x": 0, "y": 0, "width": width, "height": height})
+            page.screenshot(
+                path=str(SHOTS / f"{width}_{rel.replace('/', '_')}.jpg"),
+                full_page=True,
+                scale="css",
+                type="jpeg",
+                quality=80,
+                clip={"x": 0, "y": 0, "width": width, "height": height},
+            )
             t3 = time.monotonic()
-            result["controls"], result["control_problems"] = _select_changes(page) if width == 1400 else (0, [])
-            result["seconds"] = {"load": t1 - t0, "probe": t2 - t1, "screenshot": t3 - t2, "controls": time.monotonic() - t3}
+            result["controls"], result["control_problems"] = (
+                _select_changes(page) if width == 1400 else (0, [])
+            )
+            result["seconds"] = {
+                "load": t1 - t0,
+                "probe": t2 - t1,
+                "screenshot": t3 - t2,
+                "controls": time.monotonic() - t3,
+            }
             result.update(console=console, blocked=blocked, bytes=sum(sizes.values()))
             out[(rel, width)] = result
             ctx.close()
@@ -247,7 +306,9 @@ def seen(built_book, book_server, browser):
 PAGE_WIDTHS = [(rel, w) for rel in sorted(set(PAGES)) for w in WIDTHS]
 
 
-@pytest.mark.parametrize("rel,width", PAGE_WIDTHS, ids=[f"{r.split('/')[-1]}@{w}" for r, w in PAGE_WIDTHS])
+@pytest.mark.parametrize(
+    "rel,width", PAGE_WIDTHS, ids=[f"{r.split('/')[-1]}@{w}" for r, w in PAGE_WIDTHS]
+)
 def test_reader_sees_every_chart_and_can_read_every_word(seen, rel, width):
     """Offline, at a desktop's and a phone's width: no console warning or error (Vega logs e.g.
     "Log scale domain includes zero" there), every chart draws data marks, no text below
@@ -274,7 +335,9 @@ def test_every_control_changes_its_chart(seen, rel):
     """Every numbered chapter has a static what-if that works with no kernel; a menu that
     switches the metric also switches the axis title (with its unit)."""
     r = seen[(rel, 1400)]
-    assert r["controls"] >= 1, f"{rel}: a chapter's static what-if needs at least one menu or slider"
+    assert r["controls"] >= 1, (
+        f"{rel}: a chapter's static what-if needs at least one menu or slider"
+    )
     assert not r["control_problems"], r["control_problems"]
     assert not r["console"], r["console"]
 
@@ -284,17 +347,23 @@ def test_a_page_loads_only_the_scripts_it_uses(seen, built_book, rel):
     """Chart scripts only where there is a chart, MathJax only where there is maths; a page
     with neither stays under MAX_PLAIN_PAGE_BYTES (MathJax alone is ~1.2 MB on top)."""
     r, html = seen[(rel, 1400)], (built_book / rel).read_text()
-    assert bool(re.search(r'<script[^>]*vega\.min\.js', html)) == bool(r["charts"]), rel
-    assert not re.search(r'<script[^>]*fontawesome\.js', html), rel
+    assert bool(re.search(r"<script[^>]*vega\.min\.js", html)) == bool(r["charts"]), rel
+    assert not re.search(r"<script[^>]*fontawesome\.js", html), rel
     maths = 'class="math' in html
-    assert bool(re.search(r'<script[^>]*mathjax', html, re.I)) == maths, rel
-    assert not re.search(r'<script[^>]*searchindex\.js', html), rel
+    assert bool(re.search(r"<script[^>]*mathjax", html, re.I)) == maths, rel
+    assert not re.search(r"<script[^>]*searchindex\.js", html), rel
     if not r["charts"]:
         # what the book adds to a page's own HTML (the API page's autodoc HTML alone is ~0.66 MB)
-        mathjax = (built_book / "_static" / "vendor" / "mathjax" / "tex-chtml.js").stat().st_size if maths else 0
+        mathjax = (
+            (built_book / "_static" / "vendor" / "mathjax" / "tex-chtml.js").stat().st_size
+            if maths
+            else 0
+        )
         own = (built_book / rel).stat().st_size
         allowed = MAX_PLAIN_PAGE_BYTES + mathjax + max(0, own - MAX_OWN_HTML_BYTES)
-        assert r["bytes"] <= allowed, f"{rel} loads {r['bytes']:,} bytes ({own:,} of them its own HTML)"
+        assert r["bytes"] <= allowed, (
+            f"{rel} loads {r['bytes']:,} bytes ({own:,} of them its own HTML)"
+        )
 
 
 def _changed_svg(chart, before: str, timeout_s: float = 5.0) -> str:
@@ -310,13 +379,18 @@ def _changed_svg(chart, before: str, timeout_s: float = 5.0) -> str:
 
 def _chart_specs(html: str) -> list[dict]:
     import json
-    return [json.loads(m) for m in re.findall(r'spec=(\{.*?\});if\(typeof iwEmbed', html)]
+
+    return [json.loads(m) for m in re.findall(r"spec=(\{.*?\});if\(typeof iwEmbed", html)]
 
 
 def _colour_scales(node):
     if isinstance(node, dict):
         enc = node.get("color")
-        if isinstance(enc, dict) and isinstance(enc.get("scale"), dict) and "domain" in enc["scale"]:
+        if (
+            isinstance(enc, dict)
+            and isinstance(enc.get("scale"), dict)
+            and "domain" in enc["scale"]
+        ):
             yield enc["scale"]
         for v in node.values():
             yield from _colour_scales(v)
@@ -329,15 +403,20 @@ def test_every_chart_uses_the_book_theme_and_chip_colours(built_book):
     """One look across chapters: every chart carries the theme from `charts`, and wherever chips
     are coloured, each chip gets its own fixed colour."""
     from inference_wars.charts import CHIP_COLORS, FONT
+
     n = 0
     for rel in pages(built_book):
         for spec in _chart_specs((built_book / rel).read_text()):
             n += 1
-            assert spec.get("config", {}).get("font") == FONT, f"{rel}: a chart without the book theme"
+            assert spec.get("config", {}).get("font") == FONT, (
+                f"{rel}: a chart without the book theme"
+            )
             for scale in _colour_scales(spec):
                 dom, rng = scale.get("domain"), scale.get("range")
                 if isinstance(dom, list) and dom and all(d in CHIP_COLORS for d in dom):
-                    assert rng == [CHIP_COLORS[d] for d in dom], f"{rel}: chip colours differ from charts.CHIP_COLORS"
+                    assert rng == [CHIP_COLORS[d] for d in dom], (
+                        f"{rel}: chip colours differ from charts.CHIP_COLORS"
+                    )
     assert n >= 6
 
 
@@ -351,18 +430,31 @@ def test_the_probe_sees_an_empty_chart_and_tiny_text(book_server, browser):
 
     charts.setup()
     df = pd.DataFrame({"chip": ["a", "b"], "v": [30.0, 35_000.0]})
-    broken = alt.Chart(df).mark_bar().encode(y="chip:N", x=alt.X("v:Q", scale=alt.Scale(type="log")))
+    broken = (
+        alt.Chart(df).mark_bar().encode(y="chip:N", x=alt.X("v:Q", scale=alt.Scale(type="log")))
+    )
     fixed = broken.encode(x=alt.X("v:Q", scale=alt.Scale(type="log"), stack=None), x2=alt.value(0))
-    scripts = "".join(f'<script src="_static/{s}"></script>' for s in
-                      ["vendor/vega.min.js", "vendor/vega-lite.min.js", "vendor/vega-embed.min.js", "iw-charts.js"])
+    scripts = "".join(
+        f'<script src="_static/{s}"></script>'
+        for s in [
+            "vendor/vega.min.js",
+            "vendor/vega-lite.min.js",
+            "vendor/vega-embed.min.js",
+            "iw-charts.js",
+        ]
+    )
     body = "".join(charts._book_renderer(c.to_dict())["text/html"] for c in (broken, fixed))
     ctx = browser.new_context(viewport={"width": 390, "height": 844})
     page, console = ctx.new_page(), []
     page.on("console", lambda m: console.append(m.text) if m.type == "warning" else None)
     page.goto(f"{book_server}/book/intro.html")
-    page.set_content(f'<html><head><base href="{book_server}/">{scripts}</head><body><article class="bd-article">'
-                     f'<p>text</p><p style="font-size:7px">tiny</p>{body}</article></body></html>')
-    page.wait_for_function("document.querySelectorAll('.iw-chart[data-rendered=\"true\"]').length == 2")
+    page.set_content(
+        f'<html><head><base href="{book_server}/">{scripts}</head><body><article class="bd-article">'
+        f'<p>text</p><p style="font-size:7px">tiny</p>{body}</article></body></html>'
+    )
+    page.wait_for_function(
+        "document.querySelectorAll('.iw-chart[data-rendered=\"true\"]').length == 2"
+    )
     r = page.evaluate(PROBE)
     ctx.close()
     assert [c["marks"] for c in r["charts"]] == [0, 2]

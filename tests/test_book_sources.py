@@ -41,7 +41,9 @@ def check_gated_solutions(cs: list[dict]) -> int:
         elif c["cell_type"] == "markdown" and "```{solution-end}" in src:
             assert inside, "solution-end without solution-start"
             assert has_code, "a gated solution runs real code"
-            assert has_check, "a gated solution's answer is glued and asserted in a remove-cell cell"
+            assert has_check, (
+                "a gated solution's answer is glued and asserted in a remove-cell cell"
+            )
             inside, n = False, n + 1
         elif c["cell_type"] == "code" and inside:
             if "remove-cell" in tags:
@@ -66,10 +68,18 @@ def test_every_solution_is_executed_code():
         assert check_gated_solutions(cs) == len(re.findall(r"```\{solution-start\}", text))
     # Issue 13 item 7 is converted chapter by chapter; these still show code to run by hand.
     # Remove a chapter from the list when its solutions are converted (the test says so).
-    pending = {"book/03_vera_rubin", "book/06_landscape", "book/07_reading_claims", "book/08_choosing",
-               "book/appendix_claims", "book/appendix_validation"}
+    pending = {
+        "book/03_vera_rubin",
+        "book/06_landscape",
+        "book/07_reading_claims",
+        "book/08_choosing",
+        "book/appendix_claims",
+        "book/appendix_validation",
+    }
     assert set(unconverted) <= pending, f"solutions written as indented code: {unconverted}"
-    assert pending <= set(unconverted), f"converted, drop from pending: {sorted(pending - set(unconverted))}"
+    assert pending <= set(unconverted), (
+        f"converted, drop from pending: {sorted(pending - set(unconverted))}"
+    )
 
 
 @pytest.mark.parametrize("stem", CHAPTERS)
@@ -78,32 +88,46 @@ def test_chapter_conventions(stem):
     code = [c for c in cs if c["cell_type"] == "code"]
     text = "\n".join("".join(c["source"]) for c in cs if c["cell_type"] == "markdown")
     first = "".join(code[0]["source"])
-    assert "google.colab" in first and CONFIG["repository"]["url"] in first, \
+    assert "google.colab" in first and CONFIG["repository"]["url"] in first, (
         "the first code cell installs the package on Colab (and nowhere else)"
+    )
     assert "remove-cell" in code[0]["metadata"].get("tags", [])
     setup = next(c for c in code if "setup()" in "".join(c["source"]))
     assert "remove-cell" in setup["metadata"].get("tags", []), "set-up is hidden from readers"
     assert "{glue:text}" in text, "numbers in prose come from the package through glue"
     exercises = re.findall(r"```\{exercise\}", text)
     solutions = re.findall(r"```\{solution(?:-start)?\}[^\n]*\n(?::[^\n]*\n)*", text)
-    assert 2 <= len(exercises) <= 4 and len(solutions) == len(exercises), (len(exercises), len(solutions))
+    assert 2 <= len(exercises) <= 4 and len(solutions) == len(exercises), (
+        len(exercises),
+        len(solutions),
+    )
     assert all(":class: dropdown" in s for s in solutions), "solutions are hidden by default"
     check_gated_solutions(cs)
-    assert any("remove-output" in c["metadata"].get("tags", []) and "interact" in "".join(c["source"]) for c in code), \
-        "a live ipywidgets explorer for readers running the chapter"
-    skipped = [t for c in code for t in c["metadata"].get("tags", [])
-               if t in ("nbval-skip", "skip-execution", "raises-exception", "nbval-ignore-output")]
+    assert any(
+        "remove-output" in c["metadata"].get("tags", []) and "interact" in "".join(c["source"])
+        for c in code
+    ), "a live ipywidgets explorer for readers running the chapter"
+    skipped = [
+        t
+        for c in code
+        for t in c["metadata"].get("tags", [])
+        if t in ("nbval-skip", "skip-execution", "raises-exception", "nbval-ignore-output")
+    ]
     assert not skipped, f"cells that nbval or the build would not really run: {skipped}"
     last = code[-1]
-    assert "remove-cell" in last["metadata"].get("tags", []) and "assert" in "".join(last["source"]), \
-        "a hidden last cell keeps the prose's claims true"
+    assert "remove-cell" in last["metadata"].get("tags", []) and "assert" in "".join(
+        last["source"]
+    ), "a hidden last cell keeps the prose's claims true"
 
 
 def test_every_package_module_is_in_the_api_reference():
     api = (ROOT / "book" / "api.md").read_text()
     pkg = ROOT / "inference_wars"
-    modules = {".".join(p.relative_to(pkg).with_suffix("").parts).removesuffix(".__init__")
-               for p in pkg.rglob("*.py") if p.name != "__main__.py"} - {"__init__"}
+    modules = {
+        ".".join(p.relative_to(pkg).with_suffix("").parts).removesuffix(".__init__")
+        for p in pkg.rglob("*.py")
+        if p.name != "__main__.py"
+    } - {"__init__"}
     missing = sorted(m for m in modules if f"automodule:: inference_wars.{m}\n" not in api)
     assert not missing, f"add these modules to book/api.md: {missing}"
 
@@ -117,6 +141,7 @@ def test_every_bib_file_is_rendered():
 def test_every_chip_has_a_stable_colour():
     import inference_wars as iw
     from inference_wars.charts import CHIP_COLORS
+
     assert set(iw.chips()["id"]) <= set(CHIP_COLORS)
     assert len(set(CHIP_COLORS.values())) == len(CHIP_COLORS), "two chips share a colour"
 
@@ -127,16 +152,21 @@ def test_workshop_guide_covers_every_chapter_with_real_exercises():
     for stem in CHAPTERS:
         labels |= set(re.findall(r":label: (ex-[a-z0-9-]+)", (ROOT / f"{stem}.ipynb").read_text()))
     cited = set(re.findall(r"\{ref\}`(ex-[a-z0-9-]+)`", guide))
-    assert cited and cited <= labels, f"the guide names exercises that do not exist: {sorted(cited - labels)}"
+    assert cited and cited <= labels, (
+        f"the guide names exercises that do not exist: {sorted(cited - labels)}"
+    )
     for stem in CHAPTERS:
         assert "{doc}`" + Path(stem).name in guide, f"{stem} is missing from the workshop agendas"
 
 
 # --------------------------------------------------------------------------- one number, one place; honest precision
 
+
 def _code_without_magics(source: str) -> str:
-    return "\n".join(ln[:len(ln) - len(ln.lstrip())] + "pass" if ln.lstrip().startswith(("%", "!")) else ln
-                     for ln in source.splitlines())
+    return "\n".join(
+        ln[: len(ln) - len(ln.lstrip())] + "pass" if ln.lstrip().startswith(("%", "!")) else ln
+        for ln in source.splitlines()
+    )
 
 
 def glue_calls() -> dict[str, dict[str, list[str]]]:
@@ -152,9 +182,15 @@ def glue_calls() -> dict[str, dict[str, list[str]]]:
             tree = ast.parse(_code_without_magics("".join(c["source"])))
             for node in ast.walk(tree):
                 f = node.func if isinstance(node, ast.Call) else None
-                if getattr(f, "id", getattr(f, "attr", None)) == "glue_number" and node.args \
-                        and isinstance(node.args[0], ast.Constant) and len(node.args) > 1:
-                    out.setdefault(node.args[0].value, {}).setdefault(Path(stem).name, []).append(ast.unparse(node.args[1]))
+                if (
+                    getattr(f, "id", getattr(f, "attr", None)) == "glue_number"
+                    and node.args
+                    and isinstance(node.args[0], ast.Constant)
+                    and len(node.args) > 1
+                ):
+                    out.setdefault(node.args[0].value, {}).setdefault(Path(stem).name, []).append(
+                        ast.unparse(node.args[1])
+                    )
     return out
 
 
@@ -167,8 +203,10 @@ def test_a_number_glued_in_two_chapters_is_a_declared_shared_quantity():
     for name, by_chapter in calls.items():
         if len(by_chapter) > 1:
             undeclared = sorted(s for s in by_chapter if (s, name) not in declared)
-            assert not undeclared, (f"{name!r} is glued in {sorted(by_chapter)}: declare it in "
-                                    f"inference_wars.book.SHARED_QUANTITIES with the one function that computes it")
+            assert not undeclared, (
+                f"{name!r} is glued in {sorted(by_chapter)}: declare it in "
+                f"inference_wars.book.SHARED_QUANTITIES with the one function that computes it"
+            )
 
 
 def test_shared_quantities_name_a_function_and_are_quoted_where_declared():
@@ -178,25 +216,48 @@ def test_shared_quantities_name_a_function_and_are_quoted_where_declared():
 
     stems = {Path(s).name: s for s in CHAPTERS}
     for meaning, q in SHARED_QUANTITIES.items():
-        assert len({s for s, _ in q["glue"]}) >= 2, f"{meaning}: a shared quantity is quoted by two chapters or more"
+        assert len({s for s, _ in q["glue"]}) >= 2, (
+            f"{meaning}: a shared quantity is quoted by two chapters or more"
+        )
         module, _, attr = q["function"].rpartition(".")
         try:
             obj = importlib.import_module(module)
-        except ModuleNotFoundError:                       # a method: module.Class.method
+        except ModuleNotFoundError:  # a method: module.Class.method
             module, _, cls = module.rpartition(".")
             obj = getattr(importlib.import_module(module), cls)
         assert callable(getattr(obj, attr)), f"{meaning}: {q['function']} is not a package function"
         for stem, name in q["glue"]:
-            prose = "\n".join("".join(c["source"]) for c in cells(stems[stem]) if c["cell_type"] == "markdown")
+            prose = "\n".join(
+                "".join(c["source"]) for c in cells(stems[stem]) if c["cell_type"] == "markdown"
+            )
             assert "{glue:text}`" + name in prose, f"{meaning}: {stem} does not quote {name}"
 
 
 def test_significant_figures_of_printed_numbers():
     from inference_wars.book import printed_sig_figs, round_sig
 
-    assert [printed_sig_figs(s) for s in ("706,900", "61,476", "1,838", "2,212", "0.00", "37", "4.6", "123.0",
-                                          "0.0420", "9,216", "17,000", "-1.25")] == [4, 5, 4, 4, 0, 2, 2, 4, 3, 4, 2, 3]
-    assert round_sig(706_912.3) == 707_000 and round_sig(0.0045987, 2) == 0.0046 and round_sig(37.606, 2) == 38
+    assert [
+        printed_sig_figs(s)
+        for s in (
+            "706,900",
+            "61,476",
+            "1,838",
+            "2,212",
+            "0.00",
+            "37",
+            "4.6",
+            "123.0",
+            "0.0420",
+            "9,216",
+            "17,000",
+            "-1.25",
+        )
+    ] == [4, 5, 4, 4, 0, 2, 2, 4, 3, 4, 2, 3]
+    assert (
+        round_sig(706_912.3) == 707_000
+        and round_sig(0.0045987, 2) == 0.0046
+        and round_sig(37.606, 2) == 38
+    )
     assert round_sig(0) == 0 and round_sig(-1838.4) == -1840
     with pytest.raises(ValueError):
         round_sig(1.0, 0)
@@ -213,22 +274,40 @@ def _executed(outputs: list[tuple[str, float, bool]], prose: str) -> dict:
     with capture_output() as cap:
         for name, value, exact in outputs:
             glue_number(name, value, exact=exact)
-    outs = [{"output_type": "display_data", "data": o.data, "metadata": o.metadata} for o in cap.outputs]
-    return {"cells": [{"cell_type": "code", "source": "", "outputs": outs}, {"cell_type": "markdown", "source": prose}]}
+    outs = [
+        {"output_type": "display_data", "data": o.data, "metadata": o.metadata} for o in cap.outputs
+    ]
+    return {
+        "cells": [
+            {"cell_type": "code", "source": "", "outputs": outs},
+            {"cell_type": "markdown", "source": prose},
+        ]
+    }
 
 
 def test_precision_check_flags_false_precision_and_spares_exact_facts():
     from inference_wars.book import precision_problems, round_sig
 
-    nb = _executed([("agg", 706_912.3, False), ("pod", 9216, True), ("ttft", 0.0046, False), ("ok", round_sig(61_476), False)],
-                   "{glue:text}`agg:,.0f` tokens/s on a {glue:text}`pod:,.0f`-chip pod, TTFT "
-                   "{glue:text}`ttft:.2f` s, then {glue:text}`ok:,.0f`")
+    nb = _executed(
+        [
+            ("agg", 706_912.3, False),
+            ("pod", 9216, True),
+            ("ttft", 0.0046, False),
+            ("ok", round_sig(61_476), False),
+        ],
+        "{glue:text}`agg:,.0f` tokens/s on a {glue:text}`pod:,.0f`-chip pod, TTFT "
+        "{glue:text}`ttft:.2f` s, then {glue:text}`ok:,.0f`",
+    )
     problems = precision_problems(nb)
     assert len(problems) == 2, problems
-    assert problems[0].startswith("agg:,.0f prints '706,912'") and problems[1].startswith("ttft:.2f prints '0.00'")
+    assert problems[0].startswith("agg:,.0f prints '706,912'") and problems[1].startswith(
+        "ttft:.2f prints '0.00'"
+    )
     # the same numbers, rounded or printed in a unit that shows them, pass
-    nb = _executed([("agg", round_sig(706_912.3), False), ("ttft_ms", round_sig(4.6, 2), False)],
-                   "{glue:text}`agg:,.0f` and {glue:text}`ttft_ms:.2g` ms")
+    nb = _executed(
+        [("agg", round_sig(706_912.3), False), ("ttft_ms", round_sig(4.6, 2), False)],
+        "{glue:text}`agg:,.0f` and {glue:text}`ttft_ms:.2g` ms",
+    )
     assert precision_problems(nb) == []
     # no format: the role prints the float's repr, every digit of it
     assert precision_problems(_executed([("raw", 37.606, False)], "{glue:text}`raw` us")) != []

@@ -11,11 +11,38 @@ from inference_wars import catalog
 from inference_wars.catalog.architecture import parameter_counts
 
 DATA = Path(catalog.DATA_DIR)
-REQUIRED_CHIPS = ["a100-sxm", "h100-sxm", "h200", "b200", "gb200-nvl72", "rubin-gpu", "vera-rubin-nvl72", "mi300x",
-                  "mi355x", "tpu-v5e", "tpu-v6e", "tpu-ironwood", "inferentia2", "groq-lpu", "cerebras-wse3",
-                  "dmatrix-corsair", "taalas-hc1", "matx-one"]
-REQUIRED_MODELS = ["llama-3.1-8b", "llama-3.1-70b", "llama-3.1-405b", "llama-2-70b", "mixtral-8x7b", "deepseek-v3",
-                   "deepseek-r1", "gpt-oss-120b", "qwen3-235b-a22b", "kimi-k2"]
+REQUIRED_CHIPS = [
+    "a100-sxm",
+    "h100-sxm",
+    "h200",
+    "b200",
+    "gb200-nvl72",
+    "rubin-gpu",
+    "vera-rubin-nvl72",
+    "mi300x",
+    "mi355x",
+    "tpu-v5e",
+    "tpu-v6e",
+    "tpu-ironwood",
+    "inferentia2",
+    "groq-lpu",
+    "cerebras-wse3",
+    "dmatrix-corsair",
+    "taalas-hc1",
+    "matx-one",
+]
+REQUIRED_MODELS = [
+    "llama-3.1-8b",
+    "llama-3.1-70b",
+    "llama-3.1-405b",
+    "llama-2-70b",
+    "mixtral-8x7b",
+    "deepseek-v3",
+    "deepseek-r1",
+    "gpt-oss-120b",
+    "qwen3-235b-a22b",
+    "kimi-k2",
+]
 
 
 def bib_keys_parsed() -> set[str]:
@@ -37,7 +64,11 @@ def test_every_catalog_number_has_a_source_in_the_bibliography():
     specs = iw.chip_specs()
     missing = set(specs["source"]) - keys
     assert not missing, f"chip specs cite unknown keys {missing}"
-    for frame, col in ((iw.models(), "source"), (iw.formats(), "source"), (iw.assumptions(), "source")):
+    for frame, col in (
+        (iw.models(), "source"),
+        (iw.formats(), "source"),
+        (iw.assumptions(), "source"),
+    ):
         assert set(frame[col]) <= keys
     assert specs["date"].str.match(r"^\d{4}-\d{2}").all()
     assert specs["status"].isin(["measured", "announced", "estimated"]).all()
@@ -60,7 +91,11 @@ def test_required_chips_and_models_are_present():
 def test_each_chip_has_what_the_model_needs(chip_id):
     c = iw.get_chip(chip_id)
     assert c.compute_formats, f"{chip_id} has no dense peak"
-    storage = c.get("hbm_gb") + (c.get("sram_mb") / 1e3 if c.sram_role == "storage" else 0) + c.get("rom_gb")
+    storage = (
+        c.get("hbm_gb")
+        + (c.get("sram_mb") / 1e3 if c.sram_role == "storage" else 0)
+        + c.get("rom_gb")
+    )
     assert storage > 0, f"{chip_id} has nowhere to keep weights"
     bandwidth = c.get("hbm_tb_s") + c.get("sram_tb_s") + c.get("rom_tb_s")
     assert bandwidth > 0
@@ -73,7 +108,9 @@ def test_speculative_chips_are_labelled_estimates():
     matx = iw.get_chip("matx-one")
     assert matx.release_status == "projected"
     assert all(s.status == "estimated" for s in matx.specs.values())
-    prices = iw.chip_specs().query("quantity == 'price_usd' and chip in ['vera-rubin-nvl72', 'rubin-gpu', 'matx-one']")
+    prices = iw.chip_specs().query(
+        "quantity == 'price_usd' and chip in ['vera-rubin-nvl72', 'rubin-gpu', 'matx-one']"
+    )
     assert (prices["status"] == "estimated").all() and (prices["high"] > prices["low"]).all()
 
 
@@ -93,7 +130,13 @@ def test_moe_active_is_a_small_fraction_and_dense_active_is_total():
 
 def test_chips_frame_has_source_columns():
     df = iw.chips()
-    for col in ("hbm_tb_s", "hbm_tb_s_source", "hbm_tb_s_status", "price_usd_low", "price_usd_high"):
+    for col in (
+        "hbm_tb_s",
+        "hbm_tb_s_source",
+        "hbm_tb_s_status",
+        "price_usd_low",
+        "price_usd_high",
+    ):
         assert col in df.columns
     assert df["id"].is_unique
 
@@ -110,12 +153,26 @@ def test_a_broken_row_is_reported_with_file_and_line(tmp_path, monkeypatch):
 
 def test_estimated_spec_without_bounds_is_rejected():
     with pytest.raises(ValueError, match="low and high"):
-        catalog.SpecRow(chip="h100-sxm", quantity="price_usd", value=1, status="estimated", source="x", date="2024-01")
+        catalog.SpecRow(
+            chip="h100-sxm",
+            quantity="price_usd",
+            value=1,
+            status="estimated",
+            source="x",
+            date="2024-01",
+        )
 
 
 def test_unknown_quantity_suggests_the_right_name():
     with pytest.raises(ValueError, match="hbm_tb_s"):
-        catalog.SpecRow(chip="h100-sxm", quantity="hbm_tbs", value=1, status="announced", source="x", date="2024-01")
+        catalog.SpecRow(
+            chip="h100-sxm",
+            quantity="hbm_tbs",
+            value=1,
+            status="announced",
+            source="x",
+            date="2024-01",
+        )
 
 
 # --------------------------------------------------------------------------- corrupted copies of the data
@@ -147,29 +204,67 @@ def _drop_rows(path, keep):
 
 
 def _load(kind):
-    return {"chips": loading._chips, "formats": loading._formats, "assumptions": loading._assumptions}[kind]()
+    return {
+        "chips": loading._chips,
+        "formats": loading._formats,
+        "assumptions": loading._assumptions,
+    }[kind]()
 
 
-@pytest.mark.parametrize("corrupt, kind, message", [
-    # a chip-specs file with only its header: chips would silently lose their numbers
-    (lambda d: _drop_rows(next(iter(sorted((d / "chip_specs").glob("*.csv")))), lambda x: False), "chips",
-     r"asics\.csv:2: the table has a header but no rows"),
-    (lambda d: (d / "formats.csv").write_text("", encoding="utf-8"), "formats", r"formats.csv:1: .*file is empty"),
-    (lambda d: (d / "chips.csv").unlink(), "chips", r"chips.csv: cannot read"),
-    (lambda d: [p.unlink() for p in (d / "chip_specs").glob("*.csv")], "chips", r"chip_specs/: no \*.csv"),
-    (lambda d: (d / "formats.csv").write_text((d / "formats.csv").read_text(encoding="utf-8")
-                                               + (d / "formats.csv").read_text(encoding="utf-8").splitlines()[1] + "\n",
-                                               encoding="utf-8"),
-     "formats", r"formats.csv:\d+: duplicate id '[\w.-]+' \(first on line 2\)"),
-    (lambda d: (d / "assumptions.csv").write_text((d / "assumptions.csv").read_text(encoding="utf-8")
-                                                   + (d / "assumptions.csv").read_text(encoding="utf-8").splitlines()[1]
-                                                   + "\n", encoding="utf-8"),
-     "assumptions", r"assumptions.csv:\d+: duplicate key 'compute_efficiency' \(first on line 2\)"),
-    (lambda d: _drop_rows(d / "assumptions.csv", lambda x: not x.startswith("pue,")), "assumptions",
-     r"assumptions.csv:\d+: missing required assumption\(s\) pue"),
-    (lambda d: (d / "chips.csv").write_text("id,name\nh100-sxm,H100\n", encoding="utf-8"), "chips",
-     r"chips.csv:1: header lacks column\(s\) vendor"),
-])
+@pytest.mark.parametrize(
+    "corrupt, kind, message",
+    [
+        # a chip-specs file with only its header: chips would silently lose their numbers
+        (
+            lambda d: _drop_rows(
+                next(iter(sorted((d / "chip_specs").glob("*.csv")))), lambda x: False
+            ),
+            "chips",
+            r"asics\.csv:2: the table has a header but no rows",
+        ),
+        (
+            lambda d: (d / "formats.csv").write_text("", encoding="utf-8"),
+            "formats",
+            r"formats.csv:1: .*file is empty",
+        ),
+        (lambda d: (d / "chips.csv").unlink(), "chips", r"chips.csv: cannot read"),
+        (
+            lambda d: [p.unlink() for p in (d / "chip_specs").glob("*.csv")],
+            "chips",
+            r"chip_specs/: no \*.csv",
+        ),
+        (
+            lambda d: (d / "formats.csv").write_text(
+                (d / "formats.csv").read_text(encoding="utf-8")
+                + (d / "formats.csv").read_text(encoding="utf-8").splitlines()[1]
+                + "\n",
+                encoding="utf-8",
+            ),
+            "formats",
+            r"formats.csv:\d+: duplicate id '[\w.-]+' \(first on line 2\)",
+        ),
+        (
+            lambda d: (d / "assumptions.csv").write_text(
+                (d / "assumptions.csv").read_text(encoding="utf-8")
+                + (d / "assumptions.csv").read_text(encoding="utf-8").splitlines()[1]
+                + "\n",
+                encoding="utf-8",
+            ),
+            "assumptions",
+            r"assumptions.csv:\d+: duplicate key 'compute_efficiency' \(first on line 2\)",
+        ),
+        (
+            lambda d: _drop_rows(d / "assumptions.csv", lambda x: not x.startswith("pue,")),
+            "assumptions",
+            r"assumptions.csv:\d+: missing required assumption\(s\) pue",
+        ),
+        (
+            lambda d: (d / "chips.csv").write_text("id,name\nh100-sxm,H100\n", encoding="utf-8"),
+            "chips",
+            r"chips.csv:1: header lacks column\(s\) vendor",
+        ),
+    ],
+)
 def test_a_corrupted_catalog_fails_at_load_with_file_and_line(data_copy, corrupt, kind, message):
     corrupt(data_copy)
     with pytest.raises(catalog.CatalogError, match=message):
@@ -187,7 +282,10 @@ def test_a_missing_chips_file_is_one_error_line_in_the_cli(data_copy, capsys):
 
 def test_the_shipped_catalog_defines_every_required_assumption():
     assert set(catalog.required_assumptions()) <= set(catalog.assumption_keys())
-    assert "pue" in catalog.required_assumptions() and "layer_floor_us" not in catalog.required_assumptions()
+    assert (
+        "pue" in catalog.required_assumptions()
+        and "layer_floor_us" not in catalog.required_assumptions()
+    )
 
 
 def test_a_spec_read_under_an_unknown_scenario_is_an_error():
@@ -214,7 +312,11 @@ def test_blackwell_ultra_rows_match_the_datasheet_and_sit_beside_blackwell():
 
 
 def test_rubin_bf16_note_explains_why_it_is_not_half_of_fp8():
-    row = iw.chip_specs().query("chip == 'rubin-gpu' and quantity == 'peak_dense_tflops_bf16'").iloc[0]
+    row = (
+        iw.chip_specs()
+        .query("chip == 'rubin-gpu' and quantity == 'peak_dense_tflops_bf16'")
+        .iloc[0]
+    )
     fp8 = iw.get_chip("rubin-gpu").get("peak_dense_tflops_fp8")
     assert row["value"] < fp8 / 2 and row["status"] == "estimated" and row["low"] < row["value"]
     assert "not half of FP8" in row["note"]

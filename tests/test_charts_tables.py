@@ -11,15 +11,25 @@ from inference_wars import charts, tables
 
 # Machado, Oliveira & Fernandes (2009) full-severity simulation matrices, linear RGB.
 CVD = {
-    "deuteranopia": np.array([[0.367322, 0.860646, -0.227968], [0.280085, 0.672501, 0.047413],
-                              [-0.011820, 0.042940, 0.968881]]),
-    "protanopia": np.array([[0.152286, 1.052583, -0.204868], [0.114503, 0.786281, 0.099216],
-                            [-0.003882, -0.048116, 1.051998]]),
+    "deuteranopia": np.array(
+        [
+            [0.367322, 0.860646, -0.227968],
+            [0.280085, 0.672501, 0.047413],
+            [-0.011820, 0.042940, 0.968881],
+        ]
+    ),
+    "protanopia": np.array(
+        [
+            [0.152286, 1.052583, -0.204868],
+            [0.114503, 0.786281, 0.099216],
+            [-0.003882, -0.048116, 1.051998],
+        ]
+    ),
 }
 
 
 def _linear(hex_colour: str) -> np.ndarray:
-    c = np.array([int(hex_colour[i:i + 2], 16) / 255 for i in (1, 3, 5)])
+    c = np.array([int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5)])
     return np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
 
 
@@ -58,23 +68,35 @@ def test_every_pair_of_chip_colours_is_distinguishable():
     worst = min(pairs, key=lambda p: delta_e(charts.CHIP_COLORS[p[0]], charts.CHIP_COLORS[p[1]]))
     assert delta_e(charts.CHIP_COLORS[worst[0]], charts.CHIP_COLORS[worst[1]]) >= 15, worst
     for vision in CVD:  # red-green colour blindness: no two chips collapse into one colour
-        d, a, b = min((delta_e(charts.CHIP_COLORS[a], charts.CHIP_COLORS[b], vision), a, b) for a, b in pairs)
+        d, a, b = min(
+            (delta_e(charts.CHIP_COLORS[a], charts.CHIP_COLORS[b], vision), a, b) for a, b in pairs
+        )
         assert d >= 5, (vision, a, b, d)
 
 
 def test_nvidia_generations_share_a_hue_family_but_stay_clearly_different():
-    nvidia = [c for c in charts.CHIP_COLORS if c in set(iw.chips().query("vendor == 'NVIDIA'")["id"])
-              or c in ("b300", "gb300-nvl72", "rubin-cpx")]
+    nvidia = [
+        c
+        for c in charts.CHIP_COLORS
+        if c in set(iw.chips().query("vendor == 'NVIDIA'")["id"])
+        or c in ("b300", "gb300-nvl72", "rubin-cpx")
+    ]
     assert {"h100-sxm", "h200", "b200", "gb200-nvl72"} <= set(nvidia)
     for a, b in itertools.combinations(nvidia, 2):
         for vision in (None, *CVD):
-            assert delta_e(charts.CHIP_COLORS[a], charts.CHIP_COLORS[b], vision) >= 12, (a, b, vision)
+            assert delta_e(charts.CHIP_COLORS[a], charts.CHIP_COLORS[b], vision) >= 12, (
+                a,
+                b,
+                vision,
+            )
     for chip in nvidia:  # green-teal family: green channel dominates red
-        r, g, _ = (int(charts.CHIP_COLORS[chip][i:i + 2], 16) for i in (1, 3, 5))
+        r, g, _ = (int(charts.CHIP_COLORS[chip][i : i + 2], 16) for i in (1, 3, 5))
         assert g > r, chip
 
 
-@pytest.mark.parametrize("value,text", [(1e6, "1M"), (3e9, "3B"), (1e12, "1T"), (4096, "4,096"), (12345, "12.3k")])
+@pytest.mark.parametrize(
+    "value,text", [(1e6, "1M"), (3e9, "3B"), (1e12, "1T"), (4096, "4,096"), (12345, "12.3k")]
+)
 def test_counts_are_labelled_as_a_reader_says_them(value, text):
     assert charts.count_label(value) == text
 
@@ -88,33 +110,59 @@ def test_theme_labels_big_numbers_humanly():
 def test_book_renderer_hands_the_spec_to_the_responsive_embed():
     out = charts._book_renderer({"mark": "bar", "title": "</script>"})["text/html"]
     assert 'class="iw-chart"' in out and "iwEmbed(el,spec)" in out
-    assert "</script>\"" not in out  # a title cannot close the script early
+    assert '</script>"' not in out  # a title cannot close the script early
 
 
 def test_metric_axis_title_is_carried_in_usermeta():
     import altair as alt
-    c = charts.metric_axis_title(alt.Chart(pd.DataFrame({"a": [1]})).mark_point().encode(y="a:Q"), "metric")
+
+    c = charts.metric_axis_title(
+        alt.Chart(pd.DataFrame({"a": [1]})).mark_point().encode(y="a:Q"), "metric"
+    )
     assert c.to_dict()["usermeta"]["iw_axis_titles"] == {"y": "metric"}
 
 
-@pytest.mark.parametrize("value,text", [(1234567, "1,230,000"), (0.012345, "0.0123"), (2.0, "2"), (999.6, "1,000"),
-                                        (-45.678, "-45.7"), (float("nan"), "–"), (0, "0"), (12, "12")])
+@pytest.mark.parametrize(
+    "value,text",
+    [
+        (1234567, "1,230,000"),
+        (0.012345, "0.0123"),
+        (2.0, "2"),
+        (999.6, "1,000"),
+        (-45.678, "-45.7"),
+        (float("nan"), "–"),
+        (0, "0"),
+        (12, "12"),
+    ],
+)
 def test_numbers_are_rounded_to_three_significant_figures(value, text):
     assert tables.format_number(value) == text
 
 
 def test_table_for_page_has_human_names_no_index_and_collapses_when_long():
-    df = pd.DataFrame({"chip": ["h100-sxm", "b200"], "tokens_per_s_per_user": [51.234, 1234.5],
-                       "n_chips": [2.0, 8.0], "fits": [True, False]})
+    df = pd.DataFrame(
+        {
+            "chip": ["h100-sxm", "b200"],
+            "tokens_per_s_per_user": [51.234, 1234.5],
+            "n_chips": [2.0, 8.0],
+            "fits": [True, False],
+        }
+    )
     page = tables.for_page(df, labels={"fits": "Fits in memory"})
     out = page._repr_html_()
-    assert "Speed per user (tokens/s)" in out and "Fits in memory" in out and "tokens_per_s_per_user" not in out
+    assert (
+        "Speed per user (tokens/s)" in out
+        and "Fits in memory" in out
+        and "tokens_per_s_per_user" not in out
+    )
     assert ">51.2<" in out and ">1,230<" in out and ">2<" in out and ">yes<" in out
     assert ">0<" not in out and "<details" not in out  # no row numbers
     long = tables.for_page(pd.DataFrame({"x": range(30)}), max_rows=10)._repr_html_()
     assert "<details" in long and "Show all 30 rows" in long
     named = tables.for_page(df.rename_axis("regime"))._repr_html_()
     assert "Regime" in named  # a named index is a real column
-    counts = tables.for_page(pd.Series(["b200", "b200", "h200"], name="winner").value_counts())._repr_html_()
+    counts = tables.for_page(
+        pd.Series(["b200", "b200", "h200"], name="winner").value_counts()
+    )._repr_html_()
     assert ">b200<" in counts and ">2<" in counts  # a Series with a meaningful index keeps it
     assert tables.for_page("not a table") == "not a table"

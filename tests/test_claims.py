@@ -23,8 +23,10 @@ def test_claims_table_is_small_sourced_and_unique():
 def test_a_bad_claim_row_fails_with_file_and_line(tmp_path):
     bad = tmp_path / "claims.csv"
     header = claims.CLAIMS_CSV.read_text().splitlines()[0]
-    row = ("x,X,h100-sxm,M,llama-3.1-8b,exact,fp8,tokens_per_s_per_user,100,200,300,1024,256,false,"
-           "announced,taalas2026blog,2026-01,note")
+    row = (
+        "x,X,h100-sxm,M,llama-3.1-8b,exact,fp8,tokens_per_s_per_user,100,200,300,1024,256,false,"
+        "announced,taalas2026blog,2026-01,note"
+    )
     bad.write_text(header + "\n" + row + "\n")
     with pytest.raises(catalog.CatalogError, match=r"claims.csv:2: .*low <= value <= high"):
         catalog.read_rows(bad, claims.ClaimRow)
@@ -35,8 +37,15 @@ def test_unknown_claim_suggests_the_closest():
         claims.get_claim("groq-llama2-70")
 
 
-@pytest.mark.parametrize("claimed,lo,hi,expected", [
-    (100, 50, 200, "consistent"), (300, 50, 200, "beyond"), (10, 50, 200, "conservative"), (50, 50, 200, "consistent")])
+@pytest.mark.parametrize(
+    "claimed,lo,hi,expected",
+    [
+        (100, 50, 200, "consistent"),
+        (300, 50, 200, "beyond"),
+        (10, 50, 200, "conservative"),
+        (50, 50, 200, "consistent"),
+    ],
+)
 def test_verdict_hand_cases(claimed, lo, hi, expected):
     assert claims.verdict(claimed, lo, hi) == expected
 
@@ -48,23 +57,34 @@ def test_verdict_is_consistent_exactly_inside_the_range(claimed, a, b):
 
 
 def test_readings_relations_for_one_configuration():
-    r = claims.readings("llama-3.1-70b", "h100-sxm", batch=64, input_tokens=1024, output_tokens=256,
-                        precision="fp8", n_chips=8)
+    r = claims.readings(
+        "llama-3.1-70b",
+        "h100-sxm",
+        batch=64,
+        input_tokens=1024,
+        output_tokens=256,
+        precision="fp8",
+        n_chips=8,
+    )
     per_user, agg = r["per user (decode)"], r["aggregate (output)"]
-    assert agg < 64 * per_user                                    # prefills interleave with decode
+    assert agg < 64 * per_user  # prefills interleave with decode
     assert r["aggregate (input + output)"] == pytest.approx(agg * (1024 + 256) / 256)
     assert r["per chip (output)"] == pytest.approx(agg / 8)
     assert r["prefill (one prompt)"] > per_user
 
 
 def test_one_system_quotes_numbers_two_orders_of_magnitude_apart():
-    g = claims.readings_grid("llama-3.1-70b", "h100-sxm", n_chips=8, precision="fp8", context=(2048, 8192))
+    g = claims.readings_grid(
+        "llama-3.1-70b", "h100-sxm", n_chips=8, precision="fp8", context=(2048, 8192)
+    )
     assert g["tokens_per_s"].max() / g["tokens_per_s"].min() > 100
     assert set(g["reading"]) == set(claims.READINGS)
 
 
 def test_matching_configurations_are_within_tolerance():
-    m = claims.matching_configurations(1000, "llama-3.1-70b", "h100-sxm", tolerance=0.2, n_chips=8, precision="fp8")
+    m = claims.matching_configurations(
+        1000, "llama-3.1-70b", "h100-sxm", tolerance=0.2, n_chips=8, precision="fp8"
+    )
     assert len(m) > 0
     assert ((m["tokens_per_s"] >= 800) & (m["tokens_per_s"] <= 1200)).all()
     with pytest.raises(ValueError, match="tolerance"):
@@ -89,7 +109,9 @@ def test_groq_fitted_layer_time_reproduces_its_claims():
 def test_reproduce_every_claim_is_finite_and_ordered():
     r = claims.reproduce()
     assert len(r) == len(claims.claim_ids())
-    assert (r["predicted_low"] <= r["predicted"]).all() and (r["predicted"] <= r["predicted_high"]).all()
+    assert (r["predicted_low"] <= r["predicted"]).all() and (
+        r["predicted"] <= r["predicted_high"]
+    ).all()
     assert set(r["verdict"]) <= set(claims.VERDICTS)
     assert (r["required_tb_s"] > 0).all() and (r["peak_tb_s"] > 0).all()
     # a claim the base model reaches holds at batch 1 at least; one it misses has max_batch 0
@@ -110,6 +132,7 @@ def test_405b_claim_is_beyond_the_launch_day_wafer_floor():
 
 # --------------------------------------------------------------------------- the article's claims ledger
 
+
 @pytest.fixture(scope="module")
 def ledger():
     return claims.ledger()
@@ -123,9 +146,22 @@ def test_ledger_covers_the_article_with_sourced_rows_and_allowed_verdicts(ledger
     counts = claims.verdict_counts(ledger)
     assert sum(counts.values()) == len(ledger) and list(counts) == list(claims.LEDGER_VERDICTS)
     # the claims issue 12 names must each have a row
-    for cid in ("matx-10x", "inf2-4x-throughput", "inf2-10x-latency", "anthropic-gigawatt", "codex-spark-1200",
-                "rubin-50-pflops", "rubin-10x-token-cost", "rubin-10x-dense", "groq-nvidia-licence", "groq-people",
-                "taalas-funding", "hc1-demo", "matx-backers", "nvl72-36-vera-cpus"):
+    for cid in (
+        "matx-10x",
+        "inf2-4x-throughput",
+        "inf2-10x-latency",
+        "anthropic-gigawatt",
+        "codex-spark-1200",
+        "rubin-50-pflops",
+        "rubin-10x-token-cost",
+        "rubin-10x-dense",
+        "groq-nvidia-licence",
+        "groq-people",
+        "taalas-funding",
+        "hc1-demo",
+        "matx-backers",
+        "nvl72-36-vera-cpus",
+    ):
         assert cid in set(ledger["id"]), cid
 
 
@@ -142,10 +178,10 @@ def test_a_spec_verdict_follows_the_claimed_number():
     r = claims.ledger_row("rubin-288gb")
     assert claims.check_ledger_row(r)["verdict"] == "reproduced"
     assert claims.check_ledger_row(r.model_copy(update={"claimed": 400.0}))["verdict"] == "refuted"
-    rubin = claims.check_ledger_row("rubin-50-pflops")          # 50 is the compressed-inference figure
+    rubin = claims.check_ledger_row("rubin-50-pflops")  # 50 is the compressed-inference figure
     fp4 = iw.get_chip("vera-rubin-nvl72").specs["peak_dense_tflops_fp4"]
     assert rubin["model_value"] == fp4.value < 50000 and rubin["verdict"] == "qualified"
-    wse = claims.check_ledger_row("wse3-125-pflops")          # a sparse headline: only its half is in range
+    wse = claims.check_ledger_row("wse3-125-pflops")  # a sparse headline: only its half is in range
     assert wse["verdict"] == "qualified" and wse["model_high"] < 125000 <= 2 * wse["model_high"]
 
 
@@ -154,7 +190,9 @@ def test_gigawatt_claim_is_chips_times_power_times_pue():
     r = claims.check_ledger_row("anthropic-gigawatt")
     assert r["model_value"] == pytest.approx(1e6 * s.value * catalog.assumption("pue") / 1e9)
     assert r["model_low"] == pytest.approx(1e6 * s.low * catalog.assumption("pue", "low") / 1e9)
-    expected = "reproduced" if r["model_low"] >= 1 else "qualified" if r["model_high"] >= 1 else "refuted"
+    expected = (
+        "reproduced" if r["model_low"] >= 1 else "qualified" if r["model_high"] >= 1 else "refuted"
+    )
     assert r["verdict"] == expected
     row = claims.ledger_row("anthropic-gigawatt")
     assert claims.check_ledger_row(row.model_copy(update={"claimed": 10.0}))["verdict"] == "refuted"
@@ -165,26 +203,44 @@ def test_ratio_claims_are_read_on_the_cost_frontier():
 
     r = claims.check_ledger_row("rubin-10x-token-cost")
     t = frontier.interactivity_targets(*claims.RATIO_TARGETS)
-    df = frontier.cost_ratio("kimi-k2", "gb200-nvl72", "vera-rubin-nvl72", t, input_tokens=32768, output_tokens=8192,
-                             precision="nvfp4")
+    df = frontier.cost_ratio(
+        "kimi-k2",
+        "gb200-nvl72",
+        "vera-rubin-nvl72",
+        t,
+        input_tokens=32768,
+        output_tokens=8192,
+        precision="nvfp4",
+    )
     both = df[df["reachable_baseline"] & df["reachable_chip"]]
     assert r["model_value"] == pytest.approx(both["ratio"].max())
     assert r["model_low"] <= r["model_value"] <= r["model_high"]
     dense = claims.check_ledger_row("rubin-10x-dense")
     # NVIDIA's own case (a long-context reasoning MoE) and a dense model give similar ratios in the
     # model (3.3x and 3.5x after the per-operator roofline), both well short of 10x
-    assert 0.8 < dense["model_value"] / r["model_value"] < 1.25 and max(dense["model_value"], r["model_value"]) < 10
+    assert (
+        0.8 < dense["model_value"] / r["model_value"] < 1.25
+        and max(dense["model_value"], r["model_value"]) < 10
+    )
     matx = claims.check_ledger_row("matx-10x")
     need = 10 / (1 + claims.RATIO_TOLERANCE)
-    expected = "reproduced" if matx["model_value"] >= need else "qualified" if matx["model_high"] >= need else "refuted"
+    expected = (
+        "reproduced"
+        if matx["model_value"] >= need
+        else "qualified"
+        if matx["model_high"] >= need
+        else "refuted"
+    )
     assert matx["verdict"] == expected
 
 
 def test_speed_claims_use_the_engine():
     spark = claims.check_ledger_row("codex-spark-1200")
-    rep = claims.reproduce_claim(claims.get_claim("openai-codex-spark").model_copy(update={"value": 1200.0, "high": 1200.0}))
+    rep = claims.reproduce_claim(
+        claims.get_claim("openai-codex-spark").model_copy(update={"value": 1200.0, "high": 1200.0})
+    )
     assert spark["model_value"] == pytest.approx(rep["predicted"])
-    assert spark["verdict"] in ("qualified", "refuted")      # a stand-in model is never 'reproduced'
+    assert spark["verdict"] in ("qualified", "refuted")  # a stand-in model is never 'reproduced'
     hc1 = claims.check_ledger_row("hc1-speed")
     assert hc1["model_low"] <= hc1["model_value"] <= hc1["model_high"]
 

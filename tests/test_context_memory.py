@@ -12,8 +12,16 @@ from inference_wars import workload
 
 def test_fetch_time_by_hand():
     # Llama 3.1 70B, FP8 KV: 80 layers x 2 x 8 heads x 128 dims x 1 byte = 163,840 B per token
-    t = cm.turn_times("llama-3.1-70b", "h100-sxm", 8, 10_000, 100, tier_gb_s_per_chip=50, tier_latency_us=0,
-                      precision="fp8")
+    t = cm.turn_times(
+        "llama-3.1-70b",
+        "h100-sxm",
+        8,
+        10_000,
+        100,
+        tier_gb_s_per_chip=50,
+        tier_latency_us=0,
+        precision="fp8",
+    )
     kv = 10_000 * 163_840
     assert t["kv_gb"] == pytest.approx(kv / 1e9)
     assert t["fetch_s"] == pytest.approx(kv / (8 * 50e9))
@@ -26,7 +34,9 @@ def test_recompute_is_the_prefill_roofline():
     eff = iw.assumptions().set_index("key").loc["compute_efficiency", "value"]
     m = workload.model_arrays(["llama-3.1-70b"])
     t = cm.turn_times("llama-3.1-70b", "h100-sxm", 8, 32_000, 100, 50, precision="fp8")
-    expect = workload.prefill_flops(m, 32_000)[0] / (8 * chip.get("peak_dense_tflops_fp8") * 1e12 * eff)
+    expect = workload.prefill_flops(m, 32_000)[0] / (
+        8 * chip.get("peak_dense_tflops_fp8") * 1e12 * eff
+    )
     assert t["recompute_s"] == pytest.approx(expect)
 
 
@@ -38,7 +48,9 @@ def test_no_context_means_nothing_to_fetch_or_recompute():
 
 def test_breakeven_bandwidth_matches_turn_times():
     be = float(cm.breakeven_tier_gb_s("llama-3.1-70b", "h100-sxm", 32_000, precision="fp8"))
-    t = cm.turn_times("llama-3.1-70b", "h100-sxm", 8, 32_000, 100, be, tier_latency_us=0, precision="fp8")
+    t = cm.turn_times(
+        "llama-3.1-70b", "h100-sxm", 8, 32_000, 100, be, tier_latency_us=0, precision="fp8"
+    )
     assert t["fetch_s"] == pytest.approx(t["recompute_s"], rel=1e-9)
 
 
@@ -49,7 +61,9 @@ def test_properties(ctx, bw, h):
     e = cm.expected_ttft_s(h, t["ttft_hit_s"], t["ttft_miss_s"])
     lo, hi = sorted([float(t["ttft_hit_s"]), float(t["ttft_miss_s"])])
     assert lo - 1e-12 <= float(e) <= hi + 1e-12
-    faster = cm.turn_times("deepseek-r1", "vera-rubin-nvl72", 8, ctx, 500, bw * 2, precision="nvfp4")
+    faster = cm.turn_times(
+        "deepseek-r1", "vera-rubin-nvl72", 8, ctx, 500, bw * 2, precision="nvfp4"
+    )
     assert faster["fetch_s"] <= t["fetch_s"]
 
 

@@ -13,7 +13,7 @@ def test_hand_computed_two_models():
     d = np.array([[3.0, 1.0], [1.0, 3.0]])
     r = fleet.fleet_capacity(d)
     assert r["pooled_chips"] == pytest.approx(4.0)
-    assert r["dedicated_chips"] == pytest.approx(6.0)          # 3 + 3
+    assert r["dedicated_chips"] == pytest.approx(6.0)  # 3 + 3
     assert r["pooled_utilisation"] == pytest.approx(1.0)
     assert r["dedicated_utilisation"] == pytest.approx(4 / 6)
     assert r["breakeven_advantage"] == pytest.approx(1.5)
@@ -44,7 +44,7 @@ def test_pooled_never_needs_more_chips_than_dedicated_without_overhead(n, k, s):
     r = fleet.fleet_capacity(fleet.shifting_demand(n, 24, k))
     assert r["pooled_chips"] <= r["dedicated_chips"] + 1e-9
     assert 0 < r["dedicated_utilisation"] <= r["pooled_utilisation"] <= 1 + 1e-9
-    assert r["breakeven_advantage"] <= n + 1e-9      # at worst each model peaks at the whole demand
+    assert r["breakeven_advantage"] <= n + 1e-9  # at worst each model peaks at the whole demand
     r2 = fleet.fleet_capacity(fleet.shifting_demand(n, 24, k), swap_overhead=s)
     assert r2["pooled_chips"] >= r["pooled_chips"] - 1e-12
 

@@ -27,8 +27,14 @@ def test_pareto_points_are_not_dominated_and_others_are(pts):
 
 
 def test_frontier_marks_points_and_best_at_target():
-    df = fr.frontier("llama-3.1-70b", ["h100-sxm", "b200"], batch=[1, 8, 64, 512], precision="fp8",
-                     input_tokens=2048, output_tokens=256)
+    df = fr.frontier(
+        "llama-3.1-70b",
+        ["h100-sxm", "b200"],
+        batch=[1, 8, 64, 512],
+        precision="fp8",
+        input_tokens=2048,
+        output_tokens=256,
+    )
     assert df["on_frontier"].any() and not df["on_frontier"].all()
     best = fr.best_at_interactivity(df, [10.0, 1e6])
     ok = best[best["reachable"]]
@@ -41,8 +47,16 @@ def test_frontier_marks_points_and_best_at_target():
 
 
 def test_cost_ratio_against_itself_is_one():
-    r = fr.cost_ratio("llama-3.1-70b", "h100-sxm", "h100-sxm", [20.0, 50.0], input_tokens=2048,
-                      output_tokens=256, precision="fp8", n_chips=[8])
+    r = fr.cost_ratio(
+        "llama-3.1-70b",
+        "h100-sxm",
+        "h100-sxm",
+        [20.0, 50.0],
+        input_tokens=2048,
+        output_tokens=256,
+        precision="fp8",
+        n_chips=[8],
+    )
     assert np.allclose(r["ratio"], 1.0)
     assert (r["ratio_low"] <= 1.0 + 1e-12).all() and (r["ratio_high"] >= 1.0 - 1e-12).all()
 
@@ -52,29 +66,59 @@ def test_cost_ratio_scales_with_price():
     base = fr.cost_ratio("llama-3.1-70b", "h100-sxm", "b200", [30.0], **kw)["ratio"].iloc[0]
     h_hour = fr.usd_per_chip_hour("b200")
     # halve b200's capital cost: the ratio rises by hourly_old / hourly_new
-    cheap = fr.cost_ratio("llama-3.1-70b", "h100-sxm", "b200", [30.0],
-                          price_usd={"b200": iw.get_chip("b200").get("price_usd") / 2}, **kw)["ratio"].iloc[0]
+    cheap = fr.cost_ratio(
+        "llama-3.1-70b",
+        "h100-sxm",
+        "b200",
+        [30.0],
+        price_usd={"b200": iw.get_chip("b200").get("price_usd") / 2},
+        **kw,
+    )["ratio"].iloc[0]
     h_cheap = fr.usd_per_chip_hour("b200", price_usd=iw.get_chip("b200").get("price_usd") / 2)
     assert cheap == pytest.approx(base * h_hour / h_cheap)
 
 
 def test_unreachable_targets_are_flagged():
-    r = fr.cost_ratio("llama-3.1-405b", "h100-sxm", "vera-rubin-nvl72", [1e5], input_tokens=2048,
-                      output_tokens=256, precision="fp8", n_chips=[16])
+    r = fr.cost_ratio(
+        "llama-3.1-405b",
+        "h100-sxm",
+        "vera-rubin-nvl72",
+        [1e5],
+        input_tokens=2048,
+        output_tokens=256,
+        precision="fp8",
+        n_chips=[16],
+    )
     assert not r["reachable_baseline"].iloc[0] and not r["reachable_chip"].iloc[0]
 
 
 def test_step_breakdown_adds_up_and_shows_the_rack():
-    b = fr.step_breakdown("llama-3.1-405b", ["h100-sxm", "gb200-nvl72"], [72], batch=16, precision="fp8")
+    b = fr.step_breakdown(
+        "llama-3.1-405b", ["h100-sxm", "gb200-nvl72"], [72], batch=16, precision="fp8"
+    )
     h = b.set_index("chip")
     assert h.loc["h100-sxm", "tp"] == 8 and h.loc["h100-sxm", "pp"] == 9
     assert h.loc["gb200-nvl72", "tp"] == 72 and h.loc["gb200-nvl72", "pp"] == 1
-    tpot = (np.maximum(h["compute_s"], h["memory_s"]) + h["interconnect_s"] + h["overhead_s"]
-            + h["prefill_interruptions_s"])
+    tpot = (
+        np.maximum(h["compute_s"], h["memory_s"])
+        + h["interconnect_s"]
+        + h["overhead_s"]
+        + h["prefill_interruptions_s"]
+    )
     assert np.allclose(tpot, h["tpot_s"])
     assert (h["overhead_s"] > 0).all() and (h["prefill_interruptions_s"] > 0).all()
-    e = iw.estimate("llama-3.1-405b", "h100-sxm", n_chips=72, batch=16, precision="fp8",
-                    input_tokens=8192, output_tokens=1024, tp=8, pp=9, replicas=1)
+    e = iw.estimate(
+        "llama-3.1-405b",
+        "h100-sxm",
+        n_chips=72,
+        batch=16,
+        precision="fp8",
+        input_tokens=8192,
+        output_tokens=1024,
+        tp=8,
+        pp=9,
+        replicas=1,
+    )
     assert h.loc["h100-sxm", "tpot_s"] == pytest.approx(e.tpot_s)
 
 
@@ -88,7 +132,9 @@ def test_errors():
     with pytest.raises(ValueError, match="positive"):
         fr.cost_ratio("llama-3.1-70b", "h100-sxm", "b200", [0])
     with pytest.raises(ValueError, match="metric"):
-        fr.best_at_interactivity(fr.frontier("llama-3.1-8b", "h100-sxm", batch=[1]), 10, metric="speed")
+        fr.best_at_interactivity(
+            fr.frontier("llama-3.1-8b", "h100-sxm", batch=[1]), 10, metric="speed"
+        )
     with pytest.raises(ValueError, match="high must exceed"):
         fr.interactivity_targets(100, 10)
 
@@ -98,7 +144,11 @@ def test_price_for_cost_ratio_round_trips():
     r0 = fr.cost_ratio("llama-3.1-70b", "h100-sxm", "b200", [30.0], **kw)["ratio"].iloc[0]
     p = fr.price_for_cost_ratio("b200", r0, 1.5 * r0)
     assert 0 < p < iw.get_chip("b200").get("price_usd")
-    r1 = fr.cost_ratio("llama-3.1-70b", "h100-sxm", "b200", [30.0], price_usd={"b200": p}, **kw)["ratio"].iloc[0]
+    r1 = fr.cost_ratio("llama-3.1-70b", "h100-sxm", "b200", [30.0], price_usd={"b200": p}, **kw)[
+        "ratio"
+    ].iloc[0]
     assert r1 == pytest.approx(1.5 * r0)
-    assert fr.price_for_cost_ratio("b200", r0, r0) == pytest.approx(iw.get_chip("b200").get("price_usd"))
+    assert fr.price_for_cost_ratio("b200", r0, r0) == pytest.approx(
+        iw.get_chip("b200").get("price_usd")
+    )
     assert fr.price_for_cost_ratio("b200", 1.0, 1e6) == 0.0

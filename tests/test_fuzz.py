@@ -10,6 +10,7 @@ CI sees the same inputs on every run; ``N_TRIED`` counts them (explicit list + e
 
 from __future__ import annotations
 
+import importlib
 import math
 import traceback
 from pathlib import Path
@@ -21,16 +22,31 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import inference_wars as iw
-from inference_wars import api, catalog, challenger, fleet, hardwired, landscape, systolic, uncertainty, validation
-import importlib
-
-fmts = importlib.import_module("inference_wars.engine.formats")  # `iw.formats` is the catalog table function
+from inference_wars import (
+    api,
+    catalog,
+    challenger,
+    fleet,
+    hardwired,
+    landscape,
+    systolic,
+    uncertainty,
+    validation,
+)
 from inference_wars.cli import main
+
+# `iw.formats` is the catalog table function; the module is the engine's
+fmts = importlib.import_module("inference_wars.engine.formats")
 
 PACKAGE = Path(iw.__file__).resolve().parent
 M, C = "llama-3.1-70b", "h100-sxm"
-FUZZ = settings(max_examples=300, deadline=None, derandomize=True, database=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+FUZZ = settings(
+    max_examples=300,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
 
 # --------------------------------------------------------------------------- checks
 
@@ -51,13 +67,21 @@ def numbers_in(result, path="result"):
         yield from numbers_in(result.to_dict(), path)
     elif isinstance(result, pd.DataFrame):
         # rows that do not fit carry no metrics (NaN = absent, as sweep(drop_unfit=False) documents)
-        fits = result["fits"].to_numpy(bool) if "fits" in result.columns else np.ones(len(result), bool)
+        fits = (
+            result["fits"].to_numpy(bool)
+            if "fits" in result.columns
+            else np.ones(len(result), bool)
+        )
         absent = {f"{k}{s}" for k in api.METRICS for s in ("", "_low", "_high")}
         for col in result.columns:
-            if pd.api.types.is_numeric_dtype(result[col]) and not pd.api.types.is_bool_dtype(result[col]):
+            if pd.api.types.is_numeric_dtype(result[col]) and not pd.api.types.is_bool_dtype(
+                result[col]
+            ):
                 values = result[col].to_numpy(float)
                 if col in absent:
-                    assert np.isnan(values[~fits]).all(), f"{path}[{col!r}] has a number where the model does not fit"
+                    assert np.isnan(values[~fits]).all(), (
+                        f"{path}[{col!r}] has a number where the model does not fit"
+                    )
                     values = values[fits]
                 yield from ((f"{path}[{col!r}]", float(v)) for v in values)
     elif isinstance(result, pd.Series):
@@ -112,6 +136,7 @@ def check_estimate(e: api.Estimate) -> None:
 
 
 # --------------------------------------------------------------------------- every nasty input named in issue 15
+
 
 def _bad_df():
     return pd.DataFrame({"ape": [0.1, 0.2], "log_ratio": [0.0, 0.1], "chip": ["a", "b"]})
@@ -174,7 +199,9 @@ NASTY = [
     lambda: hardwired.hardwire_checklist(0.6, 24, float("nan"), 1000, 100, True, 12, 3),
     lambda: challenger.configurations(M, "matx-one", batches=[0]),
     lambda: challenger.configurations(M, "matx-one", batches=[1], n_chips=[2**63]),
-    lambda: challenger.configurations(M, "matx-one", batches=[1], hardware={"sram_gb": float("nan")}),
+    lambda: challenger.configurations(
+        M, "matx-one", batches=[1], hardware={"sram_gb": float("nan")}
+    ),
     lambda: challenger.configurations(M, "matx-one", batches=[1], scenario="x"),
     lambda: challenger.cost_at_target(pd.DataFrame(), [100]),
     lambda: challenger.cost_ratio([float("nan")], [1.0]),
@@ -213,17 +240,27 @@ NASTY = [
 ]
 
 CLI_NASTY = [
-    [], ["nonsense"], ["estimate"], ["estimate", "-m", M], ["estimate", "-m", M, "-c", C, "--batch", "abc"],
+    [],
+    ["nonsense"],
+    ["estimate"],
+    ["estimate", "-m", M],
+    ["estimate", "-m", M, "-c", C, "--batch", "abc"],
     ["estimate", "-m", M, "-c", C, "--batch", "9223372036854775808", "--json"],
-    ["estimate", "-m", M, "-c", C, "--batch", "0"], ["estimate", "-m", M, "-c", C, "-n", "73", "--tp", "3"],
-    ["estimate", "-m", M, "-c", C, "--scenario", "wild"], ["estimate", "-m", M, "-c", C, "--bogus"],
+    ["estimate", "-m", M, "-c", C, "--batch", "0"],
+    ["estimate", "-m", M, "-c", C, "-n", "73", "--tp", "3"],
+    ["estimate", "-m", M, "-c", C, "--scenario", "wild"],
+    ["estimate", "-m", M, "-c", C, "--bogus"],
     ["estimate", "-m", M, "-c", C, "--min-tokens-per-s-per-user", "nan"],
     ["estimate", "-m", M, "-c", C, "--min-tokens-per-s-per-user", "inf"],
-    ["compare", "-m", M, "--chips", ","], ["compare", "-m", M, "--chips", "h100x,b200"],
-    ["calibrate", "--output", ""], ["calibrate", "--output", "/nonexistent_dir/x.csv"],
-    ["calibrate", "--output", "/proc/version"], ["calibrate", "--output", "/"],
+    ["compare", "-m", M, "--chips", ","],
+    ["compare", "-m", M, "--chips", "h100x,b200"],
+    ["calibrate", "--output", ""],
+    ["calibrate", "--output", "/nonexistent_dir/x.csv"],
+    ["calibrate", "--output", "/proc/version"],
+    ["calibrate", "--output", "/"],
     ["calibrate", "--output", str(PACKAGE / "data" / "calibration.csv")],
-    ["calibrate", "--output", "x.csv", "--date", "not-a-date"], ["calibrate", "--update-shipped", "--output", "x.csv"],
+    ["calibrate", "--output", "x.csv", "--date", "not-a-date"],
+    ["calibrate", "--update-shipped", "--output", "x.csv"],
     ["calibrate"],
 ]
 
@@ -239,13 +276,19 @@ def test_every_nasty_input_from_issue_15_is_a_clear_error_or_a_finite_result(cal
 
 def test_the_issue_15_inputs_that_returned_wrong_numbers_are_now_errors():
     """The inputs that returned a wrong number before are now rejected (not just finite)."""
-    for call in (lambda: iw.estimate(M, C, batch=2**63), lambda: iw.estimate(M, C, batch=1e300),
-                 lambda: iw.estimate(M, C, usable_memory_fraction=1e-300),
-                 lambda: iw.estimate(M, C, activation_bytes=1e308), lambda: iw.estimate(M, C, pue=1e308),
-                 lambda: hardwired.tapeout_usd(-2), lambda: hardwired.zipf_shares(3, float("nan")),
-                 lambda: challenger.configurations(M, "matx-one", batches=[0]),
-                 lambda: fleet.demand_in_chips(-1, 10), lambda: fmts.bits_per_weight("fp8", "x"),
-                 lambda: iw.estimate(M, C, batch=[1, 64])):
+    for call in (
+        lambda: iw.estimate(M, C, batch=2**63),
+        lambda: iw.estimate(M, C, batch=1e300),
+        lambda: iw.estimate(M, C, usable_memory_fraction=1e-300),
+        lambda: iw.estimate(M, C, activation_bytes=1e308),
+        lambda: iw.estimate(M, C, pue=1e308),
+        lambda: hardwired.tapeout_usd(-2),
+        lambda: hardwired.zipf_shares(3, float("nan")),
+        lambda: challenger.configurations(M, "matx-one", batches=[0]),
+        lambda: fleet.demand_in_chips(-1, 10),
+        lambda: fmts.bits_per_weight("fp8", "x"),
+        lambda: iw.estimate(M, C, batch=[1, 64]),
+    ):
         with pytest.raises(ValueError) as info:
             call()
         assert raised_by_package(info.value), info.value
@@ -263,10 +306,38 @@ def test_every_nasty_command_line_is_one_error_line(argv, capsys):
 
 # --------------------------------------------------------------------------- hypothesis
 
-NASTY_NUMBERS = [0, -1, 2**31, 2**63, 2**64, 10**30, 1e300, -1e300, 1e-300, 1e-320, 0.5, 2.5, float("nan"),
-                 float("inf"), -float("inf"), True, None, "8", "many", [1, 64], (), {}, np.int64(8), np.float64(8.0)]
-nasty_number = st.sampled_from(NASTY_NUMBERS) | st.floats(allow_nan=True, allow_infinity=True) | st.integers()
-junk_name = st.sampled_from(["", " ", "h100", "H100 SXM", "llama 70b", "gpt-5", "fp5", "x" * 300, "nan", "None"]) | st.text(max_size=12)
+NASTY_NUMBERS = [
+    0,
+    -1,
+    2**31,
+    2**63,
+    2**64,
+    10**30,
+    1e300,
+    -1e300,
+    1e-300,
+    1e-320,
+    0.5,
+    2.5,
+    float("nan"),
+    float("inf"),
+    -float("inf"),
+    True,
+    None,
+    "8",
+    "many",
+    [1, 64],
+    (),
+    {},
+    np.int64(8),
+    np.float64(8.0),
+]
+nasty_number = (
+    st.sampled_from(NASTY_NUMBERS) | st.floats(allow_nan=True, allow_infinity=True) | st.integers()
+)
+junk_name = st.sampled_from(
+    ["", " ", "h100", "H100 SXM", "llama 70b", "gpt-5", "fp5", "x" * 300, "nan", "None"]
+) | st.text(max_size=12)
 models = st.sampled_from(catalog.model_ids())
 chips = st.sampled_from(catalog.chip_ids())
 precisions = st.sampled_from([None, *catalog.format_ids()])
@@ -279,36 +350,59 @@ def maybe(good, bad, p_bad=6):
 
 
 override = st.sampled_from(sorted(api.OVERRIDE_RANGE)).flatmap(
-    lambda k: st.tuples(st.just(k), maybe(st.floats(*api.OVERRIDE_RANGE[k]), nasty_number, 3)))
+    lambda k: st.tuples(st.just(k), maybe(st.floats(*api.OVERRIDE_RANGE[k]), nasty_number, 3))
+)
 
 
 GOOD_ESTIMATE = dict(
-    model=models, chip=chips, precision=st.sampled_from([None, None, None, "fp8", "bf16", "nvfp4", "int8"]),
-    batch=st.integers(1, 4096) | st.none(), input_tokens=st.integers(1, 32768), output_tokens=st.integers(1, 4096),
-    n_chips=st.none() | st.none() | st.integers(1, 256), scenario=scenarios)
+    model=models,
+    chip=chips,
+    precision=st.sampled_from([None, None, None, "fp8", "bf16", "nvfp4", "int8"]),
+    batch=st.integers(1, 4096) | st.none(),
+    input_tokens=st.integers(1, 32768),
+    output_tokens=st.integers(1, 4096),
+    n_chips=st.none() | st.none() | st.integers(1, 256),
+    scenario=scenarios,
+)
 
 
 @FUZZ
-@given(good=st.fixed_dictionaries(GOOD_ESTIMATE), bad_key=st.none() | st.sampled_from(sorted(GOOD_ESTIMATE)),
-       bad_value=nasty_number | junk_name, ranges=st.booleans(), overrides=st.lists(override, max_size=2).map(dict))
+@given(
+    good=st.fixed_dictionaries(GOOD_ESTIMATE),
+    bad_key=st.none() | st.sampled_from(sorted(GOOD_ESTIMATE)),
+    bad_value=nasty_number | junk_name,
+    ranges=st.booleans(),
+    overrides=st.lists(override, max_size=2).map(dict),
+)
 def test_estimate_fuzz(good, bad_key, bad_value, ranges, overrides):
     """Good arguments with at most one nasty one (plus possibly nasty overrides)."""
     kwargs = dict(good, **({} if bad_key is None else {bad_key: bad_value}))
-    e = check(lambda: iw.estimate(kwargs.pop("model"), kwargs.pop("chip"), ranges=ranges, **kwargs, **overrides))
+    e = check(
+        lambda: iw.estimate(
+            kwargs.pop("model"), kwargs.pop("chip"), ranges=ranges, **kwargs, **overrides
+        )
+    )
     if e is not None:
         check_estimate(e)
 
 
 GOOD_SWEEP = dict(
-    model=st.lists(models, min_size=1, max_size=2, unique=True), chip=st.lists(chips, min_size=1, max_size=3, unique=True),
-    batch=st.lists(st.integers(1, 2048), min_size=1, max_size=3), input_tokens=st.sampled_from([128, [256, 8192]]),
+    model=st.lists(models, min_size=1, max_size=2, unique=True),
+    chip=st.lists(chips, min_size=1, max_size=3, unique=True),
+    batch=st.lists(st.integers(1, 2048), min_size=1, max_size=3),
+    input_tokens=st.sampled_from([128, [256, 8192]]),
     n_chips=st.none() | st.lists(st.integers(1, 128), min_size=1, max_size=2),
-    scenario=st.lists(scenarios, min_size=1, max_size=3, unique=True))
+    scenario=st.lists(scenarios, min_size=1, max_size=3, unique=True),
+)
 
 
 @FUZZ
-@given(good=st.fixed_dictionaries(GOOD_SWEEP), bad_key=st.none() | st.sampled_from(sorted(GOOD_SWEEP)),
-       bad_value=nasty_number | junk_name | st.lists(nasty_number | junk_name, max_size=3), drop_unfit=st.booleans())
+@given(
+    good=st.fixed_dictionaries(GOOD_SWEEP),
+    bad_key=st.none() | st.sampled_from(sorted(GOOD_SWEEP)),
+    bad_value=nasty_number | junk_name | st.lists(nasty_number | junk_name, max_size=3),
+    drop_unfit=st.booleans(),
+)
 def test_sweep_fuzz(good, bad_key, bad_value, drop_unfit):
     """Lists of good values with at most one nasty argument; rows that do not fit carry no metrics."""
     kwargs = dict(good, **({} if bad_key is None else {bad_key: bad_value}))
@@ -317,10 +411,41 @@ def test_sweep_fuzz(good, bad_key, bad_value, drop_unfit):
         assert df["fits"].all()
 
 
-cli_token = st.sampled_from(["estimate", "compare", "chips", "models", "-m", M, "-c", C, "--chips", "h100-sxm,b200",
-                             "-b", "-n", "--batch", "--scenario", "pessimistic", "--json", "--ranges", "--tp", "--pp",
-                             "--objective", "latency", "8", "0", "-3", "1e300", "9223372036854775808", "nan", "abc",
-                             "--", "-", "--help-me"])
+cli_token = st.sampled_from(
+    [
+        "estimate",
+        "compare",
+        "chips",
+        "models",
+        "-m",
+        M,
+        "-c",
+        C,
+        "--chips",
+        "h100-sxm,b200",
+        "-b",
+        "-n",
+        "--batch",
+        "--scenario",
+        "pessimistic",
+        "--json",
+        "--ranges",
+        "--tp",
+        "--pp",
+        "--objective",
+        "latency",
+        "8",
+        "0",
+        "-3",
+        "1e300",
+        "9223372036854775808",
+        "nan",
+        "abc",
+        "--",
+        "-",
+        "--help-me",
+    ]
+)
 
 
 @settings(FUZZ, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
@@ -337,20 +462,49 @@ def test_cli_fuzz(argv, capsys):
 
 module_call = st.one_of(
     st.tuples(st.just(hardwired.tapeout_usd), st.tuples(nasty_number)),
-    st.tuples(st.just(hardwired.zipf_shares), st.tuples(maybe(st.integers(1, 50), nasty_number), nasty_number)),
-    st.tuples(st.just(hardwired.break_even_months), st.tuples(*[maybe(st.floats(0.01, 1e6), nasty_number)] * 6)),
-    st.tuples(st.just(hardwired.lifetime_costs), st.tuples(*[maybe(st.floats(0.01, 1e6), nasty_number)] * 7)),
+    st.tuples(
+        st.just(hardwired.zipf_shares),
+        st.tuples(maybe(st.integers(1, 50), nasty_number), nasty_number),
+    ),
+    st.tuples(
+        st.just(hardwired.break_even_months),
+        st.tuples(*[maybe(st.floats(0.01, 1e6), nasty_number)] * 6),
+    ),
+    st.tuples(
+        st.just(hardwired.lifetime_costs),
+        st.tuples(*[maybe(st.floats(0.01, 1e6), nasty_number)] * 7),
+    ),
     st.tuples(st.just(fleet.demand_in_chips), st.tuples(nasty_number, nasty_number)),
-    st.tuples(st.just(fleet.shifting_demand), st.tuples(maybe(st.integers(1, 20), nasty_number),
-                                                        maybe(st.integers(1, 48), nasty_number), nasty_number)),
-    st.tuples(st.just(systolic.systolic_utilization),
-              st.tuples(*[maybe(st.integers(1, 8192), nasty_number)] * 3, st.just(128), st.just(128),
-                        maybe(st.sampled_from([1, 2, 4, 8]), nasty_number))),
+    st.tuples(
+        st.just(fleet.shifting_demand),
+        st.tuples(
+            maybe(st.integers(1, 20), nasty_number),
+            maybe(st.integers(1, 48), nasty_number),
+            nasty_number,
+        ),
+    ),
+    st.tuples(
+        st.just(systolic.systolic_utilization),
+        st.tuples(
+            *[maybe(st.integers(1, 8192), nasty_number)] * 3,
+            st.just(128),
+            st.just(128),
+            maybe(st.sampled_from([1, 2, 4, 8]), nasty_number),
+        ),
+    ),
     st.tuples(st.just(challenger.cost_ratio), st.tuples(nasty_number, nasty_number)),
-    st.tuples(st.just(fmts.bits_per_weight), st.tuples(maybe(st.sampled_from(catalog.format_ids()), junk_name),
-                                                       maybe(scenarios, junk_name))),
-    st.tuples(st.just(hardwired.pipeline_tokens_per_s_per_user),
-              st.tuples(maybe(st.floats(1e6, 1e12), nasty_number), maybe(st.integers(1, 64), nasty_number))),
+    st.tuples(
+        st.just(fmts.bits_per_weight),
+        st.tuples(
+            maybe(st.sampled_from(catalog.format_ids()), junk_name), maybe(scenarios, junk_name)
+        ),
+    ),
+    st.tuples(
+        st.just(hardwired.pipeline_tokens_per_s_per_user),
+        st.tuples(
+            maybe(st.floats(1e6, 1e12), nasty_number), maybe(st.integers(1, 64), nasty_number)
+        ),
+    ),
 )
 
 
@@ -358,8 +512,11 @@ module_call = st.one_of(
 @given(call=module_call)
 def test_chapter_module_fuzz(call):
     fn, args = call
-    check(lambda: fn(*args), allow_inf=("break_even", "result") if fn is hardwired.break_even_months else (),
-          allow_negative=("saving_usd",))
+    check(
+        lambda: fn(*args),
+        allow_inf=("break_even", "result") if fn is hardwired.break_even_months else (),
+        allow_negative=("saving_usd",),
+    )
 
 
 def test_fuzz_size_is_reported():

@@ -9,8 +9,17 @@ from hypothesis import strategies as st
 
 from inference_wars import hardwired as hw
 
-BE = dict(gpu_usd_per_million_tokens=0.05, hc_tokens_per_s_per_chip=3000.0, hc_price_usd=4000.0, hc_power_w=250.0,
-          tapeout_usd_total=1e6, lead_months_=3.0, utilization=0.7, pue=1.3, usd_per_kwh=0.08)
+BE = dict(
+    gpu_usd_per_million_tokens=0.05,
+    hc_tokens_per_s_per_chip=3000.0,
+    hc_price_usd=4000.0,
+    hc_power_w=250.0,
+    tapeout_usd_total=1e6,
+    lead_months_=3.0,
+    utilization=0.7,
+    pue=1.3,
+    usd_per_kwh=0.08,
+)
 
 
 def test_tables_load_with_sources_and_ranges():
@@ -60,7 +69,9 @@ def test_chips_for_model_and_r1_claim():
 def test_pipeline_speed_falls_with_chips_and_hops():
     v1 = hw.pipeline_tokens_per_s_per_user(8e9, 1, us_per_token_chip=60.0, params_per_chip=8e9)
     assert float(v1) == pytest.approx(1e6 / 60.0)
-    v9 = hw.pipeline_tokens_per_s_per_user(72e9, 9, us_per_token_chip=60.0, params_per_chip=8e9, hop_latency_us=2.0)
+    v9 = hw.pipeline_tokens_per_s_per_user(
+        72e9, 9, us_per_token_chip=60.0, params_per_chip=8e9, hop_latency_us=2.0
+    )
     assert float(v9) == pytest.approx(1e6 / (9 * 60 + 8 * 2))
     with pytest.raises(ValueError):
         hw.pipeline_tokens_per_s_per_user(8e9, 1, hop_latency_us=-1)
@@ -82,15 +93,28 @@ def test_never_pays_when_gpu_is_cheaper_than_the_chips_energy():
 def test_lifetime_costs_cross_at_break_even():
     R = 200_000.0
     T = float(hw.break_even_months(R, **BE))
-    kw = {k: v for k, v in BE.items() if k not in ("gpu_usd_per_million_tokens", "hc_tokens_per_s_per_chip")}
-    c = hw.lifetime_costs(T, R, BE["gpu_usd_per_million_tokens"], BE["hc_tokens_per_s_per_chip"], **kw)
+    kw = {
+        k: v
+        for k, v in BE.items()
+        if k not in ("gpu_usd_per_million_tokens", "hc_tokens_per_s_per_chip")
+    }
+    c = hw.lifetime_costs(
+        T, R, BE["gpu_usd_per_million_tokens"], BE["hc_tokens_per_s_per_chip"], **kw
+    )
     assert float(c["saving_usd"]) == pytest.approx(0.0, abs=1e-6 * float(c["gpu_usd"]))
-    later = hw.lifetime_costs(T * 1.5, R, BE["gpu_usd_per_million_tokens"], BE["hc_tokens_per_s_per_chip"], **kw)
+    later = hw.lifetime_costs(
+        T * 1.5, R, BE["gpu_usd_per_million_tokens"], BE["hc_tokens_per_s_per_chip"], **kw
+    )
     assert float(later["saving_usd"]) > 0
 
 
 @settings(max_examples=200, deadline=None)
-@given(r1=st.floats(1.0, 1e7), factor=st.floats(1.0, 1e3), gpu=st.floats(1e-3, 5.0), nre=st.floats(0.0, 1e8))
+@given(
+    r1=st.floats(1.0, 1e7),
+    factor=st.floats(1.0, 1e3),
+    gpu=st.floats(1e-3, 5.0),
+    nre=st.floats(0.0, 1e8),
+)
 def test_break_even_falls_as_token_volume_rises(r1, factor, gpu, nre):
     args = dict(BE, gpu_usd_per_million_tokens=gpu, tapeout_usd_total=nre)
     t1 = float(hw.break_even_months(r1, **args))

@@ -33,12 +33,14 @@ def test_roofline_points_by_hand():
     assert d1["bound"] == "memory"
     assert p[p["phase"] == "prefill"]["bound"].eq("compute").all()
     dec = p[p["phase"] == "decode"].sort_values("batch")
-    assert np.all(np.diff(dec["intensity"]) > 0)            # batching raises intensity
+    assert np.all(np.diff(dec["intensity"]) > 0)  # batching raises intensity
     assert (p["attainable_tflops"] <= p["peak_tflops"] + 1e-9).all()
 
 
 def test_skips_formats_a_chip_cannot_run():
-    p = hierarchy.roofline_points(["llama-3.1-8b"], ["a100-sxm", "taalas-hc1"], ["bf16", "nvfp4"], [1], [1024])
+    p = hierarchy.roofline_points(
+        ["llama-3.1-8b"], ["a100-sxm", "taalas-hc1"], ["bf16", "nvfp4"], [1], [1024]
+    )
     assert set(zip(p["chip"], p["precision"])) == {("a100-sxm", "bf16"), ("a100-sxm", "nvfp4")}
     # FP4 weights on an A100 run weight-only: the roof is the 16-bit peak
     a = p.set_index("precision")
@@ -52,8 +54,12 @@ def test_skips_formats_a_chip_cannot_run():
 def test_decode_ceiling():
     ma = workload.model_arrays(["llama-3.1-70b"])
     q = workload.weight_bytes_read(ma, 1, 8)[0]
-    got = hierarchy.decode_ceiling_tokens_per_s("llama-3.1-70b", "h100-sxm", "fp8", context=1, n_chips=1)
+    got = hierarchy.decode_ceiling_tokens_per_s(
+        "llama-3.1-70b", "h100-sxm", "fp8", context=1, n_chips=1
+    )
     assert got == pytest.approx(3.35e12 / (q + workload.kv_bytes_per_sequence(ma, 1, 8)[0]))
-    assert hierarchy.decode_ceiling_tokens_per_s("llama-3.1-70b", "h100-sxm", "fp8", n_chips=8) == pytest.approx(8 * got)
+    assert hierarchy.decode_ceiling_tokens_per_s(
+        "llama-3.1-70b", "h100-sxm", "fp8", n_chips=8
+    ) == pytest.approx(8 * got)
     with pytest.raises(ValueError, match="cannot run"):
         hierarchy.decode_ceiling_tokens_per_s("llama-3.1-70b", "h100-sxm", "taalas-3b6b")

@@ -15,8 +15,6 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((ROOT / "book").glob("*.ipynb"))
 CDN = re.compile(r"esm\.sh|cdn\.jsdelivr|unpkg\.com|cdnjs|skypack")
@@ -25,8 +23,9 @@ CDN = re.compile(r"esm\.sh|cdn\.jsdelivr|unpkg\.com|cdnjs|skypack")
 def test_every_notebook_has_a_kernelspec():
     for nb in NOTEBOOKS:
         ks = json.loads(nb.read_text())["metadata"].get("kernelspec", {})
-        assert ks.get("name") == "python3" and ks.get("language") == "python", \
+        assert ks.get("name") == "python3" and ks.get("language") == "python", (
             f"{nb.name} has no python3 kernelspec (JupyterLab would ask 'Select Kernel')"
+        )
 
 
 def test_outside_the_book_build_charts_bundle_their_javascript(monkeypatch):
@@ -41,18 +40,29 @@ def test_outside_the_book_build_charts_bundle_their_javascript(monkeypatch):
         "print(json.dumps({'esm': w._esm, 'spec': json.dumps(state.get('spec'))}))\n"
     )
     env = {k: v for k, v in os.environ.items() if k != "IW_BOOK_BUILD"}
-    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     got = json.loads(out.stdout.strip().splitlines()[-1])
-    assert not CDN.search(got["esm"]), f"the chart widget loads from a CDN: {CDN.search(got['esm']).group(0)}"
-    assert len(got["esm"]) > 300_000 and "vega" in got["esm"], "Vega is bundled into the widget's JavaScript"
+    assert not CDN.search(got["esm"]), (
+        f"the chart widget loads from a CDN: {CDN.search(got['esm']).group(0)}"
+    )
+    assert len(got["esm"]) > 300_000 and "vega" in got["esm"], (
+        "Vega is bundled into the widget's JavaScript"
+    )
     assert not CDN.search(got["spec"])
 
 
 def test_book_build_keeps_the_vendored_html_renderer():
-    code = ("import altair as alt\nfrom inference_wars import book\nbook.setup()\nprint(alt.renderers.active)")
-    out = subprocess.run([sys.executable, "-c", code], env=dict(os.environ, IW_BOOK_BUILD="1"),
-                         capture_output=True, text=True, timeout=120)
+    code = "import altair as alt\nfrom inference_wars import book\nbook.setup()\nprint(alt.renderers.active)"
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        env=dict(os.environ, IW_BOOK_BUILD="1"),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert out.stdout.strip() == "inference_wars_html", out.stderr[-2000:]
 
 
@@ -62,10 +72,19 @@ def test_make_lab_passes_allow_root_only_as_root(tmp_path):
     for uid in ("0", "1000"):
         (fake / "id").write_text(f"#!/bin/sh\necho {uid}\n")
         (fake / "id").chmod(0o755)
-        line = subprocess.run(["make", "-n", "lab"], cwd=ROOT, capture_output=True, text=True,
-                              env=dict(os.environ, PATH=f"{fake}:{os.environ['PATH']}")).stdout.splitlines()[-1]
-        shown = subprocess.run(["sh", "-c", "echo " + line.split("jupyter lab", 1)[1]], capture_output=True, text=True,
-                               env=dict(os.environ, PATH=f"{fake}:{os.environ['PATH']}")).stdout
+        line = subprocess.run(
+            ["make", "-n", "lab"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            env=dict(os.environ, PATH=f"{fake}:{os.environ['PATH']}"),
+        ).stdout.splitlines()[-1]
+        shown = subprocess.run(
+            ["sh", "-c", "echo " + line.split("jupyter lab", 1)[1]],
+            capture_output=True,
+            text=True,
+            env=dict(os.environ, PATH=f"{fake}:{os.environ['PATH']}"),
+        ).stdout
         assert ("--allow-root" in shown) == (uid == "0"), (uid, line, shown)
 
 
@@ -75,7 +94,9 @@ def _imported_modules() -> set[str]:
         for c in json.loads(nb.read_text())["cells"]:
             if c["cell_type"] == "code":
                 src = "".join(c["source"])
-                sources.append("\n".join(re.sub(r"^(\s*)[%!].*", r"\1pass", l) for l in src.splitlines()))
+                sources.append(
+                    "\n".join(re.sub(r"^(\s*)[%!].*", r"\1pass", l) for l in src.splitlines())
+                )
     mods = set()
     for src in sources:
         for node in ast.walk(ast.parse(src)):
@@ -83,7 +104,11 @@ def _imported_modules() -> set[str]:
                 mods |= {a.name.split(".")[0] for a in node.names}
             elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
                 mods.add(node.module.split(".")[0])
-    return {m for m in mods if m not in sys.stdlib_module_names and m not in {"inference_wars", "google"}}
+    return {
+        m
+        for m in mods
+        if m not in sys.stdlib_module_names and m not in {"inference_wars", "google"}
+    }
 
 
 def _norm(name: str) -> str:
@@ -109,8 +134,9 @@ def _closure(reqs: list[str]) -> set[str]:
 
 def test_colab_cell_installs_what_the_chapters_import():
     sys.path.insert(0, str(ROOT / "tools"))
-    import colab_cell
     import tomllib
+
+    import colab_cell
 
     cell = colab_cell.colab_source()
     m = re.search(r'%pip install --quiet "inference_wars(?:\[([a-z,]+)\])? @ git\+', cell)
@@ -122,6 +148,9 @@ def test_colab_cell_installs_what_the_chapters_import():
             reqs += project["optional-dependencies"][extra]
     installed = _closure(reqs)
     dists = metadata.packages_distributions()
-    missing = {mod: dists.get(mod) for mod in _imported_modules()
-               if not {_norm(d) for d in dists.get(mod, [mod])} & installed}
+    missing = {
+        mod: dists.get(mod)
+        for mod in _imported_modules()
+        if not {_norm(d) for d in dists.get(mod, [mod])} & installed
+    }
     assert not missing, f"the Colab cell does not install what these imports need: {missing}"

@@ -13,7 +13,9 @@ def test_every_chip_has_a_tier_or_is_listed_as_omitted():
     df = landscape.memory_tiers()
     assert set(df["chip"]) == set(iw.chip_ids())
     assert np.isfinite(df[["capacity_gb", "bandwidth_tb_s"]].to_numpy(float)).all()
-    assert (df["capacity_gb_low"] <= df["capacity_gb"]).all() and (df["capacity_gb"] <= df["capacity_gb_high"]).all()
+    assert (df["capacity_gb_low"] <= df["capacity_gb"]).all() and (
+        df["capacity_gb"] <= df["capacity_gb_high"]
+    ).all()
     assert any(o.startswith("h100-sxm on-chip SRAM") for o in df.attrs["omitted"])
 
 
@@ -45,11 +47,18 @@ def test_bad_inputs_say_what_is_allowed():
 
 
 def test_model_needs_hand_computed_for_llama_70b_fp8():
-    n = landscape.model_needs("llama-3.1-70b", precision="fp8", context_tokens=8192, batch=1,
-                              target_tokens_per_s_per_user=100).iloc[0]
+    n = landscape.model_needs(
+        "llama-3.1-70b",
+        precision="fp8",
+        context_tokens=8192,
+        batch=1,
+        target_tokens_per_s_per_user=100,
+    ).iloc[0]
     params = iw.models().set_index("id").loc["llama-3.1-70b", "params_total"]
-    assert n["weights_gb"] == pytest.approx(params / 1e9)                # 1 byte per weight
-    assert n["kv_gb"] == pytest.approx(2 * 8 * 128 * 80 * 8192 / 1e9)   # FP8 KV, 8 KV heads, 80 layers
+    assert n["weights_gb"] == pytest.approx(params / 1e9)  # 1 byte per weight
+    assert n["kv_gb"] == pytest.approx(
+        2 * 8 * 128 * 80 * 8192 / 1e9
+    )  # FP8 KV, 8 KV heads, 80 layers
     # one step reads every weight but the input-embedding table, plus the KV cache
     read = (params - 128256 * 8192) + 2 * 8 * 128 * 80 * 8192
     assert n["bandwidth_tb_s"] == pytest.approx(read * 100 / 1e12, rel=1e-6)
@@ -58,10 +67,15 @@ def test_model_needs_hand_computed_for_llama_70b_fp8():
 @settings(max_examples=25, deadline=None)
 @given(st.integers(1, 64), st.integers(1024, 65536), st.floats(1, 5000))
 def test_needs_grow_with_batch_context_and_speed(batch, context, target):
-    base = landscape.model_needs("llama-3.1-8b", context_tokens=context, batch=batch,
-                                 target_tokens_per_s_per_user=target).iloc[0]
-    more = landscape.model_needs("llama-3.1-8b", context_tokens=context + 1024, batch=batch + 1,
-                                 target_tokens_per_s_per_user=target * 2).iloc[0]
+    base = landscape.model_needs(
+        "llama-3.1-8b", context_tokens=context, batch=batch, target_tokens_per_s_per_user=target
+    ).iloc[0]
+    more = landscape.model_needs(
+        "llama-3.1-8b",
+        context_tokens=context + 1024,
+        batch=batch + 1,
+        target_tokens_per_s_per_user=target * 2,
+    ).iloc[0]
     assert more["capacity_gb"] > base["capacity_gb"]
     assert more["bandwidth_tb_s"] > 2 * base["bandwidth_tb_s"]
 
@@ -75,7 +89,9 @@ def test_serving_format_prefers_eight_bit():
 
 def test_compare_systems_ranges_bracket_the_base_and_skip_hardwired_chips():
     c = landscape.compare_systems("llama-3.1-70b", batch=1)
-    assert "taalas-hc1" not in set(c["chip"]) and c.attrs["skipped"] == ["taalas-hc1 runs only llama-3.1-8b"]
+    assert "taalas-hc1" not in set(c["chip"]) and c.attrs["skipped"] == [
+        "taalas-hc1 runs only llama-3.1-8b"
+    ]
     for k in landscape.COMPARE_METRICS:
         assert (c[f"{k}_low"] <= c[k] + 1e-9).all() and (c[k] <= c[f"{k}_high"] + 1e-9).all()
     row = c.set_index("chip")
@@ -83,7 +99,9 @@ def test_compare_systems_ranges_bracket_the_base_and_skip_hardwired_chips():
     assert 300 < row.loc["groq-lpu", "n_chips"] < 576
     assert row.loc["tpu-ironwood", "n_chips"] == 1
     # SRAM machines buy per-user speed at a high price per token at batch 1
-    assert row.loc["groq-lpu", "tokens_per_s_per_user"] > 3 * row.loc["b200", "tokens_per_s_per_user"]
+    assert (
+        row.loc["groq-lpu", "tokens_per_s_per_user"] > 3 * row.loc["b200", "tokens_per_s_per_user"]
+    )
     assert row.loc["groq-lpu", "usd_per_million_tokens"] > row.loc["b200", "usd_per_million_tokens"]
     long = landscape.long_comparison(c)
     assert len(long) == len(c) * len(landscape.COMPARE_METRICS)

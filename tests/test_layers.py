@@ -14,9 +14,26 @@ LAYERS = {
     "engine": 2,
     "api": 3,
     # the chapters' analyses and the measured-data modules
-    **{m: 4 for m in ("validation", "calibration", "frontier", "hierarchy", "fleet", "context_memory", "hardwired",
-                      "systolic", "challenger", "landscape", "claims", "regime", "agentic", "market",
-                      "uncertainty")},
+    **{
+        m: 4
+        for m in (
+            "validation",
+            "calibration",
+            "frontier",
+            "hierarchy",
+            "fleet",
+            "context_memory",
+            "hardwired",
+            "systolic",
+            "challenger",
+            "landscape",
+            "claims",
+            "regime",
+            "agentic",
+            "market",
+            "uncertainty",
+        )
+    },
     # presentation and entry points
     **{m: 5 for m in ("book", "charts", "tables", "cli", "__main__", "__init__")},
 }
@@ -47,7 +64,9 @@ def _imports(name: str, path: Path) -> set[str]:
             targets = [mod + [a.name] for a in node.names] if not node.module else [mod]
             found |= {".".join(t) for t in targets if t}
         elif isinstance(node, ast.Import):
-            found |= {a.name.split(".", 1)[1] for a in node.names if a.name.startswith("inference_wars.")}
+            found |= {
+                a.name.split(".", 1)[1] for a in node.names if a.name.startswith("inference_wars.")
+            }
     return found
 
 
@@ -75,13 +94,18 @@ def test_no_module_imports_from_a_layer_above_it():
         for target in _imports(name, path):
             resolved = _resolve(target, modules)
             if resolved and _layer(resolved) > _layer(name):
-                upward.append(f"{name} (layer {_layer(name)}) imports {resolved} (layer {_layer(resolved)})")
+                upward.append(
+                    f"{name} (layer {_layer(name)}) imports {resolved} (layer {_layer(resolved)})"
+                )
     assert not upward, "imports pointing up:\n" + "\n".join(sorted(upward))
 
 
 def test_no_import_circle():
     modules = _modules()
-    graph = {n: {r for t in _imports(n, p) if (r := _resolve(t, modules)) and r != n} for n, p in modules.items()}
+    graph = {
+        n: {r for t in _imports(n, p) if (r := _resolve(t, modules)) and r != n}
+        for n, p in modules.items()
+    }
     # a package's __init__ re-exports its modules: an edge into it stands for its members
     cycles = []
     state: dict[str, int] = {}
@@ -91,9 +115,9 @@ def test_no_import_circle():
         stack.append(n)
         for m in graph.get(n, ()):
             if m.endswith("__init__") and n.startswith(m.removesuffix("__init__")):
-                continue                                  # a module importing its own package's siblings
+                continue  # a module importing its own package's siblings
             if state.get(m) == 1:
-                cycles.append(" -> ".join(stack[stack.index(m):] + [m]))
+                cycles.append(" -> ".join(stack[stack.index(m) :] + [m]))
             elif m not in state:
                 visit(m, stack)
         stack.pop()

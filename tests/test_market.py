@@ -29,11 +29,14 @@ def test_market_table_is_sourced_and_refers_to_the_catalog():
     assert df.loc[has_speed, ["speed_status", "speed_source", "speed_date"]].notna().all().all()
 
 
-@pytest.mark.parametrize("bad, message", [
-    ({"usd_per_m_input_tokens": "-0.1"}, "positive"),
-    ({"speed_source": ""}, "speed needs"),
-    ({"date": "2024/08"}, "YYYY-MM"),
-])
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        ({"usd_per_m_input_tokens": "-0.1"}, "positive"),
+        ({"speed_source": ""}, "speed needs"),
+        ({"date": "2024/08"}, "YYYY-MM"),
+    ],
+)
 def test_bad_market_rows_fail_with_file_and_line(tmp_path, bad, message):
     import csv
 
@@ -61,17 +64,28 @@ def test_split_cost_recombines_to_the_cost_of_a_request():
 def test_breakeven_price_and_utilization_reproduce_the_list_price():
     f = iw.assumptions_for("base")
     n, tps, power, listed = 16, 20_000.0, 1500.0, 0.5
-    p = float(market.breakeven_price_usd(listed, tps, n, power, f.amortization_years, f.utilization, f.pue,
-                                         f.usd_per_kwh))
-    back = economics.usd_per_million_tokens(n, tps, p, power, f.amortization_years, f.utilization, f.pue,
-                                            f.usd_per_kwh)
+    p = float(
+        market.breakeven_price_usd(
+            listed, tps, n, power, f.amortization_years, f.utilization, f.pue, f.usd_per_kwh
+        )
+    )
+    back = economics.usd_per_million_tokens(
+        n, tps, p, power, f.amortization_years, f.utilization, f.pue, f.usd_per_kwh
+    )
     assert float(back) == pytest.approx(listed)
-    u = float(market.breakeven_utilization(listed, tps, n, 30_000.0, power, f.amortization_years, f.pue,
-                                           f.usd_per_kwh))
-    back = economics.usd_per_million_tokens(n, tps, 30_000.0, power, f.amortization_years, u, f.pue, f.usd_per_kwh)
+    u = float(
+        market.breakeven_utilization(
+            listed, tps, n, 30_000.0, power, f.amortization_years, f.pue, f.usd_per_kwh
+        )
+    )
+    back = economics.usd_per_million_tokens(
+        n, tps, 30_000.0, power, f.amortization_years, u, f.pue, f.usd_per_kwh
+    )
     assert float(back) == pytest.approx(listed)
     # electricity alone above the price: no utilisation breaks even
-    assert math.isinf(float(market.breakeven_utilization(1e-6, tps, n, 30_000.0, power, 5, 1.2, 0.08)))
+    assert math.isinf(
+        float(market.breakeven_utilization(1e-6, tps, n, 30_000.0, power, 5, 1.2, 0.08))
+    )
 
 
 def test_verdict_reads_the_range_against_the_price():
@@ -84,8 +98,12 @@ def test_cost_vs_price_covers_every_listed_service(table):
     assert list(table["id"]) == list(catalog.market_prices()["id"])
     assert (table["cost_usd_per_m_blended_low"] <= table["cost_usd_per_m_blended"] + 1e-12).all()
     assert (table["cost_usd_per_m_blended"] <= table["cost_usd_per_m_blended_high"] + 1e-12).all()
-    assert np.allclose(table["cost_to_price"], table["cost_usd_per_m_blended"] / table["list_usd_per_m_blended"])
-    blended = market.blended_usd_per_m(table["cost_usd_per_m_input"], table["cost_usd_per_m_output"], 1024, 256)
+    assert np.allclose(
+        table["cost_to_price"], table["cost_usd_per_m_blended"] / table["list_usd_per_m_blended"]
+    )
+    blended = market.blended_usd_per_m(
+        table["cost_usd_per_m_input"], table["cost_usd_per_m_output"], 1024, 256
+    )
     assert np.allclose(blended, table["cost_usd_per_m_blended"])
 
 

@@ -36,9 +36,17 @@ def test_batch_1_decode_of_llama_8b_on_h100_is_bandwidth_bound():
     bw = h100.get("hbm_tb_s")
     weights = workload.weights_bytes(arrays("llama-3.1-8b"), 16)[0]
     bound = roofline.decode_tokens_per_s_upper_bound(weights, bw)
-    assert bound == pytest.approx(3.35e12 / 16.06e9, rel=0.01)   # ~208 tokens/s
-    e = iw.estimate("llama-3.1-8b", "h100-sxm", batch=1, input_tokens=1, output_tokens=1,
-                    memory_efficiency=1.0, compute_efficiency=1.0, layer_overhead_us=0)
+    assert bound == pytest.approx(3.35e12 / 16.06e9, rel=0.01)  # ~208 tokens/s
+    e = iw.estimate(
+        "llama-3.1-8b",
+        "h100-sxm",
+        batch=1,
+        input_tokens=1,
+        output_tokens=1,
+        memory_efficiency=1.0,
+        compute_efficiency=1.0,
+        layer_overhead_us=0,
+    )
     assert e.bound == "memory"
     # decode reads every weight except the input-embedding table (one row is looked up):
     # (8.03e9 - 128256 * 4096) params * 2 bytes = 15.01 GB -> 3.35e12 / 15.01e9 = 223 tokens/s
@@ -68,49 +76,85 @@ def test_cost_formula_by_hand():
     # $30k over 5 years at full utilisation: 30000 / (5 * 8766) = 0.6845 $/h, plus 1 kW * $0.1 = 0.1 $/h
     hourly = economics.usd_per_chip_hour(30_000, 1000, 5, 1.0, 1.0, 0.1)
     assert hourly == pytest.approx(0.78446, rel=1e-4)
-    assert economics.usd_per_million_tokens(1, 1000, 30_000, 1000, 5, 1.0, 1.0, 0.1) == pytest.approx(hourly / 3.6)
+    assert economics.usd_per_million_tokens(
+        1, 1000, 30_000, 1000, 5, 1.0, 1.0, 0.1
+    ) == pytest.approx(hourly / 3.6)
     assert economics.joules_per_token(2, 100, 500) == 10
 
 
 def test_tensor_parallel_costs_nothing_on_one_chip_and_something_on_eight():
     m = arrays("llama-3.1-70b")
-    args = dict(tokens=1, m=m, dp_attention=False, domain=8, scaleup_gb_s=900, scaleout_gb_s=50,
-                latency_s=10e-6, activation_bytes=2, interconnect_efficiency=1.0)
+    args = dict(
+        tokens=1,
+        m=m,
+        dp_attention=False,
+        domain=8,
+        scaleup_gb_s=900,
+        scaleout_gb_s=50,
+        latency_s=10e-6,
+        activation_bytes=2,
+        interconnect_efficiency=1.0,
+    )
     assert parallel.stage_collectives_s(t=1, **args)[0] == 0
     # 160 all-reduces of 10 us latency dominate a batch-1 step
-    assert parallel.stage_collectives_s(t=8, **args)[0] == pytest.approx(160 * (10e-6 + 2 * 7 / 8 * 8192 * 2 / 450e9))
+    assert parallel.stage_collectives_s(t=8, **args)[0] == pytest.approx(
+        160 * (10e-6 + 2 * 7 / 8 * 8192 * 2 / 450e9)
+    )
 
 
 def test_wide_expert_parallelism_beyond_the_server_uses_the_nics():
     m = arrays("deepseek-r1")
-    args = dict(tokens=256, m=m, dp_attention=True, scaleup_gb_s=900, scaleout_gb_s=50, latency_s=0.0,
-                activation_bytes=2, interconnect_efficiency=1.0)
+    args = dict(
+        tokens=256,
+        m=m,
+        dp_attention=True,
+        scaleup_gb_s=900,
+        scaleout_gb_s=50,
+        latency_s=0.0,
+        activation_bytes=2,
+        interconnect_efficiency=1.0,
+    )
     inside = parallel.stage_collectives_s(t=8, domain=8, **args)[0]
     across = parallel.stage_collectives_s(t=32, domain=8, **args)[0]
     rack = parallel.stage_collectives_s(t=32, domain=72, **args)[0]
     assert rack < across and inside < across
     # 3/4 of a 32-wide group's all-to-all leaves an 8-GPU server at 50 GB/s
     vol = 256 / 32 * 8 * 7168 * 2
-    assert across == pytest.approx(58 * 2 * (31 / 32) * vol * 0.75 / 50e9 + 3 * 2 * 2 * (31 / 32) * 256 * 7168 * 2 * 0.75 / 50e9)
+    assert across == pytest.approx(
+        58 * 2 * (31 / 32) * vol * 0.75 / 50e9
+        + 3 * 2 * 2 * (31 / 32) * 256 * 7168 * 2 * 0.75 / 50e9
+    )
 
 
 def test_single_instance_split_and_rounding():
     hw = hardware_arrays([("h100-sxm", "bf16")] * 3 + [("gb200-nvl72", "bf16")])
     m = workload.model_arrays(["llama-3.1-70b"] * 4)
     d = serving.single_instance(m, hw, np.array([4, 8, 16, 576]))
-    assert d.tp.tolist() == [4, 8, 8, 72] and d.pp.tolist() == [1, 1, 2, 8] and d.replicas.tolist() == [1] * 4
+    assert (
+        d.tp.tolist() == [4, 8, 8, 72]
+        and d.pp.tolist() == [1, 1, 2, 8]
+        and d.replicas.tolist() == [1] * 4
+    )
     assert round_chip_count(np.array([1, 3, 5, 9, 17.2])).tolist() == [1, 4, 8, 16, 24]
 
 
-@pytest.mark.parametrize("model, chip, n, batch", [
-    ("llama-3.1-8b", "h100-sxm", 8, 256), ("llama-3.1-70b", "h200", 8, 64), ("deepseek-r1", "gb200-nvl72", 72, 2048),
-    ("mixtral-8x7b", "b200", 8, None)])
+@pytest.mark.parametrize(
+    "model, chip, n, batch",
+    [
+        ("llama-3.1-8b", "h100-sxm", 8, 256),
+        ("llama-3.1-70b", "h200", 8, 64),
+        ("deepseek-r1", "gb200-nvl72", 72, 2048),
+        ("mixtral-8x7b", "b200", 8, None),
+    ],
+)
 def test_the_chosen_deployment_beats_every_pinned_one(model, chip, n, batch):
     e = iw.estimate(model, chip, n_chips=n, batch=batch, precision="fp8")
     assert e.fits and e.replicas * e.tp * e.pp <= n
     for tp in (1, 2, 4, 8):
-        for dpa in ((False, True) if iw.get_model(model).n_experts else (False,)):
-            p = iw.estimate(model, chip, n_chips=n, batch=batch, precision="fp8", tp=tp, attention_dp=dpa)
+        for dpa in (False, True) if iw.get_model(model).n_experts else (False,):
+            p = iw.estimate(
+                model, chip, n_chips=n, batch=batch, precision="fp8", tp=tp, attention_dp=dpa
+            )
             if p.fits:
                 assert e.tokens_per_s_per_chip >= p.tokens_per_s_per_chip * (1 - 1e-9)
     fast = iw.estimate(model, chip, n_chips=n, batch=batch, precision="fp8", objective="latency")
@@ -118,17 +162,28 @@ def test_the_chosen_deployment_beats_every_pinned_one(model, chip, n, batch):
 
 
 def test_a_server_runs_many_copies_when_the_batch_is_large():
-    e = iw.estimate("llama-3.1-8b", "h100-sxm", n_chips=8, batch=None, precision="fp8", input_tokens=8192,
-                    output_tokens=1024)
+    e = iw.estimate(
+        "llama-3.1-8b",
+        "h100-sxm",
+        n_chips=8,
+        batch=None,
+        precision="fp8",
+        input_tokens=8192,
+        output_tokens=1024,
+    )
     assert e.replicas > 1 and e.batch_per_instance > 1
 
 
 def test_pinned_splits_that_cannot_work_name_the_constraint():
-    with pytest.raises(ValueError, match="does not divide .* 64 attention heads; nearest valid tp is 8"):
+    with pytest.raises(
+        ValueError, match="does not divide .* 64 attention heads; nearest valid tp is 8"
+    ):
         iw.estimate("llama-3.1-70b", "h100-sxm", n_chips=8, tp=6)
     with pytest.raises(ValueError, match="exceeds deepseek-r1's 256 experts"):
         iw.estimate("deepseek-r1", "gb200-nvl72", n_chips=512, ep=512)
-    with pytest.raises(ValueError, match="exceeds n_chips=8; with this tp and pp at most replicas=2"):
+    with pytest.raises(
+        ValueError, match="exceeds n_chips=8; with this tp and pp at most replicas=2"
+    ):
         iw.estimate("llama-3.1-8b", "h100-sxm", n_chips=8, tp=4, replicas=3)
     with pytest.raises(ValueError, match="is dense"):
         iw.estimate("llama-3.1-8b", "h100-sxm", n_chips=8, ep=8)
@@ -140,8 +195,10 @@ def test_speculative_decoding_and_disaggregation_change_what_users_see():
     mtp = iw.estimate("deepseek-r1", "b200", mtp_tokens=3, **kw)
     dis = iw.estimate("deepseek-r1", "b200", disaggregated=True, **kw)
     assert mtp.tokens_per_s_per_user > 1.5 * base.tokens_per_s_per_user
-    assert dis.tokens_per_s_per_user > base.tokens_per_s_per_user          # no prefill interruptions
-    assert dis.tokens_per_s == pytest.approx(base.tokens_per_s, rel=1e-9)  # the same chips do the same work
+    assert dis.tokens_per_s_per_user > base.tokens_per_s_per_user  # no prefill interruptions
+    assert dis.tokens_per_s == pytest.approx(
+        base.tokens_per_s, rel=1e-9
+    )  # the same chips do the same work
     assert serving.tokens_per_step(3, 0.8) == pytest.approx(1 + 0.8 + 0.64 + 0.512)
 
 
@@ -164,7 +221,9 @@ def test_moe_decode_reads_fewer_weights_at_batch_1():
 
 
 def test_large_batch_prefill_heavy_work_becomes_compute_bound():
-    e = iw.estimate("llama-3.1-8b", "h100-sxm", batch=512, input_tokens=128, output_tokens=16, precision="fp8")
+    e = iw.estimate(
+        "llama-3.1-8b", "h100-sxm", batch=512, input_tokens=128, output_tokens=16, precision="fp8"
+    )
     assert e.bound == "compute"
 
 
@@ -185,26 +244,49 @@ def test_hardwired_chip_runs_only_its_model_and_replicates():
 
 
 def test_sweep_matches_estimate():
-    df = iw.sweep(model=["llama-3.1-8b", "llama-3.1-70b"], chip=["h100-sxm", "b200"], batch=[1, 16],
-                  input_tokens=[512, 2048], precision=["bf16", "fp8"])
+    df = iw.sweep(
+        model=["llama-3.1-8b", "llama-3.1-70b"],
+        chip=["h100-sxm", "b200"],
+        batch=[1, 16],
+        input_tokens=[512, 2048],
+        precision=["bf16", "fp8"],
+    )
     assert len(df) == 2 * 2 * 2 * 2 * 2
-    row = df.query("model == 'llama-3.1-70b' and chip == 'b200' and batch == 16 and input_tokens == 2048 and precision == 'fp8'").iloc[0]
+    row = df.query(
+        "model == 'llama-3.1-70b' and chip == 'b200' and batch == 16 and input_tokens == 2048 and precision == 'fp8'"
+    ).iloc[0]
     e = iw.estimate("llama-3.1-70b", "b200", batch=16, input_tokens=2048, precision="fp8")
-    for k in ("n_chips", "ttft_s", "tpot_s", "tokens_per_s", "usd_per_million_tokens", "joules_per_token"):
+    for k in (
+        "n_chips",
+        "ttft_s",
+        "tpot_s",
+        "tokens_per_s",
+        "usd_per_million_tokens",
+        "joules_per_token",
+    ):
         assert row[k] == pytest.approx(getattr(e, k))
     assert row["bound"] == e.bound
 
 
 def test_scenarios_bracket_the_base_for_estimated_chips():
-    df = iw.sweep("llama-3.1-70b", "vera-rubin-nvl72", batch=64, precision="nvfp4", n_chips=8,
-                  scenario=["pessimistic", "base", "optimistic"]).set_index("scenario")
+    df = iw.sweep(
+        "llama-3.1-70b",
+        "vera-rubin-nvl72",
+        batch=64,
+        precision="nvfp4",
+        n_chips=8,
+        scenario=["pessimistic", "base", "optimistic"],
+    ).set_index("scenario")
     cost = df["usd_per_million_tokens"]
     assert cost["optimistic"] < cost["base"] < cost["pessimistic"]
 
 
 def test_agentic_chain_by_hand():
     from inference_wars import agentic
-    t = agentic.chain_totals(steps=3, prompt_tokens=1000, output_per_step=100, tool_tokens_per_step=400)
+
+    t = agentic.chain_totals(
+        steps=3, prompt_tokens=1000, output_per_step=100, tool_tokens_per_step=400
+    )
     # inputs 1000, 1500, 2000 -> 4500 prefill + 300 output = 4800, vs 1100 for one call
     assert t["prefill_tokens"] == 4500 and t["tokens_processed"] == 4800
     assert t["multiplier_vs_single_call"] == pytest.approx(4800 / 1100)
@@ -217,5 +299,5 @@ def test_agentic_chain_by_hand():
 def test_max_concurrent_sequences_by_hand():
     # 8 x 80 GB x 0.9 usable = 576 GB; Llama 3.1 70B fp8 weights 70.55 GB; KV fp8 at 32k = 163,840 * 32768 B
     n = iw.max_concurrent_sequences("llama-3.1-70b", "h100-sxm", 8, 32_768, precision="fp8")
-    assert n == 94   # (576 - 70.55) GB // 5.37 GB
+    assert n == 94  # (576 - 70.55) GB // 5.37 GB
     assert iw.max_concurrent_sequences("llama-3.1-405b", "h100-sxm", 1, 1024) == 0

@@ -58,15 +58,21 @@ def test_one_number_one_place():
 
     from inference_wars.book import SHARED_QUANTITIES, glued_values
 
-    values = {Path(n).stem: {k: v for k, (v, _) in glued_values(executed(n)).items()} for n in CHAPTERS}
+    values = {
+        Path(n).stem: {k: v for k, (v, _) in glued_values(executed(n)).items()} for n in CHAPTERS
+    }
     by_name: dict[str, dict[str, float]] = {}
     for stem, glued in values.items():
         for k, v in glued.items():
             by_name.setdefault(k, {})[stem] = v
     for k, per in by_name.items():
-        assert len({round(v, 12) for v in per.values()}) == 1, f"{k!r} has different values in different chapters: {per}"
+        assert len({round(v, 12) for v in per.values()}) == 1, (
+            f"{k!r} has different values in different chapters: {per}"
+        )
     for meaning, q in SHARED_QUANTITIES.items():
         got = {f"{stem}:{name}": values[stem].get(name) for stem, name in q["glue"]}
-        assert None not in got.values(), f"{meaning}: not glued in {[k for k, v in got.items() if v is None]}"
+        assert None not in got.values(), (
+            f"{meaning}: not glued in {[k for k, v in got.items() if v is None]}"
+        )
         first = next(iter(got.values()))
         assert all(math.isclose(v, first, rel_tol=1e-9) for v in got.values()), f"{meaning}: {got}"

@@ -15,7 +15,9 @@ dims = st.integers(1, 20_000)
 def test_hand_computed_cycles():
     # M=8 on a 128x128 array, K=N=256: 4 tiles x max(8,128) + 254 fill
     assert float(sy.systolic_cycles(8, 256, 256)) == 4 * 128 + 254
-    assert float(sy.systolic_utilization(8, 256, 256)) == pytest.approx(8 * 256 * 256 / (128 * 128 * (4 * 128 + 254)))
+    assert float(sy.systolic_utilization(8, 256, 256)) == pytest.approx(
+        8 * 256 * 256 / (128 * 128 * (4 * 128 + 254))
+    )
     # split 4x4: 32x32 tiles -> 64 tiles over 16 arrays = 4 each, max(8,32)=32, fill 62
     assert float(sy.systolic_cycles(8, 256, 256, split=4)) == 4 * 32 + 62
 
@@ -34,20 +36,36 @@ def test_bad_split_is_explained():
 
 
 @settings(max_examples=300, deadline=None)
-@given(M=dims, K=dims, N=dims, split=st.sampled_from([1, 2, 4, 8, 16]), g=st.integers(1, 64),
-       cap=st.one_of(st.none(), st.floats(16, 4096)))
+@given(
+    M=dims,
+    K=dims,
+    N=dims,
+    split=st.sampled_from([1, 2, 4, 8, 16]),
+    g=st.integers(1, 64),
+    cap=st.one_of(st.none(), st.floats(16, 4096)),
+)
 def test_utilization_never_exceeds_one(M, K, N, split, g, cap):
-    u = float(sy.systolic_utilization(M, K, N, split=split, operand_words_per_cycle=cap, concurrent=g))
+    u = float(
+        sy.systolic_utilization(M, K, N, split=split, operand_words_per_cycle=cap, concurrent=g)
+    )
     assert 0 < u <= 1
     v = float(sy.gpu_tile_utilization(M, K, N, concurrent=g))
     assert 0 < v <= 1
 
 
 @settings(max_examples=300, deadline=None)
-@given(M=st.integers(1, 128), K=dims, N=dims, s1=st.sampled_from([1, 2, 4, 8]), s2=st.sampled_from([1, 2, 4, 8, 16]))
+@given(
+    M=st.integers(1, 128),
+    K=dims,
+    N=dims,
+    s1=st.sampled_from([1, 2, 4, 8]),
+    s2=st.sampled_from([1, 2, 4, 8, 16]),
+)
 def test_splitting_never_lowers_skinny_gemm_utilization(M, K, N, s1, s2):
     lo, hi = sorted((s1, s2))
-    assert sy.systolic_utilization(M, K, N, split=hi) >= sy.systolic_utilization(M, K, N, split=lo) * (1 - 1e-12)
+    assert sy.systolic_utilization(M, K, N, split=hi) >= sy.systolic_utilization(
+        M, K, N, split=lo
+    ) * (1 - 1e-12)
 
 
 def test_operand_bandwidth_cap_makes_fine_splits_cost_on_fat_gemms():
@@ -57,6 +75,7 @@ def test_operand_bandwidth_cap_makes_fine_splits_cost_on_fat_gemms():
 
 def test_gemm_shapes_cover_the_models_matmul_work():
     from inference_wars import workload
+
     shp = sy.gemm_shapes("llama-3.1-8b", "decode", batch=1, context=1)
     m = workload.model_arrays(["llama-3.1-8b"])
     proj = shp[~shp["op"].str.startswith("attention")]["macs"].sum()
@@ -89,7 +108,9 @@ def test_challenger_costs_and_ratio():
 
 
 def test_requirement_grid_and_min_bandwidth():
-    g = ch.requirement_grid("llama-3.1-8b", [100], [2, 40], [500], [0.5], input_tokens=2048, output_tokens=256)
+    g = ch.requirement_grid(
+        "llama-3.1-8b", [100], [2, 40], [500], [0.5], input_tokens=2048, output_tokens=256
+    )
     assert len(g) == 2 and g["ratio"].between(0, ch.RATIO_CAP).all()
     r = g.set_index("hbm_tb_s")["ratio"]
     assert r[40] >= r[2]

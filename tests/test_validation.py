@@ -12,17 +12,31 @@ from hypothesis import strategies as st
 
 import inference_wars as iw
 from inference_wars import api, calibration, cli, uncertainty, validation
-from inference_wars.catalog import CatalogError
 
 ROOT = Path(__file__).resolve().parents[1]
-CHIPS = ["h100-sxm", "b200", "vera-rubin-nvl72", "mi355x", "tpu-ironwood", "groq-lpu", "cerebras-wse3", "matx-one"]
+CHIPS = [
+    "h100-sxm",
+    "b200",
+    "vera-rubin-nvl72",
+    "mi355x",
+    "tpu-ironwood",
+    "groq-lpu",
+    "cerebras-wse3",
+    "matx-one",
+]
 
 
 # ---------------------------------------------------------------- ranges
 
+
 @settings(max_examples=25, deadline=None)
-@given(chip=st.sampled_from(CHIPS), model=st.sampled_from(["llama-3.1-8b", "llama-3.1-70b", "deepseek-r1"]),
-       batch=st.integers(1, 512), s=st.integers(16, 16384), o=st.integers(1, 4096))
+@given(
+    chip=st.sampled_from(CHIPS),
+    model=st.sampled_from(["llama-3.1-8b", "llama-3.1-70b", "deepseek-r1"]),
+    batch=st.integers(1, 512),
+    s=st.integers(16, 16384),
+    o=st.integers(1, 4096),
+)
 def test_ranges_contain_the_base_value(chip, model, batch, s, o):
     df = iw.sweep(model, chip, batch=batch, input_tokens=s, output_tokens=o, ranges=True)
     for k in api.METRICS:
@@ -46,10 +60,12 @@ def test_ranges_are_the_bounding_scenarios_for_the_same_chips():
     e = iw.estimate("llama-3.1-70b", "vera-rubin-nvl72", ranges=True, **kw)
     opt = iw.estimate("llama-3.1-70b", "vera-rubin-nvl72", scenario="optimistic", **kw)
     pes = iw.estimate("llama-3.1-70b", "vera-rubin-nvl72", scenario="pessimistic", **kw)
-    low, base, high = e.bounds("usd_per_million_tokens")          # lower is better: optimistic is low
-    assert low == pytest.approx(opt.usd_per_million_tokens) and high == pytest.approx(pes.usd_per_million_tokens)
+    low, base, high = e.bounds("usd_per_million_tokens")  # lower is better: optimistic is low
+    assert low == pytest.approx(opt.usd_per_million_tokens) and high == pytest.approx(
+        pes.usd_per_million_tokens
+    )
     assert low < base < high
-    low, _, high = e.bounds("tokens_per_s")                       # higher is better: optimistic is high
+    low, _, high = e.bounds("tokens_per_s")  # higher is better: optimistic is high
     assert high == pytest.approx(opt.tokens_per_s) and low == pytest.approx(pes.tokens_per_s)
 
 
@@ -62,8 +78,12 @@ def test_estimate_bounds_needs_ranges_and_a_known_metric():
 
 
 def test_monte_carlo_is_deterministic_and_inside_the_interval():
-    a = uncertainty.monte_carlo("llama-3.1-70b", "vera-rubin-nvl72", batch=64, precision="nvfp4", n_samples=500, seed=1)
-    b = uncertainty.monte_carlo("llama-3.1-70b", "vera-rubin-nvl72", batch=64, precision="nvfp4", n_samples=500, seed=1)
+    a = uncertainty.monte_carlo(
+        "llama-3.1-70b", "vera-rubin-nvl72", batch=64, precision="nvfp4", n_samples=500, seed=1
+    )
+    b = uncertainty.monte_carlo(
+        "llama-3.1-70b", "vera-rubin-nvl72", batch=64, precision="nvfp4", n_samples=500, seed=1
+    )
     assert a.equals(b) and len(a) == 500
     e = iw.estimate("llama-3.1-70b", "vera-rubin-nvl72", batch=64, precision="nvfp4", ranges=True)
     for k in api.METRICS:
@@ -79,6 +99,7 @@ def test_triangular_by_hand():
 
 
 # ---------------------------------------------------------------- measured table
+
 
 def test_measured_table_coverage():
     df = validation.measured()
@@ -114,9 +135,20 @@ def test_predictions_are_finite_and_errors_by_hand():
 
 def test_a_batch_1_prediction_matches_estimate():
     df = validation.predict().set_index("id")
-    e = iw.estimate("llama-2-70b", "a100-sxm", n_chips=4, batch=1, input_tokens=5, output_tokens=200,
-                    precision="bf16", tp=4, objective="latency")
-    assert df.loc["gptfast-l2-70b-a100x4-bf16", "predicted"] == pytest.approx(e.tokens_per_s_per_user)
+    e = iw.estimate(
+        "llama-2-70b",
+        "a100-sxm",
+        n_chips=4,
+        batch=1,
+        input_tokens=5,
+        output_tokens=200,
+        precision="bf16",
+        tp=4,
+        objective="latency",
+    )
+    assert df.loc["gptfast-l2-70b-a100x4-bf16", "predicted"] == pytest.approx(
+        e.tokens_per_s_per_user
+    )
 
 
 def test_a_curve_point_is_the_best_throughput_at_its_per_user_speed():
@@ -129,13 +161,18 @@ def test_a_curve_point_is_the_best_throughput_at_its_per_user_speed():
 
 # ---------------------------------------------------------------- calibration
 
+
 def test_calibration_is_reproducible():
     # (the held-out predictions are re-derived by the accuracy benchmark below)
     assert calibration.check() == []
 
 
 def test_the_fit_helps_and_held_out_error_is_not_better_than_in_sample():
-    held, fit, raw = validation.predict_held_out(), validation.predict(), validation.predict(use_fitted=False)
+    held, fit, raw = (
+        validation.predict_held_out(),
+        validation.predict(),
+        validation.predict(use_fitted=False),
+    )
     s_h, s_f, s_r = (validation.error_summary(d) for d in (held, fit, raw))
     assert s_f["median_ape_pct"] <= s_h["median_ape_pct"]
     assert s_h["p90_ape_pct"] < s_r["p90_ape_pct"]
@@ -145,11 +182,18 @@ def test_the_fit_helps_and_held_out_error_is_not_better_than_in_sample():
 
 def test_fitted_factors_reach_the_default_estimate():
     from inference_wars import factors
+
     fit = {(r["scope"], r["key"]): r["value"] for r in calibration.fitted_table()}
     assert factors.chip_factors("h100-sxm")["fp4_efficiency"] == fit[("all", "fp4_efficiency")]
-    assert factors.chip_factors("mi300x")["compute_efficiency"] == fit[("amd-gpu", "compute_efficiency")]
+    assert (
+        factors.chip_factors("mi300x")["compute_efficiency"]
+        == fit[("amd-gpu", "compute_efficiency")]
+    )
     # an unmeasured programmable chip borrows NVIDIA's software factors; a dataflow chip runs no kernels
-    assert factors.chip_factors("matx-one")["layer_overhead_us"] == fit[("nvidia-gpu", "layer_overhead_us")]
+    assert (
+        factors.chip_factors("matx-one")["layer_overhead_us"]
+        == fit[("nvidia-gpu", "layer_overhead_us")]
+    )
     assert factors.chip_factors("groq-lpu")["layer_overhead_us"] == 0
     assert factors.chip_factors("groq-lpu")["layer_floor_us"] == fit[("groq-lpu", "layer_floor_us")]
     with pytest.raises(ValueError, match="calibrated= is gone"):
@@ -157,35 +201,64 @@ def test_fitted_factors_reach_the_default_estimate():
 
 
 def test_cli_calibrate_check_and_ranges(capsys):
-    assert cli.main(["estimate", "-m", "llama-3.1-70b", "-c", "vera-rubin-nvl72", "-b", "8", "--ranges", "--json"]) == 0
+    assert (
+        cli.main(
+            [
+                "estimate",
+                "-m",
+                "llama-3.1-70b",
+                "-c",
+                "vera-rubin-nvl72",
+                "-b",
+                "8",
+                "--ranges",
+                "--json",
+            ]
+        )
+        == 0
+    )
     out = json.loads(capsys.readouterr().out)
     lo, hi = out["ranges"]["tokens_per_s"]
     assert lo <= out["tokens_per_s"] <= hi
 
 
-@pytest.mark.parametrize("args, message", [
-    (["calibrate"], "--output PATH .* or --update-shipped"),
-    (["calibrate", "--output", ""], "must be a path to a .csv file"),
-    (["calibrate", "--output", "/nonexistent_dir/x.csv"], "does not exist"),
-    (["calibrate", "--output", str(ROOT / "inference_wars" / "data" / "calibration.csv")], "use --update-shipped"),
-    (["calibrate", "--output", "x.csv", "--date", "not-a-date"], "--date must be a date"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["calibrate"], "--output PATH .* or --update-shipped"),
+        (["calibrate", "--output", ""], "must be a path to a .csv file"),
+        (["calibrate", "--output", "/nonexistent_dir/x.csv"], "does not exist"),
+        (
+            ["calibrate", "--output", str(ROOT / "inference_wars" / "data" / "calibration.csv")],
+            "use --update-shipped",
+        ),
+        (["calibrate", "--output", "x.csv", "--date", "not-a-date"], "--date must be a date"),
+    ],
+)
 def test_cli_calibrate_never_writes_into_the_package_by_accident(args, message, capsys):
     before = (ROOT / "inference_wars" / "data" / "calibration.csv").read_bytes()
     assert cli.main(args) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("error:") and "\n" not in err
     import re
+
     assert re.search(message, err)
     assert (ROOT / "inference_wars" / "data" / "calibration.csv").read_bytes() == before
 
 
 def test_accuracy_benchmark_reports_held_out_error():
-    out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "accuracy.py"), "--shipped"], capture_output=True,
-                         text=True, check=True).stdout.splitlines()
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "accuracy.py"), "--shipped"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
     s = validation.error_summary(validation.predict_held_out())
     assert "leave-one-source-out" in out[1]
-    assert f"median APE {s['median_ape_pct']:5.1f}%" in out[1] and f"p90 APE {s['p90_ape_pct']:5.1f}%" in out[1]
+    assert (
+        f"median APE {s['median_ape_pct']:5.1f}%" in out[1]
+        and f"p90 APE {s['p90_ape_pct']:5.1f}%" in out[1]
+    )
 
 
 def test_shipped_held_out_predictions_are_what_leaving_a_family_out_gives():

@@ -15,10 +15,39 @@ import inference_wars as iw
 from inference_wars import catalog
 
 DATA = Path(iw.__file__).parent / "data"
-COLUMNS = ["id", "chip", "n_chips", "model", "model_as_published", "precision", "batch", "batch_is_cap",
-           "input_tokens", "output_tokens", "metric", "value", "min_tokens_per_s_per_user", "tp", "ep", "pp",
-           "attention_dp", "mtp_tokens", "disaggregated", "software", "source", "date", "catalog_fit", "note"]
-METRICS = {"tokens_per_s", "tokens_per_s_per_chip", "decode_tokens_per_s_per_chip", "tokens_per_s_per_user", "ttft_s"}
+COLUMNS = [
+    "id",
+    "chip",
+    "n_chips",
+    "model",
+    "model_as_published",
+    "precision",
+    "batch",
+    "batch_is_cap",
+    "input_tokens",
+    "output_tokens",
+    "metric",
+    "value",
+    "min_tokens_per_s_per_user",
+    "tp",
+    "ep",
+    "pp",
+    "attention_dp",
+    "mtp_tokens",
+    "disaggregated",
+    "software",
+    "source",
+    "date",
+    "catalog_fit",
+    "note",
+]
+METRICS = {
+    "tokens_per_s",
+    "tokens_per_s_per_chip",
+    "decode_tokens_per_s_per_chip",
+    "tokens_per_s_per_user",
+    "ttft_s",
+}
 
 
 def bib_keys() -> set[str]:
@@ -44,8 +73,11 @@ def main(families: list[str]) -> int:
             if r.id in ids:
                 problems.append(f"{where}: duplicate id {r.id}")
             ids.add(r.id)
-            for name, get in (("chip", catalog.get_chip), ("model", catalog.get_model),
-                              ("precision", catalog.get_format)):
+            for name, get in (
+                ("chip", catalog.get_chip),
+                ("model", catalog.get_model),
+                ("precision", catalog.get_format),
+            ):
                 try:
                     get(r[name])
                 except Exception as exc:  # noqa: BLE001
@@ -57,7 +89,16 @@ def main(families: list[str]) -> int:
                     raise ValueError
             except ValueError:
                 problems.append(f"{where}: value {r.value!r} is not a positive number")
-            for col in ("n_chips", "batch", "input_tokens", "output_tokens", "tp", "ep", "pp", "mtp_tokens"):
+            for col in (
+                "n_chips",
+                "batch",
+                "input_tokens",
+                "output_tokens",
+                "tp",
+                "ep",
+                "pp",
+                "mtp_tokens",
+            ):
                 if r[col] and not r[col].isdigit():
                     problems.append(f"{where}: {col} {r[col]!r} must be a whole number or blank")
             for col in ("input_tokens", "output_tokens"):

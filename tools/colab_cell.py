@@ -22,10 +22,12 @@ MARK = "# Colab only:"
 
 def colab_source() -> str:
     url = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["url"]
-    return (f"{MARK} install the book's package (elsewhere `make lab` has installed it)\n"
-            "import sys\n\n"
-            "if \"google.colab\" in sys.modules:\n"
-            f"    %pip install --quiet \"inference_wars[book] @ git+{url}\"")
+    return (
+        f"{MARK} install the book's package (elsewhere `make lab` has installed it)\n"
+        "import sys\n\n"
+        'if "google.colab" in sys.modules:\n'
+        f'    %pip install --quiet "inference_wars[book] @ git+{url}"'
+    )
 
 
 def ensure(path: Path) -> bool:
@@ -38,7 +40,7 @@ def ensure(path: Path) -> bool:
         nb.cells[first].source = cell.source
     else:
         nb.cells.insert(first if first is not None else len(nb.cells), cell)
-    for c in nb.cells:          # nbformat 4.5 wants ids; keep existing ones
+    for c in nb.cells:  # nbformat 4.5 wants ids; keep existing ones
         c.setdefault("id", nbformat.v4.new_code_cell().id)
     nbformat.write(nb, path)
     return True

@@ -26,8 +26,11 @@ STAMP = "iw-fingerprint.txt"
 def fingerprint(root: Path = ROOT) -> str:
     """SHA-256 over the package's files (code and data) and the pinned requirements."""
     h = hashlib.sha256()
-    files = sorted(p for p in (root / "inference_wars").rglob("*")
-                   if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc")
+    files = sorted(
+        p
+        for p in (root / "inference_wars").rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"
+    )
     for p in files + [root / "requirements.txt"]:
         h.update(str(p.relative_to(root)).encode())
         h.update(p.read_bytes())
@@ -59,7 +62,7 @@ def execute_all(cache_dir: Path, root: Path = ROOT, timeout_s: int = 300) -> dic
     from jupyter_cache.executors import load_executor
 
     prepare(cache_dir, root)
-    os.environ["IW_BOOK_BUILD"] = "1"            # the chapters render charts as the book does
+    os.environ["IW_BOOK_BUILD"] = "1"  # the chapters render charts as the book does
     cache = get_cache(str(cache_dir))
     for nb in chapter_paths(root):
         cache.add_nb_to_project(str(nb))

@@ -16,12 +16,23 @@ import re
 from pathlib import Path
 
 #: Scripts a page with an Altair chart needs, in load order (paths under book/_static).
-CHART_SCRIPTS = ["vendor/vega.min.js", "vendor/vega-lite.min.js", "vendor/vega-embed.min.js", "iw-charts.js"]
-_FONTAWESOME = re.compile(r'<script[^>]*src="[^"]*_static/scripts/fontawesome\.js[^"]*"[^>]*></script>\s*')
-_FONTAWESOME_PRELOAD = re.compile(r'<link[^>]*href="[^"]*_static/scripts/fontawesome\.js[^"]*"[^>]*>\s*')
+CHART_SCRIPTS = [
+    "vendor/vega.min.js",
+    "vendor/vega-lite.min.js",
+    "vendor/vega-embed.min.js",
+    "iw-charts.js",
+]
+_FONTAWESOME = re.compile(
+    r'<script[^>]*src="[^"]*_static/scripts/fontawesome\.js[^"]*"[^>]*></script>\s*'
+)
+_FONTAWESOME_PRELOAD = re.compile(
+    r'<link[^>]*href="[^"]*_static/scripts/fontawesome\.js[^"]*"[^>]*>\s*'
+)
 #: The theme loads Sphinx's search index (~170 kB) on every page for search-as-you-type, which
 #: is off (the search box opens search.html, which loads it): drop it from the other pages.
-_SEARCH_TOOLS = re.compile(r'<script src="[^"]*(?:_static/searchtools\.js|_static/language_data\.js|searchindex\.js)"></script>\s*')
+_SEARCH_TOOLS = re.compile(
+    r'<script src="[^"]*(?:_static/searchtools\.js|_static/language_data\.js|searchindex\.js)"></script>\s*'
+)
 
 
 def _filename(script) -> str:
@@ -54,7 +65,9 @@ def _lighten_pages(app, exception):
     for page in Path(app.outdir).rglob("*.html"):
         text = page.read_text(encoding="utf-8")
         lighter = _FONTAWESOME_PRELOAD.sub("", _FONTAWESOME.sub("", text))
-        if page.name != "search.html" and not app.config.html_theme_options.get("search_as_you_type"):
+        if page.name != "search.html" and not app.config.html_theme_options.get(
+            "search_as_you_type"
+        ):
             lighter = _SEARCH_TOOLS.sub("", lighter)
         if lighter != text:
             page.write_text(lighter, encoding="utf-8")

@@ -10,18 +10,77 @@ architecture row; :mod:`.claims` holds the published-claims tables. Loading is l
 so ``import inference_wars`` stays fast. This layer imports nothing from the engine above it.
 """
 
-from .loading import (DATA_DIR, bib_keys, check_source, read_rows, require_assumptions, required_assumptions,
-                      unique_by)
-from .lookup import (assumption, assumption_keys, chip_ids, format_ids, get_chip, get_format, get_model,
-                     model_ids)
-from .schemas import (QUANTITIES, SCENARIOS, AssumptionRow, CatalogError, Chip, ChipRow, FormatRow, MarketRow,
-                      ModelRow, Spec, SpecRow, Status, blank_to_none, check_date)
+from .loading import (
+    DATA_DIR,
+    bib_keys,
+    check_source,
+    read_rows,
+    require_assumptions,
+    required_assumptions,
+    unique_by,
+)
+from .lookup import (
+    assumption,
+    assumption_keys,
+    chip_ids,
+    format_ids,
+    get_chip,
+    get_format,
+    get_model,
+    model_ids,
+)
+from .schemas import (
+    QUANTITIES,
+    SCENARIOS,
+    AssumptionRow,
+    CatalogError,
+    Chip,
+    ChipRow,
+    FormatRow,
+    MarketRow,
+    ModelRow,
+    Spec,
+    SpecRow,
+    Status,
+    blank_to_none,
+    check_date,
+)
 from .views import assumptions, chip_specs, chips, formats, market_prices, models
 
 __all__ = [
-    "DATA_DIR", "QUANTITIES", "SCENARIOS", "AssumptionRow", "CatalogError", "Chip", "ChipRow", "FormatRow",
-    "MarketRow", "ModelRow", "Spec", "SpecRow", "Status", "assumption", "assumption_keys", "assumptions",
-    "bib_keys", "blank_to_none", "check_date", "check_source", "chip_ids", "chip_specs", "chips", "format_ids",
-    "formats", "get_chip", "get_format", "get_model", "market_prices", "model_ids", "models", "read_rows",
-    "require_assumptions", "required_assumptions", "unique_by",
+    "DATA_DIR",
+    "QUANTITIES",
+    "SCENARIOS",
+    "AssumptionRow",
+    "CatalogError",
+    "Chip",
+    "ChipRow",
+    "FormatRow",
+    "MarketRow",
+    "ModelRow",
+    "Spec",
+    "SpecRow",
+    "Status",
+    "assumption",
+    "assumption_keys",
+    "assumptions",
+    "bib_keys",
+    "blank_to_none",
+    "check_date",
+    "check_source",
+    "chip_ids",
+    "chip_specs",
+    "chips",
+    "format_ids",
+    "formats",
+    "get_chip",
+    "get_format",
+    "get_model",
+    "market_prices",
+    "model_ids",
+    "models",
+    "read_rows",
+    "require_assumptions",
+    "required_assumptions",
+    "unique_by",
 ]

@@ -24,8 +24,16 @@ def attention_params_per_layer(m: ModelRow) -> int:
     d = m.d_model
     if m.attention == "mla":
         qk_head = m.qk_nope_head_dim + m.qk_rope_head_dim
-        q = d * m.q_lora_rank + m.q_lora_rank * m.n_heads * qk_head + m.q_lora_rank if m.q_lora_rank else d * m.n_heads * qk_head
-        kv = d * (m.kv_lora_rank + m.qk_rope_head_dim) + m.kv_lora_rank + m.kv_lora_rank * m.n_heads * (m.qk_nope_head_dim + m.v_head_dim)
+        q = (
+            d * m.q_lora_rank + m.q_lora_rank * m.n_heads * qk_head + m.q_lora_rank
+            if m.q_lora_rank
+            else d * m.n_heads * qk_head
+        )
+        kv = (
+            d * (m.kv_lora_rank + m.qk_rope_head_dim)
+            + m.kv_lora_rank
+            + m.kv_lora_rank * m.n_heads * (m.qk_nope_head_dim + m.v_head_dim)
+        )
         o = m.n_heads * m.v_head_dim * d
         return q + kv + o
     q = d * m.n_heads * m.head_dim

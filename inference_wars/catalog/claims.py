@@ -66,7 +66,9 @@ class ClaimRow(BaseModel):
     @model_validator(mode="after")
     def _checks(self):
         if not (0 < self.low <= self.value <= self.high):
-            raise ValueError(f"need 0 < low <= value <= high, got {self.low} / {self.value} / {self.high}")
+            raise ValueError(
+                f"need 0 < low <= value <= high, got {self.low} / {self.value} / {self.high}"
+            )
         if self.input_tokens <= 0 or self.output_tokens <= 0:
             raise ValueError("input_tokens and output_tokens must be positive")
         return self
@@ -97,7 +99,9 @@ def get_claim(claim_id: str) -> ClaimRow:
 #: Every quantitative claim of the article the book grew from, one row each (see :func:`ledger`).
 LEDGER_CSV = DATA_DIR / "claims_ledger.csv"
 
-LedgerCheck = Literal["", "spec", "speed", "cost_ratio", "fleet_power", "assumption", "format_bits", "hardwired_chips"]
+LedgerCheck = Literal[
+    "", "spec", "speed", "cost_ratio", "fleet_power", "assumption", "format_bits", "hardwired_chips"
+]
 
 
 class LedgerRow(BaseModel):
@@ -141,10 +145,12 @@ class LedgerRow(BaseModel):
     @model_validator(mode="after")
     def _checks(self):
         if self.check and (self.claimed is None or self.claimed <= 0):
-            raise ValueError(f"a checked claim needs a positive claimed number, got {self.claimed!r}")
+            raise ValueError(
+                f"a checked claim needs a positive claimed number, got {self.claimed!r}"
+            )
         if bool(self.check) != bool(self.args):
             raise ValueError("args are given exactly when a check is")
-        self.arguments()                       # parses or raises
+        self.arguments()  # parses or raises
         return self
 
     def arguments(self) -> dict[str, str]:
@@ -152,7 +158,9 @@ class LedgerRow(BaseModel):
         for part in filter(None, self.args.split(";")):
             k, sep, v = part.partition("=")
             if not sep or not k.strip() or not v.strip():
-                raise ValueError(f"args must be key=value pairs separated by ';', got {self.args!r}")
+                raise ValueError(
+                    f"args must be key=value pairs separated by ';', got {self.args!r}"
+                )
             out[k.strip()] = v.strip()
         return out
 

@@ -10,11 +10,20 @@ from pathlib import Path
 
 from pydantic import BaseModel, ValidationError
 
-from .schemas import (AssumptionRow, CatalogError, Chip, ChipRow, FormatRow, MarketRow, ModelRow, Spec, SpecRow,
-                      split_aliases)
+from .schemas import (
+    AssumptionRow,
+    CatalogError,
+    Chip,
+    ChipRow,
+    FormatRow,
+    MarketRow,
+    ModelRow,
+    Spec,
+    SpecRow,
+    split_aliases,
+)
 
 DATA_DIR = Path(__file__).parents[1] / "data"
-
 
 
 def read_rows(path: Path, schema: type[BaseModel], allow_empty: bool = False) -> list:
@@ -25,19 +34,25 @@ def read_rows(path: Path, schema: type[BaseModel], allow_empty: bool = False) ->
     try:
         fh = path.open(newline="", encoding="utf-8")
     except OSError as exc:
-        raise CatalogError(f"{path.name}: cannot read {path} ({exc.strerror or exc}); "
-                           f"the package's data folder is incomplete") from None
+        raise CatalogError(
+            f"{path.name}: cannot read {path} ({exc.strerror or exc}); "
+            f"the package's data folder is incomplete"
+        ) from None
     with fh:
         reader = csv.DictReader(fh)
         header = reader.fieldnames or []
         required = [k for k, f in schema.model_fields.items() if f.is_required()]
         missing = [k for k in required if k not in header]
         if missing:
-            raise CatalogError(f"{path.name}:1: header lacks column(s) {', '.join(missing)}"
-                               + ("" if header else " (the file is empty)"))
+            raise CatalogError(
+                f"{path.name}:1: header lacks column(s) {', '.join(missing)}"
+                + ("" if header else " (the file is empty)")
+            )
         for line_no, raw in enumerate(reader, start=2):
             if None in raw:
-                raise CatalogError(f"{path.name}:{line_no}: more fields than the header has (unquoted comma?)")
+                raise CatalogError(
+                    f"{path.name}:{line_no}: more fields than the header has (unquoted comma?)"
+                )
             try:
                 rows.append(schema.model_validate(raw))
             except ValidationError as exc:
@@ -60,7 +75,9 @@ def unique_by(path_name: str, rows: list, key: str) -> dict:
     for line_no, r in enumerate(rows, start=2):
         k = getattr(r, key)
         if k in out:
-            raise CatalogError(f"{path_name}:{line_no}: duplicate {key} {k!r} (first on line {first[k]})")
+            raise CatalogError(
+                f"{path_name}:{line_no}: duplicate {key} {k!r} (first on line {first[k]})"
+            )
         out[k], first[k] = r, line_no
     return out
 
@@ -70,7 +87,9 @@ def bib_keys() -> frozenset[str]:
     """All BibTeX keys defined in ``data/references/*.bib``."""
     keys: list[str] = []
     for path in sorted((DATA_DIR / "references").glob("*.bib")):
-        keys += re.findall(r"^\s*@\w+\s*\{\s*([^,\s]+)\s*,", path.read_text(encoding="utf-8"), flags=re.M)
+        keys += re.findall(
+            r"^\s*@\w+\s*\{\s*([^,\s]+)\s*,", path.read_text(encoding="utf-8"), flags=re.M
+        )
     dupes = {k for k in keys if keys.count(k) > 1}
     if dupes:
         raise CatalogError(f"duplicate BibTeX keys: {sorted(dupes)}")
@@ -100,13 +119,22 @@ def _chips() -> dict[str, Chip]:
             check_source(where, s.source)
             low = s.value if s.low is None else s.low
             high = s.value if s.high is None else s.high
-            specs[s.chip][s.quantity] = Spec(s.value, low, high, s.status, s.source, s.date, s.note or "")
+            specs[s.chip][s.quantity] = Spec(
+                s.value, low, high, s.status, s.source, s.date, s.note or ""
+            )
     chips = {}
     for r in rows:
         chips[r.id] = Chip(
-            id=r.id, name=r.name, vendor=r.vendor, category=r.category, unit=r.unit,
-            release_status=r.release_status, memory_kind=r.memory_kind, process=r.process,
-            sram_role=r.sram_role, hardwired_model=r.hardwired_model,
+            id=r.id,
+            name=r.name,
+            vendor=r.vendor,
+            category=r.category,
+            unit=r.unit,
+            release_status=r.release_status,
+            memory_kind=r.memory_kind,
+            process=r.process,
+            sram_role=r.sram_role,
+            hardwired_model=r.hardwired_model,
             aliases=split_aliases(r.aliases),
             specs=specs[r.id],
         )
@@ -124,7 +152,9 @@ def _models() -> dict[str, ModelRow]:
         out[r.id] = r
     for c in _chips().values():
         if c.hardwired_model and c.hardwired_model not in out:
-            raise CatalogError(f"chips.csv: {c.id} is hard-wired to unknown model {c.hardwired_model!r}")
+            raise CatalogError(
+                f"chips.csv: {c.id} is hard-wired to unknown model {c.hardwired_model!r}"
+            )
     return out
 
 
@@ -154,8 +184,10 @@ _REQUIRED: set[str] = set()
 def _check_required(table: dict, line_no: int) -> None:
     missing = sorted(k for k in _REQUIRED if k not in table)
     if missing:
-        raise CatalogError(f"assumptions.csv:{line_no}: missing required assumption(s) {', '.join(missing)} "
-                           f"(every factor the engine reads needs a row)")
+        raise CatalogError(
+            f"assumptions.csv:{line_no}: missing required assumption(s) {', '.join(missing)} "
+            f"(every factor the engine reads needs a row)"
+        )
 
 
 def require_assumptions(keys) -> None:
@@ -182,11 +214,12 @@ def _market() -> dict[str, MarketRow]:
         check_source(where, r.source)
         if r.speed_source:
             check_source(where, r.speed_source)
-        for kind, name, table in (("model", r.model, _models()), ("chip", r.chip, _chips()),
-                                  ("format", r.precision, _formats())):
+        for kind, name, table in (
+            ("model", r.model, _models()),
+            ("chip", r.chip, _chips()),
+            ("format", r.precision, _formats()),
+        ):
             if name not in table:
                 raise CatalogError(f"{where}: {kind} {name!r} is not in the catalog")
         out[r.id] = r
     return out
-
-

@@ -7,6 +7,7 @@ from ..errors import UnknownNameError
 from .loading import _assumptions, _chips, _formats, _models
 from .schemas import Chip, FormatRow, ModelRow, split_aliases
 
+
 def _normalise(name: str) -> str:
     return str(name).strip().lower().replace(" ", "-").replace("_", "-")
 
@@ -68,5 +69,3 @@ def format_ids() -> list[str]:
 
 def assumption_keys() -> list[str]:
     return list(_assumptions())
-
-

@@ -126,7 +126,9 @@ class SpecRow(BaseModel):
         if (self.low is None) != (self.high is None):
             raise ValueError("give both low and high, or neither")
         if self.low is not None and not (self.low <= self.value <= self.high):
-            raise ValueError(f"need low <= value <= high, got {self.low} / {self.value} / {self.high}")
+            raise ValueError(
+                f"need low <= value <= high, got {self.low} / {self.value} / {self.high}"
+            )
         return self
 
 
@@ -169,7 +171,15 @@ class ModelRow(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self):
-        positive = ("n_layers", "d_model", "n_heads", "n_kv_heads", "head_dim", "vocab_size", "max_context")
+        positive = (
+            "n_layers",
+            "d_model",
+            "n_heads",
+            "n_kv_heads",
+            "head_dim",
+            "vocab_size",
+            "max_context",
+        )
         for name in positive:
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be positive")
@@ -178,8 +188,12 @@ class ModelRow(BaseModel):
         if not 0 <= self.n_dense_layers <= self.n_layers:
             raise ValueError("n_dense_layers must be between 0 and n_layers")
         moe_layers = self.n_layers - self.n_dense_layers
-        if moe_layers and not (0 < self.n_experts_active <= self.n_experts and self.d_ff_expert > 0):
-            raise ValueError("MoE layers need 0 < n_experts_active <= n_experts and d_ff_expert > 0")
+        if moe_layers and not (
+            0 < self.n_experts_active <= self.n_experts and self.d_ff_expert > 0
+        ):
+            raise ValueError(
+                "MoE layers need 0 < n_experts_active <= n_experts and d_ff_expert > 0"
+            )
         if self.n_dense_layers and self.d_ff <= 0:
             raise ValueError("dense layers need d_ff > 0")
         if self.attention == "mla" and not (self.kv_lora_rank > 0 and self.qk_rope_head_dim > 0):
@@ -210,7 +224,9 @@ class FormatRow(BaseModel):
             raise ValueError("bits_per_weight must be in (0, 32]")
         if self.status == "estimated" and (self.low is None or self.high is None):
             raise ValueError("estimated formats need low and high bits")
-        if self.low is not None and not (self.low <= self.bits_per_weight <= (self.high or math.inf)):
+        if self.low is not None and not (
+            self.low <= self.bits_per_weight <= (self.high or math.inf)
+        ):
             raise ValueError("need low <= bits_per_weight <= high")
         return self
 
@@ -232,7 +248,9 @@ class AssumptionRow(BaseModel):
     @model_validator(mode="after")
     def _bounds(self):
         if not (self.low <= self.value <= self.high):
-            raise ValueError(f"need low <= value <= high, got {self.low} / {self.value} / {self.high}")
+            raise ValueError(
+                f"need low <= value <= high, got {self.low} / {self.value} / {self.high}"
+            )
         return self
 
 
@@ -260,8 +278,9 @@ class MarketRow(BaseModel):
     speed_date: str | None = None
     note: str | None = None
 
-    _blank = field_validator("tokens_per_s_per_user", "speed_status", "speed_source", "speed_date", "note",
-                             mode="before")(blank_to_none)
+    _blank = field_validator(
+        "tokens_per_s_per_user", "speed_status", "speed_source", "speed_date", "note", mode="before"
+    )(blank_to_none)
     _date = field_validator("date")(check_date)
 
     @model_validator(mode="after")
@@ -272,7 +291,9 @@ class MarketRow(BaseModel):
                 raise ValueError(f"{name} must be a finite, positive number, got {x}")
         speed = (self.tokens_per_s_per_user, self.speed_status, self.speed_source, self.speed_date)
         if any(v is not None for v in speed) and any(v is None for v in speed):
-            raise ValueError("a speed needs tokens_per_s_per_user, speed_status, speed_source and speed_date")
+            raise ValueError(
+                "a speed needs tokens_per_s_per_user, speed_status, speed_source and speed_date"
+            )
         if self.speed_date is not None:
             check_date(self.speed_date)
         return self
@@ -334,7 +355,11 @@ class Chip:
     @property
     def compute_formats(self) -> tuple[str, ...]:
         """Compute classes (``bf16``, ``fp8``, ``fp4``, ...) this chip has a peak for."""
-        return tuple(q.removeprefix("peak_dense_tflops_") for q in self.specs if q.startswith("peak_dense_tflops_"))
+        return tuple(
+            q.removeprefix("peak_dense_tflops_")
+            for q in self.specs
+            if q.startswith("peak_dense_tflops_")
+        )
 
 
 def split_aliases(text: str | None) -> tuple[str, ...]:

@@ -8,6 +8,7 @@ from .schemas import QUANTITIES
 
 # --------------------------------------------------------------------------- DataFrames
 
+
 def chips(with_sources: bool = True):
     """One row per chip/system unit: descriptive columns, every quantity, and (with
     ``with_sources``) ``<quantity>_status``, ``_source``, ``_low``, ``_high`` columns."""
@@ -16,9 +17,15 @@ def chips(with_sources: bool = True):
     records = []
     for c in _chips().values():
         rec = {
-            "id": c.id, "name": c.name, "vendor": c.vendor, "category": c.category,
-            "release_status": c.release_status, "memory_kind": c.memory_kind,
-            "process": c.process, "sram_role": c.sram_role, "hardwired_model": c.hardwired_model,
+            "id": c.id,
+            "name": c.name,
+            "vendor": c.vendor,
+            "category": c.category,
+            "release_status": c.release_status,
+            "memory_kind": c.memory_kind,
+            "process": c.process,
+            "sram_role": c.sram_role,
+            "hardwired_model": c.hardwired_model,
             "unit": c.unit,
         }
         for q in QUANTITIES:
@@ -42,9 +49,19 @@ def chip_specs():
     import pandas as pd
 
     rows = [
-        {"chip": c.id, "quantity": q, "value": s.value, "low": s.low, "high": s.high,
-         "status": s.status, "source": s.source, "date": s.date, "note": s.note}
-        for c in _chips().values() for q, s in c.specs.items()
+        {
+            "chip": c.id,
+            "quantity": q,
+            "value": s.value,
+            "low": s.low,
+            "high": s.high,
+            "status": s.status,
+            "source": s.source,
+            "date": s.date,
+            "note": s.note,
+        }
+        for c in _chips().values()
+        for q, s in c.specs.items()
     ]
     return pd.DataFrame(rows)
 

@@ -69,9 +69,23 @@ def _slots(pins: Pins, moe: np.ndarray, special: np.ndarray):
     return t, dpa
 
 
-def search(m: ModelArrays, hw: HardwareArrays, f: Factors, n_chips, batch, input_tokens, output_tokens,
-           weight_bits, kv_bits, pins: Pins, objective: str = "throughput", min_tokens_per_s_per_user=None,
-           max_ttft_s=None, mtp_tokens=0.0, disaggregated=False) -> dict[str, np.ndarray]:
+def search(
+    m: ModelArrays,
+    hw: HardwareArrays,
+    f: Factors,
+    n_chips,
+    batch,
+    input_tokens,
+    output_tokens,
+    weight_bits,
+    kv_bits,
+    pins: Pins,
+    objective: str = "throughput",
+    min_tokens_per_s_per_user=None,
+    max_ttft_s=None,
+    mtp_tokens=0.0,
+    disaggregated=False,
+) -> dict[str, np.ndarray]:
     """Best deployment per configuration (arrays of length ``n``; ``n_chips`` and ``batch`` may
     hold NaN for "fewest that fit" and "as many as fit"). Returns the chosen slot's metrics
     plus ``fits`` and ``why`` (0 fits, 1 memory, 2 pinned split, 3 target missed)."""
@@ -102,24 +116,33 @@ def search(m: ModelArrays, hw: HardwareArrays, f: Factors, n_chips, batch, input
     hh = hw.take(idx)
     N_, B_, S_, O_, ctx_ = rep(N), rep(B), rep(S), rep(O), rep(ctx)
     wb, kb = rep(np.broadcast_to(weight_bits, N.shape)), rep(np.broadcast_to(kv_bits, N.shape))
-    ff = Factors(**{k: (rep(np.broadcast_to(v, N.shape)) if np.ndim(v) else v) for k, v in f.__dict__.items()})
+    ff = Factors(
+        **{
+            k: (rep(np.broadcast_to(v, N.shape)) if np.ndim(v) else v)
+            for k, v in f.__dict__.items()
+        }
+    )
     slot = np.tile(np.repeat(np.arange(K), KB), n_cfg)
     bslot = np.tile(np.arange(KB), n_cfg * K)
     t = t_slot[slot]
     dpa = dpa_slot[slot] > 0
-    pin_t, pin_p, pin_r, pin_d = (rep(x) for x in (pins.tp, pins.pp, pins.replicas, pins.dp_attention))
+    pin_t, pin_p, pin_r, pin_d = (
+        rep(x) for x in (pins.tp, pins.pp, pins.replicas, pins.dp_attention)
+    )
     # a pinned width is tried in the first pair of slots (TP and DP attention), whatever it is
     pinned_t = np.isfinite(pin_t)
     t = np.where(pinned_t, pin_t, t)
     moe = mm.n_moe_layers > 0
-    ok = ~(dpa & ~moe)                                            # DP attention only for MoE
+    ok = ~(dpa & ~moe)  # DP attention only for MoE
     domain = np.maximum(hh.scaleup_domain, 1.0)
 
     cap = memory.storage_capacity_bytes(hh, ff.usable_memory_fraction)
     one = Deployment(t, np.ones_like(t), np.ones_like(t), dpa)
     w_full, kv1 = serving.stored_bytes_per_chip(mm, hh, one, 1.0, ctx_, wb, kb)  # pp = 1
     # fewest chips when the caller gave none: weights + KV of the batch (1 sequence if free)
-    need = serving.chips_needed(mm, hh, np.where(np.isnan(B_), 1.0, B_), S_, O_, wb, kb, ff.usable_memory_fraction)
+    need = serving.chips_needed(
+        mm, hh, np.where(np.isnan(B_), 1.0, B_), S_, O_, wb, kb, ff.usable_memory_fraction
+    )
     fits_any = np.isfinite(need)
     # ... and enough instances for the batch under the engine's per-instance limit
     need = np.maximum(need, np.where(np.isnan(B_), 1.0, B_ / ff.max_batch_per_instance))
@@ -141,16 +164,20 @@ def search(m: ModelArrays, hw: HardwareArrays, f: Factors, n_chips, batch, input
     p = np.maximum(p, 1.0)
     p = np.where(np.isnan(pin_p), p, pin_p)
     # ---- dataflow chips: instances of Nsys / r chips pipelined over the layers
-    r_df = 2.0 ** slot
+    r_df = 2.0**slot
     w_df = np.floor(Nsys / r_df)
-    p_df = np.ones_like(w_df)                              # whole chips per stage (dataflow rows only)
+    p_df = np.ones_like(w_df)  # whole chips per stage (dataflow rows only)
     if hh.dataflow.any():
-        p_df[hh.dataflow] = serving.largest_divisor_at_most(w_df[hh.dataflow], mm.n_layers[hh.dataflow])
+        p_df[hh.dataflow] = serving.largest_divisor_at_most(
+            w_df[hh.dataflow], mm.n_layers[hh.dataflow]
+        )
     t_df = w_df / np.maximum(p_df, 1.0)
     df = hh.dataflow
     t = np.where(df, np.maximum(t_df, 1.0), t)
     p = np.where(df, np.maximum(p_df, 1.0), p)
-    ok = np.where(df, (dpa == 0) & (w_df >= 1) & (np.isnan(pin_r) | (r_df == pin_r)) & (slot < 14), ok)
+    ok = np.where(
+        df, (dpa == 0) & (w_df >= 1) & (np.isnan(pin_r) | (r_df == pin_r)) & (slot < 14), ok
+    )
     # ---- hard-wired chips: each chip a whole model
     hwd = hh.hardwired
     t = np.where(hwd, 1.0, t)
@@ -162,7 +189,7 @@ def search(m: ModelArrays, hw: HardwareArrays, f: Factors, n_chips, batch, input
         per_inst = np.where(np.isfinite(per_inst), per_inst, np.inf)
         r = np.floor(Nsys / per_inst)
     r = np.where(df, np.floor(Nsys / np.maximum(t * p, 1.0) + 1e-9), r)
-    r = np.where(np.isnan(B_) | hwd, r, np.minimum(r, B_))         # no idle replicas beyond the batch
+    r = np.where(np.isnan(B_) | hwd, r, np.minimum(r, B_))  # no idle replicas beyond the batch
     r = np.where(np.isnan(pin_r), r, pin_r)
     with np.errstate(invalid="ignore"):
         ok &= np.isfinite(p) & (r >= 1) & (r * per_inst <= Nsys + 1e-6)
@@ -171,12 +198,27 @@ def search(m: ModelArrays, hw: HardwareArrays, f: Factors, n_chips, batch, input
     dep = Deployment(t, p, np.maximum(r, 1.0), dpa)
 
     bmax = serving.max_batch(mm, hh, dep, ctx_, wb, kb, ff)
-    b_inst = np.where(np.isnan(B_), np.where(grid_b[idx], np.minimum(BATCH_CHOICES[bslot], bmax), bmax), B_ / dep.replicas)
+    b_inst = np.where(
+        np.isnan(B_),
+        np.where(grid_b[idx], np.minimum(BATCH_CHOICES[bslot], bmax), bmax),
+        B_ / dep.replicas,
+    )
     fit = ((b_inst >= 1) | (hwd & (b_inst > 0))) & (b_inst <= bmax + 1e-9) & fits_any
     B_sys = b_inst * dep.replicas
     with np.errstate(divide="ignore", invalid="ignore"):
-        res = serving.evaluate(mm, hh, ff, dep, B_sys, S_, O_, wb, kb, rep(np.broadcast_to(mtp_tokens, N.shape)),
-                               rep(np.broadcast_to(disaggregated, N.shape)))
+        res = serving.evaluate(
+            mm,
+            hh,
+            ff,
+            dep,
+            B_sys,
+            S_,
+            O_,
+            wb,
+            kb,
+            rep(np.broadcast_to(mtp_tokens, N.shape)),
+            rep(np.broadcast_to(disaggregated, N.shape)),
+        )
     met = np.ones_like(fit)
     if min_tokens_per_s_per_user is not None:
         tgt = rep(np.broadcast_to(np.asarray(min_tokens_per_s_per_user, float), N.shape))
@@ -186,16 +228,21 @@ def search(m: ModelArrays, hw: HardwareArrays, f: Factors, n_chips, batch, input
         met &= ~(res["ttft_s"] > tgt * (1 + 1e-9))
     # throughput per chip counts every chip of the system, idle ones included; disaggregated, the
     # chips outside the decode instances are the prefill pool, whose work owner_step already counts
-    per_chip = res["tokens_per_s"] / np.where(rep(np.broadcast_to(disaggregated, N.shape)), dep.tp * dep.pp * dep.replicas,
-                                              Nsys)
-    score = per_chip if objective == "throughput" else res["tokens_per_s_per_user"] + 1e-9 * per_chip
+    per_chip = res["tokens_per_s"] / np.where(
+        rep(np.broadcast_to(disaggregated, N.shape)), dep.tp * dep.pp * dep.replicas, Nsys
+    )
+    score = (
+        per_chip if objective == "throughput" else res["tokens_per_s_per_user"] + 1e-9 * per_chip
+    )
     good = ok & fit & met
     score = np.where(good, score, -np.inf)
     score2 = score.reshape(n_cfg, K * KB)
     best = np.argmax(score2, axis=1) + np.arange(n_cfg) * K * KB
     any_good = np.isfinite(score2).any(axis=1)
     pinned = np.isfinite(np.stack([pins.tp, pins.pp, pins.replicas, pins.dp_attention])).any(axis=0)
-    why = np.where(any_good, 0, np.where((ok & fit).reshape(n_cfg, -1).any(axis=1), 3, np.where(pinned, 2, 1)))
+    why = np.where(
+        any_good, 0, np.where((ok & fit).reshape(n_cfg, -1).any(axis=1), 3, np.where(pinned, 2, 1))
+    )
     # when nothing is feasible, report the slot that fits memory (or any allowed slot)
     fallback = np.where((ok & fit), per_chip, np.where(ok, -1e300, -np.inf)).reshape(n_cfg, -1)
     fb = np.argmax(fallback, axis=1) + np.arange(n_cfg) * K * KB
@@ -215,9 +262,20 @@ def search(m: ModelArrays, hw: HardwareArrays, f: Factors, n_chips, batch, input
     return out
 
 
-def reread(res: dict[str, np.ndarray], m: ModelArrays, hw: HardwareArrays, f: Factors, input_tokens, output_tokens,
-           weight_bits, kv_bits, mtp_tokens=0.0, disaggregated=False, min_tokens_per_s_per_user=None,
-           max_ttft_s=None) -> dict[str, np.ndarray]:
+def reread(
+    res: dict[str, np.ndarray],
+    m: ModelArrays,
+    hw: HardwareArrays,
+    f: Factors,
+    input_tokens,
+    output_tokens,
+    weight_bits,
+    kv_bits,
+    mtp_tokens=0.0,
+    disaggregated=False,
+    min_tokens_per_s_per_user=None,
+    max_ttft_s=None,
+) -> dict[str, np.ndarray]:
     """The deployments :func:`search` chose (``res``), evaluated again under other readings of
     the catalog (``hw``, ``f``, ``weight_bits``): same chips, split and batch, so a reading moves the
     speeds and costs, never the decisions (whether a deployment fits memory is decided at the
@@ -226,13 +284,19 @@ def reread(res: dict[str, np.ndarray], m: ModelArrays, hw: HardwareArrays, f: Fa
     S, O = np.asarray(input_tokens, float), np.asarray(output_tokens, float)
     out = dict(res)
     with np.errstate(divide="ignore", invalid="ignore"):
-        r = serving.evaluate(m, hw, f, dep, res["batch"], S, O, weight_bits, kv_bits, mtp_tokens, disaggregated)
-    chips = np.where(np.asarray(disaggregated, bool), dep.tp * dep.pp * dep.replicas, res["n_chips"])
+        r = serving.evaluate(
+            m, hw, f, dep, res["batch"], S, O, weight_bits, kv_bits, mtp_tokens, disaggregated
+        )
+    chips = np.where(
+        np.asarray(disaggregated, bool), dep.tp * dep.pp * dep.replicas, res["n_chips"]
+    )
     r["tokens_per_s_per_chip"] = r["tokens_per_s"] / chips
     out.update({k: v for k, v in r.items() if k not in ("tp", "pp", "replicas", "n_chips")})
     met = np.ones(np.shape(res["fits"]), bool)
     if min_tokens_per_s_per_user is not None:
-        met &= ~(r["tokens_per_s_per_user"] < np.asarray(min_tokens_per_s_per_user, float) * (1 - 1e-9))
+        met &= ~(
+            r["tokens_per_s_per_user"] < np.asarray(min_tokens_per_s_per_user, float) * (1 - 1e-9)
+        )
     if max_ttft_s is not None:
         met &= ~(r["ttft_s"] > np.asarray(max_ttft_s, float) * (1 + 1e-9))
     fits = np.asarray(res["fits"], bool)

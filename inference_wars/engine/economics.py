@@ -25,21 +25,26 @@ def energy_usd_per_hour(power_w, pue, usd_per_kwh) -> np.ndarray:
     return np.asarray(power_w, float) * pue * usd_per_kwh / 1000.0
 
 
-def usd_per_chip_hour(price_usd, power_w, amortization_years, utilization, pue, usd_per_kwh) -> np.ndarray:
+def usd_per_chip_hour(
+    price_usd, power_w, amortization_years, utilization, pue, usd_per_kwh
+) -> np.ndarray:
     """Hourly cost of one chip unit while it serves (formula in module doc)."""
     capex = np.asarray(price_usd, float) / (amortization_years * HOURS_PER_YEAR) / utilization
     return capex + energy_usd_per_hour(power_w, pue, usd_per_kwh)
 
 
-def usd_per_million_tokens(n_chips, tokens_per_s, price_usd, power_w, amortization_years, utilization, pue,
-                           usd_per_kwh) -> np.ndarray:
+def usd_per_million_tokens(
+    n_chips, tokens_per_s, price_usd, power_w, amortization_years, utilization, pue, usd_per_kwh
+) -> np.ndarray:
     """``n * usd_per_chip_hour / (3600 * tokens_per_s) * 1e6``. Eight 30,000 USD, 1 kW chips
     written off over 5 years, fully used, PUE 1, 0.10 USD/kWh, making 1,000 tokens/s:
 
     >>> round(float(usd_per_million_tokens(8, 1000.0, 30000.0, 1000.0, 5.0, 1.0, 1.0, 0.1)), 2)
     1.74
     """
-    hourly = np.asarray(n_chips, float) * usd_per_chip_hour(price_usd, power_w, amortization_years, utilization, pue, usd_per_kwh)
+    hourly = np.asarray(n_chips, float) * usd_per_chip_hour(
+        price_usd, power_w, amortization_years, utilization, pue, usd_per_kwh
+    )
     return hourly / (np.asarray(tokens_per_s, float) * 3600.0) * 1e6
 
 
@@ -49,4 +54,6 @@ def joules_per_token(n_chips, tokens_per_s, power_w) -> np.ndarray:
 
 
 def tokens_per_s_per_mw(n_chips, tokens_per_s, power_w, pue) -> np.ndarray:
-    return np.asarray(tokens_per_s, float) / (np.asarray(n_chips, float) * np.asarray(power_w, float) * pue / 1e6)
+    return np.asarray(tokens_per_s, float) / (
+        np.asarray(n_chips, float) * np.asarray(power_w, float) * pue / 1e6
+    )

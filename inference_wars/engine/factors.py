@@ -30,18 +30,48 @@ CALIBRATION_PATH = DATA_DIR / "calibration.csv"
 
 #: +1 when a larger value helps the hardware (faster or cheaper), -1 when it hurts.
 DIRECTION: dict[str, int] = {
-    "compute_efficiency": +1, "moe_efficiency": +1, "fp4_efficiency": +1, "weight_only_efficiency": +1,
-    "memory_efficiency": +1, "kv_efficiency": +1, "sram_efficiency": +1,
-    "interconnect_efficiency": +1, "collective_latency_us": -1, "scaleout_latency_us": -1,
-    "layer_overhead_us": -1, "moe_layer_overhead_us": -1, "expert_imbalance": -1, "layer_floor_us": -1, "request_overhead_ms": -1, "comm_overlap": +1,
-    "mtp_acceptance": +1, "max_batch_per_instance": +1, "usable_memory_fraction": +1, "activation_bytes": -1,
-    "pue": -1, "usd_per_kwh": -1, "amortization_years": +1, "utilization": +1,
+    "compute_efficiency": +1,
+    "moe_efficiency": +1,
+    "fp4_efficiency": +1,
+    "weight_only_efficiency": +1,
+    "memory_efficiency": +1,
+    "kv_efficiency": +1,
+    "sram_efficiency": +1,
+    "interconnect_efficiency": +1,
+    "collective_latency_us": -1,
+    "scaleout_latency_us": -1,
+    "layer_overhead_us": -1,
+    "moe_layer_overhead_us": -1,
+    "expert_imbalance": -1,
+    "layer_floor_us": -1,
+    "request_overhead_ms": -1,
+    "comm_overlap": +1,
+    "mtp_acceptance": +1,
+    "max_batch_per_instance": +1,
+    "usable_memory_fraction": +1,
+    "activation_bytes": -1,
+    "pue": -1,
+    "usd_per_kwh": -1,
+    "amortization_years": +1,
+    "utilization": +1,
 }
 #: Factors that are fractions in (0, 1].
-FRACTIONS = frozenset({"compute_efficiency", "moe_efficiency", "fp4_efficiency", "weight_only_efficiency",
-                       "memory_efficiency", "kv_efficiency", "sram_efficiency",
-                       "interconnect_efficiency", "usable_memory_fraction", "utilization", "comm_overlap",
-                       "mtp_acceptance"})
+FRACTIONS = frozenset(
+    {
+        "compute_efficiency",
+        "moe_efficiency",
+        "fp4_efficiency",
+        "weight_only_efficiency",
+        "memory_efficiency",
+        "kv_efficiency",
+        "sram_efficiency",
+        "interconnect_efficiency",
+        "usable_memory_fraction",
+        "utilization",
+        "comm_overlap",
+        "mtp_acceptance",
+    }
+)
 #: Factors with no row in assumptions.csv: the chip's catalog number is the default.
 FROM_CHIP = frozenset({"layer_floor_us"})
 CAL_COLUMNS = ("scope", "key", "value", "low", "high", "default", "n_points", "method", "fit_date")
@@ -56,7 +86,9 @@ def _bound(value: float, low: float, high: float, key: str, scenario: str) -> fl
 
 def check_scenario(scenario: str) -> str:
     if scenario not in catalog.SCENARIOS:
-        raise ValueError(f"scenario must be one of {', '.join(catalog.SCENARIOS)}, got {scenario!r}")
+        raise ValueError(
+            f"scenario must be one of {', '.join(catalog.SCENARIOS)}, got {scenario!r}"
+        )
     return scenario
 
 
@@ -67,9 +99,15 @@ def defaults(scenario: str = "base") -> dict[str, float]:
     for key in DIRECTION:
         if key in FROM_CHIP:
             continue
-        which = "base" if scenario == "base" else (
-            ("high" if DIRECTION[key] > 0 else "low") if scenario == "optimistic"
-            else ("low" if DIRECTION[key] > 0 else "high"))
+        which = (
+            "base"
+            if scenario == "base"
+            else (
+                ("high" if DIRECTION[key] > 0 else "low")
+                if scenario == "optimistic"
+                else ("low" if DIRECTION[key] > 0 else "high")
+            )
+        )
         out[key] = catalog.assumption(key, which)
     return out
 
@@ -78,7 +116,9 @@ def defaults(scenario: str = "base") -> dict[str, float]:
 def fitted_rows() -> tuple[dict, ...]:
     """Rows of the shipped ``data/calibration.csv`` (numbers as floats)."""
     if not CALIBRATION_PATH.exists():
-        raise CatalogError("data/calibration.csv is missing: run `python -m inference_wars calibrate`")
+        raise CatalogError(
+            "data/calibration.csv is missing: run `python -m inference_wars calibrate`"
+        )
     with CALIBRATION_PATH.open(newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     seen = set()
@@ -140,7 +180,9 @@ _KERNEL_OVERHEADS = ("layer_overhead_us", "moe_layer_overhead_us")
 
 def fitted(scope: str) -> dict[str, tuple[float, float, float]]:
     """``{factor: (value, low, high)}`` fitted for one family or chip id (empty if none)."""
-    return {r["key"]: (r["value"], r["low"], r["high"]) for r in fitted_rows() if r["scope"] == scope}
+    return {
+        r["key"]: (r["value"], r["low"], r["high"]) for r in fitted_rows() if r["scope"] == scope
+    }
 
 
 @functools.cache
@@ -178,8 +220,13 @@ def check_overrides(overrides: dict[str, float]) -> dict[str, float]:
     return out
 
 
-def factor_arrays(chip_ids: Sequence[str], scenario: str = "base", overrides: dict[str, float] | None = None,
-                  use_fitted: bool = True, fitted: dict[tuple[str, str], float] | None = None) -> Factors:
+def factor_arrays(
+    chip_ids: Sequence[str],
+    scenario: str = "base",
+    overrides: dict[str, float] | None = None,
+    use_fitted: bool = True,
+    fitted: dict[tuple[str, str], float] | None = None,
+) -> Factors:
     """:class:`~inference_wars.engine.serving.Factors` with one entry per chip id (overrides win).
     ``fitted`` (``{(scope, factor): value}``) replaces the shipped fit, as a calibration run
     needs; it applies by the same scopes and precedence as the shipped one."""

@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from ..catalog import Chip, FormatRow, get_chip, get_format, format_ids
+from ..catalog import Chip, FormatRow, format_ids, get_chip, get_format
 from ..errors import require_scenario
 
 #: KV-cache formats accepted for ``kv_precision``.
@@ -99,5 +99,7 @@ def default_kv_format(weight_format: str) -> str:
 def check_kv_format(fmt: str) -> FormatRow:
     f = get_format(fmt)
     if f.id not in KV_FORMATS:
-        raise ValueError(f"kv_precision {fmt!r} is not a KV-cache format; use one of {', '.join(KV_FORMATS)}")
+        raise ValueError(
+            f"kv_precision {fmt!r} is not a KV-cache format; use one of {', '.join(KV_FORMATS)}"
+        )
     return f

@@ -20,25 +20,26 @@ class HardwareArrays:
     """Per-(chip, format) constants as float arrays. Units are in the names."""
 
     peak_tflops: np.ndarray
-    attn_peak_tflops: np.ndarray        # peak for attention maths: the 16-bit peak (decode attention kernels compute in BF16)
-    narrow: np.ndarray                  # 1.0 when the format computes at 4 bits (FP4 tensor cores)
-    weight_only: np.ndarray             # 1.0 when weights are unpacked to 16 bits before each multiply
+    attn_peak_tflops: (
+        np.ndarray
+    )  # peak for attention maths: the 16-bit peak (decode attention kernels compute in BF16)
+    narrow: np.ndarray  # 1.0 when the format computes at 4 bits (FP4 tensor cores)
+    weight_only: np.ndarray  # 1.0 when weights are unpacked to 16 bits before each multiply
     rom_gb: np.ndarray
     rom_tb_s: np.ndarray
-    sram_gb: np.ndarray          # SRAM usable as storage (0 where SRAM is only a cache)
+    sram_gb: np.ndarray  # SRAM usable as storage (0 where SRAM is only a cache)
     sram_tb_s: np.ndarray
     hbm_gb: np.ndarray
     hbm_tb_s: np.ndarray
     scaleup_gb_s: np.ndarray
     scaleup_domain: np.ndarray
     scaleout_gb_s: np.ndarray
-    collective_latency_us: np.ndarray   # NaN where the catalog has no chip-specific value
-    layer_latency_us: np.ndarray        # per-layer dataflow floor (0 where not modelled)
+    collective_latency_us: np.ndarray  # NaN where the catalog has no chip-specific value
+    layer_latency_us: np.ndarray  # per-layer dataflow floor (0 where not modelled)
     power_w: np.ndarray
     price_usd: np.ndarray
-    hardwired: np.ndarray               # bool: chip is one model (replicas, not shards)
-    dataflow: np.ndarray                # bool: weights live only in on-chip SRAM (Groq, Cerebras): pipelined
-
+    hardwired: np.ndarray  # bool: chip is one model (replicas, not shards)
+    dataflow: np.ndarray  # bool: weights live only in on-chip SRAM (Groq, Cerebras): pipelined
 
     def take(self, idx: np.ndarray) -> "HardwareArrays":
         return HardwareArrays(**{k: getattr(self, k)[idx] for k in self.__dataclass_fields__})
@@ -53,15 +54,19 @@ def chip_row(chip: str | Chip, fmt: str, scenario: str = "base") -> dict[str, fl
         attn_peak_tflops=g("peak_dense_tflops_bf16", 0.0) or g(compute_peak_quantity(fmt, c), 0.0),
         narrow=float(get_format(fmt).compute == "fp4" and runs_natively(fmt, c)),
         weight_only=float(not runs_natively(fmt, c)),
-        rom_gb=g("rom_gb"), rom_tb_s=g("rom_tb_s"),
+        rom_gb=g("rom_gb"),
+        rom_tb_s=g("rom_tb_s"),
         sram_gb=g("sram_mb") / 1e3 if c.sram_role == "storage" else 0.0,
         sram_tb_s=g("sram_tb_s"),
-        hbm_gb=g("hbm_gb"), hbm_tb_s=g("hbm_tb_s"),
-        scaleup_gb_s=g("scaleup_gb_s"), scaleup_domain=max(g("scaleup_domain", 1.0), 1.0),
+        hbm_gb=g("hbm_gb"),
+        hbm_tb_s=g("hbm_tb_s"),
+        scaleup_gb_s=g("scaleup_gb_s"),
+        scaleup_domain=max(g("scaleup_domain", 1.0), 1.0),
         scaleout_gb_s=g("scaleout_gb_s"),
         collective_latency_us=g("collective_latency_us", float("nan")),
         layer_latency_us=g("layer_latency_us", 0.0),
-        power_w=c.serving_power_w(scenario), price_usd=g("price_usd"),
+        power_w=c.serving_power_w(scenario),
+        price_usd=g("price_usd"),
         hardwired=float(bool(c.hardwired_model)),
         dataflow=float(family(c) == "dataflow"),
     )
@@ -70,7 +75,9 @@ def chip_row(chip: str | Chip, fmt: str, scenario: str = "base") -> dict[str, fl
 def hardware_arrays(pairs: Sequence[tuple[str, str]], scenario: str = "base") -> HardwareArrays:
     """Arrays for a list of ``(chip, format)`` pairs."""
     rows = [_chip_row(get_chip(c).id, f, scenario) for c, f in pairs]
-    cols = {k: np.array([r[k] for r in rows], dtype=float) for k in HardwareArrays.__dataclass_fields__}
+    cols = {
+        k: np.array([r[k] for r in rows], dtype=float) for k in HardwareArrays.__dataclass_fields__
+    }
     cols["hardwired"] = cols["hardwired"].astype(bool)
     cols["dataflow"] = cols["dataflow"].astype(bool)
     return HardwareArrays(**cols)

@@ -23,19 +23,31 @@ def storage_capacity_bytes(hw: HardwareArrays, usable_fraction) -> np.ndarray:
     return (hw.sram_gb + hw.hbm_gb) * GB * usable_fraction
 
 
-def tiered_read_time_s(bytes_per_chip, hw: HardwareArrays, sram_efficiency, memory_efficiency) -> np.ndarray:
+def tiered_read_time_s(
+    bytes_per_chip, hw: HardwareArrays, sram_efficiency, memory_efficiency
+) -> np.ndarray:
     """Seconds to read ``bytes_per_chip`` once, fastest tier first (formula in module doc)."""
     x = np.asarray(bytes_per_chip, float)
     cap_s = hw.sram_gb * GB
     in_sram = np.minimum(x, cap_s)
     spill = x - in_sram
     with np.errstate(divide="ignore", invalid="ignore"):
-        t_s = np.where(in_sram > 0, in_sram / (np.where(hw.sram_tb_s > 0, hw.sram_tb_s, 1.0) * TB * sram_efficiency), 0.0)
-        t_h = np.where(spill > 0, spill / (np.where(hw.hbm_tb_s > 0, hw.hbm_tb_s, 1.0) * TB * memory_efficiency), 0.0)
+        t_s = np.where(
+            in_sram > 0,
+            in_sram / (np.where(hw.sram_tb_s > 0, hw.sram_tb_s, 1.0) * TB * sram_efficiency),
+            0.0,
+        )
+        t_h = np.where(
+            spill > 0,
+            spill / (np.where(hw.hbm_tb_s > 0, hw.hbm_tb_s, 1.0) * TB * memory_efficiency),
+            0.0,
+        )
     return t_s + t_h
 
 
-def read_time_s(weight_bytes_per_chip, kv_bytes_per_chip, hw: HardwareArrays, sram_efficiency, memory_efficiency) -> np.ndarray:
+def read_time_s(
+    weight_bytes_per_chip, kv_bytes_per_chip, hw: HardwareArrays, sram_efficiency, memory_efficiency
+) -> np.ndarray:
     """Time to stream one step's weights and KV. Hard-wired chips read weights from ROM at
     ``rom_tb_s`` (no efficiency factor: the dataflow is fixed) and KV from SRAM/HBM."""
     w = np.asarray(weight_bytes_per_chip, float)

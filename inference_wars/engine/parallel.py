@@ -27,7 +27,9 @@ from __future__ import annotations
 import numpy as np
 
 
-def link_time_s(volume_bytes, t, domain, scaleup_gb_s, scaleout_gb_s, interconnect_efficiency) -> np.ndarray:
+def link_time_s(
+    volume_bytes, t, domain, scaleup_gb_s, scaleout_gb_s, interconnect_efficiency
+) -> np.ndarray:
     """Seconds for each chip of a ``t``-wide group to move ``volume_bytes`` to the others:
     inside the scale-up domain at ``scaleup/2 * efficiency``, the off-domain share over the NICs."""
     t = np.asarray(t, float)
@@ -38,25 +40,50 @@ def link_time_s(volume_bytes, t, domain, scaleup_gb_s, scaleout_gb_s, interconne
     return np.maximum(v * (1.0 - off) / b_up, v * off / b_out)
 
 
-def stage_collectives_s(tokens, m, t, dp_attention, domain, scaleup_gb_s, scaleout_gb_s, latency_s,
-                        activation_bytes, interconnect_efficiency) -> np.ndarray:
+def stage_collectives_s(
+    tokens,
+    m,
+    t,
+    dp_attention,
+    domain,
+    scaleup_gb_s,
+    scaleout_gb_s,
+    latency_s,
+    activation_bytes,
+    interconnect_efficiency,
+) -> np.ndarray:
     """Collective time of one pipeline stage's layers for ``tokens`` tokens in flight (all
     layers of the model; the caller divides by the number of stages). Zero when ``t == 1``."""
     t = np.asarray(t, float)
     T = np.asarray(tokens, float)
     frac = (t - 1.0) / np.maximum(t, 1.0)
-    act = T * m.d_model * activation_bytes                           # one layer's activations
-    ar = latency_s + 2.0 * frac * link_time_s(act, t, domain, scaleup_gb_s, scaleout_gb_s, interconnect_efficiency)
-    a2a_vol = act / np.maximum(t, 1.0) * m.n_experts_active           # each chip's tokens x k experts
-    a2a = latency_s + frac * link_time_s(a2a_vol, t, domain, scaleup_gb_s, scaleout_gb_s, interconnect_efficiency)
+    act = T * m.d_model * activation_bytes  # one layer's activations
+    ar = latency_s + 2.0 * frac * link_time_s(
+        act, t, domain, scaleup_gb_s, scaleout_gb_s, interconnect_efficiency
+    )
+    a2a_vol = act / np.maximum(t, 1.0) * m.n_experts_active  # each chip's tokens x k experts
+    a2a = latency_s + frac * link_time_s(
+        a2a_vol, t, domain, scaleup_gb_s, scaleout_gb_s, interconnect_efficiency
+    )
     dpa = np.asarray(dp_attention, bool) & (m.n_moe_layers > 0)
     moe = np.where(dpa, 2.0 * a2a, 2.0 * ar)
     total = m.n_dense_layers * 2.0 * ar + m.n_moe_layers * moe
     return np.where(t > 1, total, 0.0)
 
 
-def pipeline_hops_s(tokens, d_model, tp, pp, domain, scaleup_gb_s, scaleout_gb_s, latency_s, scaleout_latency_s,
-                    activation_bytes, interconnect_efficiency) -> np.ndarray:
+def pipeline_hops_s(
+    tokens,
+    d_model,
+    tp,
+    pp,
+    domain,
+    scaleup_gb_s,
+    scaleout_gb_s,
+    latency_s,
+    scaleout_latency_s,
+    activation_bytes,
+    interconnect_efficiency,
+) -> np.ndarray:
     """Time for one micro-batch's activations to cross the ``pp - 1`` stage boundaries: over the
     scale-up fabric while the whole instance sits in one domain, else over the NICs."""
     pp = np.asarray(pp, float)

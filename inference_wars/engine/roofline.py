@@ -31,13 +31,20 @@ def ridge_point(peak_tflops, bandwidth_tb_s) -> np.ndarray:
 
 def attainable_tflops(intensity, peak_tflops, bandwidth_tb_s) -> np.ndarray:
     """``min(peak, intensity * bandwidth)`` in TFLOPS."""
-    return np.minimum(np.asarray(peak_tflops, float), np.asarray(intensity, float) * np.asarray(bandwidth_tb_s, float))
+    return np.minimum(
+        np.asarray(peak_tflops, float),
+        np.asarray(intensity, float) * np.asarray(bandwidth_tb_s, float),
+    )
 
 
-def roofline_time_s(flops, bytes_moved, peak_tflops, bandwidth_tb_s, compute_efficiency=1.0, memory_efficiency=1.0) -> np.ndarray:
+def roofline_time_s(
+    flops, bytes_moved, peak_tflops, bandwidth_tb_s, compute_efficiency=1.0, memory_efficiency=1.0
+) -> np.ndarray:
     """``max(flops / (peak * eff_c), bytes / (bandwidth * eff_m))`` seconds."""
     t_c = np.asarray(flops, float) / (np.asarray(peak_tflops, float) * 1e12 * compute_efficiency)
-    t_m = np.asarray(bytes_moved, float) / (np.asarray(bandwidth_tb_s, float) * 1e12 * memory_efficiency)
+    t_m = np.asarray(bytes_moved, float) / (
+        np.asarray(bandwidth_tb_s, float) * 1e12 * memory_efficiency
+    )
     return np.maximum(t_c, t_m)
 
 

@@ -100,8 +100,11 @@ def _shares(m: ModelArrays, t, dpa, dataflow=False):
     compiler spreads a layer's KV over its chips by position, so it never replicates heads)."""
     t = np.asarray(t, float)
     attn = np.where(dpa, 1.0, 1.0 / t)
-    kv = np.where(dpa | np.asarray(dataflow, bool), 1.0 / t,
-                  np.where(m.is_mla > 0, 1.0, 1.0 / np.minimum(t, np.maximum(m.n_kv_heads, 1.0))))
+    kv = np.where(
+        dpa | np.asarray(dataflow, bool),
+        1.0 / t,
+        np.where(m.is_mla > 0, 1.0, 1.0 / np.minimum(t, np.maximum(m.n_kv_heads, 1.0))),
+    )
     return attn, kv
 
 
@@ -115,7 +118,9 @@ def stored_bytes_per_chip(m: ModelArrays, hw: HardwareArrays, dep: Deployment, b
     return w, kv
 
 
-def max_batch(m: ModelArrays, hw: HardwareArrays, dep: Deployment, context, wb, kb, f: Factors) -> np.ndarray:
+def max_batch(
+    m: ModelArrays, hw: HardwareArrays, dep: Deployment, context, wb, kb, f: Factors
+) -> np.ndarray:
     """Most sequences of ``context`` tokens one instance holds next to its weights (0 if the
     weights alone do not fit), capped by the engine's ``max_batch_per_instance``."""
     w, kv1 = stored_bytes_per_chip(m, hw, dep, 1.0, context, wb, kb)
@@ -145,13 +150,20 @@ def _peaks(hw: HardwareArrays, f: Factors):
     """(matmul peak, attention peak) in FLOP/s after the efficiency factors: 4-bit tensor cores
     and weight-only unpacking run below the dense efficiency (``fp4_efficiency``,
     ``weight_only_efficiency``); a hard-wired datapath has no scheduling losses."""
-    eff = f.compute_efficiency * np.where(hw.narrow > 0, f.fp4_efficiency, 1.0) * np.where(
-        hw.weight_only > 0, f.weight_only_efficiency, 1.0)
+    eff = (
+        f.compute_efficiency
+        * np.where(hw.narrow > 0, f.fp4_efficiency, 1.0)
+        * np.where(hw.weight_only > 0, f.weight_only_efficiency, 1.0)
+    )
     eff = np.where(hw.hardwired, 1.0, eff)
-    return hw.peak_tflops * 1e12 * eff, hw.attn_peak_tflops * 1e12 * np.where(hw.hardwired, 1.0, f.compute_efficiency)
+    return hw.peak_tflops * 1e12 * eff, hw.attn_peak_tflops * 1e12 * np.where(
+        hw.hardwired, 1.0, f.compute_efficiency
+    )
 
 
-def compute_parts_s(m: ModelArrays, hw: HardwareArrays, f: Factors, tokens, context, chips, imbalance=1.0):
+def compute_parts_s(
+    m: ModelArrays, hw: HardwareArrays, f: Factors, tokens, context, chips, imbalance=1.0
+):
     """Seconds for ``chips`` chips to do ``tokens`` tokens' decode maths, per operator group:
     ``(dense, routed, attention)``. Dense matrix multiplies run at the format's peak, routed
     experts at ``moe_efficiency`` of it (small grouped GEMMs) slowed by the busiest chip's share
@@ -162,9 +174,11 @@ def compute_parts_s(m: ModelArrays, hw: HardwareArrays, f: Factors, tokens, cont
     routed = workload.routed_params_per_token(m)
     dense = m.params_matmul - routed
     per_chip = np.asarray(tokens, float) / chips
-    return (per_chip * 2.0 * dense / peak,
-            per_chip * 2.0 * routed * imbalance / (peak * f.moe_efficiency),
-            per_chip * workload.decode_attention_flops_per_token(m, context) / attn_peak)
+    return (
+        per_chip * 2.0 * dense / peak,
+        per_chip * 2.0 * routed * imbalance / (peak * f.moe_efficiency),
+        per_chip * workload.decode_attention_flops_per_token(m, context) / attn_peak,
+    )
 
 
 def _stage(m, hw, f, dep, tokens, seqs, c, wb, kb, alpha_s):
@@ -176,36 +190,75 @@ def _stage(m, hw, f, dep, tokens, seqs, c, wb, kb, alpha_s):
     t_comp = c_dense + c_routed + c_attn
     attn, kvs = _shares(m, t, dep.dp_attention, hw.dataflow)
     always = m.params_attention * attn + (m.params_always_read - m.params_attention) / t
-    experts = (m.n_moe_layers * m.params_per_expert * workload.expected_experts_touched(m, tokens) / t
-               * np.minimum(imbalance, np.maximum(m.n_experts, 1.0) / np.maximum(
-                   workload.expected_experts_touched(m, tokens), 1e-9)))
+    experts = (
+        m.n_moe_layers
+        * m.params_per_expert
+        * workload.expected_experts_touched(m, tokens)
+        / t
+        * np.minimum(
+            imbalance,
+            np.maximum(m.n_experts, 1.0)
+            / np.maximum(workload.expected_experts_touched(m, tokens), 1e-9),
+        )
+    )
     w = np.where(hw.hardwired, 0.0, (always + experts) * wb / 8.0 / p)
     kv = seqs * workload.kv_bytes_per_sequence(m, c, kb) * kvs / p
     w_rom = np.where(hw.hardwired, (always + experts) * wb / 8.0 / p, 0.0)
     w_eff = f.memory_efficiency * np.where(hw.weight_only > 0, f.weight_only_efficiency, 1.0)
-    m_w = (memory.tiered_read_time_s(w, hw, f.sram_efficiency, w_eff)
-           + w_rom / (np.where(hw.rom_tb_s > 0, hw.rom_tb_s, 1.0) * 1e12))
+    m_w = memory.tiered_read_time_s(w, hw, f.sram_efficiency, w_eff) + w_rom / (
+        np.where(hw.rom_tb_s > 0, hw.rom_tb_s, 1.0) * 1e12
+    )
     m_kv = memory.tiered_read_time_s(kv, hw, f.sram_efficiency, f.kv_efficiency)
     t_mem = m_w + m_kv
     # each operator group is its own kernels, bound by its own roofline: the groups' times add
     share_exp = experts / np.maximum(always + experts, 1e-30)
-    t_ops = (np.maximum(c_dense, m_w * (1.0 - share_exp)) + np.maximum(c_routed, m_w * share_exp)
-             + np.maximum(c_attn, m_kv))
+    t_ops = (
+        np.maximum(c_dense, m_w * (1.0 - share_exp))
+        + np.maximum(c_routed, m_w * share_exp)
+        + np.maximum(c_attn, m_kv)
+    )
     floor = m.n_layers / p * f.layer_floor_us * 1e-6
-    overhead = (m.n_layers * f.layer_overhead_us + m.n_moe_layers * f.moe_layer_overhead_us) * 1e-6 / p
+    overhead = (
+        (m.n_layers * f.layer_overhead_us + m.n_moe_layers * f.moe_layer_overhead_us) * 1e-6 / p
+    )
     work = np.maximum(t_ops, floor) + overhead
-    comm = parallel.stage_collectives_s(tokens, m, t, dep.dp_attention, hw.scaleup_domain, hw.scaleup_gb_s,
-                                        hw.scaleout_gb_s, alpha_s, f.activation_bytes,
-                                        f.interconnect_efficiency) / p
-    overlap = np.where(np.asarray(dep.dp_attention, bool) & (m.n_moe_layers > 0), f.comm_overlap, 0.0)
+    comm = (
+        parallel.stage_collectives_s(
+            tokens,
+            m,
+            t,
+            dep.dp_attention,
+            hw.scaleup_domain,
+            hw.scaleup_gb_s,
+            hw.scaleout_gb_s,
+            alpha_s,
+            f.activation_bytes,
+            f.interconnect_efficiency,
+        )
+        / p
+    )
+    overlap = np.where(
+        np.asarray(dep.dp_attention, bool) & (m.n_moe_layers > 0), f.comm_overlap, 0.0
+    )
     stage = work + comm - overlap * np.minimum(work, comm)
     # a dataflow pipeline's per-layer floor is latency between its chips: counted as interconnect
     latency = comm + np.maximum(floor - t_ops, 0.0)
     return stage, t_comp, t_mem, latency, overhead
 
 
-def evaluate(m: ModelArrays, hw: HardwareArrays, f: Factors, dep: Deployment, batch, input_tokens,
-             output_tokens, weight_bits, kv_bits, mtp_tokens=0.0, disaggregated=False) -> dict[str, np.ndarray]:
+def evaluate(
+    m: ModelArrays,
+    hw: HardwareArrays,
+    f: Factors,
+    dep: Deployment,
+    batch,
+    input_tokens,
+    output_tokens,
+    weight_bits,
+    kv_bits,
+    mtp_tokens=0.0,
+    disaggregated=False,
+) -> dict[str, np.ndarray]:
     """Every serving metric for broadcastable arrays of configurations (formulas in the module
     doc). ``batch`` is the whole system's concurrent sequences (``replicas`` share them)."""
     t, p, r = (np.asarray(x, float) for x in (dep.tp, dep.pp, dep.replicas))
@@ -218,15 +271,30 @@ def evaluate(m: ModelArrays, hw: HardwareArrays, f: Factors, dep: Deployment, ba
     q = 1.0 + np.asarray(mtp_tokens, float)
     g = tokens_per_step(mtp_tokens, f.mtp_acceptance)
     c = S + O / 2.0
-    alpha_s = np.where(np.isfinite(hw.collective_latency_us), hw.collective_latency_us, f.collective_latency_us) * 1e-6
+    alpha_s = (
+        np.where(
+            np.isfinite(hw.collective_latency_us), hw.collective_latency_us, f.collective_latency_us
+        )
+        * 1e-6
+    )
 
     # ---- decode step
     mb = np.minimum(np.maximum(b, 1.0), p)
     seqs = b / mb
     stage, t_c, t_m, t_x, t_o = _stage(m, hw, f, dep, seqs * q, seqs, c, wb, kb, alpha_s)
-    hops = parallel.pipeline_hops_s(seqs * q, m.d_model, t, p, hw.scaleup_domain, hw.scaleup_gb_s, hw.scaleout_gb_s,
-                                    alpha_s, f.scaleout_latency_us * 1e-6, f.activation_bytes,
-                                    f.interconnect_efficiency)
+    hops = parallel.pipeline_hops_s(
+        seqs * q,
+        m.d_model,
+        t,
+        p,
+        hw.scaleup_domain,
+        hw.scaleup_gb_s,
+        hw.scaleout_gb_s,
+        alpha_s,
+        f.scaleout_latency_us * 1e-6,
+        f.activation_bytes,
+        f.interconnect_efficiency,
+    )
     step = p * stage + hops
     bound = BOUNDS[np.argmax(np.stack(np.broadcast_arrays(t_c, t_m, t_x + hops / p, t_o)), axis=0)]
 
@@ -234,36 +302,78 @@ def evaluate(m: ModelArrays, hw: HardwareArrays, f: Factors, dep: Deployment, ba
     pf_flops = workload.prefill_flops(m, S)
     peak, _ = _peaks(hw, f)
     routed_share = 2.0 * workload.routed_params_per_token(m) * S / pf_flops
-    pf_eff = 1.0 - routed_share + routed_share / f.moe_efficiency        # experts run at moe_efficiency
+    pf_eff = 1.0 - routed_share + routed_share / f.moe_efficiency  # experts run at moe_efficiency
     t_pf = pf_flops * pf_eff / (t * p * peak)
     w_all = workload.weight_bytes_read(m, S, wb) / t
-    pf_mem = np.where(hw.hardwired, 0.0, memory.tiered_read_time_s(w_all / p, hw, f.sram_efficiency,
-                                                                      f.memory_efficiency) * p)
-    pf_comm = parallel.stage_collectives_s(S, m, t, False, hw.scaleup_domain, hw.scaleup_gb_s, hw.scaleout_gb_s,
-                                           alpha_s, f.activation_bytes, f.interconnect_efficiency)
-    pf_hops = parallel.pipeline_hops_s(S, m.d_model, t, p, hw.scaleup_domain, hw.scaleup_gb_s, hw.scaleout_gb_s,
-                                       alpha_s, f.scaleout_latency_us * 1e-6, f.activation_bytes,
-                                       f.interconnect_efficiency)
-    ttft = (np.maximum(np.maximum(t_pf * p, pf_mem), m.n_layers * f.layer_floor_us * 1e-6)
-            + (m.n_layers * f.layer_overhead_us + m.n_moe_layers * f.moe_layer_overhead_us) * 1e-6
-            + pf_comm + pf_hops + f.request_overhead_ms * 1e-3)
+    pf_mem = np.where(
+        hw.hardwired,
+        0.0,
+        memory.tiered_read_time_s(w_all / p, hw, f.sram_efficiency, f.memory_efficiency) * p,
+    )
+    pf_comm = parallel.stage_collectives_s(
+        S,
+        m,
+        t,
+        False,
+        hw.scaleup_domain,
+        hw.scaleup_gb_s,
+        hw.scaleout_gb_s,
+        alpha_s,
+        f.activation_bytes,
+        f.interconnect_efficiency,
+    )
+    pf_hops = parallel.pipeline_hops_s(
+        S,
+        m.d_model,
+        t,
+        p,
+        hw.scaleup_domain,
+        hw.scaleup_gb_s,
+        hw.scaleout_gb_s,
+        alpha_s,
+        f.scaleout_latency_us * 1e-6,
+        f.activation_bytes,
+        f.interconnect_efficiency,
+    )
+    ttft = (
+        np.maximum(np.maximum(t_pf * p, pf_mem), m.n_layers * f.layer_floor_us * 1e-6)
+        + (m.n_layers * f.layer_overhead_us + m.n_moe_layers * f.moe_layer_overhead_us) * 1e-6
+        + pf_comm
+        + pf_hops
+        + f.request_overhead_ms * 1e-3
+    )
 
     owner_step = step + b * g / O * t_pf
     user_step = np.where(disaggregated, step, step + np.maximum(b - 1.0, 0.0) * g / O * t_pf)
     tpot = user_step / g
     tokens_per_s = r * b * g / owner_step
     return {
-        "tp": t, "pp": p, "replicas": r, "n_chips": n,
-        "ttft_s": ttft, "tpot_s": tpot,
+        "tp": t,
+        "pp": p,
+        "replicas": r,
+        "n_chips": n,
+        "ttft_s": ttft,
+        "tpot_s": tpot,
         "tokens_per_s_per_user": 1.0 / tpot,
         "tokens_per_s": tokens_per_s,
         "tokens_per_s_per_chip": tokens_per_s / n,
         "decode_tokens_per_s_per_chip": b * g / step / (t * p),
-        "decode_compute_s": p * t_c, "decode_memory_s": p * t_m, "decode_interconnect_s": p * t_x + hops,
-        "decode_overhead_s": p * t_o, "step_s": step,
+        "decode_compute_s": p * t_c,
+        "decode_memory_s": p * t_m,
+        "decode_interconnect_s": p * t_x + hops,
+        "decode_overhead_s": p * t_o,
+        "step_s": step,
         "bound": bound,
         "usd_per_million_tokens": economics.usd_per_million_tokens(
-            n, tokens_per_s, hw.price_usd, hw.power_w, f.amortization_years, f.utilization, f.pue, f.usd_per_kwh),
+            n,
+            tokens_per_s,
+            hw.price_usd,
+            hw.power_w,
+            f.amortization_years,
+            f.utilization,
+            f.pue,
+            f.usd_per_kwh,
+        ),
         "joules_per_token": economics.joules_per_token(n, tokens_per_s, hw.power_w),
         "tokens_per_s_per_mw": economics.tokens_per_s_per_mw(n, tokens_per_s, hw.power_w, f.pue),
     }
@@ -291,15 +401,30 @@ def single_instance(m: ModelArrays, hw: HardwareArrays, n_chips) -> Deployment:
     t = np.where(hw.dataflow, n / p_df, t)
     p = np.where(hw.dataflow, p_df, p)
     one = np.ones_like(n)
-    return Deployment(np.where(hw.hardwired, one, t), np.where(hw.hardwired, one, p),
-                      np.where(hw.hardwired, n, one), np.zeros(n.shape, bool))
+    return Deployment(
+        np.where(hw.hardwired, one, t),
+        np.where(hw.hardwired, one, p),
+        np.where(hw.hardwired, n, one),
+        np.zeros(n.shape, bool),
+    )
 
 
-def chips_needed(m: ModelArrays, hw: HardwareArrays, batch, input_tokens, output_tokens, weight_bits, kv_bits,
-                 usable_fraction) -> np.ndarray:
+def chips_needed(
+    m: ModelArrays,
+    hw: HardwareArrays,
+    batch,
+    input_tokens,
+    output_tokens,
+    weight_bits,
+    kv_bits,
+    usable_fraction,
+) -> np.ndarray:
     """Fewest chips (unrounded; ``inf`` where nothing fits) whose storage holds the weights and
     the KV cache of ``batch`` sequences at full length (hard-wired chips: the KV cache only)."""
-    w = workload.weights_bytes(m, weight_bits)                # (memory.chips_needed ignores it for hard-wired chips)
-    kv = np.asarray(batch, float) * workload.kv_bytes_per_sequence(m, np.asarray(input_tokens, float) + output_tokens,
-                                                                     kv_bits)
+    w = workload.weights_bytes(
+        m, weight_bits
+    )  # (memory.chips_needed ignores it for hard-wired chips)
+    kv = np.asarray(batch, float) * workload.kv_bytes_per_sequence(
+        m, np.asarray(input_tokens, float) + output_tokens, kv_bits
+    )
     return memory.chips_needed(w, kv, hw, usable_fraction)

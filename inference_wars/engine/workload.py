@@ -27,8 +27,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..catalog.architecture import attention_params_per_layer, parameter_counts
 from ..catalog import ModelRow, get_model
+from ..catalog.architecture import attention_params_per_layer, parameter_counts
 
 
 @dataclass(frozen=True)
@@ -47,9 +47,9 @@ class ModelArrays:
     n_sliding_layers: np.ndarray
     window: np.ndarray
     n_kv_heads: np.ndarray
-    is_mla: np.ndarray                 # 1.0 for multi-head latent attention (one latent shared by all heads)
-    n_dense_layers: np.ndarray         # layers whose feed-forward block is dense (all of a dense model)
-    params_attention: np.ndarray       # attention weights of all layers (replicated under DP attention)
+    is_mla: np.ndarray  # 1.0 for multi-head latent attention (one latent shared by all heads)
+    n_dense_layers: np.ndarray  # layers whose feed-forward block is dense (all of a dense model)
+    params_attention: np.ndarray  # attention weights of all layers (replicated under DP attention)
     params_total: np.ndarray
     params_matmul: np.ndarray
     params_always_read: np.ndarray
@@ -66,7 +66,9 @@ class ModelArrays:
 def model_arrays(models: Sequence[str | ModelRow]) -> ModelArrays:
     """Arrays for a list of model ids (one entry per id, repeats allowed)."""
     rows = [_model_row(get_model(name).id) for name in models]
-    return ModelArrays(**{k: np.array([r[k] for r in rows], dtype=float) for k in ModelArrays.__dataclass_fields__})
+    return ModelArrays(
+        **{k: np.array([r[k] for r in rows], dtype=float) for k in ModelArrays.__dataclass_fields__}
+    )
 
 
 @functools.cache
@@ -74,24 +76,35 @@ def _model_row(model_id: str) -> dict[str, float]:
     m = get_model(model_id)
     p = parameter_counts(m)
     if m.attention == "mla":
-        kv_elems = m.kv_lora_rank + m.qk_rope_head_dim          # one latent + one rope key
-        qk_dec, v_dec = m.kv_lora_rank + m.qk_rope_head_dim, m.kv_lora_rank   # absorbed form
+        kv_elems = m.kv_lora_rank + m.qk_rope_head_dim  # one latent + one rope key
+        qk_dec, v_dec = m.kv_lora_rank + m.qk_rope_head_dim, m.kv_lora_rank  # absorbed form
         qk_pre, v_pre = m.qk_nope_head_dim + m.qk_rope_head_dim, m.v_head_dim
     else:
-        kv_elems = 2 * m.n_kv_heads * m.head_dim                # K and V
+        kv_elems = 2 * m.n_kv_heads * m.head_dim  # K and V
         qk_dec = v_dec = qk_pre = v_pre = m.head_dim
     vals = dict(
-        n_layers=m.n_layers, d_model=m.d_model, n_heads=m.n_heads,
-        d_qk_decode=qk_dec, d_v_decode=v_dec, d_qk_prefill=qk_pre, d_v_prefill=v_pre,
+        n_layers=m.n_layers,
+        d_model=m.d_model,
+        n_heads=m.n_heads,
+        d_qk_decode=qk_dec,
+        d_v_decode=v_dec,
+        d_qk_prefill=qk_pre,
+        d_v_prefill=v_pre,
         kv_elems_per_token_layer=kv_elems,
-        n_kv_heads=m.n_kv_heads, is_mla=float(m.attention == "mla"),
+        n_kv_heads=m.n_kv_heads,
+        is_mla=float(m.attention == "mla"),
         n_dense_layers=m.n_layers - p["n_moe_layers"],
         params_attention=attention_params_per_layer(m) * m.n_layers,
-        n_full_layers=m.n_layers - m.n_sliding_layers, n_sliding_layers=m.n_sliding_layers,
+        n_full_layers=m.n_layers - m.n_sliding_layers,
+        n_sliding_layers=m.n_sliding_layers,
         window=max(m.sliding_window, 1),
-        params_total=p["params_total"], params_matmul=p["params_matmul"],
-        params_always_read=p["params_always_read"], params_per_expert=p["params_per_expert"],
-        n_moe_layers=p["n_moe_layers"], n_experts=m.n_experts, n_experts_active=m.n_experts_active,
+        params_total=p["params_total"],
+        params_matmul=p["params_matmul"],
+        params_always_read=p["params_always_read"],
+        params_per_expert=p["params_per_expert"],
+        n_moe_layers=p["n_moe_layers"],
+        n_experts=m.n_experts,
+        n_experts_active=m.n_experts_active,
         max_context=m.max_context,
     )
     return {k: float(v) for k, v in vals.items()}
@@ -105,7 +118,11 @@ def effective_context_layers(m: ModelArrays, context) -> np.ndarray:
 
 def kv_bytes_per_sequence(m: ModelArrays, context, kv_bits) -> np.ndarray:
     """KV-cache bytes of one sequence holding ``context`` tokens."""
-    return m.kv_elems_per_token_layer * (np.asarray(kv_bits, float) / 8.0) * effective_context_layers(m, context)
+    return (
+        m.kv_elems_per_token_layer
+        * (np.asarray(kv_bits, float) / 8.0)
+        * effective_context_layers(m, context)
+    )
 
 
 def weights_bytes(m: ModelArrays, weight_bits) -> np.ndarray:
@@ -124,7 +141,9 @@ def expected_experts_touched(m: ModelArrays, tokens) -> np.ndarray:
 
 def weight_bytes_read(m: ModelArrays, tokens, weight_bits) -> np.ndarray:
     """Weight bytes one forward pass over ``tokens`` tokens must read (experts once each)."""
-    params = m.params_always_read + m.n_moe_layers * m.params_per_expert * expected_experts_touched(m, tokens)
+    params = m.params_always_read + m.n_moe_layers * m.params_per_expert * expected_experts_touched(
+        m, tokens
+    )
     return params * np.asarray(weight_bits, float) / 8.0
 
 
@@ -151,7 +170,9 @@ def prefill_flops(m: ModelArrays, prompt_tokens) -> np.ndarray:
     return 2.0 * m.params_matmul * S + 2.0 * m.n_heads * (m.d_qk_prefill + m.d_v_prefill) * attn_ctx
 
 
-def decode_step(m: ModelArrays, batch, context, weight_bits, kv_bits) -> tuple[np.ndarray, np.ndarray]:
+def decode_step(
+    m: ModelArrays, batch, context, weight_bits, kv_bits
+) -> tuple[np.ndarray, np.ndarray]:
     """(FLOPs, bytes) of one decode step for ``batch`` sequences at ``context`` tokens each."""
     b = np.asarray(batch, float)
     flops = b * decode_flops_per_token(m, context)
