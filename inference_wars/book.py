@@ -28,16 +28,17 @@ from . import charts
 #: Significant figures a modelled number may show in prose.
 MAX_SIG_FIGS = 3
 
-#: Quantities more than one chapter quotes: ``{meaning: {"function": package function,
-#: "glue": [(chapter stem, glue name), ...]}}``. Each chapter glues the value of the one
-#: function; the tests fail when two chapters glue different values.
+#: Quantities more than one chapter quotes, as ``{meaning: {"function": ..., "glue": [...]}}``:
+#: the package function that computes it and the ``(chapter stem, glue name)`` pairs that quote
+#: it. Each chapter glues the value of the one function; the tests fail when two chapters glue
+#: different values.
 SHARED_QUANTITIES: dict[str, dict] = {
     "h100_hbm_tb_s": {
         "function": "inference_wars.catalog.Chip.get",
         "glue": [("01_battlefield", "h100_bw"), ("06_landscape", "h100_bw")],
     },
     "h100_fp8_ridge_flop_per_byte": {
-        "function": "inference_wars.roofline.ridge_point",
+        "function": "inference_wars.engine.roofline.ridge_point",
         "glue": [("01_battlefield", "ridge_h100_fp8"), ("02_gpu_baseline", "ridge_h100_fp8")],
     },
     "groq_layer_floor_us": {

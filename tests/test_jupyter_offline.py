@@ -69,16 +69,19 @@ def test_book_build_keeps_the_vendored_html_renderer():
 def test_make_lab_passes_allow_root_only_as_root(tmp_path):
     fake = tmp_path / "bin"
     fake.mkdir()
+    # run as a top-level make even under `make test` (a sub-make prints "Leaving directory" lines)
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")}
     for uid in ("0", "1000"):
         (fake / "id").write_text(f"#!/bin/sh\necho {uid}\n")
         (fake / "id").chmod(0o755)
-        line = subprocess.run(
-            ["make", "-n", "lab"],
+        out = subprocess.run(
+            ["make", "--no-print-directory", "-n", "lab"],
             cwd=ROOT,
             capture_output=True,
             text=True,
-            env=dict(os.environ, PATH=f"{fake}:{os.environ['PATH']}"),
-        ).stdout.splitlines()[-1]
+            env=dict(env, PATH=f"{fake}:{os.environ['PATH']}"),
+        ).stdout.splitlines()
+        line = next(x for x in out if "jupyter lab" in x)
         shown = subprocess.run(
             ["sh", "-c", "echo " + line.split("jupyter lab", 1)[1]],
             capture_output=True,
