@@ -22,6 +22,8 @@ the name is looked up in its subpackage on first use.
 """
 
 import importlib
+import importlib.abc
+import importlib.util
 import sys as _sys
 
 from .api import Estimate, assumptions_for, estimate, max_concurrent_sequences, sweep
@@ -62,9 +64,9 @@ __all__ = [
     "sweep",
 ]
 
-#: Where each module lives. The old flat names keep working: ``from inference_wars import serving``
-#: and ``from inference_wars.serving import evaluate`` both reach ``inference_wars.engine.serving``
-#: (the engine is imported with the facade anyway, so the aliases cost nothing).
+#: Where each module lives. The flat names of the first layout keep working, lazily:
+#: ``from inference_wars import frontier`` and ``from inference_wars.serving import evaluate``
+#: reach ``inference_wars.analyses.frontier`` and ``inference_wars.engine.serving``.
 _MOVED = {
     name: f"{pkg}.{name}"
     for pkg, names in {
@@ -81,15 +83,51 @@ _MOVED = {
             "workload",
         ),
         "catalog": ("architecture",),
+        "analyses": (
+            "agentic",
+            "challenger",
+            "claims",
+            "context_memory",
+            "fleet",
+            "frontier",
+            "hardwired",
+            "hierarchy",
+            "landscape",
+            "market",
+            "regime",
+            "systolic",
+            "uncertainty",
+        ),
+        "evidence": ("calibration", "validation"),
+        "book": ("charts", "tables"),
     }.items()
     for name in names
 }
-for _old, _new in _MOVED.items():
-    _sys.modules.setdefault(f"{__name__}.{_old}", importlib.import_module(f"{__name__}.{_new}"))
+
+
+class _MovedModules(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Import ``inference_wars.<old name>`` as the module at its new place (the same object)."""
+
+    def find_spec(self, fullname, path=None, target=None):
+        package, _, old = fullname.rpartition(".")
+        if package == __name__ and old in _MOVED:
+            return importlib.util.spec_from_loader(fullname, self)
+        return None
+
+    def create_module(self, spec):
+        module = importlib.import_module(f"{__name__}.{_MOVED[spec.name.rpartition('.')[2]]}")
+        self.own_spec = module.__spec__
+        return module
+
+    def exec_module(self, module):
+        module.__spec__ = self.own_spec  # importlib gave the real module the alias's spec
+
+
+_sys.meta_path.insert(0, _MovedModules())
 
 
 def __getattr__(name: str):
-    """``inference_wars.<module>`` for a module that moved into a subpackage."""
+    """``inference_wars.<module>`` for a module that lives in a subpackage."""
     if name in _MOVED:
-        return _sys.modules[f"{__name__}.{name}"]
+        return importlib.import_module(f"{__name__}.{_MOVED[name]}")
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -565,7 +565,7 @@ def estimate(
     if "calibrated" in assumption_overrides:
         raise ValueError(
             "calibrated= is gone: the default estimate already uses the factors fitted to measured "
-            "results (see inference_wars.calibration)"
+            "results (see inference_wars.evidence.calibration)"
         )
     for name, v in (("model", model), ("chip", chip)):
         if not isinstance(v, str):

@@ -267,7 +267,7 @@ def check_output_path(text: str) -> Path:
     """Where ``calibrate --output`` may write: a ``.csv`` file (new or a file of the user's) in an
     existing, writable folder outside the package, whose ``*_held_out.csv`` sibling is writable
     too. Checked before the fit runs, so a bad path costs nothing and writes nothing."""
-    from . import calibration
+    from .evidence import calibration
 
     path = Path(text)
     if not text.strip() or text.endswith(("/", os.sep)) or path.suffix != ".csv" or path.is_dir():
@@ -290,7 +290,7 @@ def check_output_path(text: str) -> Path:
 
 
 def cmd_calibrate(a: argparse.Namespace) -> tuple[str, int]:
-    from . import calibration
+    from .evidence import calibration
 
     if a.check:
         problems = calibration.check() + calibration.check_held_out()

@@ -402,7 +402,7 @@ def _colour_scales(node):
 def test_every_chart_uses_the_book_theme_and_chip_colours(built_book):
     """One look across chapters: every chart carries the theme from `charts`, and wherever chips
     are coloured, each chip gets its own fixed colour."""
-    from inference_wars.charts import CHIP_COLORS, FONT
+    from inference_wars.book.charts import CHIP_COLORS, FONT
 
     n = 0
     for rel in pages(built_book):

@@ -139,7 +139,7 @@ def test_every_bib_file_is_rendered():
 
 def test_every_chip_has_a_stable_colour():
     import inference_wars as iw
-    from inference_wars.charts import CHIP_COLORS
+    from inference_wars.book.charts import CHIP_COLORS
 
     assert set(iw.chips()["id"]) <= set(CHIP_COLORS)
     assert len(set(CHIP_COLORS.values())) == len(CHIP_COLORS), "two chips share a colour"

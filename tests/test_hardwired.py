@@ -1,4 +1,4 @@
-"""Model-as-silicon economics and silicon budget (inference_wars.hardwired)."""
+"""Model-as-silicon economics and silicon budget (inference_wars.analyses.hardwired)."""
 
 import math
 

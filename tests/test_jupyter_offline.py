@@ -92,7 +92,7 @@ def test_make_lab_passes_allow_root_only_as_root(tmp_path):
 
 
 def _imported_modules() -> set[str]:
-    sources = [p.read_text() for p in (ROOT / "inference_wars").glob("*.py")]
+    sources = [p.read_text() for p in (ROOT / "inference_wars").rglob("*.py")]
     for nb in NOTEBOOKS:
         for c in json.loads(nb.read_text())["cells"]:
             if c["cell_type"] == "code":

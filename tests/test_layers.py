@@ -13,29 +13,12 @@ LAYERS = {
     "catalog": 1,
     "engine": 2,
     "api": 3,
-    # the chapters' analyses and the measured-data modules
-    **{
-        m: 4
-        for m in (
-            "validation",
-            "calibration",
-            "frontier",
-            "hierarchy",
-            "fleet",
-            "context_memory",
-            "hardwired",
-            "systolic",
-            "challenger",
-            "landscape",
-            "claims",
-            "regime",
-            "agentic",
-            "market",
-            "uncertainty",
-        )
-    },
-    # presentation and entry points
-    **{m: 5 for m in ("book", "charts", "tables", "cli", "__main__", "__init__")},
+    "analyses": 4,  # the chapters' analyses
+    "evidence": 4,  # the measured results and the fit
+    "book": 5,  # presentation and entry points
+    "cli": 5,
+    "__main__": 5,
+    "__init__": 5,
 }
 
 

@@ -1,4 +1,4 @@
-"""The market table (list prices) and the cost-of-ownership comparison (inference_wars.market)."""
+"""The market table (list prices) and the cost-of-ownership comparison (inference_wars.analyses.market)."""
 
 import math
 

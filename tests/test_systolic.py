@@ -1,5 +1,5 @@
-"""Systolic-array and GPU-tile utilisation (inference_wars.systolic) and the challenger inverse
-(inference_wars.challenger)."""
+"""Systolic-array and GPU-tile utilisation (inference_wars.analyses.systolic) and the challenger inverse
+(inference_wars.analyses.challenger)."""
 
 import numpy as np
 import pytest

@@ -1,6 +1,6 @@
 """The published-claims tables: ``data/claims.csv`` (tokens-per-second claims that chapter 7
 reproduces) and ``data/claims_ledger.csv`` (every quantitative claim of the article the book
-grew from). Rows are validated and sourced here; :mod:`inference_wars.claims` evaluates them."""
+grew from). Rows are validated and sourced here; :mod:`inference_wars.analyses.claims` evaluates them."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 Every factor has a default in ``data/assumptions.csv`` (value, low, high, source). A handful
 of physically meaningful factors are *fitted* to measured results per hardware family
 (:func:`inference_wars.engine.hardware.family`) or per chip, and shipped in ``data/calibration.csv``
-with the range their leave-one-source-out refits span (:mod:`inference_wars.calibration`
+with the range their leave-one-source-out refits span (:mod:`inference_wars.evidence.calibration`
 writes that file). A fitted value replaces the default for its family or chip; a chip's own
 fitted value wins over its family's.
 

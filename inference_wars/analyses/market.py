@@ -26,8 +26,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import api, catalog
-from .engine import economics
+from .. import api, catalog
+from ..engine import economics
 
 #: Batches searched for the cheapest deployment: powers of two up to the engine's default
 #: ``max_batch_per_instance`` (1024 sequences, vLLM's default; ``assumptions.csv``).

@@ -24,12 +24,12 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from . import catalog
-from .engine import economics, serving
-from .engine.formats import bits_per_weight
-from .engine.hardware import hardware_arrays
-from .engine.workload import model_arrays
-from .errors import UnknownNameError, require_positive, require_positive_int
+from .. import catalog
+from ..engine import economics, serving
+from ..engine.formats import bits_per_weight
+from ..engine.hardware import hardware_arrays
+from ..engine.workload import model_arrays
+from ..errors import UnknownNameError, require_positive, require_positive_int
 
 #: Batch sizes a frontier sweeps by default (per serving instance).
 DEFAULT_BATCHES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096)
@@ -71,7 +71,7 @@ def frontier(
 ):
     """Every configuration from :func:`inference_wars.sweep` plus ``on_frontier`` (per chip,
     model, format, scenario and workload). Arguments as for ``sweep``."""
-    from .api import sweep
+    from ..api import sweep
 
     df = sweep(
         model,
@@ -105,7 +105,7 @@ def best_at_interactivity(df, min_tokens_per_s_per_user, metric: str = "usd_per_
     unreachable targets keep ``reachable=False`` and no metrics (drop them before charting)."""
     import pandas as pd
 
-    from .api import LOWER_IS_BETTER, METRICS
+    from ..api import LOWER_IS_BETTER, METRICS
 
     if metric not in METRICS:
         raise UnknownNameError("metric", metric, METRICS)
@@ -136,7 +136,7 @@ def usd_per_chip_hour(
     """Hourly cost of one chip unit (:func:`inference_wars.engine.economics.usd_per_chip_hour`) with the
     chip's price and power read at ``scenario`` unless given, and the shared assumptions
     (amortisation, utilisation, PUE, electricity) at their base values unless overridden."""
-    from .api import assumptions_for
+    from ..api import assumptions_for
 
     c = catalog.get_chip(chip)
     a = assumptions_for("base", **assumption_overrides)
@@ -164,7 +164,7 @@ def price_for_cost_ratio(
         price         = (hourly_needed - energy_per_hour) * amortization_years * 8766 h * utilization
 
     Returns 0.0 when even a free chip would not get there (its electricity alone costs more)."""
-    from .api import assumptions_for
+    from ..api import assumptions_for
 
     r0, rt = (
         require_positive("ratio_now", ratio_now),
@@ -192,8 +192,8 @@ def _best_throughput(
 ) -> np.ndarray:
     """Highest tokens/s per chip among configurations meeting each target (0 where none does),
     hardware read at ``chip_scenario`` and shared assumptions at base (plus overrides)."""
-    from .api import sweep
-    from .engine.factors import chip_factors
+    from ..api import sweep
+    from ..engine.factors import chip_factors
 
     fixed = dict(chip_factors(catalog.get_chip(chip).id, "base")) | overrides
     df = sweep(
@@ -317,8 +317,8 @@ def step_breakdown(
     and KV fit on that many chips. Returns a DataFrame, one row per (chip, n_chips)."""
     import pandas as pd
 
-    from .api import resolve
-    from .engine import factors
+    from ..api import resolve
+    from ..engine import factors
 
     m_id = catalog.get_model(model).id
     ns = [require_positive_int("n_chips", n) for n in np.atleast_1d(n_chips).tolist()]
@@ -384,7 +384,7 @@ def against_measured(
     throughput-vs-interactivity rows (``data/measured``, metric ``tokens_per_s_per_chip`` at a
     published speed per user) with ``predicted``: the engine's estimate for that row's exact
     configuration with the row's source family left out of the fit (leave-one-source-out)."""
-    from .validation import predict_held_out
+    from ..evidence.validation import predict_held_out
 
     chips = [catalog.get_chip(c).id for c in chips]
     pts = predict_held_out()

@@ -42,19 +42,19 @@ SHARED_QUANTITIES: dict[str, dict] = {
         "glue": [("01_battlefield", "ridge_h100_fp8"), ("02_gpu_baseline", "ridge_h100_fp8")],
     },
     "groq_layer_floor_us": {
-        "function": "inference_wars.claims.layer_floor",
+        "function": "inference_wars.analyses.claims.layer_floor",
         "glue": [("06_landscape", "groq_layer_us"), ("07_reading_claims", "groq_floor")],
     },
     "groq_layer_floor_n": {
-        "function": "inference_wars.claims.layer_floor",
+        "function": "inference_wars.analyses.claims.layer_floor",
         "glue": [("06_landscape", "groq_layer_n"), ("07_reading_claims", "groq_n")],
     },
     "taalas_8b_speed_low": {
-        "function": "inference_wars.claims.reproduce_claim",
+        "function": "inference_wars.analyses.claims.reproduce_claim",
         "glue": [("04_taalas", "hc8_speed_lo"), ("07_reading_claims", "taalas_lo")],
     },
     "taalas_8b_speed_high": {
-        "function": "inference_wars.claims.reproduce_claim",
+        "function": "inference_wars.analyses.claims.reproduce_claim",
         "glue": [("04_taalas", "hc8_speed_hi"), ("07_reading_claims", "taalas_hi")],
     },
 }

@@ -93,7 +93,7 @@ def _palette() -> dict[str, str]:
     """Every catalog chip's colour: the fixed ones, then vendor spares, then generic spares."""
     colors = dict(_FIXED)
     try:
-        from .catalog import chips
+        from ..catalog import chips
 
         catalog = chips()[["id", "vendor"]].itertuples(index=False)
     except Exception:  # pragma: no cover - the palette must never break a chart

@@ -36,11 +36,11 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
-from . import catalog
-from .catalog import claims as claims_data
-from .engine import economics
-from .engine.economics import HOURS_PER_YEAR
-from .errors import (
+from .. import catalog
+from ..catalog import claims as claims_data
+from ..engine import economics
+from ..engine.economics import HOURS_PER_YEAR
+from ..errors import (
     MAX_COUNT,
     UnknownNameError,
     require_array,
@@ -237,7 +237,7 @@ def _chip_rom_bits(params_per_chip=None, bits_per_weight_chip=None) -> float:
 
 
 def _model_params(model: str) -> float:
-    from .catalog.architecture import parameter_counts
+    from ..catalog.architecture import parameter_counts
 
     return float(parameter_counts(catalog.get_model(model))["params_total"])
 
@@ -289,7 +289,7 @@ def scaling_table(models, bits_per_weight=None, params_per_chip=None, hop_latenc
     and the link bandwidth per hop at that speed. Returns a DataFrame."""
     import pandas as pd
 
-    from .catalog.architecture import parameter_counts
+    from ..catalog.architecture import parameter_counts
 
     b = (
         catalog.get_format("taalas-3b6b").bits_per_weight
@@ -473,7 +473,7 @@ def tapeout_case(
     at their optimistic bounds and the GPU at its pessimistic ones, and vice versa). Only the
     reference model can be hard-wired onto an existing die today; for others the chip count
     comes from :func:`chips_for_model`."""
-    from .api import assumptions_for, estimate
+    from ..api import assumptions_for, estimate
 
     require_scenario(scenario)
     R = require_positive("tokens_per_day", tokens_per_day) / 86400.0

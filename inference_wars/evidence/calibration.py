@@ -36,8 +36,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..engine import factors as _factors
 from . import validation
-from .engine import factors as _factors
 
 PATH = _factors.CALIBRATION_PATH
 #: (scope, factor, lowest, highest): what is fitted, where, and the grid's span.
@@ -230,6 +230,6 @@ def check(path: Path = PATH) -> list[str]:
 def fitted_table() -> list[dict]:
     """The shipped fit as rows (``scope``, ``key``, ``value``, ``low``, ``high``, ``default``,
     ``n_points``), for tables in the book."""
-    from .engine.factors import fitted_rows
+    from ..engine.factors import fitted_rows
 
     return [dict(r) for r in fitted_rows()]

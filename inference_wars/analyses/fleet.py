@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import (
+from ..errors import (
     require_array,
     require_fraction,
     require_number,

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .errors import require_fraction, require_positive_int
+from ..errors import require_fraction, require_positive_int
 
 
 def chain_steps(

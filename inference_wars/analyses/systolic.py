@@ -35,8 +35,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .catalog import get_model
-from .errors import (
+from ..catalog import get_model
+from ..errors import (
     require_array,
     require_choice,
     require_count,

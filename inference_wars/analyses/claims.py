@@ -30,22 +30,22 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from . import catalog
+from .. import catalog
 
 # the claims tables are data (catalog layer); re-exported here, where they are evaluated
-from .catalog.claims import CLAIMS_CSV as CLAIMS_CSV
-from .catalog.claims import LEDGER_CSV as LEDGER_CSV
-from .catalog.claims import ClaimRow as ClaimRow
-from .catalog.claims import LedgerCheck as LedgerCheck
-from .catalog.claims import LedgerRow as LedgerRow
-from .catalog.claims import _claims as _claims
-from .catalog.claims import _ledger as _ledger
-from .catalog.claims import claim_ids as claim_ids
-from .catalog.claims import get_claim as get_claim
-from .catalog.claims import ledger_row as ledger_row
-from .engine import workload
-from .engine.formats import bits_per_weight, default_kv_format
-from .errors import require_positive, require_positive_int
+from ..catalog.claims import CLAIMS_CSV as CLAIMS_CSV
+from ..catalog.claims import LEDGER_CSV as LEDGER_CSV
+from ..catalog.claims import ClaimRow as ClaimRow
+from ..catalog.claims import LedgerCheck as LedgerCheck
+from ..catalog.claims import LedgerRow as LedgerRow
+from ..catalog.claims import _claims as _claims
+from ..catalog.claims import _ledger as _ledger
+from ..catalog.claims import claim_ids as claim_ids
+from ..catalog.claims import get_claim as get_claim
+from ..catalog.claims import ledger_row as ledger_row
+from ..engine import workload
+from ..engine.formats import bits_per_weight, default_kv_format
+from ..errors import require_positive, require_positive_int
 
 #: Batch sizes and contexts searched for the configuration a claim implies.
 BATCH_GRID = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
@@ -105,7 +105,7 @@ def readings_grid(
     long table (``reading``, ``tokens_per_s``). ``context`` is input + output tokens. With a
     fixed ``n_chips``, configurations whose KV cache does not fit are left out
     (``df.attrs["unfit"]`` counts them)."""
-    from .api import sweep
+    from ..api import sweep
 
     out_t = require_positive_int("output_tokens", output_tokens)
     ctx = [require_positive_int("context", c) for c in context]
@@ -146,7 +146,7 @@ def readings(
     scenario: str = "base",
 ) -> dict[str, float]:
     """The :data:`READINGS` of one configuration, as ``{reading: tokens per second}``."""
-    from .api import estimate
+    from ..api import estimate
 
     e = estimate(
         model,
@@ -208,7 +208,7 @@ def _peak_tb_s(chip: catalog.Chip) -> float:
 def reproduce_claim(claim: str | ClaimRow) -> dict:
     """Reproduce one claim (see the module doc): a claim id, or a :class:`ClaimRow` built by hand
     (e.g. the same claim with another stand-in model). Returns a flat dict."""
-    from .api import estimate, sweep
+    from ..api import estimate, sweep
 
     r = claim if isinstance(claim, ClaimRow) else get_claim(claim)
     if r.metric != "tokens_per_s_per_user":
@@ -284,7 +284,7 @@ def layer_floor(chip: str) -> dict:
     out in turn) and ``n_points`` (measured results it is fitted to). The one place chapters read
     this quantity from, so that every chapter quotes the same number."""
     chip_id = catalog.get_chip(chip).id
-    from . import factors
+    from ..engine import factors
 
     for r in factors.fitted_rows():
         if r["scope"] == chip_id and r["key"] == "layer_floor_us":

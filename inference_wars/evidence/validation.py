@@ -32,12 +32,12 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
-from . import catalog
-from .catalog import DATA_DIR, CatalogError, blank_to_none, check_source, read_rows
-from .engine import deployment, factors, serving
-from .engine.formats import bits_per_weight, check_format_on_chip, default_kv_format
-from .engine.hardware import family, hardware_arrays
-from .engine.workload import model_arrays
+from .. import catalog
+from ..catalog import DATA_DIR, CatalogError, blank_to_none, check_source, read_rows
+from ..engine import deployment, factors, serving
+from ..engine.formats import bits_per_weight, check_format_on_chip, default_kv_format
+from ..engine.hardware import family, hardware_arrays
+from ..engine.workload import model_arrays
 
 Metric = Literal[
     "tokens_per_s_per_user",
@@ -347,7 +347,7 @@ def error_summary(df, by: str | list[str] | None = None, independent_only: bool 
     or per group (one of :data:`GROUPINGS`). ``independent_only`` drops ``catalog_fit`` rows."""
     import pandas as pd
 
-    from .errors import UnknownNameError, require_frame, require_list
+    from ..errors import UnknownNameError, require_frame, require_list
 
     require_frame(
         "df",
@@ -382,7 +382,7 @@ def measured_path(family_name: str) -> Path:
     return MEASURED_DIR / f"{family_name}.csv"
 
 
-#: The shipped leave-one-source-out predictions (written by :mod:`inference_wars.calibration`).
+#: The shipped leave-one-source-out predictions (written by :mod:`inference_wars.evidence.calibration`).
 HELD_OUT_PATH = DATA_DIR / "measured_predictions.csv"
 
 

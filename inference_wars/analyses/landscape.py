@@ -26,16 +26,16 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from . import catalog
-from .engine import workload
-from .engine.formats import (
+from .. import catalog
+from ..engine import workload
+from ..engine.formats import (
     bits_per_weight,
     check_format_on_chip,
     check_kv_format,
     default_kv_format,
     serving_format,
 )
-from .errors import require_frame, require_list, require_positive, require_positive_int
+from ..errors import require_frame, require_list, require_positive, require_positive_int
 
 #: Tiers in the order bytes are placed (fastest first) and the catalog quantities behind them.
 TIERS = {
@@ -189,7 +189,7 @@ def compare_systems(
     """
     import pandas as pd
 
-    from .api import sweep
+    from ..api import sweep
 
     m_id = catalog.get_model(model).id
     ids = (

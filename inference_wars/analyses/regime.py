@@ -28,7 +28,7 @@ and the chip's cost is the cheapest allowed batch. With ``util_b = utilization``
 life this is exactly the sweep's ``usd_per_million_tokens``. A hard-wired chip also needs
 ``update_months >= turnaround_months``: a model replaced more often than chips can be
 made is replaced before its chips arrive. The hard-wiring inputs (``tapeout_usd``,
-``turnaround_months``) are the sourced estimates of :mod:`inference_wars.hardwired`
+``turnaround_months``) are the sourced estimates of :mod:`inference_wars.analyses.hardwired`
 (``data/hardwired_costs.csv``): ``tapeout_usd = masks * mask_usd + engineering_usd`` and
 ``turnaround = fab_months + deploy_months``, so chapters 4 and 8 price a tape-out alike.
 
@@ -50,10 +50,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import catalog, hardwired
-from .engine import economics
-from .engine.formats import FORMAT_PREFERENCE, serving_format
-from .errors import require_positive, require_positive_int
+from .. import catalog
+from ..engine import economics
+from ..engine.formats import FORMAT_PREFERENCE, serving_format
+from ..errors import require_positive, require_positive_int
+from . import hardwired
 
 #: The catalog chips compared (GPUs, then ASICs, then hard-wired silicon).
 CANDIDATES: tuple[str, ...] = (
@@ -159,7 +160,7 @@ class _Instances:
 def _instances(
     model: str, chips: list[str], context_tokens: int, output_tokens: int, scenario: str
 ) -> _Instances:
-    from .api import sweep
+    from ..api import sweep
 
     m = catalog.get_model(model)
     if context_tokens <= output_tokens:
@@ -249,7 +250,7 @@ def _costs(inst: _Instances, zoo_size, update_months, tokens_per_day, target, sc
     why [K, C])`` with ``cost = inf`` where a chip cannot serve the regime and ``why`` a code:
     0 serves, 1 runs another model, 2 too slow for the target, 3 update cadence shorter than the
     hard-wiring turnaround."""
-    from .api import assumptions_for
+    from ..api import assumptions_for
 
     a = assumptions_for(scenario)
     hwire = hardwiring(scenario)

@@ -22,12 +22,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import api, catalog
-from .engine import factors, serving
-from .engine.formats import bits_per_weight
-from .engine.hardware import HardwareArrays, chip_row
-from .engine.workload import model_arrays
-from .errors import require_array, require_count, require_seed
+from .. import api, catalog
+from ..engine import factors, serving
+from ..engine.formats import bits_per_weight
+from ..engine.hardware import HardwareArrays, chip_row
+from ..engine.workload import model_arrays
+from ..errors import require_array, require_count, require_seed
 
 
 def triangular(u, low, mode, high) -> np.ndarray:

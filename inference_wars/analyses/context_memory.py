@@ -26,15 +26,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import catalog
-from .engine import economics, workload
-from .engine.formats import bits_per_weight
-from .engine.hardware import hardware_arrays
-from .errors import require_positive_int
+from .. import catalog
+from ..engine import economics, workload
+from ..engine.formats import bits_per_weight
+from ..engine.hardware import hardware_arrays
+from ..errors import require_positive_int
 
 
 def _setup(model: str, chip: str, precision: str | None, kv_precision: str | None, scenario: str):
-    from .api import assumptions_for, resolve
+    from ..api import assumptions_for, resolve
 
     m_id, c, fmt, kv_fmt = resolve(model, chip, precision, kv_precision)
     hw = hardware_arrays([(c.id, fmt)], scenario).take(0)  # scalars: results take the inputs' shape
@@ -152,7 +152,7 @@ def prefill_usd_per_turn(
 ) -> np.ndarray:
     """Cost of the chips' time spent before the first token: ``n * TTFT * usd_per_chip_hour / 3600``
     (the instance is busy prefilling; decode is the same with or without a tier)."""
-    from .api import assumptions_for
+    from ..api import assumptions_for
 
     n = require_positive_int("n_chips", n_chips)
     t = np.asarray(ttft_s, float)

@@ -23,12 +23,12 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from . import catalog
-from .engine import serving
-from .engine.formats import bits_per_weight
-from .engine.hardware import HardwareArrays, hardware_arrays
-from .engine.workload import model_arrays
-from .errors import (
+from .. import catalog
+from ..engine import serving
+from ..engine.formats import bits_per_weight
+from ..engine.hardware import HardwareArrays, hardware_arrays
+from ..engine.workload import model_arrays
+from ..errors import (
     UnknownNameError,
     require_array,
     require_count,
@@ -87,8 +87,8 @@ def configurations(
     """Every (batch, chip count) that fits, with its speed per user and cost, as a DataFrame."""
     import pandas as pd
 
-    from .api import MAX_TOKENS, check_assumption_overrides, resolve
-    from .engine import factors
+    from ..api import MAX_TOKENS, check_assumption_overrides, resolve
+    from ..engine import factors
 
     m_id, c, fmt, kv_fmt = resolve(model, chip, precision)
     require_scenario(scenario)
@@ -133,7 +133,7 @@ def configurations(
 
 def cost_at_target(configs, target_tokens_per_s_per_user) -> np.ndarray:
     """Cheapest USD per million tokens among ``configs`` meeting each target (``inf`` where none does)."""
-    from .errors import require_frame
+    from ..errors import require_frame
 
     t = np.atleast_1d(
         require_array(
@@ -254,8 +254,8 @@ def sram_resident_chips(
     model: str, precision: str, sram_mb, usable_fraction: float | None = None
 ) -> np.ndarray:
     """Fewest chips whose SRAM alone holds the weights: ``ceil(W / (sram * usable))``."""
-    from .api import assumptions_for
-    from .engine.workload import weights_bytes
+    from ..api import assumptions_for
+    from ..engine.workload import weights_bytes
 
     u = (
         assumptions_for("base").usable_memory_fraction

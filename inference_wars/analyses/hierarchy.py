@@ -24,9 +24,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from . import catalog
-from .engine import roofline, workload
-from .engine.formats import (
+from .. import catalog
+from ..engine import roofline, workload
+from ..engine.formats import (
     bits_per_weight,
     check_format_on_chip,
     compute_peak_quantity,
