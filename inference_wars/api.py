@@ -445,11 +445,11 @@ def _grid(
     w = weights_bytes(m, wb)
     kv = res["batch"] * kv_bytes_per_sequence(m, S + O, kb)
     cols = {
-        "model": np.array(models, dtype=object)[mi],
-        "chip": np.array([c.id for c, _, _ in triples], dtype=object)[ti],
-        "precision": np.array([f for _, f, _ in triples], dtype=object)[ti],
-        "kv_precision": np.array([k for _, _, k in triples], dtype=object)[ti],
-        "scenario": np.array(scenarios, dtype=object)[si],
+        "model": Labels.of(models, mi),
+        "chip": Labels.of([c.id for c, _, _ in triples], ti),
+        "precision": Labels.of([f for _, f, _ in triples], ti),
+        "kv_precision": Labels.of([k for _, _, k in triples], ti),
+        "scenario": Labels.of(scenarios, si),
         "batch": np.round(res["batch"]).astype(np.int64),
         "batch_requested": B,
         "input_tokens": S.astype(np.int64),
@@ -496,6 +496,33 @@ def _uniform(values: np.ndarray):
     fewer element-wise operations), else the array."""
     v = np.asarray(values)
     return float(v[0]) if v.size and (v == v[0]).all() else v
+
+
+class Labels:
+    """A column of names stored as codes into a few unique names (a sweep's model, chip, format
+    and scenario columns): indexing with an int gives the name, with an array a sub-column, and
+    :meth:`categorical` builds the DataFrame column without factorising millions of strings."""
+
+    def __init__(self, names: np.ndarray, codes: np.ndarray) -> None:
+        self.names, self.codes = names, codes
+
+    @classmethod
+    def of(cls, values: list[str], index: np.ndarray) -> Labels:
+        names, inverse = np.unique(np.array(values, dtype=object), return_inverse=True)
+        return cls(names, inverse.ravel()[index])
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def __getitem__(self, i):
+        if np.ndim(i) == 0:
+            return self.names[self.codes[i]]
+        return Labels(self.names, self.codes[i])
+
+    def categorical(self):
+        import pandas as pd
+
+        return pd.Categorical.from_codes(self.codes, categories=self.names)
 
 
 def _stack(items):
@@ -753,7 +780,8 @@ def sweep(
     if drop_unfit and unfit:
         cols = {k: v[fits] for k, v in cols.items()}
     for k in ("model", "chip", "precision", "kv_precision", "scenario", "bound"):
-        cols[k] = pd.Categorical(cols[k])
+        v = cols[k]
+        cols[k] = v.categorical() if isinstance(v, Labels) else pd.Categorical(v)
     df = pd.DataFrame(cols)
     if not drop_unfit and unfit:
         for k in METRICS:

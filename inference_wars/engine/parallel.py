@@ -37,6 +37,8 @@ def link_time_s(
     b_up = np.maximum(np.asarray(scaleup_gb_s, float), 1e-9) * 0.5e9 * interconnect_efficiency
     b_out = np.maximum(np.asarray(scaleout_gb_s, float), 1e-9) * 1e9
     off = np.clip(1.0 - np.asarray(domain, float) / t, 0.0, 1.0)
+    if not off.any():  # every group inside its scale-up domain (the common case): one division
+        return v / b_up
     return np.maximum(v * (1.0 - off) / b_up, v * off / b_out)
 
 
