@@ -69,7 +69,6 @@ def test_every_solution_is_executed_code():
     # Issue 13 item 7 is converted chapter by chapter; these still show code to run by hand.
     # Remove a chapter from the list when its solutions are converted (the test says so).
     pending = {
-        "book/08_choosing",
         "book/appendix_claims",
         "book/appendix_validation",
     }
