@@ -15,7 +15,7 @@ BE = dict(
     hc_price_usd=4000.0,
     hc_power_w=250.0,
     tapeout_usd_total=1e6,
-    lead_months_=3.0,
+    lead_time_months=3.0,
     utilization=0.7,
     pue=1.3,
     usd_per_kwh=0.08,
@@ -120,7 +120,7 @@ def test_break_even_falls_as_token_volume_rises(r1, factor, gpu, nre):
     t1 = float(hw.break_even_months(r1, **args))
     t2 = float(hw.break_even_months(r1 * factor, **args))
     assert t2 <= t1 * (1 + 1e-9) or math.isinf(t1)
-    assert t2 >= BE["lead_months_"]
+    assert t2 >= BE["lead_time_months"]
 
 
 def test_tapeout_case_from_the_catalog():

@@ -297,11 +297,11 @@ def layer_floor(chip: str) -> dict:
     raise ValueError(f"no fitted per-layer floor for {chip_id}")
 
 
-def reproduce(claim_ids_: Sequence[str] | None = None):
+def reproduce(ids: Sequence[str] | None = None):
     """:func:`reproduce_claim` for every claim (or the given ids), one row each."""
     import pandas as pd
 
-    ids = claim_ids() if claim_ids_ is None else list(claim_ids_)
+    ids = claim_ids() if ids is None else list(ids)
     return pd.DataFrame([reproduce_claim(i) for i in ids])
 
 

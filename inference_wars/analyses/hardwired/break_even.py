@@ -45,7 +45,7 @@ def break_even_months(
     hc_price_usd,
     hc_power_w,
     tapeout_usd_total,
-    lead_months_=3.0,
+    lead_time_months=3.0,
     utilization=0.7,
     min_chips=1,
     pue=1.3,
@@ -63,7 +63,7 @@ def break_even_months(
     saving = 3600.0 * R * c - N * e
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         hours = np.where(saving > 0, fixed / np.where(saving > 0, saving, 1.0), np.inf)
-    return require_array("lead_months_", lead_months_, 0, 1200) + hours / HOURS_PER_MONTH
+    return require_array("lead_time_months", lead_time_months, 0, 1200) + hours / HOURS_PER_MONTH
 
 
 def lifetime_costs(
@@ -74,7 +74,7 @@ def lifetime_costs(
     hc_price_usd,
     hc_power_w,
     tapeout_usd_total,
-    lead_months_=3.0,
+    lead_time_months=3.0,
     utilization=0.7,
     min_chips=1,
     pue=1.3,
@@ -89,7 +89,7 @@ def lifetime_costs(
     )
     N = hc_chips(R, hc_tokens_per_s_per_chip, utilization, min_chips)
     e = _energy(hc_power_w, pue, usd_per_kwh)
-    lead = np.minimum(require_array("lead_months_", lead_months_, 0, 1200), T)
+    lead = np.minimum(require_array("lead_time_months", lead_time_months, 0, 1200), T)
     gpu_usd = gpu_hourly * T * HOURS_PER_MONTH
     hc_usd = (
         gpu_hourly * lead * HOURS_PER_MONTH
@@ -146,7 +146,7 @@ def tapeout_case(
     scenario: str = "base",
     utilization: float = 0.7,
     tapeout_usd_total: float | None = None,
-    lead_months_: float | None = None,
+    lead_time_months: float | None = None,
     hc_price_usd: float | None = None,
 ) -> TapeoutCase:
     """Should this model be taped out? Costs from the package: the GPU's USD per million tokens
@@ -199,8 +199,8 @@ def tapeout_case(
     )
     lead = (
         lead_months(which)
-        if lead_months_ is None
-        else require_number("lead_months_", lead_months_, 0, 1200)
+        if lead_time_months is None
+        else require_number("lead_time_months", lead_time_months, 0, 1200)
     )
     price = (
         hc.get("price_usd", scenario=scenario)
@@ -212,7 +212,7 @@ def tapeout_case(
         hc_price_usd=price,
         hc_power_w=power,
         tapeout_usd_total=nre,
-        lead_months_=lead,
+        lead_time_months=lead,
         utilization=u,
         min_chips=1,
         pue=a.pue,

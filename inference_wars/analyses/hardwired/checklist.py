@@ -34,18 +34,18 @@ class Verdict:
 def hardwire_checklist(
     dominant_share: float,
     stable_months: float,
-    break_even_months_: float,
+    break_even_lifetime_months: float,
     needed_tokens_per_s_per_user: float,
     gpu_tokens_per_s_per_user: float,
     cost_dominates: bool,
     update_interval_months: float,
-    lead_months_: float,
+    lead_time_months: float,
     min_share: float = 0.5,
 ) -> Verdict:
     """The four questions of the chapter as tests on numbers:
 
     1. *volume*: one model carries at least ``min_share`` of traffic and stays in service at
-       least its break-even lifetime (``stable_months >= break_even_months_``);
+       least its break-even lifetime (``stable_months >= break_even_lifetime_months``);
     2. *latency*: the product needs more speed per user than the GPU fleet gives;
     3. *unit economics*: cost and power per token dominate (the reader's judgement);
     4. *cadence*: model updates come no faster than the hardware lead time.
@@ -54,11 +54,11 @@ def hardwire_checklist(
     ms = require_fraction("min_share", min_share)
     stable = require_positive("stable_months", stable_months)
     upd = require_positive("update_interval_months", update_interval_months)
-    lead = require_number("lead_months_", lead_months_, 0, 1200)
+    lead = require_number("lead_time_months", lead_time_months, 0, 1200)
     be = (
-        break_even_months_
-        if break_even_months_ == math.inf
-        else require_number("break_even_months_", break_even_months_, 0)
+        break_even_lifetime_months
+        if break_even_lifetime_months == math.inf
+        else require_number("break_even_lifetime_months", break_even_lifetime_months, 0)
     )
     need = require_positive("needed_tokens_per_s_per_user", needed_tokens_per_s_per_user)
     gpu = require_positive("gpu_tokens_per_s_per_user", gpu_tokens_per_s_per_user)
