@@ -66,15 +66,7 @@ def test_every_solution_is_executed_code():
         if old:
             unconverted[stem] = old
         assert check_gated_solutions(cs) == len(re.findall(r"```\{solution-start\}", text))
-    # Issue 13 item 7 is converted chapter by chapter; these still show code to run by hand.
-    # Remove a chapter from the list when its solutions are converted (the test says so).
-    pending = {
-        "book/appendix_claims",
-    }
-    assert set(unconverted) <= pending, f"solutions written as indented code: {unconverted}"
-    assert pending <= set(unconverted), (
-        f"converted, drop from pending: {sorted(pending - set(unconverted))}"
-    )
+    assert not unconverted, f"solutions written as indented code: {unconverted}"
 
 
 @pytest.mark.parametrize("stem", CHAPTERS)
