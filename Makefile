@@ -20,7 +20,7 @@ book: $(STAMP)
 chromium: $(STAMP)
 	@$(PY) tests/find_browser.py --install
 
-## Every test: package, every chapter executed once (in parallel, into the Jupyter cache the
+## Every test: package, every chapter executed once (into the Jupyter cache the
 ## build renders from), the book build (-W) and the real-browser check.
 test: $(STAMP) chromium
 	$(VENV)/bin/ruff check .

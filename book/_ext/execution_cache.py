@@ -4,9 +4,9 @@ The book is built with ``execute_notebooks: cache``: myst-nb reuses a notebook's
 ``_build/.jupyter_cache`` when its code cells are unchanged. A chapter's outputs also depend on
 the package and its data, so the cache is keyed on both: :func:`prepare` empties it whenever
 the *fingerprint* (a hash of ``inference_wars/`` and ``requirements.txt``) differs from the one
-it was filled with. ``make test`` fills the cache first with :func:`execute_all` (every chapter,
-in parallel over the machine's cores) and the build that follows renders those executions
-instead of running every chapter again.
+it was filled with. ``make test`` fills the cache first with :func:`execute_all` (every chapter
+once) and the build that follows renders those executions instead of running every chapter
+again.
 
 Used as a Sphinx extension (``sphinx.local_extensions`` in ``_config.yml``) so that ``make book``
 never renders outputs computed by an older package, and imported by ``tests/conftest.py``.
@@ -55,9 +55,21 @@ def chapter_paths(root: Path = ROOT) -> list[Path]:
     return sorted((root / "book").glob("*.ipynb"))
 
 
-def execute_all(cache_dir: Path, root: Path = ROOT, timeout_s: int = 300) -> dict[str, str | None]:
-    """Execute every chapter not already cached, in parallel (one process per core), into the
-    cache the book build reads. Returns ``{notebook path: traceback or None}`` for every chapter."""
+#: Tracebacks of executions lost to the environment rather than to a chapter's code: a kernel
+#: whose reply never arrives (a rare race between kernels started at the same moment) hits the
+#: per-cell timeout. Those chapters get one more, serial, run.
+_TRANSIENT = (
+    "CellTimeoutError",
+    "DeadKernelError",
+    "TimeoutError",
+    "RuntimeError: Kernel didn't respond",
+)
+
+
+def execute_all(cache_dir: Path, root: Path = ROOT, timeout_s: int = 120) -> dict[str, str | None]:
+    """Execute every chapter not already cached, one after another, into the cache the book build
+    reads; a chapter lost to a stalled kernel is run once more.
+    Returns ``{notebook path: traceback or None}`` for every chapter."""
     from jupyter_cache import get_cache
     from jupyter_cache.executors import load_executor
 
@@ -66,7 +78,16 @@ def execute_all(cache_dir: Path, root: Path = ROOT, timeout_s: int = 300) -> dic
     cache = get_cache(str(cache_dir))
     for nb in chapter_paths(root):
         cache.add_nb_to_project(str(nb))
-    load_executor("local-parallel", cache).run_and_cache(timeout=timeout_s)
+    # one chapter at a time: two kernels started at the same moment can lose a reply (jupyter_client
+    # port/handshake race), which stalled a run for 300 s; the chapters take seconds each anyway
+    load_executor("local-serial", cache).run_and_cache(timeout=timeout_s)
+    stalled = [
+        r.uri
+        for r in cache.list_project_records()
+        if r.traceback and any(t in r.traceback for t in _TRANSIENT)
+    ]
+    if stalled:
+        load_executor("local-serial", cache).run_and_cache(filter_uris=stalled, timeout=timeout_s)
     return {rec.uri: (rec.traceback or None) for rec in cache.list_project_records()}
 
 
