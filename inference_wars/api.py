@@ -495,6 +495,8 @@ def _uniform(values: np.ndarray):
     """A factor that is the same for every configuration as one float (the engine broadcasts it:
     fewer element-wise operations), else the array."""
     v = np.asarray(values)
+    if v.size == 1:
+        return float(v.flat[0])
     return float(v[0]) if v.size and (v == v[0]).all() else v
 
 
@@ -508,8 +510,10 @@ class Labels:
 
     @classmethod
     def of(cls, values: list[str], index: np.ndarray) -> Labels:
-        names, inverse = np.unique(np.array(values, dtype=object), return_inverse=True)
-        return cls(names, inverse.ravel()[index])
+        unique = sorted(set(values))
+        position = {v: i for i, v in enumerate(unique)}
+        codes = np.fromiter((position[v] for v in values), dtype=np.intp, count=len(values))
+        return cls(np.array(unique, dtype=object), codes[index])
 
     def __len__(self) -> int:
         return len(self.codes)
