@@ -26,6 +26,7 @@ from inference_wars import (
     api,
     catalog,
     challenger,
+    economics,
     fleet,
     hardwired,
     landscape,
@@ -204,7 +205,7 @@ NASTY = [
     ),
     lambda: challenger.configurations(M, "matx-one", batches=[1], scenario="x"),
     lambda: challenger.cost_at_target(pd.DataFrame(), [100]),
-    lambda: challenger.cost_ratio([float("nan")], [1.0]),
+    lambda: economics.cost_ratio([float("nan")], [1.0]),
     lambda: challenger.sram_resident_chips(M, "fp8", [0]),
     lambda: fleet.demand_in_chips(-1, 10),
     lambda: fleet.demand_in_chips("x", 10),
@@ -492,7 +493,7 @@ module_call = st.one_of(
             maybe(st.sampled_from([1, 2, 4, 8]), nasty_number),
         ),
     ),
-    st.tuples(st.just(challenger.cost_ratio), st.tuples(nasty_number, nasty_number)),
+    st.tuples(st.just(economics.cost_ratio), st.tuples(nasty_number, nasty_number)),
     st.tuples(
         st.just(fmts.bits_per_weight),
         st.tuples(

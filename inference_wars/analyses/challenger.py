@@ -24,7 +24,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from .. import catalog
-from ..engine import serving
+from ..engine import economics, serving
 from ..engine.formats import bits_per_weight
 from ..engine.hardware import HardwareArrays, hardware_arrays
 from ..engine.workload import model_arrays
@@ -148,31 +148,6 @@ def cost_at_target(configs, target_tokens_per_s_per_user) -> np.ndarray:
     return np.array([cost[x >= v].min() if (x >= v).any() else np.inf for v in t])
 
 
-def cost_ratio(baseline_cost, challenger_cost) -> np.ndarray:
-    """``baseline / challenger`` with 0 where the challenger misses the target and
-    :data:`RATIO_CAP` (also the ceiling) where only the challenger reaches it."""
-    b, c = (
-        _cost(name, x)
-        for name, x in (("baseline_cost", baseline_cost), ("challenger_cost", challenger_cost))
-    )
-    with np.errstate(divide="ignore", invalid="ignore"):
-        r = np.where(np.isfinite(c), np.where(np.isfinite(b), b / c, RATIO_CAP), 0.0)
-    return np.minimum(r, RATIO_CAP)
-
-
-def _cost(name: str, x) -> np.ndarray:
-    """Costs in USD per million tokens: non-negative, ``inf`` allowed (target missed), no NaN."""
-    try:
-        a = None if isinstance(x, (str, bytes, dict)) else np.asarray(x, float)
-    except (TypeError, ValueError):
-        a = None
-    if a is None or np.isnan(a).any() or (a < 0).any() or (a == 0).any():
-        raise ValueError(
-            f"{name} must be positive costs (inf where the target is missed), got {x!r}"
-        )
-    return a
-
-
 def requirement_grid(
     model: str,
     targets: Sequence[float],
@@ -219,7 +194,7 @@ def requirement_grid(
                     compute_efficiency=eff,
                 )
                 cost = cost_at_target(cfg, targets)
-                ratio = cost_ratio(base_cost, cost)
+                ratio = economics.cost_ratio(base_cost, cost, cap=RATIO_CAP)
                 for t, bc, cc, r in zip(targets, base_cost, cost, ratio):
                     rows.append(
                         {

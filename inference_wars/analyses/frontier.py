@@ -277,12 +277,10 @@ def cost_ratio(
             )
             with np.errstate(divide="ignore"):
                 cost[who, scen] = np.where(tps > 0, hourly / np.where(tps > 0, tps, 1.0), np.inf)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        ratio = cost[baseline, "base"] / cost[chip, "base"]
-        lo = cost[baseline, "optimistic"] / cost[chip, "pessimistic"]
-        hi = cost[baseline, "pessimistic"] / cost[chip, "optimistic"]
+    ratio = economics.cost_ratio(cost[baseline, "base"], cost[chip, "base"])
+    lo = economics.cost_ratio(cost[baseline, "optimistic"], cost[chip, "pessimistic"])
+    hi = economics.cost_ratio(cost[baseline, "pessimistic"], cost[chip, "optimistic"])
     rb, rc = np.isfinite(cost[baseline, "base"]), np.isfinite(cost[chip, "base"])
-    ratio = np.where(rb & rc, ratio, np.where(rc, np.inf, 0.0))
     lo = np.where(rb & rc, np.minimum(lo, ratio), ratio)
     hi = np.where(rb & rc, np.maximum(hi, ratio), ratio)
     return pd.DataFrame(

@@ -11,6 +11,11 @@ it serves; energy is counted while it serves). Then
     usd_per_million_tokens = n_chips * usd_per_hour / (tokens_per_s * 3600) * 1e6
     joules_per_token       = n_chips * power_w / tokens_per_s          (IT power, no PUE)
     tokens_per_s_per_mw    = tokens_per_s / (n_chips * power_w * pue / 1e6)   (facility MW)
+
+Comparing two chips at a speed target, with ``inf`` as the cost of a chip that misses it::
+
+    cost_ratio = baseline_cost / chip_cost   (inf where only the chip reaches the target,
+                                              0 where the chip misses it; at most ``cap``)
 """
 
 from __future__ import annotations
@@ -57,3 +62,32 @@ def tokens_per_s_per_mw(n_chips, tokens_per_s, power_w, pue) -> np.ndarray:
     return np.asarray(tokens_per_s, float) / (
         np.asarray(n_chips, float) * np.asarray(power_w, float) * pue / 1e6
     )
+
+
+def cost_ratio(baseline_usd, chip_usd, cap: float = np.inf) -> np.ndarray:
+    """How many times cheaper per token ``chip`` is than ``baseline`` (formula in the module doc):
+    the one convention every chapter uses (chapter 3's Rubin ratios, chapter 5's MatX ratios).
+    Costs are positive, ``inf`` where a chip misses the target; ``cap`` clips the ratio for charts.
+
+    >>> [float(r) for r in cost_ratio([1.0, np.inf, 1.0], [0.5, 1.0, np.inf])]
+    [2.0, inf, 0.0]
+    >>> [float(r) for r in cost_ratio([1.0, np.inf], [0.5, 1.0], cap=10.0)]
+    [2.0, 10.0]
+    """
+    b, c = (_costs(name, x) for name, x in (("baseline_usd", baseline_usd), ("chip_usd", chip_usd)))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = np.where(np.isfinite(c), np.where(np.isfinite(b), b / c, np.inf), 0.0)
+    return np.minimum(r, cap)
+
+
+def _costs(name: str, x) -> np.ndarray:
+    """Costs per token: positive, ``inf`` allowed (target missed), never NaN."""
+    try:
+        a = None if isinstance(x, (str, bytes, dict)) else np.asarray(x, float)
+    except (TypeError, ValueError):
+        a = None
+    if a is None or np.isnan(a).any() or (a <= 0).any():
+        raise ValueError(
+            f"{name} must be positive costs (inf where the target is missed), got {x!r}"
+        )
+    return a
