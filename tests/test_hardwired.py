@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from inference_wars import hardwired as hw
+from inference_wars import units
 
 BE = dict(
     gpu_usd_per_million_tokens=0.05,
@@ -82,7 +83,9 @@ def test_break_even_hand_computed():
     N = R / (3000 * 0.7)
     saving_h = 3600 * R * 0.05e-6 - N * 250 * 1.3 * 0.08 / 1000
     hours = (1e6 + N * 4000) / saving_h
-    assert float(hw.break_even_months(R, **BE)) == pytest.approx(3.0 + hours / hw.HOURS_PER_MONTH)
+    assert float(hw.break_even_months(R, **BE)) == pytest.approx(
+        3.0 + hours / units.HOURS_PER_MONTH
+    )
 
 
 def test_never_pays_when_gpu_is_cheaper_than_the_chips_energy():

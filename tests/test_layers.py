@@ -10,6 +10,7 @@ PKG = Path(__file__).resolve().parents[1] / "inference_wars"
 #: Layer of each top-level module or subpackage, bottom (0) to top.
 LAYERS = {
     "errors": 0,
+    "units": 0,
     "catalog": 1,
     "engine": 2,
     "api": 3,

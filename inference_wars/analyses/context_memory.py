@@ -31,6 +31,7 @@ from ..engine import economics, workload
 from ..engine.formats import bits_per_weight
 from ..engine.hardware import hardware_arrays
 from ..errors import require_positive_int
+from ..units import SECONDS_PER_HOUR
 
 
 def _setup(model: str, chip: str, precision: str | None, kv_precision: str | None, scenario: str):
@@ -169,4 +170,4 @@ def prefill_usd_per_turn(
         a.pue,
         a.usd_per_kwh,
     )
-    return n * t * float(hourly) / 3600.0
+    return n * t * float(hourly) / SECONDS_PER_HOUR

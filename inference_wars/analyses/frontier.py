@@ -30,6 +30,7 @@ from ..engine.formats import bits_per_weight
 from ..engine.hardware import hardware_arrays
 from ..engine.workload import model_arrays
 from ..errors import UnknownNameError, require_positive, require_positive_int
+from ..units import HOURS_PER_YEAR
 
 #: Batch sizes a frontier sweeps by default (per serving instance).
 DEFAULT_BATCHES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096)
@@ -175,7 +176,7 @@ def price_for_cost_ratio(
     hourly_now = usd_per_chip_hour(c.id, **assumption_overrides)
     energy = float(economics.energy_usd_per_hour(c.serving_power_w(), a.pue, a.usd_per_kwh))
     need = hourly_now * r0 / rt
-    return max(need - energy, 0.0) * a.amortization_years * economics.HOURS_PER_YEAR * a.utilization
+    return max(need - energy, 0.0) * a.amortization_years * HOURS_PER_YEAR * a.utilization
 
 
 def _best_throughput(

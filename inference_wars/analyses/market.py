@@ -28,6 +28,7 @@ import numpy as np
 
 from .. import api, catalog
 from ..engine import economics
+from ..units import HOURS_PER_YEAR, SECONDS_PER_HOUR
 
 #: Batches searched for the cheapest deployment: powers of two up to the engine's default
 #: ``max_batch_per_instance`` (1024 sequences, vLLM's default; ``assumptions.csv``).
@@ -68,10 +69,14 @@ def breakeven_price_usd(
     ``(list * tokens_per_s * 3600 / 1e6 / n - energy_per_hour) * years * 8766 * utilization``
     (negative: the electricity alone costs more than the price)."""
     revenue_per_chip_hour = (
-        np.asarray(list_usd_per_m, float) * np.asarray(tokens_per_s, float) * 3600 / 1e6 / n_chips
+        np.asarray(list_usd_per_m, float)
+        * np.asarray(tokens_per_s, float)
+        * SECONDS_PER_HOUR
+        / 1e6
+        / n_chips
     )
     margin = revenue_per_chip_hour - economics.energy_usd_per_hour(power_w, pue, usd_per_kwh)
-    return margin * amortization_years * economics.HOURS_PER_YEAR * utilization
+    return margin * amortization_years * HOURS_PER_YEAR * utilization
 
 
 def breakeven_utilization(
@@ -80,10 +85,14 @@ def breakeven_utilization(
     """Utilisation at which the modelled cost equals the list price (``inf``: no utilisation does):
     ``capex_per_hour / (revenue_per_chip_hour - energy_per_hour)``."""
     revenue = (
-        np.asarray(list_usd_per_m, float) * np.asarray(tokens_per_s, float) * 3600 / 1e6 / n_chips
+        np.asarray(list_usd_per_m, float)
+        * np.asarray(tokens_per_s, float)
+        * SECONDS_PER_HOUR
+        / 1e6
+        / n_chips
     )
     spare = revenue - economics.energy_usd_per_hour(power_w, pue, usd_per_kwh)
-    capex = np.asarray(price_usd, float) / (amortization_years * economics.HOURS_PER_YEAR)
+    capex = np.asarray(price_usd, float) / (amortization_years * HOURS_PER_YEAR)
     return np.where(spare > 0, capex / np.where(spare > 0, spare, 1.0), np.inf)
 
 

@@ -54,6 +54,7 @@ from .. import catalog
 from ..engine import economics
 from ..engine.formats import FORMAT_PREFERENCE, serving_format
 from ..errors import require_positive, require_positive_int
+from ..units import DAYS_PER_MONTH, SECONDS_PER_DAY
 from . import hardwired
 
 #: The catalog chips compared (GPUs, then ASICs, then hard-wired silicon).
@@ -75,9 +76,7 @@ CANDIDATES: tuple[str, ...] = (
 BATCHES: tuple[int, ...] = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
 
 #: Days per month used to turn an update cadence into tokens served per model version.
-DAYS_PER_MONTH = 365.25 / 12
 
-SECONDS_PER_DAY = 86400.0
 
 #: Label of a regime no candidate can serve.
 NONE = "none"

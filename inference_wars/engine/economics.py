@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-HOURS_PER_YEAR = 8766.0
+from ..units import HOURS_PER_YEAR, SECONDS_PER_HOUR
 
 
 def energy_usd_per_hour(power_w, pue, usd_per_kwh) -> np.ndarray:
@@ -50,7 +50,7 @@ def usd_per_million_tokens(
     hourly = np.asarray(n_chips, float) * usd_per_chip_hour(
         price_usd, power_w, amortization_years, utilization, pue, usd_per_kwh
     )
-    return hourly / (np.asarray(tokens_per_s, float) * 3600.0) * 1e6
+    return hourly / (np.asarray(tokens_per_s, float) * SECONDS_PER_HOUR) * 1e6
 
 
 def joules_per_token(n_chips, tokens_per_s, power_w) -> np.ndarray:

@@ -39,7 +39,6 @@ from .break_even import lifetime_costs as lifetime_costs
 from .break_even import tapeout_case as tapeout_case
 from .checklist import Verdict as Verdict
 from .checklist import hardwire_checklist as hardwire_checklist
-from .costs import HOURS_PER_MONTH as HOURS_PER_MONTH
 from .costs import REFERENCE_CHIP as REFERENCE_CHIP
 from .costs import SCENARIO_BOUND as SCENARIO_BOUND
 from .costs import QualityRow as QualityRow

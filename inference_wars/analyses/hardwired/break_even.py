@@ -15,8 +15,8 @@ from ...errors import (
     require_positive,
     require_scenario,
 )
+from ...units import HOURS_PER_MONTH, SECONDS_PER_DAY, SECONDS_PER_HOUR
 from .costs import (
-    HOURS_PER_MONTH,
     REFERENCE_CHIP,
     SCENARIO_BOUND,
     _energy,
@@ -60,7 +60,7 @@ def break_even_months(
     fixed = _money("tapeout_usd_total", tapeout_usd_total) + N * _money(
         "hc_price_usd", hc_price_usd
     )
-    saving = 3600.0 * R * c - N * e
+    saving = SECONDS_PER_HOUR * R * c - N * e
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         hours = np.where(saving > 0, fixed / np.where(saving > 0, saving, 1.0), np.inf)
     return require_array("lead_time_months", lead_time_months, 0, 1200) + hours / HOURS_PER_MONTH
@@ -85,7 +85,10 @@ def lifetime_costs(
     T = require_array("service_months", service_months, 0, 1200)
     R = _positive("tokens_per_s", tokens_per_s)
     gpu_hourly = (
-        3600.0 * R * _positive("gpu_usd_per_million_tokens", gpu_usd_per_million_tokens) / 1e6
+        SECONDS_PER_HOUR
+        * R
+        * _positive("gpu_usd_per_million_tokens", gpu_usd_per_million_tokens)
+        / 1e6
     )
     N = hc_chips(R, hc_tokens_per_s_per_chip, utilization, min_chips)
     e = _energy(hc_power_w, pue, usd_per_kwh)
@@ -159,7 +162,7 @@ def tapeout_case(
     from ...api import assumptions_for, estimate
 
     require_scenario(scenario)
-    R = require_positive("tokens_per_day", tokens_per_day) / 86400.0
+    R = require_positive("tokens_per_day", tokens_per_day) / SECONDS_PER_DAY
     u = require_fraction("utilization", utilization)
     m = catalog.get_model(model)
     hc = catalog.get_chip(REFERENCE_CHIP)

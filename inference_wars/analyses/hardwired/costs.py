@@ -12,14 +12,11 @@ from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
 from ... import catalog
 from ...engine import economics
-from ...engine.economics import HOURS_PER_YEAR
 from ...errors import (
     MAX_COUNT,
     UnknownNameError,
     require_array,
 )
-
-HOURS_PER_MONTH = HOURS_PER_YEAR / 12.0
 
 #: The reference hard-wired die and model (HC1 holds Llama 3.1 8B).
 REFERENCE_CHIP = "taalas-hc1"
