@@ -10,9 +10,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
 from ..errors import UnknownNameError
-from .loading import DATA_DIR, bib_keys, read_rows
+from .loading import DATA_DIR, bib_keys, read_rows, unique_by
 from .lookup import get_chip, get_format, get_model
-from .schemas import CatalogError
 
 CLAIMS_CSV = DATA_DIR / "claims.csv"
 
@@ -76,13 +75,7 @@ class ClaimRow(BaseModel):
 
 @functools.cache
 def _claims() -> dict[str, ClaimRow]:
-    rows = read_rows(CLAIMS_CSV, ClaimRow)
-    out: dict[str, ClaimRow] = {}
-    for line_no, r in enumerate(rows, start=2):
-        if r.id in out:
-            raise CatalogError(f"{CLAIMS_CSV.name}:{line_no}: duplicate id {r.id}")
-        out[r.id] = r
-    return out
+    return unique_by(CLAIMS_CSV.name, read_rows(CLAIMS_CSV, ClaimRow), "id")
 
 
 def claim_ids() -> list[str]:
@@ -167,13 +160,7 @@ class LedgerRow(BaseModel):
 
 @functools.cache
 def _ledger() -> dict[str, LedgerRow]:
-    rows = read_rows(LEDGER_CSV, LedgerRow)
-    out: dict[str, LedgerRow] = {}
-    for line_no, r in enumerate(rows, start=2):
-        if r.id in out:
-            raise CatalogError(f"{LEDGER_CSV.name}:{line_no}: duplicate id {r.id}")
-        out[r.id] = r
-    return out
+    return unique_by(LEDGER_CSV.name, read_rows(LEDGER_CSV, LedgerRow), "id")
 
 
 def ledger_row(claim_id: str) -> LedgerRow:

@@ -206,11 +206,9 @@ def required_assumptions() -> tuple[str, ...]:
 @functools.cache
 def _market() -> dict[str, MarketRow]:
     rows = read_rows(DATA_DIR / "market_prices.csv", MarketRow)
-    out = {}
+    out = unique_by("market_prices.csv", rows, "id")
     for line_no, r in enumerate(rows, start=2):
         where = f"market_prices.csv:{line_no}"
-        if r.id in out:
-            raise CatalogError(f"{where}: duplicate id {r.id}")
         check_source(where, r.source)
         if r.speed_source:
             check_source(where, r.speed_source)
@@ -221,5 +219,4 @@ def _market() -> dict[str, MarketRow]:
         ):
             if name not in table:
                 raise CatalogError(f"{where}: {kind} {name!r} is not in the catalog")
-        out[r.id] = r
     return out

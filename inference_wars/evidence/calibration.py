@@ -200,8 +200,7 @@ def check_held_out(path: Path = LOSO_PATH) -> list[str]:
     """Differences between a fresh leave-one-source-out run and the predictions at ``path``."""
     pred, _ = leave_one_source_out()
     df = validation.measured()
-    with Path(path).open(newline="", encoding="utf-8") as fh:
-        old = {r["id"]: float(r["predicted_held_out"]) for r in csv.DictReader(fh)}
+    old = validation.read_held_out(path)
     problems = [f"{i}: not in {path}" for i in df["id"] if i not in old]
     problems += [
         f"{i}: file {old[i]:.6g} vs fresh {p:.6g}"

@@ -386,6 +386,12 @@ def measured_path(family_name: str) -> Path:
 HELD_OUT_PATH = DATA_DIR / "measured_predictions.csv"
 
 
+def read_held_out(path: Path) -> dict[str, float]:
+    """Leave-one-source-out predictions in the CSV at ``path``: ``{measured id: prediction}``."""
+    with Path(path).open(newline="", encoding="utf-8") as fh:
+        return {r["id"]: float(r["predicted_held_out"]) for r in csv.DictReader(fh)}
+
+
 @functools.cache
 def held_out() -> dict[str, float]:
     """The shipped leave-one-source-out predictions ``{measured id: prediction}``."""
@@ -394,8 +400,7 @@ def held_out() -> dict[str, float]:
             "data/measured_predictions.csv is missing: run "
             "`python -m inference_wars calibrate --update-shipped`"
         )
-    with HELD_OUT_PATH.open(newline="", encoding="utf-8") as fh:
-        return {r["id"]: float(r["predicted_held_out"]) for r in csv.DictReader(fh)}
+    return read_held_out(HELD_OUT_PATH)
 
 
 def predict_held_out():
