@@ -216,12 +216,9 @@ def test_ratio_claims_are_read_on_the_cost_frontier():
     assert r["model_value"] == pytest.approx(both["ratio"].max())
     assert r["model_low"] <= r["model_value"] <= r["model_high"]
     dense = claims.check_ledger_row("rubin-10x-dense")
-    # NVIDIA's own case (a long-context reasoning MoE) and a dense model give similar ratios in the
-    # model (3.3x and 3.5x after the per-operator roofline), both well short of 10x
-    assert (
-        0.8 < dense["model_value"] / r["model_value"] < 1.25
-        and max(dense["model_value"], r["model_value"]) < 10
-    )
+    # NVIDIA's own case (a long-context reasoning MoE) gains more than a dense model (its 16-bit
+    # attention weights and small experts reward the bigger rack more), yet both stay short of 10x
+    assert 1.0 < dense["model_value"] < r["model_value"] < 10
     matx = claims.check_ledger_row("matx-10x")
     need = 10 / (1 + claims.RATIO_TOLERANCE)
     expected = (

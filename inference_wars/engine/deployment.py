@@ -85,10 +85,12 @@ def search(
     max_ttft_s=None,
     mtp_tokens=0.0,
     disaggregated=False,
+    prefill_chips=np.nan,
 ) -> dict[str, np.ndarray]:
     """Best deployment per configuration (arrays of length ``n``; ``n_chips`` and ``batch`` may
-    hold NaN for "fewest that fit" and "as many as fit"). Returns the chosen slot's metrics
-    plus ``fits`` and ``why`` (0 fits, 1 memory, 2 pinned split, 3 target missed)."""
+    hold NaN for "fewest that fit" and "as many as fit"). ``prefill_chips`` (disaggregated only)
+    is a fixed prefill pool inside ``n_chips``; NaN sizes it to balance decode. Returns the chosen
+    slot's metrics plus ``fits`` and ``why`` (0 fits, 1 memory, 2 pinned split, 3 target missed)."""
     if objective not in OBJECTIVES:
         raise ValueError(f"objective must be one of {', '.join(OBJECTIVES)}, got {objective!r}")
     N = np.asarray(n_chips, float)
@@ -148,16 +150,21 @@ def search(
     need = np.maximum(need, np.where(np.isnan(B_), 1.0, B_ / ff.max_batch_per_instance))
     n_auto = memory.round_chip_count(np.where(fits_any, need, 1.0))
     Nsys = np.where(np.isnan(N_), n_auto, N_)
+    dis_ = rep(np.broadcast_to(disaggregated, N.shape))
+    pool = rep(np.broadcast_to(np.asarray(prefill_chips, float), N.shape))
+    pool = np.where(dis_ & np.isfinite(pool) & (pool > 0), pool, 0.0)
+    Nsys = np.maximum(Nsys, pool + 1.0)
+    Ndec = Nsys - pool  # chips left for decode instances
 
     # ---- programmable chips: t-wide stages, fewest stages that hold their share. A stage stays in
     # one scale-up domain, except wide expert parallelism (DP attention) across servers
-    ok &= (t <= Nsys) & ((t <= domain) | (dpa & moe))
+    ok &= (t <= Ndec) & ((t <= domain) | (dpa & moe))
     ok &= ~pinned_t | (slot < 2) | (K <= 2)
     ok &= np.isnan(pin_d) | (dpa == (pin_d > 0))
     heads_ok = dpa | (np.mod(mm.n_heads, t) == 0)
     ok &= heads_ok & ((mm.n_experts <= 0) | (t <= np.maximum(mm.n_experts, 1.0)))
     # KV per chip does not depend on pp when replicas fill the system: B * kv1 * t / N
-    kv_chip = np.where(np.isnan(B_), kv1, B_ * kv1 * t / Nsys)
+    kv_chip = np.where(np.isnan(B_), kv1, B_ * kv1 * t / Ndec)
     room = cap - np.minimum(kv_chip, np.where(np.isnan(B_), kv1, np.inf))
     with np.errstate(divide="ignore", invalid="ignore"):
         p = np.ceil(np.where(room > 0, w_full / room, np.inf))
@@ -165,7 +172,7 @@ def search(
     p = np.where(np.isnan(pin_p), p, pin_p)
     # ---- dataflow chips: instances of Nsys / r chips pipelined over the layers
     r_df = 2.0**slot
-    w_df = np.floor(Nsys / r_df)
+    w_df = np.floor(Ndec / r_df)
     p_df = np.ones_like(w_df)  # whole chips per stage (dataflow rows only)
     if hh.dataflow.any():
         p_df[hh.dataflow] = serving.largest_divisor_at_most(
@@ -187,12 +194,12 @@ def search(
     per_inst = t * p
     with np.errstate(divide="ignore", invalid="ignore"):
         per_inst = np.where(np.isfinite(per_inst), per_inst, np.inf)
-        r = np.floor(Nsys / per_inst)
-    r = np.where(df, np.floor(Nsys / np.maximum(t * p, 1.0) + 1e-9), r)
+        r = np.floor(Ndec / per_inst)
+    r = np.where(df, np.floor(Ndec / np.maximum(t * p, 1.0) + 1e-9), r)
     r = np.where(np.isnan(B_) | hwd, r, np.minimum(r, B_))  # no idle replicas beyond the batch
     r = np.where(np.isnan(pin_r), r, pin_r)
     with np.errstate(invalid="ignore"):
-        ok &= np.isfinite(p) & (r >= 1) & (r * per_inst <= Nsys + 1e-6)
+        ok &= np.isfinite(p) & (r >= 1) & (r * per_inst <= Ndec + 1e-6)
     p = np.where(np.isfinite(p), p, 1.0)
     r = np.where(np.isfinite(r), r, 1.0)
     dep = Deployment(t, p, np.maximum(r, 1.0), dpa)
@@ -217,7 +224,8 @@ def search(
             wb,
             kb,
             rep(np.broadcast_to(mtp_tokens, N.shape)),
-            rep(np.broadcast_to(disaggregated, N.shape)),
+            dis_,
+            pool,
         )
     met = np.ones_like(fit)
     if min_tokens_per_s_per_user is not None:
@@ -226,10 +234,11 @@ def search(
     if max_ttft_s is not None:
         tgt = rep(np.broadcast_to(np.asarray(max_ttft_s, float), N.shape))
         met &= ~(res["ttft_s"] > tgt * (1 + 1e-9))
-    # throughput per chip counts every chip of the system, idle ones included; disaggregated, the
-    # chips outside the decode instances are the prefill pool, whose work owner_step already counts
+    # throughput per chip counts every chip of the system, idle ones included; disaggregated with
+    # a balanced pool, the chips outside the decode instances are the prefill pool, whose work
+    # owner_step already counts; a fixed pool counts as it is
     per_chip = res["tokens_per_s"] / np.where(
-        rep(np.broadcast_to(disaggregated, N.shape)), dep.tp * dep.pp * dep.replicas, Nsys
+        dis_ & (pool == 0), dep.tp * dep.pp * dep.replicas, Nsys
     )
     score = (
         per_chip if objective == "throughput" else res["tokens_per_s_per_user"] + 1e-9 * per_chip

@@ -32,6 +32,9 @@ instance ``T_pf(S) = FLOPs_prefill(S) / (tp * pp * peak * eff_c)``. Each step fi
 
 the same whether prefill runs in the decode step (chunked prefill) or on a separate pool of
 chips (disaggregated; the split of chips that balances the two pools gives the same total).
+A *fixed* prefill pool of ``P`` chips (a published split) is not balanced: the system delivers
+what the slower pool allows, ``min(replicas * b g / step, P / (T_pf * tp * pp) * O)`` tokens/s,
+over ``replicas * tp * pp + P`` chips.
 What a user sees differs: with chunked prefill the other ``b - 1`` sequences' prefills
 interrupt each step, ``TPOT = (step + (b - 1) g / O * T_pf) / g``; disaggregated,
 ``TPOT = step / g``. Time to first token of a lone request::
@@ -61,6 +64,7 @@ class Factors:
 
     compute_efficiency: float
     moe_efficiency: float
+    expert_half_params_m: float
     fp4_efficiency: float
     weight_only_efficiency: float
     memory_efficiency: float
@@ -112,8 +116,12 @@ def stored_bytes_per_chip(m: ModelArrays, hw: HardwareArrays, dep: Deployment, b
     """(weight bytes, KV bytes) one chip stores: weights of its stage, KV of ``b`` sequences of
     ``context`` tokens (hard-wired chips keep weights in ROM: 0 here)."""
     attn, kvs = _shares(m, dep.tp, dep.dp_attention, hw.dataflow)
-    params = m.params_attention * attn + (m.params_total - m.params_attention) / dep.tp
-    w = np.where(hw.hardwired, 0.0, params * np.asarray(wb, float) / 8.0 / dep.pp)
+    wb = np.asarray(wb, float)
+    bits = (
+        m.params_attention * attn * workload.attention_bits(m, wb)
+        + (m.params_total - m.params_attention) / dep.tp * wb
+    )
+    w = np.where(hw.hardwired, 0.0, bits / 8.0 / dep.pp)
     kv = np.asarray(b, float) * workload.kv_bytes_per_sequence(m, context, kb) * kvs / dep.pp
     return w, kv
 
@@ -161,12 +169,33 @@ def _peaks(hw: HardwareArrays, f: Factors):
     )
 
 
+def expert_efficiency(m: ModelArrays, f: Factors) -> np.ndarray:
+    """Speed of routed-expert matrix multiplies relative to a dense GEMM of the same format::
+
+        eff = moe_efficiency * P_e / (P_e + P_half)          (P_e: weights of one expert)
+
+    A GEMM too small to fill the chip loses to tile and wave quantisation and to its fixed
+    set-up; fine-grained experts (Qwen3's 19 M weights, DeepSeek's 44 M) lose more than
+    coarse ones (Mixtral's 176 M). ``P_half = expert_half_params_m`` millions of weights.
+
+    >>> from .factors import factor_arrays
+    >>> from .workload import model_arrays
+    >>> f = factor_arrays(["h100-sxm"], overrides={"moe_efficiency": 1.0, "expert_half_params_m": 44.0})
+    >>> expert_efficiency(model_arrays(["deepseek-r1", "mixtral-8x7b"]), f).round(2).tolist()
+    [0.5, 0.8]
+    """
+    pe = m.params_per_expert
+    half = np.asarray(f.expert_half_params_m, float) * 1e6
+    size = np.where(pe > 0, pe / np.maximum(pe + half, 1e-30), 1.0)  # dense models: no experts
+    return f.moe_efficiency * size
+
+
 def compute_parts_s(
     m: ModelArrays, hw: HardwareArrays, f: Factors, tokens, context, chips, imbalance=1.0
 ):
     """Seconds for ``chips`` chips to do ``tokens`` tokens' decode maths, per operator group:
     ``(dense, routed, attention)``. Dense matrix multiplies run at the format's peak, routed
-    experts at ``moe_efficiency`` of it (small grouped GEMMs) slowed by the busiest chip's share
+    experts at :func:`expert_efficiency` of it slowed by the busiest chip's share
     (``expert_imbalance`` when experts are spread over several chips), attention at the 16-bit
     peak (decode attention kernels such as FlashAttention and FlashMLA compute in BF16 even over
     an FP8 cache)."""
@@ -176,7 +205,7 @@ def compute_parts_s(
     per_chip = np.asarray(tokens, float) / chips
     return (
         per_chip * 2.0 * dense / peak,
-        per_chip * 2.0 * routed * imbalance / (peak * f.moe_efficiency),
+        per_chip * 2.0 * routed * imbalance / (peak * expert_efficiency(m, f)),
         per_chip * workload.decode_attention_flops_per_token(m, context) / attn_peak,
     )
 
@@ -201,9 +230,13 @@ def _stage(m, hw, f, dep, tokens, seqs, c, wb, kb, alpha_s):
             / np.maximum(workload.expected_experts_touched(m, tokens), 1e-9),
         )
     )
-    w = np.where(hw.hardwired, 0.0, (always + experts) * wb / 8.0 / p)
+    a_chip = m.params_attention * attn  # attention weights on each chip, at their own width
+    stage_bytes = (
+        (a_chip * workload.attention_bits(m, wb) + (always - a_chip + experts) * wb) / 8.0 / p
+    )
+    w = np.where(hw.hardwired, 0.0, stage_bytes)
     kv = seqs * workload.kv_bytes_per_sequence(m, c, kb) * kvs / p
-    w_rom = np.where(hw.hardwired, (always + experts) * wb / 8.0 / p, 0.0)
+    w_rom = np.where(hw.hardwired, stage_bytes, 0.0)
     w_eff = f.memory_efficiency * np.where(hw.weight_only > 0, f.weight_only_efficiency, 1.0)
     m_w = memory.tiered_read_time_s(w, hw, f.sram_efficiency, w_eff) + w_rom / (
         np.where(hw.rom_tb_s > 0, hw.rom_tb_s, 1.0) * 1e12
@@ -211,7 +244,7 @@ def _stage(m, hw, f, dep, tokens, seqs, c, wb, kb, alpha_s):
     m_kv = memory.tiered_read_time_s(kv, hw, f.sram_efficiency, f.kv_efficiency)
     t_mem = m_w + m_kv
     # each operator group is its own kernels, bound by its own roofline: the groups' times add
-    share_exp = experts / np.maximum(always + experts, 1e-30)
+    share_exp = experts * wb / 8.0 / p / np.maximum(stage_bytes, 1e-30)  # experts' share of bytes
     t_ops = (
         np.maximum(c_dense, m_w * (1.0 - share_exp))
         + np.maximum(c_routed, m_w * share_exp)
@@ -258,11 +291,16 @@ def evaluate(
     kv_bits,
     mtp_tokens=0.0,
     disaggregated=False,
+    prefill_chips=np.nan,
 ) -> dict[str, np.ndarray]:
     """Every serving metric for broadcastable arrays of configurations (formulas in the module
-    doc). ``batch`` is the whole system's concurrent sequences (``replicas`` share them)."""
+    doc). ``batch`` is the whole system's concurrent sequences (``replicas`` share them);
+    ``prefill_chips`` (disaggregated only; NaN = a balanced pool) fixes the prefill pool."""
     t, p, r = (np.asarray(x, float) for x in (dep.tp, dep.pp, dep.replicas))
-    n = t * p * r
+    pool = np.asarray(prefill_chips, float)
+    fixed = np.asarray(disaggregated, bool) & np.isfinite(pool) & (pool > 0)
+    pool = np.where(fixed, pool, 0.0)
+    n = t * p * r + pool
     b = np.asarray(batch, float) / r
     S = np.asarray(input_tokens, float)
     O = np.asarray(output_tokens, float)
@@ -302,7 +340,7 @@ def evaluate(
     pf_flops = workload.prefill_flops(m, S)
     peak, _ = _peaks(hw, f)
     routed_share = 2.0 * workload.routed_params_per_token(m) * S / pf_flops
-    pf_eff = 1.0 - routed_share + routed_share / f.moe_efficiency  # experts run at moe_efficiency
+    pf_eff = 1.0 - routed_share + routed_share / expert_efficiency(m, f)
     t_pf = pf_flops * pf_eff / (t * p * peak)
     w_all = workload.weight_bytes_read(m, S, wb) / t
     pf_mem = np.where(
@@ -346,7 +384,9 @@ def evaluate(
     owner_step = step + b * g / O * t_pf
     user_step = np.where(disaggregated, step, step + np.maximum(b - 1.0, 0.0) * g / O * t_pf)
     tpot = user_step / g
-    tokens_per_s = r * b * g / owner_step
+    with np.errstate(divide="ignore", invalid="ignore"):
+        fed = pool / (t_pf * t * p) * O  # output tokens/s a fixed prefill pool can start
+    tokens_per_s = np.where(fixed, np.minimum(r * b * g / step, fed), r * b * g / owner_step)
     return {
         "tp": t,
         "pp": p,

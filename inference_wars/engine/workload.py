@@ -125,9 +125,32 @@ def kv_bytes_per_sequence(m: ModelArrays, context, kv_bits) -> np.ndarray:
     )
 
 
+#: Bits per attention weight of a mixture of experts stored in a 4-bit format. Published 4-bit
+#: MoE checkpoints quantise the experts only: gpt-oss stores its MoE weights in MXFP4 and
+#: attention in BF16 (openai2025gptoss); NVIDIA's DeepSeek-R1 FP4 checkpoint leaves attention
+#: unquantised (its v2 "additionally quantizes the wo module", nvidia2025dsr1fp4).
+MOE_4BIT_ATTENTION_BITS = 16.0
+
+
+def attention_bits(m: ModelArrays, weight_bits) -> np.ndarray:
+    """Bits per attention weight: the format's, except a mixture of experts in a format narrower
+    than 8 bits keeps attention at :data:`MOE_4BIT_ATTENTION_BITS`.
+
+    >>> m = model_arrays(["deepseek-r1", "llama-3.1-70b"])
+    >>> attention_bits(m, 4.5).tolist(), attention_bits(m, 8.0).tolist()
+    ([16.0, 4.5], [8.0, 8.0])
+    """
+    wb = np.asarray(weight_bits, float)
+    return np.where((m.n_moe_layers > 0) & (wb < 8.0), MOE_4BIT_ATTENTION_BITS, wb)
+
+
 def weights_bytes(m: ModelArrays, weight_bits) -> np.ndarray:
-    """Bytes to store every weight: ``P_total * bits / 8``."""
-    return m.params_total * np.asarray(weight_bits, float) / 8.0
+    """Bytes to store every weight: ``(P_total - P_attention) * bits / 8 + P_attention *
+    attention_bits / 8`` (:func:`attention_bits`)."""
+    wb = np.asarray(weight_bits, float)
+    return (
+        (m.params_total - m.params_attention) * wb + m.params_attention * attention_bits(m, wb)
+    ) / 8.0
 
 
 def expected_experts_touched(m: ModelArrays, tokens) -> np.ndarray:
@@ -144,7 +167,8 @@ def weight_bytes_read(m: ModelArrays, tokens, weight_bits) -> np.ndarray:
     params = m.params_always_read + m.n_moe_layers * m.params_per_expert * expected_experts_touched(
         m, tokens
     )
-    return params * np.asarray(weight_bits, float) / 8.0
+    wb = np.asarray(weight_bits, float)
+    return ((params - m.params_attention) * wb + m.params_attention * attention_bits(m, wb)) / 8.0
 
 
 def decode_attention_flops_per_token(m: ModelArrays, context) -> np.ndarray:

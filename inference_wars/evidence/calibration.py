@@ -50,6 +50,7 @@ PARAMS: tuple[tuple[str, str, float, float], ...] = (
     ("amd-gpu", "layer_overhead_us", 2.0, 200.0),
     ("all", "kv_efficiency", 0.1, 1.0),
     ("all", "moe_efficiency", 0.05, 1.0),
+    ("all", "expert_half_params_m", 1.0, 300.0),
     ("all", "moe_layer_overhead_us", 2.0, 300.0),
     ("all", "fp4_efficiency", 0.2, 1.0),
     ("all", "weight_only_efficiency", 0.3, 1.0),
@@ -58,7 +59,13 @@ PARAMS: tuple[tuple[str, str, float, float], ...] = (
     ("cerebras-wse3", "layer_floor_us", 1.0, 60.0),
 )
 LOG_SCALE = frozenset(
-    {"layer_overhead_us", "moe_layer_overhead_us", "request_overhead_ms", "layer_floor_us"}
+    {
+        "layer_overhead_us",
+        "moe_layer_overhead_us",
+        "request_overhead_ms",
+        "layer_floor_us",
+        "expert_half_params_m",
+    }
 )
 SWEEPS = 3
 GRID_POINTS = 13

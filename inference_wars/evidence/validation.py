@@ -81,6 +81,7 @@ class MeasuredRow(BaseModel):
     attention_dp: bool | None = None
     mtp_tokens: int | None = None
     disaggregated: bool | None = None
+    prefill_chips: int | None = None
     software: str
     source: str
     date: str
@@ -98,6 +99,7 @@ class MeasuredRow(BaseModel):
         "attention_dp",
         "mtp_tokens",
         "disaggregated",
+        "prefill_chips",
         mode="before",
     )(blank_to_none)
 
@@ -107,6 +109,10 @@ class MeasuredRow(BaseModel):
     def _positive(self):
         if not (math.isfinite(self.value) and self.value > 0):
             raise ValueError(f"value must be a positive number, got {self.value}")
+        if self.prefill_chips is not None and not (
+            self.disaggregated and self.n_chips and self.prefill_chips < self.n_chips
+        ):
+            raise ValueError("prefill_chips needs disaggregated=true and fewer chips than n_chips")
         for name in ("n_chips", "batch", "input_tokens", "output_tokens", "tp", "ep", "pp"):
             v = getattr(self, name)
             if v is not None and v < 1:
@@ -206,16 +212,22 @@ class PointInputs:
             np.array([_num(r.min_tokens_per_s_per_user) for r in rows]),
             np.nan,
         )
-        # hosted services run on whole servers: a row without a chip count gets a full scale-up
-        # domain of up to 16 chips (GPU servers, SambaNova nodes), or the fewest that hold the model
+        # hosted services run on whole servers: a per-user speed without a chip count gets a full
+        # scale-up domain of up to 16 chips (GPU servers, SambaNova nodes), or the fewest that hold
+        # the model; a per-chip figure without one is one instance's: the fewest chips that fit
         server = np.where(
             self.hw.dataflow | self.hw.hardwired | (self.hw.scaleup_domain > 16),
             np.nan,
             self.hw.scaleup_domain,
         )
+        metric = df["metric"].to_numpy(object)
+        per_chip = (metric == "tokens_per_s_per_chip") | (metric == "decode_tokens_per_s_per_chip")
         self.n_chips = np.where(
-            np.isnan(self.n_chips) & np.isnan(self.batch_cap), server, self.n_chips
+            np.isnan(self.n_chips) & np.isnan(self.batch_cap) & ~per_chip, server, self.n_chips
         )
+        # a published prefill pool (disaggregated serving) is part of the chips, not of the instances
+        self.prefill_chips = np.array([_num(r.prefill_chips) for r in rows])
+        decode_chips = self.n_chips - np.nan_to_num(self.prefill_chips, nan=0.0)
         tp = np.array([_num(r.tp) for r in rows])
         ep = np.array([_num(r.ep) for r in rows])
         moe = self.m.n_moe_layers > 0
@@ -223,8 +235,8 @@ class PointInputs:
         tp = np.where(np.isnan(tp) | (moe & (ep > tp)), np.where(ep > 1, ep, tp), tp)
         pp = np.array([_num(r.pp) for r in rows])
         reps = np.where(
-            np.isfinite(self.n_chips) & np.isfinite(tp),
-            np.floor(self.n_chips / (tp * np.where(np.isnan(pp), 1.0, pp))),
+            np.isfinite(decode_chips) & np.isfinite(tp),
+            np.floor(decode_chips / (tp * np.where(np.isnan(pp), 1.0, pp))),
             np.nan,
         )
         reps = np.where(self.hw.dataflow | self.hw.hardwired, np.nan, reps)
@@ -303,6 +315,7 @@ class PointInputs:
                 None,
                 self.mtp[j],
                 self.disagg[j],
+                self.prefill_chips[j],
             )
             keys = (
                 "tokens_per_s_per_user",
