@@ -18,7 +18,7 @@ import numpy as np
 from . import catalog
 from .engine import deployment, factors, formats, serving
 from .engine.hardware import hardware_arrays
-from .engine.workload import kv_bytes_per_sequence, model_arrays, weights_bytes
+from .engine.workload import kv_bytes_held, model_arrays, weights_bytes
 from .errors import UnknownNameError, require_count, require_number, require_positive
 
 METRICS = (
@@ -158,7 +158,7 @@ OVERRIDE_RANGE: dict[str, tuple[float, float]] = {
     "collective_latency_us": (0.0, 1e6),
     "scaleout_latency_us": (0.0, 1e6),
     "layer_overhead_us": (0.0, 1e6),
-    "moe_layer_overhead_us": (0.0, 1e6),
+    "expert_overhead_us": (0.0, 1e6),
     "expert_half_params_m": (0.0, 1e6),
     "layer_floor_us": (0.0, 1e6),
     "request_overhead_ms": (0.0, 1e3),
@@ -444,7 +444,7 @@ def _grid(
         )
 
     w = weights_bytes(m, wb)
-    kv = res["batch"] * kv_bytes_per_sequence(m, S + O, kb)
+    kv = kv_bytes_held(m, res["batch"], S, O, kb)
     cols = {
         "model": Labels.of(models, mi),
         "chip": Labels.of([c.id for c, _, _ in triples], ti),

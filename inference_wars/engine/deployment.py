@@ -98,7 +98,6 @@ def search(
     S = np.asarray(input_tokens, float)
     O = np.asarray(output_tokens, float)
     n_cfg = N.shape[0]
-    ctx = S + O
 
     # one row per (configuration, slot)
     t_slot, dpa_slot = _slots(pins, m.n_moe_layers > 0, hw.dataflow | hw.hardwired)
@@ -116,7 +115,7 @@ def search(
     idx = np.repeat(np.arange(n_cfg), K * KB)
     mm = m.take(idx)
     hh = hw.take(idx)
-    N_, B_, S_, O_, ctx_ = rep(N), rep(B), rep(S), rep(O), rep(ctx)
+    N_, B_, S_, O_ = rep(N), rep(B), rep(S), rep(O)
     wb, kb = rep(np.broadcast_to(weight_bits, N.shape)), rep(np.broadcast_to(kv_bits, N.shape))
     ff = Factors(
         **{
@@ -140,7 +139,8 @@ def search(
 
     cap = memory.storage_capacity_bytes(hh, ff.usable_memory_fraction)
     one = Deployment(t, np.ones_like(t), np.ones_like(t), dpa)
-    w_full, kv1 = serving.stored_bytes_per_chip(mm, hh, one, 1.0, ctx_, wb, kb)  # pp = 1
+    # KV in steady state: each running sequence holds S + O/2 tokens on average (workload.kv_bytes_held)
+    w_full, kv1 = serving.stored_bytes_per_chip(mm, hh, one, 1.0, S_ + O_ / 2.0, wb, kb)  # pp = 1
     # fewest chips when the caller gave none: weights + KV of the batch (1 sequence if free)
     need = serving.chips_needed(
         mm, hh, np.where(np.isnan(B_), 1.0, B_), S_, O_, wb, kb, ff.usable_memory_fraction
@@ -204,7 +204,7 @@ def search(
     r = np.where(np.isfinite(r), r, 1.0)
     dep = Deployment(t, p, np.maximum(r, 1.0), dpa)
 
-    bmax = serving.max_batch(mm, hh, dep, ctx_, wb, kb, ff)
+    bmax = serving.max_batch(mm, hh, dep, S_, O_, wb, kb, ff)
     b_inst = np.where(
         np.isnan(B_),
         np.where(grid_b[idx], np.minimum(BATCH_CHOICES[bslot], bmax), bmax),

@@ -42,7 +42,7 @@ DIRECTION: dict[str, int] = {
     "collective_latency_us": -1,
     "scaleout_latency_us": -1,
     "layer_overhead_us": -1,
-    "moe_layer_overhead_us": -1,
+    "expert_overhead_us": -1,
     "expert_imbalance": -1,
     "layer_floor_us": -1,
     "request_overhead_ms": -1,
@@ -176,7 +176,7 @@ def runs_no_kernels(chip_id: str) -> bool:
     return family(c) == "dataflow" or bool(c.hardwired_model)
 
 
-_KERNEL_OVERHEADS = ("layer_overhead_us", "moe_layer_overhead_us")
+_KERNEL_OVERHEADS = ("layer_overhead_us", "expert_overhead_us")
 
 
 def fitted(scope: str) -> dict[str, tuple[float, float, float]]:
@@ -211,7 +211,7 @@ def check_overrides(overrides: dict[str, float]) -> dict[str, float]:
     for key, v in overrides.items():
         if key not in DIRECTION:
             raise UnknownNameError("assumption", key, DIRECTION)
-        if key in ("layer_overhead_us", "moe_layer_overhead_us", "layer_floor_us") and v == 0:
+        if key in ("layer_overhead_us", "expert_overhead_us", "layer_floor_us") and v == 0:
             out[key] = 0.0
             continue
         v = require_positive(key, v)

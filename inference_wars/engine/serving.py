@@ -10,7 +10,8 @@ per chip::
     per operator group g in (dense matmuls, routed experts, attention over the KV cache):
     t_compute[g] = tokens * FLOPs_token[g](c) / (tp * pp) / (peak[g] * eff[g])
     t_memory[g]  = the group's bytes / (BW * eff_w or eff_kv)                 (fastest tier first)
-    work      = max(sum_g max(t_compute[g], t_memory[g]), L/pp * layer_floor) + L/pp * layer_overhead
+    work      = max(sum_g max(t_compute[g], t_memory[g]), L/pp * layer_floor) + overhead / pp
+    overhead  = L * layer_overhead + L_moe * k * expert_overhead
     stage     = work + comm - overlap * min(work, comm)                     (comm: parallel)
     step      = pp * stage + pipeline hops
 
@@ -18,7 +19,9 @@ Each group runs as its own kernels, each bound by its own roofline, so the group
 (a step is not one kernel whose maths hides all of its memory traffic).
 
 ``layer_overhead`` is the per-layer cost of launching and synchronising a layer's kernels on
-programmable chips; ``layer_floor`` is the per-layer time of a dataflow pipeline (Groq,
+programmable chips, ``expert_overhead`` the extra fixed time of each of the ``k`` experts a token
+activates in a MoE layer (routing, permutation and one more small GEMM each; it does not grow with
+the batch); ``layer_floor`` is the per-layer time of a dataflow pipeline (Groq,
 Cerebras). Weight bytes per chip: attention weights ``/ tp`` (whole under DP attention), the
 rest ``/ tp``, routed experts only those the step's tokens touch; KV bytes per chip: the
 sequences' cache ``/ min(tp, kv heads)`` under TP attention (MLA's one latent is replicated on
@@ -74,7 +77,7 @@ class Factors:
     collective_latency_us: float
     scaleout_latency_us: float
     layer_overhead_us: float
-    moe_layer_overhead_us: float
+    expert_overhead_us: float
     expert_imbalance: float
     layer_floor_us: float
     request_overhead_ms: float
@@ -127,14 +130,24 @@ def stored_bytes_per_chip(m: ModelArrays, hw: HardwareArrays, dep: Deployment, b
 
 
 def max_batch(
-    m: ModelArrays, hw: HardwareArrays, dep: Deployment, context, wb, kb, f: Factors
+    m: ModelArrays,
+    hw: HardwareArrays,
+    dep: Deployment,
+    input_tokens,
+    output_tokens,
+    wb,
+    kb,
+    f: Factors,
 ) -> np.ndarray:
-    """Most sequences of ``context`` tokens one instance holds next to its weights (0 if the
-    weights alone do not fit), capped by the engine's ``max_batch_per_instance``."""
-    w, kv1 = stored_bytes_per_chip(m, hw, dep, 1.0, context, wb, kb)
+    """Most running sequences one instance holds next to its weights (0 if the weights alone do
+    not fit; KV in steady state, :func:`inference_wars.engine.workload.kv_bytes_held`), capped by
+    the engine's ``max_batch_per_instance``."""
+    S, O = np.asarray(input_tokens, float), np.asarray(output_tokens, float)
+    w, kv1 = stored_bytes_per_chip(m, hw, dep, 1.0, S + O / 2.0, wb, kb)
+    _, tail = stored_bytes_per_chip(m, hw, dep, 1.0, O / 2.0, wb, kb)
     cap = memory.storage_capacity_bytes(hw, f.usable_memory_fraction)
     with np.errstate(divide="ignore", invalid="ignore"):
-        room = np.maximum(cap - w, 0.0) / kv1
+        room = np.maximum(cap - w - tail, 0.0) / kv1
     # a hard-wired chip may hold part of a sequence's cache (chips pool their SRAM for long contexts)
     room = np.where(hw.hardwired, room, np.floor(room))
     # the engine's limit holds per attention group: each DP-attention rank schedules its own batch
@@ -252,7 +265,12 @@ def _stage(m, hw, f, dep, tokens, seqs, c, wb, kb, alpha_s):
     )
     floor = m.n_layers / p * f.layer_floor_us * 1e-6
     overhead = (
-        (m.n_layers * f.layer_overhead_us + m.n_moe_layers * f.moe_layer_overhead_us) * 1e-6 / p
+        (
+            m.n_layers * f.layer_overhead_us
+            + m.n_moe_layers * m.n_experts_active * f.expert_overhead_us
+        )
+        * 1e-6
+        / p
     )
     work = np.maximum(t_ops, floor) + overhead
     comm = (
@@ -375,7 +393,11 @@ def evaluate(
     )
     ttft = (
         np.maximum(np.maximum(t_pf * p, pf_mem), m.n_layers * f.layer_floor_us * 1e-6)
-        + (m.n_layers * f.layer_overhead_us + m.n_moe_layers * f.moe_layer_overhead_us) * 1e-6
+        + (
+            m.n_layers * f.layer_overhead_us
+            + m.n_moe_layers * m.n_experts_active * f.expert_overhead_us
+        )
+        * 1e-6
         + pf_comm
         + pf_hops
         + f.request_overhead_ms * 1e-3
@@ -460,11 +482,10 @@ def chips_needed(
     usable_fraction,
 ) -> np.ndarray:
     """Fewest chips (unrounded; ``inf`` where nothing fits) whose storage holds the weights and
-    the KV cache of ``batch`` sequences at full length (hard-wired chips: the KV cache only)."""
+    the KV cache ``batch`` running sequences hold (:func:`inference_wars.engine.workload.kv_bytes_held`;
+    hard-wired chips: the KV cache only)."""
     w = workload.weights_bytes(
         m, weight_bits
     )  # (memory.chips_needed ignores it for hard-wired chips)
-    kv = np.asarray(batch, float) * workload.kv_bytes_per_sequence(
-        m, np.asarray(input_tokens, float) + output_tokens, kv_bits
-    )
+    kv = workload.kv_bytes_held(m, batch, input_tokens, output_tokens, kv_bits)
     return memory.chips_needed(w, kv, hw, usable_fraction)

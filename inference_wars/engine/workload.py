@@ -144,6 +144,19 @@ def attention_bits(m: ModelArrays, weight_bits) -> np.ndarray:
     return np.where((m.n_moe_layers > 0) & (wb < 8.0), MOE_4BIT_ATTENTION_BITS, wb)
 
 
+def kv_bytes_held(m: ModelArrays, batch, input_tokens, output_tokens, kv_bits) -> np.ndarray:
+    """KV-cache bytes a running batch of ``b`` sequences holds in steady state. With continuous
+    batching and a paged cache, sequences sit at every point of their answer, so on average each
+    holds ``S + O/2`` tokens; one of them at its longest holds ``O/2`` more::
+
+        KV_held = b * KV_bytes(S + O/2) + KV_bytes(O/2)          (= KV_bytes(S + O) at b = 1)
+    """
+    S, O = np.asarray(input_tokens, float), np.asarray(output_tokens, float)
+    return np.asarray(batch, float) * kv_bytes_per_sequence(
+        m, S + O / 2.0, kv_bits
+    ) + kv_bytes_per_sequence(m, O / 2.0, kv_bits)
+
+
 def weights_bytes(m: ModelArrays, weight_bits) -> np.ndarray:
     """Bytes to store every weight: ``(P_total - P_attention) * bits / 8 + P_attention *
     attention_bits / 8`` (:func:`attention_bits`)."""

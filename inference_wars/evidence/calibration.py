@@ -7,7 +7,7 @@ set of factors (:data:`PARAMS`) is fitted to the measured table (:mod:`validatio
 * per hardware family (software maturity): ``compute_efficiency``, ``memory_efficiency`` and
   ``layer_overhead_us`` for NVIDIA and for AMD GPUs;
 * shared by every programmable chip (kernel physics): ``kv_efficiency``, ``moe_efficiency``,
-  ``moe_layer_overhead_us``, ``fp4_efficiency``, ``weight_only_efficiency`` and the request's
+  ``expert_overhead_us``, ``fp4_efficiency``, ``weight_only_efficiency`` and the request's
   fixed ``request_overhead_ms``;
 * per dataflow chip: Groq's and Cerebras' per-layer pipeline time ``layer_floor_us``.
 
@@ -43,15 +43,15 @@ PATH = _factors.CALIBRATION_PATH
 #: (scope, factor, lowest, highest): what is fitted, where, and the grid's span.
 PARAMS: tuple[tuple[str, str, float, float], ...] = (
     ("nvidia-gpu", "compute_efficiency", 0.2, 1.0),
-    ("nvidia-gpu", "memory_efficiency", 0.3, 1.0),
+    ("nvidia-gpu", "memory_efficiency", 0.3, 0.9),
     ("nvidia-gpu", "layer_overhead_us", 2.0, 150.0),
     ("amd-gpu", "compute_efficiency", 0.1, 1.0),
-    ("amd-gpu", "memory_efficiency", 0.2, 1.0),
+    ("amd-gpu", "memory_efficiency", 0.2, 0.9),
     ("amd-gpu", "layer_overhead_us", 2.0, 200.0),
-    ("all", "kv_efficiency", 0.1, 1.0),
+    ("all", "kv_efficiency", 0.1, 0.9),
     ("all", "moe_efficiency", 0.05, 1.0),
     ("all", "expert_half_params_m", 1.0, 300.0),
-    ("all", "moe_layer_overhead_us", 2.0, 300.0),
+    ("all", "expert_overhead_us", 0.5, 40.0),
     ("all", "fp4_efficiency", 0.2, 1.0),
     ("all", "weight_only_efficiency", 0.3, 1.0),
     ("all", "request_overhead_ms", 1.0, 200.0),
@@ -61,7 +61,7 @@ PARAMS: tuple[tuple[str, str, float, float], ...] = (
 LOG_SCALE = frozenset(
     {
         "layer_overhead_us",
-        "moe_layer_overhead_us",
+        "expert_overhead_us",
         "request_overhead_ms",
         "layer_floor_us",
         "expert_half_params_m",
