@@ -145,6 +145,8 @@ def max_batch(
     S, O = np.asarray(input_tokens, float), np.asarray(output_tokens, float)
     w, kv1 = stored_bytes_per_chip(m, hw, dep, 1.0, S + O / 2.0, wb, kb)
     _, tail = stored_bytes_per_chip(m, hw, dep, 1.0, O / 2.0, wb, kb)
+    # hard-wired replicas pool their SRAM for one cache, so the longest sequence's extra is shared
+    tail = np.where(hw.hardwired, tail / np.maximum(np.asarray(dep.replicas, float), 1.0), tail)
     cap = memory.storage_capacity_bytes(hw, f.usable_memory_fraction)
     with np.errstate(divide="ignore", invalid="ignore"):
         room = np.maximum(cap - w - tail, 0.0) / kv1
