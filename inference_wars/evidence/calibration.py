@@ -6,7 +6,8 @@ set of factors (:data:`PARAMS`) is fitted to the measured table (:mod:`validatio
 
 * per hardware family (software maturity): ``compute_efficiency``, ``memory_efficiency`` and
   ``layer_overhead_us`` for NVIDIA and for AMD GPUs;
-* shared by every programmable chip (kernel physics): ``kv_efficiency``, ``moe_efficiency``,
+* shared by every programmable chip (kernel physics): ``kv_efficiency``,
+  ``expert_half_params_m`` (the expert size at which routed-expert GEMMs run at half speed),
   ``expert_overhead_us``, ``fp4_efficiency``, ``weight_only_efficiency`` and the request's
   fixed ``request_overhead_ms``;
 * per dataflow chip: Groq's and Cerebras' per-layer pipeline time ``layer_floor_us``.
@@ -15,7 +16,8 @@ Method (deterministic, numpy only). Minimise the family-balanced squared log err
 
     loss = sum_i  w_i * ln(predicted_i / measured_i) ** 2,     w_i = 1 / sqrt(rows of i's source family)
 
-by coordinate descent: each factor in turn is set to the best of a grid of values (all grid
+within physical bounds (no memory or KV-cache read above 0.9 of peak bandwidth), by coordinate
+descent: each factor in turn is set to the best of a grid of values (all grid
 values evaluated in one vectorised call), three sweeps, the grid narrowing around the current
 value after the first. Log error weighs a 2x over-prediction like a 2x under-prediction; the
 weights keep the largest source families from deciding alone.
@@ -49,7 +51,6 @@ PARAMS: tuple[tuple[str, str, float, float], ...] = (
     ("amd-gpu", "memory_efficiency", 0.2, 0.9),
     ("amd-gpu", "layer_overhead_us", 2.0, 200.0),
     ("all", "kv_efficiency", 0.1, 0.9),
-    ("all", "moe_efficiency", 0.05, 1.0),
     ("all", "expert_half_params_m", 1.0, 300.0),
     ("all", "expert_overhead_us", 0.5, 40.0),
     ("all", "fp4_efficiency", 0.2, 1.0),
