@@ -216,11 +216,12 @@ def test_ratio_claims_are_read_on_the_cost_frontier():
     assert r["model_value"] == pytest.approx(both["ratio"].max())
     assert r["model_low"] <= r["model_value"] <= r["model_high"]
     dense = claims.check_ledger_row("rubin-10x-dense")
-    # NVIDIA's own case (a long-context reasoning MoE) and a dense model both gain from the bigger
-    # rack, within a factor of 1.5 of each other (chapter 3's "the same place"), both short of 10x
-    assert 1.0 < min(dense["model_value"], r["model_value"])
-    assert max(dense["model_value"], r["model_value"]) < 10
-    assert abs(r["model_value"] / dense["model_value"] - 1) < 0.5
+    # "up to": the best ratio sits at the edge of Blackwell's frontier (the fastest target GB200
+    # still reaches), where Blackwell's cost climbs steeply; NVIDIA's own case (a long-context
+    # reasoning MoE) gains more there than a dense model, and both gain from the bigger rack
+    edge = df.loc[df["reachable_baseline"], "target"].max()
+    assert both.loc[both["ratio"].idxmax(), "target"] == edge
+    assert 1.0 < dense["model_value"] < r["model_value"]
     matx = claims.check_ledger_row("matx-10x")
     need = 10 / (1 + claims.RATIO_TOLERANCE)
     expected = (

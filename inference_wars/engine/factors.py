@@ -48,6 +48,7 @@ DIRECTION: dict[str, int] = {
     "request_overhead_ms": -1,
     "comm_overlap": +1,
     "mtp_acceptance": +1,
+    "mtp_acceptance_decay": +1,
     "max_batch_per_instance": +1,
     "usable_memory_fraction": +1,
     "activation_bytes": -1,
@@ -71,6 +72,7 @@ FRACTIONS = frozenset(
         "utilization",
         "comm_overlap",
         "mtp_acceptance",
+        "mtp_acceptance_decay",
     }
 )
 #: Factors with no row in assumptions.csv: the chip's catalog number is the default.

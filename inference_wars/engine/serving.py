@@ -83,6 +83,7 @@ class Factors:
     request_overhead_ms: float
     comm_overlap: float
     mtp_acceptance: float
+    mtp_acceptance_decay: float
     max_batch_per_instance: float
     usable_memory_fraction: float
     activation_bytes: float
@@ -157,16 +158,27 @@ def max_batch(
     return np.minimum(np.where(np.isfinite(room), room, 0.0), limit)
 
 
-def tokens_per_step(mtp_tokens, acceptance) -> np.ndarray:
-    """Expected tokens a sequence gains per step with ``k`` draft tokens accepted with
-    probability ``a`` each: ``(1 - a**(k+1)) / (1 - a)`` (1 without drafts).
+def tokens_per_step(mtp_tokens, acceptance, decay=1.0) -> np.ndarray:
+    """Expected tokens a sequence gains per step with ``k`` draft tokens, the ``i``-th accepted
+    (given the ones before it were) with probability ``a * d**(i-1)``: a draft further ahead is
+    guessed from guesses, so it is accepted less often (``d = decay``)::
+
+        g = sum_{i=0..k} prod_{j=1..i} a d**(j-1) = sum_{i=0..k} a**i d**(i(i-1)/2)
+
+    With ``d = 1`` this is ``(1 - a**(k+1)) / (1 - a)``; without drafts, 1.
 
     >>> round(float(tokens_per_step(3, 0.85)), 2), float(tokens_per_step(0, 0.85))
     (3.19, 1.0)
+    >>> [round(float(tokens_per_step(k, 0.92, 0.7)), 2) for k in (1, 2, 3)]
+    [1.92, 2.51, 2.78]
     """
     k = np.asarray(mtp_tokens, float)
-    a = np.clip(np.asarray(acceptance, float), 0.0, 0.999999)
-    return (1.0 - a ** (k + 1.0)) / (1.0 - a)
+    a = np.clip(np.asarray(acceptance, float), 0.0, 1.0)
+    d = np.clip(np.asarray(decay, float), 0.0, 1.0)
+    g = np.ones(np.broadcast(k, a, d).shape)
+    for i in range(1, int(np.max(k, initial=0)) + 1):
+        g = g + np.where(k >= i, a**i * d ** (i * (i - 1) / 2.0), 0.0)
+    return g
 
 
 def _peaks(hw: HardwareArrays, f: Factors):
@@ -327,7 +339,7 @@ def evaluate(
     wb = np.asarray(weight_bits, float)
     kb = np.asarray(kv_bits, float)
     q = 1.0 + np.asarray(mtp_tokens, float)
-    g = tokens_per_step(mtp_tokens, f.mtp_acceptance)
+    g = tokens_per_step(mtp_tokens, f.mtp_acceptance, f.mtp_acceptance_decay)
     c = S + O / 2.0
     alpha_s = (
         np.where(
