@@ -301,3 +301,55 @@ def test_max_concurrent_sequences_by_hand():
     n = iw.max_concurrent_sequences("llama-3.1-70b", "h100-sxm", 8, 32_768, precision="fp8")
     assert n == 94  # (576 - 70.55) GB // 5.37 GB
     assert iw.max_concurrent_sequences("llama-3.1-405b", "h100-sxm", 1, 1024) == 0
+
+
+def test_a_running_batch_holds_half_its_answers_kv_on_average():
+    m = arrays("llama-3.1-70b")
+    one = workload.kv_bytes_per_sequence(m, 1, 16)[0]
+    # batch 1 holds the whole sequence at its longest; a batch of 100 holds S + O/2 each, plus O/2
+    assert workload.kv_bytes_held(m, 1, 1000, 2000, 16)[0] == pytest.approx(3000 * one)
+    assert workload.kv_bytes_held(m, 100, 1000, 2000, 16)[0] == pytest.approx(
+        (100 * 2000 + 1000) * one
+    )
+
+
+def test_4bit_moe_checkpoints_keep_attention_in_bf16():
+    moe, dense = arrays("deepseek-r1"), arrays("llama-3.1-70b")
+    w4 = workload.weights_bytes(moe, 4.5)[0]
+    # experts and dense FFN at 4.5 bits, attention at 16
+    expect = ((moe.params_total - moe.params_attention) * 4.5 + moe.params_attention * 16) / 8
+    assert w4 == pytest.approx(expect[0])
+    assert workload.weights_bytes(dense, 4.5)[0] == pytest.approx(dense.params_total[0] * 4.5 / 8)
+
+
+def test_small_experts_run_their_matmuls_less_efficiently():
+    f = iw.factors.factor_arrays(["h100-sxm"] * 3)
+    eff = serving.expert_efficiency(
+        workload.model_arrays(["qwen3-235b-a22b", "deepseek-r1", "mixtral-8x7b"]), f
+    )
+    assert eff[0] < eff[1] < eff[2] <= f.moe_efficiency[2]
+    assert serving.expert_efficiency(arrays("llama-3.1-70b"), f)[0] == f.moe_efficiency[0]
+
+
+def test_draft_tokens_further_ahead_are_accepted_less_often():
+    g = [float(serving.tokens_per_step(k, 0.9, 0.7)) for k in range(5)]
+    assert g[0] == 1 and g[1] == pytest.approx(1.9)
+    assert g[2] == pytest.approx(1 + 0.9 + 0.9**2 * 0.7)
+    gains = np.diff(g)
+    assert (gains > 0).all() and (np.diff(gains) < 0).all()  # each extra draft adds less
+
+
+def test_a_fixed_prefill_pool_caps_what_the_system_delivers():
+    m, hw = arrays("llama-3.1-70b"), hardware_arrays([("h100-sxm", "fp8")])
+    f = iw.factors.factor_arrays(["h100-sxm"])
+    dep = serving.Deployment(np.array([8.0]), np.array([1.0]), np.array([1.0]), np.array([False]))
+    args = (m, hw, f, dep, 256, 4000, 200, 8.0, 8.0, 0.0, True)
+    balanced = serving.evaluate(*args)
+    tiny = serving.evaluate(*args, prefill_chips=1)
+    big = serving.evaluate(*args, prefill_chips=64)
+    # the pool's chips count, and a pool too small to keep up sets the rate
+    assert tiny["n_chips"][0] == 9 and big["n_chips"][0] == 72
+    decode_rate = 256 / balanced["step_s"][0]
+    assert big["tokens_per_s"][0] == pytest.approx(decode_rate)
+    assert tiny["tokens_per_s"][0] < decode_rate
+    assert tiny["tokens_per_s_per_user"][0] == pytest.approx(big["tokens_per_s_per_user"][0])
