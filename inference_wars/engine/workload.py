@@ -3,14 +3,14 @@
 All functions are vectorised: model quantities come as arrays (see :func:`model_arrays`),
 and ``batch``/``context`` broadcast against them.
 
-Per generated token (decode) at context ``c`` the model does
+Per generated token (decode) at context ``c`` the model does::
 
     FLOPs_token(c) = 2 * P_matmul + 2 * H * (d_qk + d_v) * sum_layers c_eff
     KV_bytes(c)    = kv_elems_per_token_layer * bytes_kv * sum_layers c_eff
 
 with ``c_eff = c`` for full-attention layers and ``min(c, window)`` for sliding-window layers.
 A decode step of a batch of ``b`` sequences reads the weights once (for a mixture of experts,
-only the experts the batch's tokens route to) and every sequence's KV cache:
+only the experts the batch's tokens route to) and every sequence's KV cache::
 
     bytes_step = bytes_w * (P_always + n_moe_layers * P_expert * E * (1 - (1 - k/E)**b))
                  + b * KV_bytes(c)
