@@ -299,6 +299,7 @@ def _grid(
     max_ttft_s=None,
     mtp_tokens=0,
     disaggregated=False,
+    prefill_chips=None,
 ):
     """Validate inputs and evaluate every combination. Returns (columns dict, skipped list).
 
@@ -437,10 +438,23 @@ def _grid(
         tgt_ttft,
         float(mtp),
         bool(disaggregated),
+        np.nan if prefill_chips is None else float(prefill_chips),
     )
     if hw_d is not hw:
         res = deployment.reread(
-            res, m, hw, f, S, O, wb, kb, float(mtp), bool(disaggregated), tgt_user, tgt_ttft
+            res,
+            m,
+            hw,
+            f,
+            S,
+            O,
+            wb,
+            kb,
+            float(mtp),
+            bool(disaggregated),
+            tgt_user,
+            tgt_ttft,
+            np.nan if prefill_chips is None else float(prefill_chips),
         )
 
     w = weights_bytes(m, wb)
@@ -576,6 +590,7 @@ def estimate(
     max_ttft_s: float | None = None,
     mtp_tokens: int = 0,
     disaggregated: bool = False,
+    prefill_chips: int | None = None,
     **assumption_overrides: float,
 ) -> Estimate:
     """Serve ``model`` on ``chip``: chips, deployment, latency, throughput, cost and energy.
@@ -588,8 +603,10 @@ def estimate(
     optional targets ``min_tokens_per_s_per_user`` and ``max_ttft_s``; pin any part with
     ``tp``, ``pp``, ``ep``, ``replicas``, ``attention_dp``. ``mtp_tokens`` draft tokens per step
     turn on speculative decoding / multi-token prediction; ``disaggregated=True`` runs prefill
-    on its own chips. ``scenario`` reads estimated numbers at their base, optimistic or
-    pessimistic bound; keyword overrides replace factors, e.g. ``usd_per_kwh=0.05``.
+    on its own chips, a pool the engine sizes to keep up with decode, or ``prefill_chips`` of the
+    ``n_chips`` (then the system delivers what the slower pool allows). ``scenario`` reads
+    estimated numbers at their base, optimistic or pessimistic bound; keyword overrides replace
+    factors, e.g. ``usd_per_kwh=0.05``.
 
     ``ranges=True`` fills ``Estimate.ranges`` with ``{metric: [low, high]}`` for the same
     deployment under the optimistic and pessimistic readings (see :func:`sweep`).
@@ -611,7 +628,23 @@ def estimate(
             )
     m_id, c, _, _ = resolve(model, chip, precision, kv_precision)
     n_chips = None if n_chips is None else _count("n_chips", n_chips)
-    split = check_split(m_id, c.id, n_chips, tp, pp, ep, replicas) + (attention_dp,)
+    if prefill_chips is not None:
+        prefill_chips = _count("prefill_chips", prefill_chips)
+        if not disaggregated or n_chips is None or prefill_chips >= n_chips:
+            raise ValueError(
+                "prefill_chips fixes the prefill pool of a disaggregated system: it needs "
+                "disaggregated=True and n_chips larger than the pool, got "
+                f"prefill_chips={prefill_chips}, n_chips={n_chips}, disaggregated={disaggregated}"
+            )
+    split = check_split(
+        m_id,
+        c.id,
+        None if n_chips is None else n_chips - (prefill_chips or 0),
+        tp,
+        pp,
+        ep,
+        replicas,
+    ) + (attention_dp,)
     cols, _ = _grid(
         m_id,
         c.id,
@@ -631,6 +664,7 @@ def estimate(
         max_ttft_s=max_ttft_s,
         mtp_tokens=mtp_tokens,
         disaggregated=disaggregated,
+        prefill_chips=prefill_chips,
     )
     row = {k: (v[0].item() if hasattr(v[0], "item") else v[0]) for k, v in cols.items()}
     if ranges:

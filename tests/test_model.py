@@ -353,3 +353,15 @@ def test_a_fixed_prefill_pool_caps_what_the_system_delivers():
     assert big["tokens_per_s"][0] == pytest.approx(decode_rate)
     assert tiny["tokens_per_s"][0] < decode_rate
     assert tiny["tokens_per_s_per_user"][0] == pytest.approx(big["tokens_per_s_per_user"][0])
+
+
+def test_estimate_takes_a_fixed_prefill_pool_and_says_what_it_needs():
+    kw = dict(n_chips=16, batch=64, input_tokens=4000, output_tokens=200, precision="fp8")
+    pooled = iw.estimate("llama-3.1-70b", "h100-sxm", disaggregated=True, prefill_chips=8, **kw)
+    assert pooled.n_chips == 16 and pooled.tp * pooled.pp * pooled.replicas <= 8
+    one = iw.estimate("llama-3.1-70b", "h100-sxm", disaggregated=True, prefill_chips=1, **kw)
+    assert one.tokens_per_s < pooled.tokens_per_s  # one prefill chip cannot keep up
+    with pytest.raises(ValueError, match="disaggregated=True"):
+        iw.estimate("llama-3.1-70b", "h100-sxm", prefill_chips=8, **kw)
+    with pytest.raises(ValueError, match="larger than the pool"):
+        iw.estimate("llama-3.1-70b", "h100-sxm", disaggregated=True, prefill_chips=16, **kw)

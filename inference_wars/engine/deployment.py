@@ -284,6 +284,7 @@ def reread(
     disaggregated=False,
     min_tokens_per_s_per_user=None,
     max_ttft_s=None,
+    prefill_chips=np.nan,
 ) -> dict[str, np.ndarray]:
     """The deployments :func:`search` chose (``res``), evaluated again under other readings of
     the catalog (``hw``, ``f``, ``weight_bits``): same chips, split and batch, so a reading moves the
@@ -294,10 +295,22 @@ def reread(
     out = dict(res)
     with np.errstate(divide="ignore", invalid="ignore"):
         r = serving.evaluate(
-            m, hw, f, dep, res["batch"], S, O, weight_bits, kv_bits, mtp_tokens, disaggregated
+            m,
+            hw,
+            f,
+            dep,
+            res["batch"],
+            S,
+            O,
+            weight_bits,
+            kv_bits,
+            mtp_tokens,
+            disaggregated,
+            prefill_chips,
         )
+    pool = np.asarray(disaggregated, bool) & np.isfinite(np.asarray(prefill_chips, float))
     chips = np.where(
-        np.asarray(disaggregated, bool), dep.tp * dep.pp * dep.replicas, res["n_chips"]
+        np.asarray(disaggregated, bool) & ~pool, dep.tp * dep.pp * dep.replicas, res["n_chips"]
     )
     r["tokens_per_s_per_chip"] = r["tokens_per_s"] / chips
     out.update({k: v for k, v in r.items() if k not in ("tp", "pp", "replicas", "n_chips")})
