@@ -57,7 +57,7 @@ def chapter_paths(root: Path = ROOT) -> list[Path]:
 
 #: Tracebacks of executions lost to the environment rather than to a chapter's code: a kernel
 #: whose reply never arrives (a rare race between kernels started at the same moment) hits the
-#: per-cell timeout. Those chapters get one more, serial, run.
+#: per-cell timeout (60 s; a chapter cell takes seconds). Those chapters get one more, serial, run.
 _TRANSIENT = (
     "CellTimeoutError",
     "DeadKernelError",
@@ -66,7 +66,7 @@ _TRANSIENT = (
 )
 
 
-def execute_all(cache_dir: Path, root: Path = ROOT, timeout_s: int = 120) -> dict[str, str | None]:
+def execute_all(cache_dir: Path, root: Path = ROOT, timeout_s: int = 60) -> dict[str, str | None]:
     """Execute every chapter not already cached, one after another, into the cache the book build
     reads; a chapter lost to a stalled kernel is run once more.
     Returns ``{notebook path: traceback or None}`` for every chapter."""
