@@ -121,10 +121,10 @@ def hardwiring(scenario: str = "base") -> HardWiring:
         raise ValueError(
             f"scenario must be one of {', '.join(hardwired.SCENARIO_BOUND)}, got {scenario!r}"
         )
-    which = hardwired.SCENARIO_BOUND[scenario]
+    bound = hardwired.SCENARIO_BOUND[scenario]
     return HardWiring(
-        tapeout_usd=float(hardwired.tapeout_usd(1, which)),
-        turnaround_months=hardwired.lead_months(which),
+        tapeout_usd=float(hardwired.tapeout_usd(1, bound)),
+        turnaround_months=hardwired.lead_months(bound),
     )
 
 

@@ -102,7 +102,7 @@ def defaults(scenario: str = "base") -> dict[str, float]:
     for key in DIRECTION:
         if key in FROM_CHIP:
             continue
-        which = (
+        bound = (
             "base"
             if scenario == "base"
             else (
@@ -111,7 +111,7 @@ def defaults(scenario: str = "base") -> dict[str, float]:
                 else ("low" if DIRECTION[key] > 0 else "high")
             )
         )
-        out[key] = catalog.assumption(key, which)
+        out[key] = catalog.assumption(key, bound)
     return out
 
 

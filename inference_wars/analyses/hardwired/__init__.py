@@ -41,8 +41,8 @@ from .checklist import Verdict as Verdict
 from .checklist import hardwire_checklist as hardwire_checklist
 from .costs import REFERENCE_CHIP as REFERENCE_CHIP
 from .costs import SCENARIO_BOUND as SCENARIO_BOUND
+from .costs import Bound as Bound
 from .costs import QualityRow as QualityRow
-from .costs import Which as Which
 from .costs import _costs as _costs
 from .costs import _energy as _energy
 from .costs import _money as _money

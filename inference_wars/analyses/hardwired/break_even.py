@@ -193,15 +193,15 @@ def tapeout_case(
     if not h.fits:
         raise ValueError(f"hard-wired chip does not fit: {h.reason}")
     a = assumptions_for("base")
-    which = SCENARIO_BOUND[scenario]
+    bound = SCENARIO_BOUND[scenario]
     n_tape = 1
     nre = (
-        float(tapeout_usd(n_tape, which))
+        float(tapeout_usd(n_tape, bound))
         if tapeout_usd_total is None
         else require_positive("tapeout_usd_total", tapeout_usd_total)
     )
     lead = (
-        lead_months(which)
+        lead_months(bound)
         if lead_time_months is None
         else require_number("lead_time_months", lead_time_months, 0, 1200)
     )

@@ -21,11 +21,11 @@ from ...errors import (
 #: The reference hard-wired die and model (HC1 holds Llama 3.1 8B).
 REFERENCE_CHIP = "taalas-hc1"
 
-Which = Literal["base", "low", "high"]
+Bound = Literal["base", "low", "high"]
 
 #: Bound of the tape-out and schedule inputs read under each scenario: optimistic (favourable to
 #: hard-wiring) takes the low cost and the short schedule.
-SCENARIO_BOUND: dict[str, Which] = {"base": "base", "optimistic": "low", "pessimistic": "high"}
+SCENARIO_BOUND: dict[str, Bound] = {"base": "base", "optimistic": "low", "pessimistic": "high"}
 
 
 # --------------------------------------------------------------------------- data tables
@@ -85,15 +85,15 @@ def _quality() -> tuple[QualityRow, ...]:
     return tuple(rows)
 
 
-def cost_assumption(key: str, which: Which = "base") -> float:
+def cost_assumption(key: str, bound: Bound = "base") -> float:
     """A tape-out or schedule number from ``data/hardwired_costs.csv`` (``base``, ``low`` or ``high``)."""
     rows = _costs()
     if key not in rows:
         raise UnknownNameError("hard-wiring cost assumption", key, rows)
-    if which not in ("base", "low", "high"):
-        raise ValueError(f"which must be 'base', 'low' or 'high', got {which!r}")
+    if bound not in ("base", "low", "high"):
+        raise ValueError(f"bound must be 'base', 'low' or 'high', got {bound!r}")
     r = rows[key]
-    return {"base": r.value, "low": r.low, "high": r.high}[which]
+    return {"base": r.value, "low": r.low, "high": r.high}[bound]
 
 
 def cost_assumptions():
@@ -111,18 +111,18 @@ def quantization_quality():
     return pd.DataFrame.from_records([r.model_dump() for r in _quality()])
 
 
-def tapeout_usd(n_tapeouts=1, which: Which = "base") -> np.ndarray:
+def tapeout_usd(n_tapeouts=1, bound: Bound = "base") -> np.ndarray:
     """``n * (masks * mask_usd + engineering_usd)``: non-recurring cost of ``n`` metal-layer tape-outs.
-    ``which='low'`` takes every input at its low bound, ``'high'`` at its high bound."""
-    per = cost_assumption("masks_per_tapeout", which) * cost_assumption(
-        "mask_usd", which
-    ) + cost_assumption("engineering_usd_per_tapeout", which)
+    ``bound='low'`` takes every input at its low bound, ``'high'`` at its high bound."""
+    per = cost_assumption("masks_per_tapeout", bound) * cost_assumption(
+        "mask_usd", bound
+    ) + cost_assumption("engineering_usd_per_tapeout", bound)
     return require_array("n_tapeouts", n_tapeouts, 0, MAX_COUNT) * per
 
 
-def lead_months(which: Which = "base") -> float:
+def lead_months(bound: Bound = "base") -> float:
     """Months from freezing a model to hard-wired chips in service: fabrication plus deployment."""
-    return cost_assumption("fab_months", which) + cost_assumption("deploy_months", which)
+    return cost_assumption("fab_months", bound) + cost_assumption("deploy_months", bound)
 
 
 def _positive(name: str, x, high: float | None = None) -> np.ndarray:

@@ -12,7 +12,7 @@ from ...errors import (
     require_list,
     require_positive,
 )
-from .costs import REFERENCE_CHIP, Which, _positive
+from .costs import REFERENCE_CHIP, Bound, _positive
 
 # --------------------------------------------------------------------------- scaling to big models
 
@@ -70,12 +70,12 @@ def pipeline_tokens_per_s_per_user(
     return 1e6 / t_us
 
 
-def reference_tokens_per_s_per_user(which: Which = "base") -> float:
+def reference_tokens_per_s_per_user(bound: Bound = "base") -> float:
     """The reference die's claimed speed per user (HC1 on Llama 3.1 8B) from the claims table."""
     c = claims_data.get_claim("taalas-llama8b")
-    if which not in ("base", "low", "high"):
-        raise ValueError(f"which must be 'base', 'low' or 'high', got {which!r}")
-    return {"base": c.value, "low": c.low, "high": c.high}[which]
+    if bound not in ("base", "low", "high"):
+        raise ValueError(f"bound must be 'base', 'low' or 'high', got {bound!r}")
+    return {"base": c.value, "low": c.low, "high": c.high}[bound]
 
 
 def link_gb_s(tokens_per_s, d_model, activation_bytes=2.0) -> np.ndarray:
