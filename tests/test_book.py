@@ -126,8 +126,9 @@ WIDTHS = {
     1400: {"viewport": {"width": 1400, "height": 900}},
     390: {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True},
 }
-#: Screenshots stop this far down a page (the API page is ~40,000 px tall).
-MAX_SHOT_HEIGHT = 12_000
+#: Screenshots stop this far down a page (6-7 desktop screens, ~15 on a phone; the probe still
+#: reads the whole page). Rendering a 12,000 px screenshot cost the browser check 15 s more.
+MAX_SHOT_HEIGHT = 6_000
 #: Smallest text a reader should have to read, in CSS pixels.
 MIN_TEXT_PX = 9
 #: Uncompressed bytes a page without charts may load (HTML, scripts, styles, fonts, images).
