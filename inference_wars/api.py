@@ -568,6 +568,21 @@ _SCALARS = (
 )
 
 
+def _prefill_pool(prefill_chips, n_chips_list, disaggregated) -> int | None:
+    """A fixed prefill pool, checked: a disaggregated system with more chips than the pool."""
+    if prefill_chips is None:
+        return None
+    pool = _count("prefill_chips", prefill_chips)
+    if not disaggregated or any(n is None or pool >= n for n in n_chips_list):
+        raise ValueError(
+            "prefill_chips fixes the prefill pool of a disaggregated system: it needs "
+            "disaggregated=True and n_chips larger than the pool, got "
+            f"prefill_chips={pool}, n_chips={n_chips_list if len(n_chips_list) > 1 else n_chips_list[0]}, "
+            f"disaggregated={disaggregated}"
+        )
+    return pool
+
+
 def estimate(
     model: str,
     chip: str,
@@ -628,14 +643,7 @@ def estimate(
             )
     m_id, c, _, _ = resolve(model, chip, precision, kv_precision)
     n_chips = None if n_chips is None else _count("n_chips", n_chips)
-    if prefill_chips is not None:
-        prefill_chips = _count("prefill_chips", prefill_chips)
-        if not disaggregated or n_chips is None or prefill_chips >= n_chips:
-            raise ValueError(
-                "prefill_chips fixes the prefill pool of a disaggregated system: it needs "
-                "disaggregated=True and n_chips larger than the pool, got "
-                f"prefill_chips={prefill_chips}, n_chips={n_chips}, disaggregated={disaggregated}"
-            )
+    prefill_chips = _prefill_pool(prefill_chips, [n_chips], disaggregated)
     split = check_split(
         m_id,
         c.id,
@@ -763,6 +771,7 @@ def sweep(
     max_ttft_s: float | None = None,
     mtp_tokens: int = 0,
     disaggregated: bool = False,
+    prefill_chips: int | None = None,
     **assumption_overrides: float,
 ):
     """Evaluate every combination of the arguments (each a value or a list) as a DataFrame.
@@ -776,6 +785,8 @@ def sweep(
     ``ranges=True`` adds ``<metric>_low`` and ``<metric>_high`` for every metric: the same
     deployment evaluated with all estimated catalog numbers and factors at their optimistic and
     pessimistic bounds. ``low`` is always the smaller number and ``low <= value <= high``.
+    ``prefill_chips`` fixes a disaggregated system's prefill pool inside every ``n_chips`` (see
+    :func:`estimate`).
     """
     import pandas as pd
 
@@ -783,6 +794,11 @@ def sweep(
         raise ValueError(
             "calibrated= is gone: the default estimate already uses the fitted factors"
         )
+    prefill_chips = _prefill_pool(
+        prefill_chips,
+        [None if n is None else _count("n_chips", n) for n in _as_list(n_chips, "n_chips")],
+        disaggregated,
+    )
     split = (tp, pp, replicas, attention_dp)
     if any(x is not None for x in split[:3]):
         split = (
@@ -810,6 +826,7 @@ def sweep(
         max_ttft_s=max_ttft_s,
         mtp_tokens=mtp_tokens,
         disaggregated=disaggregated,
+        prefill_chips=prefill_chips,
     )
     cols.pop("_storage_gb")
     cols.pop("why")

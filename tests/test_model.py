@@ -365,3 +365,13 @@ def test_estimate_takes_a_fixed_prefill_pool_and_says_what_it_needs():
         iw.estimate("llama-3.1-70b", "h100-sxm", prefill_chips=8, **kw)
     with pytest.raises(ValueError, match="larger than the pool"):
         iw.estimate("llama-3.1-70b", "h100-sxm", disaggregated=True, prefill_chips=16, **kw)
+
+
+def test_sweep_takes_the_same_prefill_pool_as_estimate():
+    kw = dict(batch=64, input_tokens=4000, output_tokens=200, precision="fp8", disaggregated=True)
+    df = iw.sweep("llama-3.1-70b", "h100-sxm", n_chips=[16, 24], prefill_chips=8, **kw)
+    one = iw.estimate("llama-3.1-70b", "h100-sxm", n_chips=16, prefill_chips=8, **kw)
+    row = df[df["n_chips"] == 16].iloc[0]
+    assert row["tokens_per_s"] == pytest.approx(one.tokens_per_s)
+    with pytest.raises(ValueError, match="larger than the pool"):
+        iw.sweep("llama-3.1-70b", "h100-sxm", n_chips=[8, 16], prefill_chips=8, **kw)
