@@ -151,8 +151,9 @@ def search(
     n_auto = memory.round_chip_count(np.where(fits_any, need, 1.0))
     Nsys = np.where(np.isnan(N_), n_auto, N_)
     dis_ = rep(np.broadcast_to(disaggregated, N.shape))
-    pool = rep(np.broadcast_to(np.asarray(prefill_chips, float), N.shape))
-    pool = np.where(dis_ & np.isfinite(pool) & (pool > 0), pool, 0.0)
+    pool = serving.prefill_pool(
+        dis_, rep(np.broadcast_to(np.asarray(prefill_chips, float), N.shape))
+    )
     Nsys = np.maximum(Nsys, pool + 1.0)
     Ndec = Nsys - pool  # chips left for decode instances
 
@@ -234,12 +235,7 @@ def search(
     if max_ttft_s is not None:
         tgt = rep(np.broadcast_to(np.asarray(max_ttft_s, float), N.shape))
         met &= ~(res["ttft_s"] > tgt * (1 + 1e-9))
-    # throughput per chip counts every chip of the system, idle ones included; disaggregated with
-    # a balanced pool, the chips outside the decode instances are the prefill pool, whose work
-    # owner_step already counts; a fixed pool counts as it is
-    per_chip = res["tokens_per_s"] / np.where(
-        dis_ & (pool == 0), dep.tp * dep.pp * dep.replicas, Nsys
-    )
+    per_chip = res["tokens_per_s"] / serving.chips_counted(dis_, pool, dep, Nsys)
     score = (
         per_chip if objective == "throughput" else res["tokens_per_s_per_user"] + 1e-9 * per_chip
     )
@@ -308,11 +304,10 @@ def reread(
             disaggregated,
             prefill_chips,
         )
-    pool = np.asarray(disaggregated, bool) & np.isfinite(np.asarray(prefill_chips, float))
-    chips = np.where(
-        np.asarray(disaggregated, bool) & ~pool, dep.tp * dep.pp * dep.replicas, res["n_chips"]
+    pool = serving.prefill_pool(disaggregated, prefill_chips)
+    r["tokens_per_s_per_chip"] = r["tokens_per_s"] / serving.chips_counted(
+        disaggregated, pool, dep, res["n_chips"]
     )
-    r["tokens_per_s_per_chip"] = r["tokens_per_s"] / chips
     out.update({k: v for k, v in r.items() if k not in ("tp", "pp", "replicas", "n_chips")})
     met = np.ones(np.shape(res["fits"]), bool)
     if min_tokens_per_s_per_user is not None:

@@ -120,12 +120,10 @@ def stored_bytes_per_chip(m: ModelArrays, hw: HardwareArrays, dep: Deployment, b
     """(weight bytes, KV bytes) one chip stores: weights of its stage, KV of ``b`` sequences of
     ``context`` tokens (hard-wired chips keep weights in ROM: 0 here)."""
     attn, kvs = _shares(m, dep.tp, dep.dp_attention, hw.dataflow)
-    wb = np.asarray(wb, float)
-    bits = (
-        m.params_attention * attn * workload.attention_bits(m, wb)
-        + (m.params_total - m.params_attention) / dep.tp * wb
+    w = workload.weight_bytes(
+        m, m.params_attention * attn, (m.params_total - m.params_attention) / dep.tp, wb
     )
-    w = np.where(hw.hardwired, 0.0, bits / 8.0 / dep.pp)
+    w = np.where(hw.hardwired, 0.0, w / dep.pp)
     kv = np.asarray(b, float) * workload.kv_bytes_per_sequence(m, context, kb) * kvs / dep.pp
     return w, kv
 
@@ -217,6 +215,31 @@ def expert_efficiency(m: ModelArrays, f: Factors) -> np.ndarray:
     return f.moe_efficiency * size
 
 
+def fixed_overhead_s(m: ModelArrays, f: Factors) -> np.ndarray:
+    """Seconds a forward pass over every layer spends that neither moves bytes nor does maths:
+    ``L * layer_overhead + L_moe * k * expert_overhead``."""
+    return (
+        m.n_layers * f.layer_overhead_us
+        + m.n_moe_layers * m.n_experts_active * f.expert_overhead_us
+    ) * 1e-6
+
+
+def prefill_pool(disaggregated, prefill_chips) -> np.ndarray:
+    """Chips of a fixed prefill pool: ``prefill_chips`` where a disaggregated system has one,
+    else 0 (no pool, or one the engine sizes to keep up with decode)."""
+    pool = np.asarray(prefill_chips, float)
+    fixed = np.asarray(disaggregated, bool) & np.isfinite(pool) & (pool > 0)
+    return np.where(fixed, pool, 0.0)
+
+
+def chips_counted(disaggregated, pool, dep: Deployment, n_system) -> np.ndarray:
+    """Chips a system's throughput is shared over: all ``n_system`` (idle ones and a fixed prefill
+    pool included), except that a disaggregated system with a balanced pool counts its decode
+    instances only (:func:`evaluate` already charges them the prefill work)."""
+    balanced = np.asarray(disaggregated, bool) & (np.asarray(pool, float) == 0)
+    return np.where(balanced, dep.tp * dep.pp * dep.replicas, n_system)
+
+
 def compute_parts_s(
     m: ModelArrays, hw: HardwareArrays, f: Factors, tokens, context, chips, imbalance=1.0
 ):
@@ -258,9 +281,7 @@ def _stage(m, hw, f, dep, tokens, seqs, c, wb, kb, alpha_s):
         )
     )
     a_chip = m.params_attention * attn  # attention weights on each chip, at their own width
-    stage_bytes = (
-        (a_chip * workload.attention_bits(m, wb) + (always - a_chip + experts) * wb) / 8.0 / p
-    )
+    stage_bytes = workload.weight_bytes(m, a_chip, always - a_chip + experts, wb) / p
     w = np.where(hw.hardwired, 0.0, stage_bytes)
     kv = seqs * workload.kv_bytes_per_sequence(m, c, kb) * kvs / p
     w_rom = np.where(hw.hardwired, stage_bytes, 0.0)
@@ -278,14 +299,7 @@ def _stage(m, hw, f, dep, tokens, seqs, c, wb, kb, alpha_s):
         + np.maximum(c_attn, m_kv)
     )
     floor = m.n_layers / p * f.layer_floor_us * 1e-6
-    overhead = (
-        (
-            m.n_layers * f.layer_overhead_us
-            + m.n_moe_layers * m.n_experts_active * f.expert_overhead_us
-        )
-        * 1e-6
-        / p
-    )
+    overhead = fixed_overhead_s(m, f) / p
     work = np.maximum(t_ops, floor) + overhead
     comm = (
         parallel.stage_collectives_s(
@@ -329,9 +343,8 @@ def evaluate(
     doc). ``batch`` is the whole system's concurrent sequences (``replicas`` share them);
     ``prefill_chips`` (disaggregated only; NaN = a balanced pool) fixes the prefill pool."""
     t, p, r = (np.asarray(x, float) for x in (dep.tp, dep.pp, dep.replicas))
-    pool = np.asarray(prefill_chips, float)
-    fixed = np.asarray(disaggregated, bool) & np.isfinite(pool) & (pool > 0)
-    pool = np.where(fixed, pool, 0.0)
+    pool = prefill_pool(disaggregated, prefill_chips)
+    fixed = pool > 0
     n = t * p * r + pool
     b = np.asarray(batch, float) / r
     S = np.asarray(input_tokens, float)
@@ -407,11 +420,7 @@ def evaluate(
     )
     ttft = (
         np.maximum(np.maximum(t_pf * p, pf_mem), m.n_layers * f.layer_floor_us * 1e-6)
-        + (
-            m.n_layers * f.layer_overhead_us
-            + m.n_moe_layers * m.n_experts_active * f.expert_overhead_us
-        )
-        * 1e-6
+        + fixed_overhead_s(m, f)
         + pf_comm
         + pf_hops
         + f.request_overhead_ms * 1e-3

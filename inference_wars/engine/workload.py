@@ -144,6 +144,13 @@ def attention_bits(m: ModelArrays, weight_bits) -> np.ndarray:
     return np.where((m.n_moe_layers > 0) & (wb < 8.0), MOE_4BIT_ATTENTION_BITS, wb)
 
 
+def weight_bytes(m: ModelArrays, attention_params, other_params, weight_bits) -> np.ndarray:
+    """Bytes of ``attention_params`` attention weights (at :func:`attention_bits`) and
+    ``other_params`` other weights (at the format's bits): the one place weights become bytes."""
+    wb = np.asarray(weight_bits, float)
+    return (attention_params * attention_bits(m, wb) + other_params * wb) / 8.0
+
+
 def kv_bytes_held(m: ModelArrays, batch, input_tokens, output_tokens, kv_bits) -> np.ndarray:
     """KV-cache bytes a running batch of ``b`` sequences holds in steady state. With continuous
     batching and a paged cache, sequences sit at every point of their answer, so on average each
@@ -160,10 +167,7 @@ def kv_bytes_held(m: ModelArrays, batch, input_tokens, output_tokens, kv_bits) -
 def weights_bytes(m: ModelArrays, weight_bits) -> np.ndarray:
     """Bytes to store every weight: ``(P_total - P_attention) * bits / 8 + P_attention *
     attention_bits / 8`` (:func:`attention_bits`)."""
-    wb = np.asarray(weight_bits, float)
-    return (
-        (m.params_total - m.params_attention) * wb + m.params_attention * attention_bits(m, wb)
-    ) / 8.0
+    return weight_bytes(m, m.params_attention, m.params_total - m.params_attention, weight_bits)
 
 
 def expected_experts_touched(m: ModelArrays, tokens) -> np.ndarray:
@@ -180,8 +184,7 @@ def weight_bytes_read(m: ModelArrays, tokens, weight_bits) -> np.ndarray:
     params = m.params_always_read + m.n_moe_layers * m.params_per_expert * expected_experts_touched(
         m, tokens
     )
-    wb = np.asarray(weight_bits, float)
-    return ((params - m.params_attention) * wb + m.params_attention * attention_bits(m, wb)) / 8.0
+    return weight_bytes(m, m.params_attention, params - m.params_attention, weight_bits)
 
 
 def decode_attention_flops_per_token(m: ModelArrays, context) -> np.ndarray:
