@@ -371,6 +371,9 @@ def _grid(
 
     n_vals = np.array([np.nan if n is None else n for n in n_list], dtype=float)
     b_vals = np.array([np.nan if b is None else b for b in batches], dtype=float)
+    # the grid stays open: each axis its own dimension, so numpy broadcasting computes a quantity
+    # once per combination of the axes it depends on (weights once per model and format, KV once
+    # per model, batch and context, ...); columns are flattened in the end, in C order
     axes = [
         np.arange(len(models)),
         np.arange(n_t),
@@ -380,130 +383,179 @@ def _grid(
         np.array(outs, float),
         n_vals,
     ]
-    grid = [g.ravel() for g in np.meshgrid(*axes, indexing="ij")]
-    mi, ti, si, B, S, O, N = grid
-    mi, ti, si = mi.astype(np.intp), ti.astype(np.intp), si.astype(np.intp)
+    shape = tuple(len(x) for x in axes)
+    mi, ti, si, B, S, O, N = (
+        x.reshape([-1 if j == i else 1 for j in range(len(axes))]) for i, x in enumerate(axes)
+    )
 
-    keep = np.ones(mi.shape, bool)
+    keep = np.ones(shape[:2], bool)
     for a_i, m_id in enumerate(models):
         for t_i, (c, f, _) in enumerate(triples):
             why = _compatible(m_id, c)
             if why:
-                keep &= ~((mi == a_i) & (ti == t_i))
+                keep[a_i, t_i] = False
                 bad(why)
-    too_long = (S + O) > marr.max_context[mi]
+    keep = np.broadcast_to(keep.reshape(shape[:2] + (1,) * 5), shape)
+    too_long = np.broadcast_to((S + O) > marr.max_context[mi], shape)
     if too_long.any():
-        for a_i in np.unique(mi[too_long]):
+        for a_i in np.unique(np.broadcast_to(mi, shape)[too_long]):
             bad(
                 f"input_tokens + output_tokens exceeds {models[a_i]}'s maximum context of "
                 f"{int(marr.max_context[a_i]):,} tokens"
             )
-        keep &= ~too_long
+        keep = keep & ~too_long
     if not keep.any():
         raise ValueError("nothing left to evaluate: " + "; ".join(dict.fromkeys(skipped)))
-    mi, ti, si, B, S, O, N = (x[keep] for x in (mi, ti, si, B, S, O, N))
 
-    k = si * n_t + ti
-    hw = hw_all.take(k)
-    f = serving.Factors(**{name: _uniform(v[k]) for name, v in f_all.__dict__.items()})
-    m = marr.take(mi)
-    wb, kb = wbits[k], kbits[k]
-    tp, pp, reps, dpa = split or (None, None, None, None)
-    nan = lambda v: np.full(mi.shape, np.nan if v is None else float(v))  # noqa: E731
-    pins = deployment.Pins(
-        nan(tp), nan(pp), nan(reps), nan(None if dpa is None else int(bool(dpa)))
-    )
-    # the reading changes the numbers, not the decisions: chips, split and batch are chosen at the
-    # base reading, then every row is evaluated under its own (so optimistic >= base >= pessimistic)
-    if all(s == "base" for s in scenarios):
-        hw_d, f_d, wb_d = hw, f, wb
-    else:
-        hw_d = hardware_arrays(hw_pairs, "base").take(ti)
-        f_b = factors.factor_arrays([c.id for c, _, _ in triples], "base", overrides)
-        f_d = serving.Factors(**{name: _uniform(v[ti]) for name, v in f_b.__dict__.items()})
-        wb_d = np.array([formats.bits_per_weight(fm, "base") for _, fm, _ in triples])[ti]
-    res = deployment.search(
-        m,
-        hw_d,
-        f_d,
-        N,
-        B,
-        S,
-        O,
-        wb_d,
-        kb,
-        pins,
-        objective,
-        tgt_user,
-        tgt_ttft,
-        float(mtp),
-        bool(disaggregated),
-        np.nan if prefill_chips is None else float(prefill_chips),
-    )
-    if hw_d is not hw:
-        res = deployment.reread(
-            res,
+    def block(mi, ti, kept):
+        """Columns for the open grid of models ``mi`` x (chip, format) triples ``ti`` x every
+        other axis, flattened in C order, the rows where ``kept`` is False left out."""
+        shape = kept.shape
+        kept = None if kept.all() else kept
+
+        def flat(x):
+            """One column: ``x`` spread over the block's grid, in C order, only the kept rows."""
+            if np.shape(x) != shape:
+                x = np.broadcast_to(x, shape)
+            return x.reshape(-1) if kept is None else x[kept]
+
+        k = si * n_t + ti
+        hw = hw_all.take(k)
+        f = serving.Factors(**{name: _uniform(v[k]) for name, v in f_all.__dict__.items()})
+        m = marr.take(mi)
+        wb, kb = wbits[k], kbits[k]
+        tp, pp, reps, dpa = split or (None, None, None, None)
+        nan = lambda v: np.nan if v is None else float(v)  # noqa: E731
+        pins = deployment.Pins(
+            nan(tp), nan(pp), nan(reps), nan(None if dpa is None else int(bool(dpa)))
+        )
+        # the reading changes the numbers, not the decisions: chips, split and batch are chosen at the
+        # base reading, then every row is evaluated under its own (so optimistic >= base >= pessimistic)
+        if all(s == "base" for s in scenarios):
+            hw_d, f_d, wb_d = hw, f, wb
+        else:
+            hw_d = hardware_arrays(hw_pairs, "base").take(ti)
+            f_b = factors.factor_arrays([c.id for c, _, _ in triples], "base", overrides)
+            f_d = serving.Factors(**{name: _uniform(v[ti]) for name, v in f_b.__dict__.items()})
+            wb_d = np.array([formats.bits_per_weight(fm, "base") for _, fm, _ in triples])[ti]
+        res = deployment.search(
             m,
-            hw,
-            f,
+            hw_d,
+            f_d,
+            N,
+            B,
             S,
             O,
-            wb,
+            wb_d,
             kb,
-            float(mtp),
-            bool(disaggregated),
+            pins,
+            objective,
             tgt_user,
             tgt_ttft,
+            float(mtp),
+            bool(disaggregated),
             np.nan if prefill_chips is None else float(prefill_chips),
         )
-
-    w = weights_bytes(m, wb)
-    kv = kv_bytes_held(m, res["batch"], S, O, kb)
-    cols = {
-        "model": Labels.of(models, mi),
-        "chip": Labels.of([c.id for c, _, _ in triples], ti),
-        "precision": Labels.of([f for _, f, _ in triples], ti),
-        "kv_precision": Labels.of([k for _, _, k in triples], ti),
-        "scenario": Labels.of(scenarios, si),
-        "batch": np.round(res["batch"]).astype(np.int64),
-        "batch_requested": B,
-        "input_tokens": S.astype(np.int64),
-        "output_tokens": O.astype(np.int64),
-        "n_chips": res["n_chips"].astype(np.int64),
-        "n_chips_needed": res["n_chips_needed"].astype(np.int64),
-        "fits": res["fits"],
-        "why": res["why"],
-        "weights_gb": w / 1e9,
-        "kv_cache_gb": kv / 1e9,
-        "tp": res["tp"].astype(np.int64),
-        "pp": res["pp"].astype(np.int64),
-        "ep": res["ep"].astype(np.int64),
-        "replicas": res["replicas"].astype(np.int64),
-        "attention_dp": res["dp_attention"].astype(bool),
-        "batch_per_instance": np.round(res["batch_per_instance"]).astype(np.int64),
-        "bound": res["bound"],
-    }
-    for name in METRICS:
-        cols[name] = res[name]
-    if ranges:
-        dep = serving.Deployment(res["tp"], res["pp"], res["replicas"], res["dp_attention"])
-        bounds = []
-        for bscen in ("optimistic", "pessimistic"):
-            hw_b = hardware_arrays(hw_pairs, bscen).take(ti)
-            wb_b = np.array([formats.bits_per_weight(fm, bscen) for _, fm, _ in triples])[ti]
-            f_b = factors.factor_arrays([c.id for c, _, _ in triples], bscen, overrides)
-            f_b = serving.Factors(**{name: v[ti] for name, v in f_b.__dict__.items()})
-            r = serving.evaluate(
-                m, hw_b, f_b, dep, res["batch"], S, O, wb_b, kb, float(mtp), bool(disaggregated)
+        if hw_d is not hw:
+            res = deployment.reread(
+                res,
+                m,
+                hw,
+                f,
+                S,
+                O,
+                wb,
+                kb,
+                float(mtp),
+                bool(disaggregated),
+                tgt_user,
+                tgt_ttft,
+                np.nan if prefill_chips is None else float(prefill_chips),
             )
-            r["tokens_per_s_per_chip"] = r["tokens_per_s"] / res["n_chips"]
-            bounds.append(r)
+
+        w = weights_bytes(m, wb)
+        kv = kv_bytes_held(m, res["batch"], S, O, kb)
+        cols = {
+            "model": Labels.of(models, flat(mi)),
+            "chip": Labels.of([c.id for c, _, _ in triples], flat(ti)),
+            "precision": Labels.of([f for _, f, _ in triples], flat(ti)),
+            "kv_precision": Labels.of([k for _, _, k in triples], flat(ti)),
+            "scenario": Labels.of(scenarios, flat(si)),
+            "batch": np.round(flat(res["batch"])).astype(np.int64),
+            "batch_requested": flat(B),
+            "input_tokens": flat(S).astype(np.int64),
+            "output_tokens": flat(O).astype(np.int64),
+            "n_chips": flat(res["n_chips"]).astype(np.int64),
+            "n_chips_needed": flat(res["n_chips_needed"]).astype(np.int64),
+            "fits": flat(res["fits"]),
+            "why": flat(res["why"]),
+            "weights_gb": flat(w / 1e9),
+            "kv_cache_gb": flat(kv / 1e9),
+            "tp": flat(res["tp"]).astype(np.int64),
+            "pp": flat(res["pp"]).astype(np.int64),
+            "ep": flat(res["ep"]).astype(np.int64),
+            "replicas": flat(res["replicas"]).astype(np.int64),
+            "attention_dp": flat(res["dp_attention"]).astype(bool),
+            "batch_per_instance": np.round(flat(res["batch_per_instance"])).astype(np.int64),
+            "bound": Labels(_BOUND_NAMES, _BOUND_CODES[flat(res["bound_index"])]),
+        }
         for name in METRICS:
-            stack = np.stack([res[name], bounds[0][name], bounds[1][name]])
-            cols[f"{name}_low"] = stack.min(axis=0)
-            cols[f"{name}_high"] = stack.max(axis=0)
-    cols["_storage_gb"] = (hw.sram_gb + hw.hbm_gb) * f.usable_memory_fraction
+            cols[name] = flat(res[name])
+        if ranges:
+            dis, pool = (
+                bool(disaggregated),
+                np.nan if prefill_chips is None else float(prefill_chips),
+            )
+            dep = serving.Deployment(res["tp"], res["pp"], res["replicas"], res["dp_attention"])
+            bounds = []
+            for bscen in ("optimistic", "pessimistic"):
+                hw_b = hardware_arrays(hw_pairs, bscen).take(ti)
+                wb_b = np.array([formats.bits_per_weight(fm, bscen) for _, fm, _ in triples])[ti]
+                f_b = factors.factor_arrays([c.id for c, _, _ in triples], bscen, overrides)
+                f_b = serving.Factors(**{name: v[ti] for name, v in f_b.__dict__.items()})
+                r = serving.evaluate(
+                    m, hw_b, f_b, dep, res["batch"], S, O, wb_b, kb, float(mtp), dis, pool
+                )
+                r["tokens_per_s_per_chip"] = r["tokens_per_s"] / serving.chips_counted(
+                    dis, serving.prefill_pool(dis, pool), dep, res["n_chips"]
+                )
+                bounds.append(r)
+            for name in METRICS:
+                stack = np.stack([cols[name], flat(bounds[0][name]), flat(bounds[1][name])])
+                cols[f"{name}_low"] = stack.min(axis=0)
+                cols[f"{name}_high"] = stack.max(axis=0)
+        cols["_storage_gb"] = flat((hw.sram_gb + hw.hbm_gb) * f.usable_memory_fraction)
+        return cols
+
+    # blocks of about BLOCK_CONFIGS configurations (one model, a run of triples): each block's
+    # arrays stay in the processor's cache, and the blocks in order are the grid in C order
+    inner = int(np.prod(shape[2:]))
+    per = max(1, BLOCK_CONFIGS // inner)
+    blocks = [
+        block(mi[a : a + 1], ti[:, t : t + per], keep[a : a + 1, t : t + per])
+        for a in range(shape[0])
+        for t in range(0, shape[1], per)
+        if keep[a : a + 1, t : t + per].any()
+    ]
+    cols = {name: _concat([b[name] for b in blocks]) for name in blocks[0]}
     return cols, list(dict.fromkeys(skipped))
+
+
+#: The engine's bound names (``serving.BOUNDS``) as a sorted :class:`Labels` vocabulary.
+_BOUND_NAMES = np.array(sorted(serving.BOUNDS), dtype=object)
+_BOUND_CODES = np.searchsorted(_BOUND_NAMES.astype(str), serving.BOUNDS)
+
+#: Configurations evaluated together by :func:`sweep` (larger grids go in blocks of about this many).
+BLOCK_CONFIGS = 32_768
+
+
+def _concat(parts: list):
+    """Join a column's blocks (arrays, or :class:`Labels` over the same names)."""
+    if len(parts) == 1:
+        return parts[0]
+    if isinstance(parts[0], Labels):
+        return Labels(parts[0].names, np.concatenate([p.codes for p in parts]))
+    return np.concatenate(parts)
 
 
 def _uniform(values: np.ndarray):
@@ -512,7 +564,7 @@ def _uniform(values: np.ndarray):
     v = np.asarray(values)
     if v.size == 1:
         return float(v.flat[0])
-    return float(v[0]) if v.size and (v == v[0]).all() else v
+    return float(v.flat[0]) if v.size and (v == v.flat[0]).all() else v
 
 
 class Labels:
@@ -838,6 +890,7 @@ def sweep(
     for k in ("model", "chip", "precision", "kv_precision", "scenario", "bound"):
         v = cols[k]
         cols[k] = v.categorical() if isinstance(v, Labels) else pd.Categorical(v)
+    cols["bound"] = cols["bound"].remove_unused_categories()
     df = pd.DataFrame(cols)
     if not drop_unfit and unfit:
         for k in METRICS:

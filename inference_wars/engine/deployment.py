@@ -69,6 +69,22 @@ def _slots(pins: Pins, moe: np.ndarray, special: np.ndarray):
     return t, dpa
 
 
+def _slot_axis(x):
+    """``x`` with a trailing axis of length 1 for the candidate slots (scalars stay scalars)."""
+    if isinstance(x, np.ndarray):
+        return x[..., None] if x.ndim else x
+    return np.asarray(x)[..., None] if np.ndim(x) else x
+
+
+def _shape(x) -> tuple:
+    return x.shape if isinstance(x, np.ndarray) else np.shape(x)
+
+
+def _with_slot_axis(arrays):
+    """A dataclass of arrays (model, hardware, factors) with :func:`_slot_axis` on every field."""
+    return type(arrays)(**{k: _slot_axis(v) for k, v in arrays.__dict__.items()})
+
+
 def search(
     m: ModelArrays,
     hw: HardwareArrays,
@@ -87,49 +103,53 @@ def search(
     disaggregated=False,
     prefill_chips=np.nan,
 ) -> dict[str, np.ndarray]:
-    """Best deployment per configuration (arrays of length ``n``; ``n_chips`` and ``batch`` may
-    hold NaN for "fewest that fit" and "as many as fit"). ``prefill_chips`` (disaggregated only)
-    is a fixed prefill pool inside ``n_chips``; NaN sizes it to balance decode. Returns the chosen
-    slot's metrics plus ``fits`` and ``why`` (0 fits, 1 memory, 2 pinned split, 3 target missed)."""
+    """Best deployment per configuration. Every input broadcasts to one shape of configurations
+    (``n_chips`` and ``batch`` may hold NaN for "fewest that fit" and "as many as fit"); so do the
+    outputs. ``prefill_chips`` (disaggregated only) is a fixed prefill pool inside ``n_chips``;
+    NaN sizes it to balance decode. Returns the chosen slot's metrics plus ``fits`` and ``why``
+    (0 fits, 1 memory, 2 pinned split, 3 target missed).
+
+    The candidates are a trailing axis of ``K`` slots: a quantity that does not depend on the
+    slot (or on the batch, or on the model) keeps a length-1 axis there and is computed once,
+    numpy broadcasting does the rest, and one argmax over the last axis picks the best slot."""
     if objective not in OBJECTIVES:
         raise ValueError(f"objective must be one of {', '.join(OBJECTIVES)}, got {objective!r}")
-    N = np.asarray(n_chips, float)
-    B = np.asarray(batch, float)
-    S = np.asarray(input_tokens, float)
-    O = np.asarray(output_tokens, float)
-    n_cfg = N.shape[0]
+    shape = np.broadcast_shapes(
+        *(_shape(x) for x in (n_chips, batch, input_tokens, output_tokens, weight_bits, kv_bits)),
+        *(_shape(x) for x in pins.__dict__.values()),
+        m.n_layers.shape,
+        hw.peak_tflops.shape,
+        *(x.shape for x in f.__dict__.values() if isinstance(x, np.ndarray)),
+        _shape(mtp_tokens),
+        _shape(disaggregated),
+        _shape(prefill_chips),
+    )
+    N, B, S, O = (
+        _slot_axis(np.asarray(x, float)) for x in (n_chips, batch, input_tokens, output_tokens)
+    )
+    wb, kb = _slot_axis(weight_bits), _slot_axis(kv_bits)
+    mm, hh, ff = _with_slot_axis(m), _with_slot_axis(hw), _with_slot_axis(f)
+    pin_t, pin_p, pin_r, pin_d = (
+        _slot_axis(np.asarray(x, float))
+        for x in (pins.tp, pins.pp, pins.replicas, pins.dp_attention)
+    )
+    mtp, dis_ = _slot_axis(mtp_tokens), _slot_axis(disaggregated)
 
-    # one row per (configuration, slot)
+    # the slots: TP width x attention mode, times batch sizes when a target leaves the batch free
     t_slot, dpa_slot = _slots(pins, m.n_moe_layers > 0, hw.dataflow | hw.hardwired)
     K = len(t_slot)
-    base_batch_free = np.isnan(B)
-    target = np.zeros(n_cfg, bool)
+    batch_free = np.isnan(B)
+    target = np.zeros((), bool)
     if min_tokens_per_s_per_user is not None:
-        target |= np.isfinite(np.asarray(min_tokens_per_s_per_user, float))
+        target = target | np.isfinite(_slot_axis(np.asarray(min_tokens_per_s_per_user, float)))
     if max_ttft_s is not None:
-        target |= np.isfinite(np.asarray(max_ttft_s, float))
-    grid_b = base_batch_free & target
-    KB = len(BATCH_CHOICES) if grid_b.any() else 1
-
-    rep = lambda x: np.repeat(np.asarray(x), K * KB)  # noqa: E731
-    idx = np.repeat(np.arange(n_cfg), K * KB)
-    mm = m.take(idx)
-    hh = hw.take(idx)
-    N_, B_, S_, O_ = rep(N), rep(B), rep(S), rep(O)
-    wb, kb = rep(np.broadcast_to(weight_bits, N.shape)), rep(np.broadcast_to(kv_bits, N.shape))
-    ff = Factors(
-        **{
-            k: (rep(np.broadcast_to(v, N.shape)) if np.ndim(v) else v)
-            for k, v in f.__dict__.items()
-        }
-    )
-    slot = np.tile(np.repeat(np.arange(K), KB), n_cfg)
-    bslot = np.tile(np.arange(KB), n_cfg * K)
+        target = target | np.isfinite(_slot_axis(np.asarray(max_ttft_s, float)))
+    grid_b = batch_free & target
+    KB = len(BATCH_CHOICES) if np.any(grid_b) else 1
+    slot = np.repeat(np.arange(K), KB)
+    bslot = np.tile(np.arange(KB), K)
     t = t_slot[slot]
     dpa = dpa_slot[slot] > 0
-    pin_t, pin_p, pin_r, pin_d = (
-        rep(x) for x in (pins.tp, pins.pp, pins.replicas, pins.dp_attention)
-    )
     # a pinned width is tried in the first pair of slots (TP and DP attention), whatever it is
     pinned_t = np.isfinite(pin_t)
     t = np.where(pinned_t, pin_t, t)
@@ -138,130 +158,136 @@ def search(
     domain = np.maximum(hh.scaleup_domain, 1.0)
 
     cap = memory.storage_capacity_bytes(hh, ff.usable_memory_fraction)
-    one = Deployment(t, np.ones_like(t), np.ones_like(t), dpa)
+    one = Deployment(t, 1.0, 1.0, dpa)
     # KV in steady state: each running sequence holds S + O/2 tokens on average (workload.kv_bytes_held)
-    w_full, kv1 = serving.stored_bytes_per_chip(mm, hh, one, 1.0, S_ + O_ / 2.0, wb, kb)  # pp = 1
+    w_full, kv1 = serving.stored_bytes_per_chip(mm, hh, one, 1.0, S + O / 2.0, wb, kb)  # pp = 1
     # fewest chips when the caller gave none: weights + KV of the batch (1 sequence if free)
-    need = serving.chips_needed(
-        mm, hh, np.where(np.isnan(B_), 1.0, B_), S_, O_, wb, kb, ff.usable_memory_fraction
-    )
+    B1 = np.where(batch_free, 1.0, B)
+    need = serving.chips_needed(mm, hh, B1, S, O, wb, kb, ff.usable_memory_fraction)
     fits_any = np.isfinite(need)
     # ... and enough instances for the batch under the engine's per-instance limit
-    need = np.maximum(need, np.where(np.isnan(B_), 1.0, B_ / ff.max_batch_per_instance))
+    need = np.maximum(need, np.where(batch_free, 1.0, B / ff.max_batch_per_instance))
     n_auto = memory.round_chip_count(np.where(fits_any, need, 1.0))
-    Nsys = np.where(np.isnan(N_), n_auto, N_)
-    dis_ = rep(np.broadcast_to(disaggregated, N.shape))
-    pool = serving.prefill_pool(
-        dis_, rep(np.broadcast_to(np.asarray(prefill_chips, float), N.shape))
-    )
+    Nsys = np.where(np.isnan(N), n_auto, N)
+    pool = serving.prefill_pool(dis_, _slot_axis(np.asarray(prefill_chips, float)))
     Nsys = np.maximum(Nsys, pool + 1.0)
     Ndec = Nsys - pool  # chips left for decode instances
 
     # ---- programmable chips: t-wide stages, fewest stages that hold their share. A stage stays in
     # one scale-up domain, except wide expert parallelism (DP attention) across servers
-    ok &= (t <= Ndec) & ((t <= domain) | (dpa & moe))
-    ok &= ~pinned_t | (slot < 2) | (K <= 2)
-    ok &= np.isnan(pin_d) | (dpa == (pin_d > 0))
+    ok = ok & (t <= Ndec) & ((t <= domain) | (dpa & moe))
+    if pinned_t.any() and K > 2:
+        ok = ok & (~pinned_t | (slot < 2))
+    ok = ok & (np.isnan(pin_d) | (dpa == (pin_d > 0)))
     heads_ok = dpa | (np.mod(mm.n_heads, t) == 0)
-    ok &= heads_ok & ((mm.n_experts <= 0) | (t <= np.maximum(mm.n_experts, 1.0)))
+    ok = ok & heads_ok & ((mm.n_experts <= 0) | (t <= np.maximum(mm.n_experts, 1.0)))
     # KV per chip does not depend on pp when replicas fill the system: B * kv1 * t / N
-    kv_chip = np.where(np.isnan(B_), kv1, B_ * kv1 * t / Ndec)
-    room = cap - np.minimum(kv_chip, np.where(np.isnan(B_), kv1, np.inf))
+    kv_chip = np.where(batch_free, kv1, B * kv1 * t / Ndec)
+    room = cap - np.minimum(kv_chip, np.where(batch_free, kv1, np.inf))
     with np.errstate(divide="ignore", invalid="ignore"):
         p = np.ceil(np.where(room > 0, w_full / room, np.inf))
     p = np.maximum(p, 1.0)
     p = np.where(np.isnan(pin_p), p, pin_p)
-    # ---- dataflow chips: instances of Nsys / r chips pipelined over the layers
-    r_df = 2.0**slot
-    w_df = np.floor(Ndec / r_df)
-    p_df = np.ones_like(w_df)  # whole chips per stage (dataflow rows only)
-    if hh.dataflow.any():
-        p_df[hh.dataflow] = serving.largest_divisor_at_most(
-            w_df[hh.dataflow], mm.n_layers[hh.dataflow]
+    full = np.broadcast_shapes(shape + (1,), np.shape(ok), np.shape(p), np.shape(t))
+    hwd, df = hh.hardwired, hh.dataflow
+    if np.any(df):
+        # ---- dataflow chips: instances of Nsys / r chips pipelined over the layers
+        r_df = 2.0**slot
+        w_df = np.floor(Ndec / r_df)
+        dfm = np.broadcast_to(df, full)
+        p_df = np.ones(full)  # whole chips per stage (dataflow rows only)
+        p_df[dfm] = serving.largest_divisor_at_most(
+            np.broadcast_to(w_df, full)[dfm], np.broadcast_to(mm.n_layers, full)[dfm]
         )
-    t_df = w_df / np.maximum(p_df, 1.0)
-    df = hh.dataflow
-    t = np.where(df, np.maximum(t_df, 1.0), t)
-    p = np.where(df, np.maximum(p_df, 1.0), p)
-    ok = np.where(
-        df, (dpa == 0) & (w_df >= 1) & (np.isnan(pin_r) | (r_df == pin_r)) & (slot < 14), ok
-    )
-    # ---- hard-wired chips: each chip a whole model
-    hwd = hh.hardwired
-    t = np.where(hwd, 1.0, t)
-    p = np.where(hwd, 1.0, p)
-    ok = np.where(hwd, slot == 0, ok)
+        t_df = w_df / np.maximum(p_df, 1.0)
+        t = np.where(df, np.maximum(t_df, 1.0), t)
+        p = np.where(df, np.maximum(p_df, 1.0), p)
+        ok = np.where(
+            df, (dpa == 0) & (w_df >= 1) & (np.isnan(pin_r) | (r_df == pin_r)) & (slot < 14), ok
+        )
+    if np.any(hwd):
+        # ---- hard-wired chips: each chip a whole model
+        t = np.where(hwd, 1.0, t)
+        p = np.where(hwd, 1.0, p)
+        ok = np.where(hwd, slot == 0, ok)
 
     per_inst = t * p
     with np.errstate(divide="ignore", invalid="ignore"):
         per_inst = np.where(np.isfinite(per_inst), per_inst, np.inf)
         r = np.floor(Ndec / per_inst)
-    r = np.where(df, np.floor(Ndec / np.maximum(t * p, 1.0) + 1e-9), r)
-    r = np.where(np.isnan(B_) | hwd, r, np.minimum(r, B_))  # no idle replicas beyond the batch
+    if np.any(df):
+        r = np.where(df, np.floor(Ndec / np.maximum(t * p, 1.0) + 1e-9), r)
+    r = np.where(batch_free | hwd, r, np.minimum(r, B))  # no idle replicas beyond the batch
     r = np.where(np.isnan(pin_r), r, pin_r)
     with np.errstate(invalid="ignore"):
-        ok &= np.isfinite(p) & (r >= 1) & (r * per_inst <= Ndec + 1e-6)
+        ok = ok & np.isfinite(p) & (r >= 1) & (r * per_inst <= Ndec + 1e-6)
     p = np.where(np.isfinite(p), p, 1.0)
     r = np.where(np.isfinite(r), r, 1.0)
     dep = Deployment(t, p, np.maximum(r, 1.0), dpa)
 
-    bmax = serving.max_batch(mm, hh, dep, S_, O_, wb, kb, ff)
+    bmax = serving.max_batch(mm, hh, dep, S, O, wb, kb, ff)
     b_inst = np.where(
-        np.isnan(B_),
-        np.where(grid_b[idx], np.minimum(BATCH_CHOICES[bslot], bmax), bmax),
-        B_ / dep.replicas,
+        batch_free,
+        np.where(grid_b, np.minimum(BATCH_CHOICES[bslot], bmax), bmax),
+        B / dep.replicas,
     )
     fit = ((b_inst >= 1) | (hwd & (b_inst > 0))) & (b_inst <= bmax + 1e-9) & fits_any
     B_sys = b_inst * dep.replicas
     with np.errstate(divide="ignore", invalid="ignore"):
-        res = serving.evaluate(
-            mm,
-            hh,
-            ff,
-            dep,
-            B_sys,
-            S_,
-            O_,
-            wb,
-            kb,
-            rep(np.broadcast_to(mtp_tokens, N.shape)),
-            dis_,
-            pool,
-        )
-    met = np.ones_like(fit)
+        res = serving.evaluate(mm, hh, ff, dep, B_sys, S, O, wb, kb, mtp, dis_, pool)
+    met = np.ones((), bool)
     if min_tokens_per_s_per_user is not None:
-        tgt = rep(np.broadcast_to(np.asarray(min_tokens_per_s_per_user, float), N.shape))
-        met &= ~(res["tokens_per_s_per_user"] < tgt * (1 - 1e-9))
+        tgt = _slot_axis(np.asarray(min_tokens_per_s_per_user, float))
+        met = met & ~(res["tokens_per_s_per_user"] < tgt * (1 - 1e-9))
     if max_ttft_s is not None:
-        tgt = rep(np.broadcast_to(np.asarray(max_ttft_s, float), N.shape))
-        met &= ~(res["ttft_s"] > tgt * (1 + 1e-9))
+        tgt = _slot_axis(np.asarray(max_ttft_s, float))
+        met = met & ~(res["ttft_s"] > tgt * (1 + 1e-9))
     per_chip = res["tokens_per_s"] / serving.chips_counted(dis_, pool, dep, Nsys)
     score = (
         per_chip if objective == "throughput" else res["tokens_per_s_per_user"] + 1e-9 * per_chip
     )
-    good = ok & fit & met
+    full = np.broadcast_shapes(full, np.shape(score), np.shape(fit), np.shape(met))
+    allowed = np.broadcast_to(ok & fit, full)
+    good = allowed & met
     score = np.where(good, score, -np.inf)
-    score2 = score.reshape(n_cfg, K * KB)
-    best = np.argmax(score2, axis=1) + np.arange(n_cfg) * K * KB
-    any_good = np.isfinite(score2).any(axis=1)
-    pinned = np.isfinite(np.stack([pins.tp, pins.pp, pins.replicas, pins.dp_attention])).any(axis=0)
-    why = np.where(
-        any_good, 0, np.where((ok & fit).reshape(n_cfg, -1).any(axis=1), 3, np.where(pinned, 2, 1))
-    )
-    # when nothing is feasible, report the slot that fits memory (or any allowed slot)
-    fallback = np.where((ok & fit), per_chip, np.where(ok, -1e300, -np.inf)).reshape(n_cfg, -1)
-    fb = np.argmax(fallback, axis=1) + np.arange(n_cfg) * K * KB
-    pick = np.where(any_good, best, fb)
-    out = {k: (v[pick] if np.ndim(v) else v) for k, v in res.items()}
-    out["tokens_per_s_per_chip"] = per_chip[pick]
-    out["n_chips"] = Nsys[pick]
-    out["batch"] = B_sys[pick]
-    out["batch_per_instance"] = b_inst[pick]
-    out["max_batch_per_instance"] = bmax[pick]
-    out["dp_attention"] = dpa[pick]
-    out["ep"] = np.where(mm.n_moe_layers[pick] > 0, t[pick], 1.0)
-    out["n_chips_needed"] = n_auto[pick]
-    out["need_unrounded"] = need[pick]
+    best = np.argmax(score, axis=-1)[..., None]
+    any_good = np.isfinite(np.take_along_axis(score, best, axis=-1))[..., 0]
+    pinned = np.zeros(shape, bool)
+    for x in (pins.tp, pins.pp, pins.replicas, pins.dp_attention):
+        pinned = pinned | np.isfinite(x)
+    why = np.where(any_good, 0, np.where(allowed.any(axis=-1), 3, np.where(pinned, 2, 1)))
+    if not any_good.all():
+        # when nothing is feasible, report the slot that fits memory (or any allowed slot)
+        fallback = np.where(allowed, per_chip, np.where(ok, -1e300, -np.inf))
+        fb = np.argmax(np.broadcast_to(fallback, full), axis=-1)[..., None]
+        best = np.where(any_good[..., None], best, fb)
+
+    # the chosen slot of each configuration as one index into the flattened (configurations x K)
+    flat_best = np.arange(int(np.prod(shape))) * full[-1] + best.reshape(-1)
+
+    def pick(v):
+        """The chosen slot's value of ``v``, one per configuration (shape ``shape``)."""
+        if not np.ndim(v):
+            return v
+        v = np.asarray(v)
+        if v.shape[-1] == 1:  # the same in every slot
+            v = v[..., 0]
+            return v if v.shape == shape else np.broadcast_to(v, shape)
+        if v.shape != full:
+            v = np.broadcast_to(v, full)
+        return np.ravel(v)[flat_best].reshape(shape)
+
+    out = {k: pick(v) for k, v in res.items() if k != "bound"}
+    out["bound"] = serving.BOUNDS[out["bound_index"]]
+    out["tokens_per_s_per_chip"] = pick(per_chip)
+    out["n_chips"] = pick(Nsys)
+    out["batch"] = pick(B_sys)
+    out["batch_per_instance"] = pick(b_inst)
+    out["max_batch_per_instance"] = pick(bmax)
+    out["dp_attention"] = pick(dpa)
+    out["ep"] = np.where(pick(mm.n_moe_layers) > 0, pick(t), 1.0)
+    out["n_chips_needed"] = pick(n_auto)
+    out["need_unrounded"] = pick(need)
     out["fits"] = any_good
     out["why"] = why
     return out

@@ -379,7 +379,7 @@ def evaluate(
         f.interconnect_efficiency,
     )
     step = p * stage + hops
-    bound = BOUNDS[np.argmax(np.stack(np.broadcast_arrays(t_c, t_m, t_x + hops / p, t_o)), axis=0)]
+    bound_index = np.argmax(np.stack(np.broadcast_arrays(t_c, t_m, t_x + hops / p, t_o)), axis=0)
 
     # ---- prefill: batched (what the owner pays per request) and a lone prompt (TTFT)
     pf_flops = workload.prefill_flops(m, S)
@@ -448,7 +448,8 @@ def evaluate(
         "decode_interconnect_s": p * t_x + hops,
         "decode_overhead_s": p * t_o,
         "step_s": step,
-        "bound": bound,
+        "bound": BOUNDS[bound_index],
+        "bound_index": bound_index,
         "usd_per_million_tokens": economics.usd_per_million_tokens(
             n,
             tokens_per_s,
