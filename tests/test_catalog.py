@@ -320,3 +320,50 @@ def test_rubin_bf16_note_explains_why_it_is_not_half_of_fp8():
     fp8 = iw.get_chip("rubin-gpu").get("peak_dense_tflops_fp8")
     assert row["value"] < fp8 / 2 and row["status"] == "estimated" and row["low"] < row["value"]
     assert "not half of FP8" in row["note"]
+
+
+def test_rubin_cpx_and_etched_sohu_rows_are_sourced_and_honest_about_what_is_published():
+    """Issue 12: Rubin CPX (GDDR7, no NVLink, withdrawn in March 2026) and Etched Sohu (announced):
+    only the vendors' own figures are `announced`; everything derived carries a range."""
+    specs = iw.chip_specs().query("chip in ['rubin-cpx', 'etched-sohu']")
+    assert set(specs["source"]) <= bib_keys_parsed()
+    ann = specs[specs["status"] == "announced"]
+    announced = set(ann["quantity"] + "@" + ann["chip"])
+    assert announced == {"hbm_gb@rubin-cpx", "hbm_gb@etched-sohu", "scaleup_domain@etched-sohu"}
+    est = specs[specs["status"] == "estimated"]
+    assert (est["low"] < est["high"]).all() and est["note"].str.len().gt(40).all()
+    cpx, sohu = iw.get_chip("rubin-cpx"), iw.get_chip("etched-sohu")
+    assert cpx.release_status == "withdrawn" and cpx.memory_kind == "GDDR7"
+    assert sohu.release_status == "announced" and sohu.compute_formats == ("fp8",)
+    # 30 PFLOPS NVFP4 is NVIDIA's (not dense) figure: the high end; SemiAnalysis' 20 dense the value
+    assert (
+        cpx.specs["peak_dense_tflops_fp4"].high == 30000
+        and cpx.get("peak_dense_tflops_fp4") == 20000
+    )
+    assert (
+        cpx.get("hbm_gb") == 128
+        and cpx.get("hbm_tb_s") < iw.get_chip("rubin-gpu").get("hbm_tb_s") / 5
+    )
+    assert cpx.get("price_usd") < iw.get_chip("rubin-gpu").get("price_usd") / 2
+    assert sohu.get("hbm_gb") == 144
+    # Sohu's FP8 peak is derived from Etched's own claim: 500,000 tokens/s per 8 chips at 90%
+    flops_per_token = 2 * iw.models().set_index("id").loc["llama-3.1-70b", "params_total"]
+    assert sohu.get("peak_dense_tflops_fp8") == pytest.approx(
+        500_000 / 8 * flops_per_token / 0.9 / 1e12, rel=0.01
+    )
+
+
+def test_a_withdrawn_release_status_is_accepted_and_others_are_not(tmp_path):
+    row = catalog.ChipRow(
+        id="x",
+        name="X",
+        vendor="V",
+        category="gpu",
+        unit="one",
+        release_status="withdrawn",
+        memory_kind="GDDR7",
+        sram_role="cache",
+    )
+    assert row.release_status == "withdrawn"
+    with pytest.raises(ValueError, match="release_status"):
+        catalog.ChipRow(**{**row.model_dump(), "release_status": "cancelled"})

@@ -118,3 +118,38 @@ def test_compare_rejects_a_chip_that_cannot_serve_anything():
         landscape.compare_systems("llama-3.1-70b", chips=["taalas-hc1"])
     with pytest.raises(ValueError, match="cannot run taalas-3b6b"):
         landscape.compare_systems("llama-3.1-70b", chips=["h100-sxm"], precision="taalas-3b6b")
+
+
+def test_prefill_and_decode_splits_a_long_request_into_its_two_phases():
+    """Chapter 6: a prefill GPU (Rubin CPX) against an HBM GPU (Rubin): prompt time scales with the
+    FP4 peaks, the prompt is cheaper per token on the cheaper chip, the answer far slower."""
+    df = landscape.prefill_and_decode(
+        "llama-3.1-70b", ["rubin-cpx", "rubin-gpu"], 100_000, precision="nvfp4"
+    ).set_index("chip")
+    cpx, rubin = iw.get_chip("rubin-cpx"), iw.get_chip("rubin-gpu")
+    assert (df["n_chips"] == 1).all()
+    peaks = rubin.get("peak_dense_tflops_fp4") / cpx.get("peak_dense_tflops_fp4")
+    assert df.loc["rubin-cpx", "ttft_s"] / df.loc["rubin-gpu", "ttft_s"] == pytest.approx(
+        peaks, rel=0.05
+    )
+    assert (
+        df.loc["rubin-cpx", "usd_per_million_prompt_tokens"]
+        < df.loc["rubin-gpu", "usd_per_million_prompt_tokens"]
+    )
+    assert (
+        df.loc["rubin-cpx", "tokens_per_s_per_user"]
+        < 0.2 * df.loc["rubin-gpu", "tokens_per_s_per_user"]
+    )
+    for k in landscape.PREFILL_DECODE_METRICS:
+        assert (df[f"{k}_low"] <= df[k] + 1e-12).all() and (df[k] <= df[f"{k}_high"] + 1e-12).all()
+    # cost = chips x TTFT x hourly cost / prompt tokens, with the chip's own hourly cost
+    from inference_wars.analyses import context_memory
+
+    usd = context_memory.prefill_usd_per_turn(
+        "llama-3.1-70b", "rubin-cpx", 1, df.loc["rubin-cpx", "ttft_s"]
+    )
+    assert df.loc["rubin-cpx", "usd_per_million_prompt_tokens"] == pytest.approx(
+        float(usd) / 100_000 * 1e6
+    )
+    with pytest.raises(ValueError, match="cannot run bf16"):
+        landscape.prefill_and_decode("llama-3.1-70b", ["rubin-cpx"], 1000, precision="bf16")

@@ -18,6 +18,9 @@ Three tidy tables, each a pure function of the catalog:
   bandwidth is a floor (latency and links only add to it).
 * :func:`compare_systems` - one model on each chip at the fewest chips that hold it, with the
   base value and the optimistic/pessimistic range of chips, speed, throughput, cost and energy.
+* :func:`prefill_and_decode` - the two phases of one long request on each chip: time and cost of
+  the prompt (prefill), then the speed of the answer (decode); a prefill-only GPU such as Rubin CPX
+  against an HBM GPU.
 """
 
 from __future__ import annotations
@@ -291,3 +294,74 @@ def long_comparison(frame):
             "comparison produced a non-finite value; check the catalog rows of the chips compared"
         )
     return out
+
+
+PREFILL_DECODE_METRICS = ("ttft_s", "usd_per_million_prompt_tokens", "tokens_per_s_per_user")
+
+
+def prefill_and_decode(
+    model: str,
+    chips: Sequence[str],
+    prompt_tokens: int,
+    output_tokens: int = 256,
+    precision: str | None = None,
+):
+    """One long request on each chip, at the fewest chips that hold the weights and its KV cache
+    (batch 1), split into its two phases (chapter 6, Rubin CPX)::
+
+        ttft_s                         time to the first token of the lone prompt (the engine's TTFT)
+        usd_per_million_prompt_tokens  = n_chips * ttft_s * usd_per_chip_hour / 3600
+                                         / prompt_tokens * 1e6
+        tokens_per_s_per_user          decode speed of the answer once the prompt is in
+
+    The prompt keeps its chips busy for ``ttft_s``; a long prefill is compute-bound, so batching
+    prompts would not make it much cheaper. ``precision``: one format for every chip (default:
+    :func:`serving_format` per chip). Every metric has ``<metric>_low``/``<metric>_high``, its
+    optimistic and pessimistic readings of the catalog for the same deployment.
+    """
+    import pandas as pd
+
+    from ..api import estimate
+    from .context_memory import prefill_usd_per_turn
+
+    m_id = catalog.get_model(model).id
+    ids = [catalog.get_chip(c).id for c in require_list("chips", chips)]
+    s = require_positive_int("prompt_tokens", prompt_tokens)
+    o = require_positive_int("output_tokens", output_tokens)
+    rows = []
+    for cid in ids:
+        fmt = precision or serving_format(cid)
+        check_format_on_chip(fmt, catalog.get_chip(cid))
+        e = estimate(
+            m_id, cid, batch=1, input_tokens=s, output_tokens=o, precision=fmt, ranges=True
+        )
+        ttft_lo, ttft_hi = e.ranges["ttft_s"]
+        speed_lo, speed_hi = e.ranges["tokens_per_s_per_user"]
+        usd = {
+            reading: float(prefill_usd_per_turn(m_id, cid, e.n_chips, t, reading)) / s * 1e6
+            for reading, t in (
+                ("base", e.ttft_s),
+                ("optimistic", ttft_lo),
+                ("pessimistic", ttft_hi),
+            )
+        }
+        rows.append(
+            {
+                "model": m_id,
+                "chip": cid,
+                "precision": fmt,
+                "prompt_tokens": s,
+                "output_tokens": o,
+                "n_chips": e.n_chips,
+                "ttft_s": e.ttft_s,
+                "ttft_s_low": ttft_lo,
+                "ttft_s_high": ttft_hi,
+                "usd_per_million_prompt_tokens": usd["base"],
+                "usd_per_million_prompt_tokens_low": min(usd.values()),
+                "usd_per_million_prompt_tokens_high": max(usd.values()),
+                "tokens_per_s_per_user": e.tokens_per_s_per_user,
+                "tokens_per_s_per_user_low": speed_lo,
+                "tokens_per_s_per_user_high": speed_hi,
+            }
+        )
+    return pd.DataFrame(rows)

@@ -75,7 +75,7 @@ class ChipRow(BaseModel):
     vendor: str
     category: Literal["gpu", "tpu", "asic", "wafer", "model-asic"]
     unit: str
-    release_status: Literal["shipping", "announced", "projected"]
+    release_status: Literal["shipping", "announced", "projected", "withdrawn"]
     memory_kind: str
     process: str | None = None
     sram_role: Literal["cache", "storage"]
