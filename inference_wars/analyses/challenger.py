@@ -25,6 +25,7 @@ import numpy as np
 
 from .. import catalog
 from ..engine import economics, serving
+from ..engine.deployment import batch_grid
 from ..engine.formats import bits_per_weight
 from ..engine.hardware import HardwareArrays, hardware_arrays
 from ..engine.workload import model_arrays
@@ -40,7 +41,7 @@ from ..errors import (
 )
 
 RATIO_CAP = 10.0
-BATCHES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048)
+BATCHES = batch_grid(2048)
 N_CHIPS = (1, 2, 4, 8, 16, 32, 64, 72, 128)
 
 #: Hardware fields a caller may override (units as in :class:`inference_wars.engine.hardware.HardwareArrays`).

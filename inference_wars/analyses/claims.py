@@ -44,11 +44,12 @@ from ..catalog.claims import claim_ids as claim_ids
 from ..catalog.claims import get_claim as get_claim
 from ..catalog.claims import ledger_row as ledger_row
 from ..engine import workload
+from ..engine.deployment import batch_grid
 from ..engine.formats import bits_per_weight, default_kv_format
 from ..errors import require_positive, require_positive_int
 
 #: Batch sizes and contexts searched for the configuration a claim implies.
-BATCH_GRID = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
+BATCH_GRID = batch_grid(1024)
 CONTEXT_GRID = (512, 1024, 2048, 4096, 8192, 16384, 32768, 65536, 131072)
 
 READINGS = (

@@ -26,6 +26,7 @@ import numpy as np
 
 from .. import catalog
 from ..engine import economics, serving
+from ..engine.deployment import batch_grid
 from ..engine.formats import bits_per_weight
 from ..engine.hardware import hardware_arrays
 from ..engine.workload import model_arrays
@@ -33,7 +34,7 @@ from ..errors import UnknownNameError, require_positive, require_positive_int
 from ..units import HOURS_PER_YEAR
 
 #: Batch sizes a frontier sweeps by default (per serving instance).
-DEFAULT_BATCHES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024, 2048, 4096)
+DEFAULT_BATCHES = batch_grid(4096)
 
 _GROUP = ["model", "chip", "precision", "kv_precision", "scenario", "input_tokens", "output_tokens"]
 
@@ -371,7 +372,7 @@ def against_measured(
     input_tokens: int,
     output_tokens: int,
     n_chips=(8, 16, 24, 32, 48, 72),
-    batch=DEFAULT_BATCHES + (8192, 16384),
+    batch=batch_grid(16384),
     mtp_tokens: int = 0,
     disaggregated: bool = False,
 ):

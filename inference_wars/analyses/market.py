@@ -28,11 +28,12 @@ import numpy as np
 
 from .. import api, catalog
 from ..engine import economics
+from ..engine.deployment import batch_grid
 from ..units import HOURS_PER_YEAR, SECONDS_PER_HOUR
 
 #: Batches searched for the cheapest deployment: powers of two up to the engine's default
 #: ``max_batch_per_instance`` (1024 sequences, vLLM's default; ``assumptions.csv``).
-BATCHES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
+BATCHES = batch_grid(1024)
 
 
 def blended_usd_per_m(usd_per_m_input, usd_per_m_output, input_tokens, output_tokens) -> np.ndarray:

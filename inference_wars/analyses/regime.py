@@ -52,6 +52,7 @@ import numpy as np
 
 from .. import catalog
 from ..engine import economics
+from ..engine.deployment import batch_grid
 from ..engine.formats import FORMAT_PREFERENCE, serving_format
 from ..errors import require_positive, require_positive_int
 from ..units import DAYS_PER_MONTH, SECONDS_PER_DAY
@@ -73,7 +74,7 @@ CANDIDATES: tuple[str, ...] = (
 )
 
 #: Batch sizes searched for the cheapest configuration that meets the latency target.
-BATCHES: tuple[int, ...] = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
+BATCHES: tuple[int, ...] = batch_grid(1024)
 
 #: Days per month used to turn an update cadence into tokens served per model version.
 

@@ -38,8 +38,20 @@ from .workload import ModelArrays
 
 #: Tensor-parallel widths tried (a stage never spans more than the scale-up domain).
 TP_CHOICES = np.array([1, 2, 4, 8, 16, 32, 64], float)
+
+
+def batch_grid(largest: int = 4096) -> tuple[int, ...]:
+    """The package's one grid of batch sizes (concurrent sequences): the powers of two from 1 to
+    ``largest``. Each analysis takes it up to the largest batch its question needs.
+
+    >>> batch_grid(64)
+    (1, 2, 4, 8, 16, 32, 64)
+    """
+    return tuple(2**i for i in range(int(np.log2(max(int(largest), 1))) + 1))
+
+
 #: Batch sizes per instance tried under a per-user or TTFT target when ``batch=None``.
-BATCH_CHOICES = 2.0 ** np.arange(0, 13)
+BATCH_CHOICES = np.array(batch_grid(4096), float)
 OBJECTIVES = ("throughput", "latency")
 
 
