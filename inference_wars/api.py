@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
@@ -280,63 +280,86 @@ def check_split(
     return tp, pp, replicas
 
 
-def _grid(
-    model,
-    chip,
-    batch,
-    input_tokens,
-    output_tokens,
-    precision,
-    kv_precision,
-    n_chips,
-    scenario,
-    overrides: dict[str, float],
-    on_invalid: str,
-    ranges: bool = False,
-    split=None,
-    objective="throughput",
-    min_tokens_per_s_per_user=None,
-    max_ttft_s=None,
-    mtp_tokens=0,
-    disaggregated=False,
-    prefill_chips=None,
-):
-    """Validate inputs and evaluate every combination. Returns (columns dict, skipped list).
+@dataclass(frozen=True)
+class Request:
+    """Everything :func:`estimate` and :func:`sweep` were asked, in one object: what to serve
+    (each field a value or a list, every combination evaluated), how (the pinned ``split``
+    ``(tp, pp, replicas, attention_dp)``, the objective and targets, the serving mode) and how to
+    report (``ranges``; ``on_invalid="raise"`` or ``"skip"`` for combinations that cannot run)."""
+
+    model: Any
+    chip: Any
+    batch: Any = 1
+    input_tokens: Any = 1024
+    output_tokens: Any = 256
+    precision: Any = None
+    kv_precision: Any = None
+    n_chips: Any = None
+    scenario: Any = "base"
+    overrides: dict[str, float] = field(default_factory=dict)
+    on_invalid: str = "raise"
+    ranges: bool = False
+    split: tuple | None = None
+    objective: str = "throughput"
+    min_tokens_per_s_per_user: float | None = None
+    max_ttft_s: float | None = None
+    mtp_tokens: int = 0
+    disaggregated: bool = False
+    prefill_chips: int | None = None
+
+
+def _grid(req: Request):
+    """Validate ``req`` and evaluate every combination. Returns (columns dict, skipped list).
 
     ``ranges=True`` adds ``<metric>_low`` / ``<metric>_high`` columns: the chosen deployment
     (same chips, same split, same batch) re-evaluated with every estimated catalog number and
     factor at its optimistic and at its pessimistic bound; low/high are the element-wise
     min/max of the row's value and the two bounds, so ``low <= value <= high``."""
+    model, chip, batch, precision, kv_precision = (
+        req.model,
+        req.chip,
+        req.batch,
+        req.precision,
+        req.kv_precision,
+    )
     models = [catalog.get_model(m).id for m in _as_list(model, "model")]
     chips = [catalog.get_chip(c) for c in _as_list(chip, "chip")]
     batches = [None if b is None else _count("batch", b) for b in _as_list(batch, "batch")]
-    ins = [_count("input_tokens", s, MAX_TOKENS) for s in _as_list(input_tokens, "input_tokens")]
-    outs = [
-        _count("output_tokens", o, MAX_TOKENS) for o in _as_list(output_tokens, "output_tokens")
+    ins = [
+        _count("input_tokens", s, MAX_TOKENS) for s in _as_list(req.input_tokens, "input_tokens")
     ]
-    n_list = [None if n is None else _count("n_chips", n) for n in _as_list(n_chips, "n_chips")]
-    scenarios = [factors.check_scenario(s) for s in _as_list(scenario, "scenario")]
+    outs = [
+        _count("output_tokens", o, MAX_TOKENS) for o in _as_list(req.output_tokens, "output_tokens")
+    ]
+    n_list = [None if n is None else _count("n_chips", n) for n in _as_list(req.n_chips, "n_chips")]
+    scenarios = [factors.check_scenario(s) for s in _as_list(req.scenario, "scenario")]
     kv_req = [
         None if k is None else formats.check_kv_format(k).id
         for k in _as_list(kv_precision, "kv_precision")
     ]
-    overrides = check_assumption_overrides(overrides)
+    overrides = check_assumption_overrides(req.overrides)
     try:
-        mtp = require_count("mtp_tokens", mtp_tokens, limit=16, minimum=0)
+        mtp = require_count("mtp_tokens", req.mtp_tokens, limit=16, minimum=0)
     except ValueError:
         raise ValueError(
-            f"mtp_tokens must be between 0 and 16 draft tokens, got {mtp_tokens!r}"
+            f"mtp_tokens must be between 0 and 16 draft tokens, got {req.mtp_tokens!r}"
         ) from None
     tgt_user = (
         None
-        if min_tokens_per_s_per_user is None
-        else require_positive("min_tokens_per_s_per_user", min_tokens_per_s_per_user)
+        if req.min_tokens_per_s_per_user is None
+        else require_positive("min_tokens_per_s_per_user", req.min_tokens_per_s_per_user)
     )
-    tgt_ttft = None if max_ttft_s is None else require_positive("max_ttft_s", max_ttft_s)
+    tgt_ttft = None if req.max_ttft_s is None else require_positive("max_ttft_s", req.max_ttft_s)
+    goal = deployment.Goal(req.objective, tgt_user, tgt_ttft)
+    mode = serving.Mode(
+        float(mtp),
+        bool(req.disaggregated),
+        np.nan if req.prefill_chips is None else float(req.prefill_chips),
+    )
     skipped: list[str] = []
 
     def bad(msg: str):
-        if on_invalid == "raise":
+        if req.on_invalid == "raise":
             raise ValueError(msg)
         skipped.append(msg)
 
@@ -424,7 +447,7 @@ def _grid(
         f = serving.Factors(**{name: _uniform(v[k]) for name, v in f_all.__dict__.items()})
         m = marr.take(mi)
         wb, kb = wbits[k], kbits[k]
-        tp, pp, reps, dpa = split or (None, None, None, None)
+        tp, pp, reps, dpa = req.split or (None, None, None, None)
         nan = lambda v: np.nan if v is None else float(v)  # noqa: E731
         pins = deployment.Pins(
             nan(tp), nan(pp), nan(reps), nan(None if dpa is None else int(bool(dpa)))
@@ -449,12 +472,8 @@ def _grid(
             wb_d,
             kb,
             pins,
-            objective,
-            tgt_user,
-            tgt_ttft,
-            float(mtp),
-            bool(disaggregated),
-            np.nan if prefill_chips is None else float(prefill_chips),
+            goal,
+            mode,
         )
         if hw_d is not hw:
             res = deployment.reread(
@@ -466,11 +485,8 @@ def _grid(
                 O,
                 wb,
                 kb,
-                float(mtp),
-                bool(disaggregated),
-                tgt_user,
-                tgt_ttft,
-                np.nan if prefill_chips is None else float(prefill_chips),
+                goal,
+                mode,
             )
 
         w = weights_bytes(m, wb)
@@ -501,11 +517,7 @@ def _grid(
         }
         for name in METRICS:
             cols[name] = flat(res[name])
-        if ranges:
-            dis, pool = (
-                bool(disaggregated),
-                np.nan if prefill_chips is None else float(prefill_chips),
-            )
+        if req.ranges:
             dep = serving.Deployment(res["tp"], res["pp"], res["replicas"], res["dp_attention"])
             bounds = []
             for bscen in ("optimistic", "pessimistic"):
@@ -513,11 +525,12 @@ def _grid(
                 wb_b = np.array([formats.bits_per_weight(fm, bscen) for _, fm, _ in triples])[ti]
                 f_b = factors.factor_arrays([c.id for c, _, _ in triples], bscen, overrides)
                 f_b = serving.Factors(**{name: v[ti] for name, v in f_b.__dict__.items()})
-                r = serving.evaluate(
-                    m, hw_b, f_b, dep, res["batch"], S, O, wb_b, kb, float(mtp), dis, pool
-                )
+                r = serving.evaluate(m, hw_b, f_b, dep, res["batch"], S, O, wb_b, kb, mode)
                 r["tokens_per_s_per_chip"] = r["tokens_per_s"] / serving.chips_counted(
-                    dis, serving.prefill_pool(dis, pool), dep, res["n_chips"]
+                    mode.disaggregated,
+                    serving.prefill_pool(mode.disaggregated, mode.prefill_chips),
+                    dep,
+                    res["n_chips"],
                 )
                 bounds.append(r)
             for name in METRICS:
@@ -706,25 +719,27 @@ def estimate(
         replicas,
     ) + (attention_dp,)
     cols, _ = _grid(
-        m_id,
-        c.id,
-        batch,
-        input_tokens,
-        output_tokens,
-        precision,
-        kv_precision,
-        n_chips,
-        scenario,
-        assumption_overrides,
-        on_invalid="raise",
-        ranges=ranges,
-        split=split,
-        objective=objective,
-        min_tokens_per_s_per_user=min_tokens_per_s_per_user,
-        max_ttft_s=max_ttft_s,
-        mtp_tokens=mtp_tokens,
-        disaggregated=disaggregated,
-        prefill_chips=prefill_chips,
+        Request(
+            model=m_id,
+            chip=c.id,
+            batch=batch,
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
+            precision=precision,
+            kv_precision=kv_precision,
+            n_chips=n_chips,
+            scenario=scenario,
+            overrides=assumption_overrides,
+            on_invalid="raise",
+            ranges=ranges,
+            split=split,
+            objective=objective,
+            min_tokens_per_s_per_user=min_tokens_per_s_per_user,
+            max_ttft_s=max_ttft_s,
+            mtp_tokens=mtp_tokens,
+            disaggregated=disaggregated,
+            prefill_chips=prefill_chips,
+        )
     )
     row = {k: (v[0].item() if hasattr(v[0], "item") else v[0]) for k, v in cols.items()}
     if ranges:
@@ -860,25 +875,27 @@ def sweep(
             attention_dp,
         )
     cols, skipped = _grid(
-        model,
-        chip,
-        batch,
-        input_tokens,
-        output_tokens,
-        precision,
-        kv_precision,
-        n_chips,
-        scenario,
-        assumption_overrides,
-        on_invalid="skip",
-        ranges=ranges,
-        split=split,
-        objective=objective,
-        min_tokens_per_s_per_user=min_tokens_per_s_per_user,
-        max_ttft_s=max_ttft_s,
-        mtp_tokens=mtp_tokens,
-        disaggregated=disaggregated,
-        prefill_chips=prefill_chips,
+        Request(
+            model=model,
+            chip=chip,
+            batch=batch,
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
+            precision=precision,
+            kv_precision=kv_precision,
+            n_chips=n_chips,
+            scenario=scenario,
+            overrides=assumption_overrides,
+            on_invalid="skip",
+            ranges=ranges,
+            split=split,
+            objective=objective,
+            min_tokens_per_s_per_user=min_tokens_per_s_per_user,
+            max_ttft_s=max_ttft_s,
+            mtp_tokens=mtp_tokens,
+            disaggregated=disaggregated,
+            prefill_chips=prefill_chips,
+        )
     )
     cols.pop("_storage_gb")
     cols.pop("why")

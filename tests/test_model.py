@@ -343,10 +343,10 @@ def test_a_fixed_prefill_pool_caps_what_the_system_delivers():
     m, hw = arrays("llama-3.1-70b"), hardware_arrays([("h100-sxm", "fp8")])
     f = iw.factors.factor_arrays(["h100-sxm"])
     dep = serving.Deployment(np.array([8.0]), np.array([1.0]), np.array([1.0]), np.array([False]))
-    args = (m, hw, f, dep, 256, 4000, 200, 8.0, 8.0, 0.0, True)
-    balanced = serving.evaluate(*args)
-    tiny = serving.evaluate(*args, prefill_chips=1)
-    big = serving.evaluate(*args, prefill_chips=64)
+    args = (m, hw, f, dep, 256, 4000, 200, 8.0, 8.0)
+    balanced = serving.evaluate(*args, serving.Mode(disaggregated=True))
+    tiny = serving.evaluate(*args, serving.Mode(disaggregated=True, prefill_chips=1))
+    big = serving.evaluate(*args, serving.Mode(disaggregated=True, prefill_chips=64))
     # the pool's chips count, and a pool too small to keep up sets the rate
     assert tiny["n_chips"][0] == 9 and big["n_chips"][0] == 72
     decode_rate = 256 / balanced["step_s"][0]

@@ -65,6 +65,16 @@ class Pins:
     dp_attention: np.ndarray
 
 
+@dataclass(frozen=True)
+class Goal:
+    """What the search maximises (:data:`OBJECTIVES`) and the targets a deployment must meet
+    (``None``: no target; else floats or arrays that broadcast against the configurations)."""
+
+    objective: str = "throughput"
+    min_tokens_per_s_per_user: float | np.ndarray | None = None
+    max_ttft_s: float | np.ndarray | None = None
+
+
 def _slots(pins: Pins, moe: np.ndarray, special: np.ndarray):
     """Slot tables: TP width and attention mode of each of the ``K`` slots. When every
     configuration pins its width (and its attention mode, or is dense) and none is a dataflow
@@ -79,6 +89,19 @@ def _slots(pins: Pins, moe: np.ndarray, special: np.ndarray):
     t = np.repeat(TP_CHOICES, 2)
     dpa = np.tile([0.0, 1.0], len(TP_CHOICES))
     return t, dpa
+
+
+def _meets(goal: Goal, tokens_per_s_per_user, ttft_s, shape_target=lambda x: x) -> np.ndarray:
+    """Whether each result meets the goal's targets (``shape_target`` aligns a target array with
+    the results, e.g. :func:`_slot_axis`)."""
+    met = np.ones((), bool)
+    if goal.min_tokens_per_s_per_user is not None:
+        tgt = shape_target(np.asarray(goal.min_tokens_per_s_per_user, float))
+        met = met & ~(tokens_per_s_per_user < tgt * (1 - 1e-9))
+    if goal.max_ttft_s is not None:
+        tgt = shape_target(np.asarray(goal.max_ttft_s, float))
+        met = met & ~(ttft_s > tgt * (1 + 1e-9))
+    return met
 
 
 def _slot_axis(x):
@@ -108,22 +131,26 @@ def search(
     weight_bits,
     kv_bits,
     pins: Pins,
-    objective: str = "throughput",
-    min_tokens_per_s_per_user=None,
-    max_ttft_s=None,
-    mtp_tokens=0.0,
-    disaggregated=False,
-    prefill_chips=np.nan,
+    goal: Goal = Goal(),
+    mode: serving.Mode = serving.Mode(),
 ) -> dict[str, np.ndarray]:
-    """Best deployment per configuration. Every input broadcasts to one shape of configurations
-    (``n_chips`` and ``batch`` may hold NaN for "fewest that fit" and "as many as fit"); so do the
-    outputs. ``prefill_chips`` (disaggregated only) is a fixed prefill pool inside ``n_chips``;
-    NaN sizes it to balance decode. Returns the chosen slot's metrics plus ``fits`` and ``why``
-    (0 fits, 1 memory, 2 pinned split, 3 target missed).
+    """Best deployment per configuration for ``goal``, served as ``mode`` says. Every input
+    broadcasts to one shape of configurations (``n_chips`` and ``batch`` may hold NaN for "fewest
+    that fit" and "as many as fit"); so do the outputs. ``mode.prefill_chips`` (disaggregated
+    only) is a fixed prefill pool inside ``n_chips``; NaN sizes it to balance decode. Returns the
+    chosen slot's metrics plus ``fits`` and ``why`` (0 fits, 1 memory, 2 pinned split, 3 target
+    missed).
 
     The candidates are a trailing axis of ``K`` slots: a quantity that does not depend on the
     slot (or on the batch, or on the model) keeps a length-1 axis there and is computed once,
     numpy broadcasting does the rest, and one argmax over the last axis picks the best slot."""
+    objective = goal.objective
+    min_tokens_per_s_per_user, max_ttft_s = goal.min_tokens_per_s_per_user, goal.max_ttft_s
+    mtp_tokens, disaggregated, prefill_chips = (
+        mode.mtp_tokens,
+        mode.disaggregated,
+        mode.prefill_chips,
+    )
     if objective not in OBJECTIVES:
         raise ValueError(f"objective must be one of {', '.join(OBJECTIVES)}, got {objective!r}")
     shape = np.broadcast_shapes(
@@ -246,14 +273,8 @@ def search(
     fit = ((b_inst >= 1) | (hwd & (b_inst > 0))) & (b_inst <= bmax + 1e-9) & fits_any
     B_sys = b_inst * dep.replicas
     with np.errstate(divide="ignore", invalid="ignore"):
-        res = serving.evaluate(mm, hh, ff, dep, B_sys, S, O, wb, kb, mtp, dis_, pool)
-    met = np.ones((), bool)
-    if min_tokens_per_s_per_user is not None:
-        tgt = _slot_axis(np.asarray(min_tokens_per_s_per_user, float))
-        met = met & ~(res["tokens_per_s_per_user"] < tgt * (1 - 1e-9))
-    if max_ttft_s is not None:
-        tgt = _slot_axis(np.asarray(max_ttft_s, float))
-        met = met & ~(res["ttft_s"] > tgt * (1 + 1e-9))
+        res = serving.evaluate(mm, hh, ff, dep, B_sys, S, O, wb, kb, serving.Mode(mtp, dis_, pool))
+    met = _meets(goal, res["tokens_per_s_per_user"], res["ttft_s"], _slot_axis)
     per_chip = res["tokens_per_s"] / serving.chips_counted(dis_, pool, dep, Nsys)
     score = (
         per_chip if objective == "throughput" else res["tokens_per_s_per_user"] + 1e-9 * per_chip
@@ -314,11 +335,8 @@ def reread(
     output_tokens,
     weight_bits,
     kv_bits,
-    mtp_tokens=0.0,
-    disaggregated=False,
-    min_tokens_per_s_per_user=None,
-    max_ttft_s=None,
-    prefill_chips=np.nan,
+    goal: Goal = Goal(),
+    mode: serving.Mode = serving.Mode(),
 ) -> dict[str, np.ndarray]:
     """The deployments :func:`search` chose (``res``), evaluated again under other readings of
     the catalog (``hw``, ``f``, ``weight_bits``): same chips, split and batch, so a reading moves the
@@ -338,22 +356,14 @@ def reread(
             O,
             weight_bits,
             kv_bits,
-            mtp_tokens,
-            disaggregated,
-            prefill_chips,
+            mode,
         )
-    pool = serving.prefill_pool(disaggregated, prefill_chips)
+    pool = serving.prefill_pool(mode.disaggregated, mode.prefill_chips)
     r["tokens_per_s_per_chip"] = r["tokens_per_s"] / serving.chips_counted(
-        disaggregated, pool, dep, res["n_chips"]
+        mode.disaggregated, pool, dep, res["n_chips"]
     )
     out.update({k: v for k, v in r.items() if k not in ("tp", "pp", "replicas", "n_chips")})
-    met = np.ones(np.shape(res["fits"]), bool)
-    if min_tokens_per_s_per_user is not None:
-        met &= ~(
-            r["tokens_per_s_per_user"] < np.asarray(min_tokens_per_s_per_user, float) * (1 - 1e-9)
-        )
-    if max_ttft_s is not None:
-        met &= ~(r["ttft_s"] > np.asarray(max_ttft_s, float) * (1 + 1e-9))
+    met = _meets(goal, r["tokens_per_s_per_user"], r["ttft_s"])
     fits = np.asarray(res["fits"], bool)
     out["why"] = np.where(fits & ~met, 3, res["why"])
     out["fits"] = fits & met

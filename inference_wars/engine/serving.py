@@ -94,6 +94,18 @@ class Factors:
 
 
 @dataclass(frozen=True)
+class Mode:
+    """How the instances serve, beyond their split (each off unless asked for; floats or arrays
+    that broadcast against the configurations): ``mtp_tokens`` draft tokens per step (speculative
+    decoding / multi-token prediction), ``disaggregated`` prefill on chips of its own, and
+    ``prefill_chips`` a fixed prefill pool of that many chips (NaN: a pool sized to keep up)."""
+
+    mtp_tokens: float | np.ndarray = 0.0
+    disaggregated: bool | np.ndarray = False
+    prefill_chips: float | np.ndarray = np.nan
+
+
+@dataclass(frozen=True)
 class Deployment:
     """``replicas x (tp x pp)`` chips; ``dp_attention`` runs attention data-parallel (MoE only)."""
 
@@ -335,15 +347,14 @@ def evaluate(
     output_tokens,
     weight_bits,
     kv_bits,
-    mtp_tokens=0.0,
-    disaggregated=False,
-    prefill_chips=np.nan,
+    mode: Mode = Mode(),
 ) -> dict[str, np.ndarray]:
     """Every serving metric for broadcastable arrays of configurations (formulas in the module
     doc). ``batch`` is the whole system's concurrent sequences (``replicas`` share them);
-    ``prefill_chips`` (disaggregated only; NaN = a balanced pool) fixes the prefill pool."""
+    ``mode`` turns on drafts and disaggregated prefill (:class:`Mode`)."""
+    mtp_tokens, disaggregated = mode.mtp_tokens, mode.disaggregated
     t, p, r = (np.asarray(x, float) for x in (dep.tp, dep.pp, dep.replicas))
-    pool = prefill_pool(disaggregated, prefill_chips)
+    pool = prefill_pool(disaggregated, mode.prefill_chips)
     fixed = pool > 0
     n = t * p * r + pool
     b = np.asarray(batch, float) / r

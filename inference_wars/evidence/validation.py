@@ -310,12 +310,8 @@ class PointInputs:
                         )
                     )
                 ),
-                objective,
-                tgt if np.isfinite(tgt).any() else None,
-                None,
-                self.mtp[j],
-                self.disagg[j],
-                self.prefill_chips[j],
+                deployment.Goal(objective, tgt if np.isfinite(tgt).any() else None),
+                serving.Mode(self.mtp[j], self.disagg[j], self.prefill_chips[j]),
             )
             keys = (
                 "tokens_per_s_per_user",
