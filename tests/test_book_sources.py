@@ -320,3 +320,55 @@ def test_every_python_reference_in_the_prose_exists():
                 except (ImportError, AttributeError):
                     missing.append(f"{page.name}: {target}")
     assert not missing, missing
+
+
+def _chapter_label(stem: str) -> str:
+    name = Path(stem).name
+    return (
+        f"the {name.split('_', 1)[1]} appendix"
+        if name.startswith("appendix")
+        else f"chapter {int(name[:2])}"
+    )
+
+
+def test_each_analysis_names_the_chapters_that_call_it():
+    """Issue 14: every public function of ``inference_wars.analyses`` says in its docstring which
+    chapters call it ("Used in chapter 3 and the claims appendix.") or that none does; the list
+    must match the chapters' code, so it cannot drift when a chapter starts or stops using one."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    import inference_wars.analyses as analyses
+
+    code = {
+        _chapter_label(stem): "\n".join(
+            "".join(c["source"]) for c in cells(stem) if c["cell_type"] == "code"
+        )
+        for stem in CHAPTERS
+    }
+    wrong = []
+    for info in pkgutil.walk_packages(analyses.__path__, analyses.__name__ + "."):
+        mod = importlib.import_module(info.name)
+        short = info.name.split(".")[2]  # analyses.<module> (hardwired.<part> -> hardwired)
+        for name, fn in inspect.getmembers(mod, inspect.isfunction):
+            if name.startswith("_") or fn.__module__ != info.name:
+                continue
+            call = re.compile(rf"\b(?:iw\.)?{short}\.{name}\(")
+            callers = {label for label, src in code.items() if call.search(src)}
+            doc = " ".join((inspect.getdoc(fn) or "").split())
+            said = re.search(r"Used in ([^.]*)\.", doc)
+            if not said:
+                if callers or "No chapter calls it directly" not in doc:
+                    wrong.append(
+                        f"{info.name}.{name}: called by {sorted(callers)}, docstring says none"
+                    )
+                continue
+            named = set(re.findall(r"the \w+ appendix", said.group(1)))
+            nums = re.sub(r"the \w+ appendix", "", said.group(1))
+            named |= {f"chapter {n}" for n in re.findall(r"\d+", nums)}
+            if named != callers:
+                wrong.append(
+                    f"{info.name}.{name}: docstring names {sorted(named)}, called by {sorted(callers)}"
+                )
+    assert not wrong, "\n".join(wrong)

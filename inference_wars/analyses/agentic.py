@@ -32,6 +32,8 @@ def chain_steps(
 
     Returns ``input_tokens`` (context each step sees), ``prefill_tokens`` (what must be
     computed, after prefix caching), and ``output_tokens``.
+
+    Used in chapter 1.
     """
     k = require_positive_int("steps", steps)
     p = require_positive_int("prompt_tokens", prompt_tokens)
@@ -59,7 +61,10 @@ def chain_totals(
     tool_tokens_per_step: int = 0,
     prefix_cache_hit_rate: float = 0.0,
 ) -> dict[str, float]:
-    """Totals over the chain and the multiplier versus a single call of ``prompt + output``."""
+    """Totals over the chain and the multiplier versus a single call of ``prompt + output``.
+
+    Used in chapter 1.
+    """
     s = chain_steps(
         steps, prompt_tokens, output_per_step, tool_tokens_per_step, prefix_cache_hit_rate
     )

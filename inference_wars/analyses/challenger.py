@@ -85,7 +85,10 @@ def configurations(
     hardware: dict[str, float] | None = None,
     **assumption_overrides: float,
 ):
-    """Every (batch, chip count) that fits, with its speed per user and cost, as a DataFrame."""
+    """Every (batch, chip count) that fits, with its speed per user and cost, as a DataFrame.
+
+    Used in chapter 5.
+    """
     import pandas as pd
 
     from ..api import MAX_TOKENS, check_assumption_overrides, resolve
@@ -133,7 +136,10 @@ def configurations(
 
 
 def cost_at_target(configs, target_tokens_per_s_per_user) -> np.ndarray:
-    """Cheapest USD per million tokens among ``configs`` meeting each target (``inf`` where none does)."""
+    """Cheapest USD per million tokens among ``configs`` meeting each target (``inf`` where none does).
+
+    Used in chapter 5.
+    """
     from ..errors import require_frame
 
     t = np.atleast_1d(
@@ -164,7 +170,10 @@ def requirement_grid(
 ):
     """Cost ratio baseline / challenger for every (target, HBM bandwidth, SRAM size, achieved
     fraction of peak) of the challenger; everything else at the catalog's ``scenario`` values.
-    The baseline keeps the default assumptions. Returns a long DataFrame."""
+    The baseline keeps the default assumptions. Returns a long DataFrame.
+
+    Used in chapter 5.
+    """
     import pandas as pd
 
     targets, hbm_tb_s, sram_mb, compute_efficiency = (
@@ -215,7 +224,10 @@ def requirement_grid(
 
 def min_bandwidth_to_win(grid):
     """Per (model, target, efficiency, SRAM): the smallest HBM bandwidth in the grid where the
-    challenger is cheaper (``NaN`` if none is)."""
+    challenger is cheaper (``NaN`` if none is).
+
+    Used in chapter 5.
+    """
     won = grid[grid["beats_baseline"]]
     keys = ["model", "target", "compute_efficiency", "sram_mb"]
     out = (
@@ -229,7 +241,10 @@ def min_bandwidth_to_win(grid):
 def sram_resident_chips(
     model: str, precision: str, sram_mb, usable_fraction: float | None = None
 ) -> np.ndarray:
-    """Fewest chips whose SRAM alone holds the weights: ``ceil(W / (sram * usable))``."""
+    """Fewest chips whose SRAM alone holds the weights: ``ceil(W / (sram * usable))``.
+
+    Used in chapter 5.
+    """
     from ..api import assumptions_for
     from ..engine.workload import weights_bytes
 

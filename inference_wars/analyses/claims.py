@@ -68,7 +68,10 @@ VERDICTS = {
 
 
 def claims():
-    """The published claims as a DataFrame (one row per claim, with source and date)."""
+    """The published claims as a DataFrame (one row per claim, with source and date).
+
+    Used in chapter 7.
+    """
     import pandas as pd
 
     return pd.DataFrame.from_records([r.model_dump() for r in _claims().values()])
@@ -105,7 +108,10 @@ def readings_grid(
     """Every :data:`READINGS` value of one system over a grid of batch sizes and contexts, as a
     long table (``reading``, ``tokens_per_s``). ``context`` is input + output tokens. With a
     fixed ``n_chips``, configurations whose KV cache does not fit are left out
-    (``df.attrs["unfit"]`` counts them)."""
+    (``df.attrs["unfit"]`` counts them).
+
+    Used in chapter 7.
+    """
     from ..api import sweep
 
     out_t = require_positive_int("output_tokens", output_tokens)
@@ -146,7 +152,10 @@ def readings(
     n_chips: int | None = None,
     scenario: str = "base",
 ) -> dict[str, float]:
-    """The :data:`READINGS` of one configuration, as ``{reading: tokens per second}``."""
+    """The :data:`READINGS` of one configuration, as ``{reading: tokens per second}``.
+
+    Used in chapter 7.
+    """
     from ..api import estimate
 
     e = estimate(
@@ -175,7 +184,10 @@ def matching_configurations(
     value: float, model: str, chip: str, tolerance: float = 0.25, **grid_kwargs
 ):
     """Rows of :func:`readings_grid` whose tokens/s is within ``tolerance`` (a fraction) of
-    ``value``: the configurations under which a system could truthfully quote that number."""
+    ``value``: the configurations under which a system could truthfully quote that number.
+
+    Used in chapter 7.
+    """
     v = require_positive("value", value)
     if not 0 < tolerance < 1:
         raise ValueError(f"tolerance must be a fraction in (0, 1), got {tolerance!r}")
@@ -189,7 +201,10 @@ def matching_configurations(
 
 def verdict(claimed: float, pessimistic: float, optimistic: float) -> str:
     """``beyond`` if the claim exceeds the optimistic prediction, ``conservative`` if it is below
-    the pessimistic one, else ``consistent``."""
+    the pessimistic one, else ``consistent``.
+
+    No chapter calls it directly; :func:`cost_vs_price`, :func:`reproduce_claim` use it.
+    """
     lo, hi = min(pessimistic, optimistic), max(pessimistic, optimistic)
     if claimed > hi:
         return "beyond"
@@ -208,7 +223,10 @@ def _peak_tb_s(chip: catalog.Chip) -> float:
 
 def reproduce_claim(claim: str | ClaimRow) -> dict:
     """Reproduce one claim (see the module doc): a claim id, or a :class:`ClaimRow` built by hand
-    (e.g. the same claim with another stand-in model). Returns a flat dict."""
+    (e.g. the same claim with another stand-in model). Returns a flat dict.
+
+    Used in chapters 4 and 7.
+    """
     from ..api import estimate, sweep
 
     r = claim if isinstance(claim, ClaimRow) else get_claim(claim)
@@ -283,7 +301,10 @@ def layer_floor(chip: str) -> dict:
     """The per-layer time floor fitted for a dataflow chip (``layer_floor_us`` in the shipped
     calibration): ``value``, ``low``, ``high`` (microseconds; the range leaves each source family
     out in turn) and ``n_points`` (measured results it is fitted to). The one place chapters read
-    this quantity from, so that every chapter quotes the same number."""
+    this quantity from, so that every chapter quotes the same number.
+
+    Used in chapters 6 and 7.
+    """
     chip_id = catalog.get_chip(chip).id
     from ..engine import factors
 
@@ -299,7 +320,10 @@ def layer_floor(chip: str) -> dict:
 
 
 def reproduce(ids: Sequence[str] | None = None):
-    """:func:`reproduce_claim` for every claim (or the given ids), one row each."""
+    """:func:`reproduce_claim` for every claim (or the given ids), one row each.
+
+    Used in chapter 7.
+    """
     import pandas as pd
 
     ids = claim_ids() if ids is None else list(ids)
@@ -490,7 +514,10 @@ _CHECKS = {
 def check_ledger_row(claim: str | LedgerRow) -> dict:
     """The verdict of one ledger claim, computed now from the package: ``model_value``,
     ``model_low``, ``model_high`` (NaN when not testable), ``verdict`` (a key of
-    :data:`LEDGER_VERDICTS`) and ``basis`` (what was compared)."""
+    :data:`LEDGER_VERDICTS`) and ``basis`` (what was compared).
+
+    Used in chapters 3, 4, 5 and 6 and the claims appendix.
+    """
     r = claim if isinstance(claim, LedgerRow) else ledger_row(claim)
     if not r.check:
         nan = float("nan")
@@ -506,7 +533,10 @@ def check_ledger_row(claim: str | LedgerRow) -> dict:
 
 def ledger():
     """Every quantitative claim of the source article with its verdict recomputed from the
-    package (one row per claim: the CSV's columns plus those of :func:`check_ledger_row`)."""
+    package (one row per claim: the CSV's columns plus those of :func:`check_ledger_row`).
+
+    Used in the claims appendix.
+    """
     import pandas as pd
 
     rows = [r.model_dump() | check_ledger_row(r) for r in _ledger().values()]
@@ -514,7 +544,10 @@ def ledger():
 
 
 def verdict_counts(frame=None) -> dict[str, int]:
-    """``{verdict: number of claims}`` for every verdict in :data:`LEDGER_VERDICTS` (zeros kept)."""
+    """``{verdict: number of claims}`` for every verdict in :data:`LEDGER_VERDICTS` (zeros kept).
+
+    Used in the claims appendix.
+    """
     df = ledger() if frame is None else frame
     counts = df["verdict"].value_counts()
     return {v: int(counts.get(v, 0)) for v in LEDGER_VERDICTS}

@@ -69,6 +69,8 @@ def turn_times(
 
     Array arguments broadcast. Returns ``kv_gb`` (the context's KV cache), ``fetch_s``,
     ``recompute_s``, ``new_prefill_s``, ``ttft_hit_s`` and ``ttft_miss_s`` (module doc).
+
+    Used in chapter 3.
     """
     n = require_positive_int("n_chips", n_chips)
     C = np.asarray(context_tokens, float)
@@ -111,7 +113,10 @@ def turn_times(
 
 def tier_hit_rate(capacity_gb, sessions, kv_gb_per_session) -> np.ndarray:
     """Fraction of returning sessions whose KV is still in a tier of ``capacity_gb``:
-    ``min(1, capacity / (sessions * kv_gb_per_session))`` (uniform reuse)."""
+    ``min(1, capacity / (sessions * kv_gb_per_session))`` (uniform reuse).
+
+    Used in chapter 3.
+    """
     cap = np.asarray(capacity_gb, float)
     s = np.asarray(sessions, float)
     k = np.asarray(kv_gb_per_session, float)
@@ -123,7 +128,10 @@ def tier_hit_rate(capacity_gb, sessions, kv_gb_per_session) -> np.ndarray:
 
 
 def expected_ttft_s(hit_rate, ttft_hit_s, ttft_miss_s) -> np.ndarray:
-    """``h * TTFT_hit + (1 - h) * TTFT_miss``."""
+    """``h * TTFT_hit + (1 - h) * TTFT_miss``.
+
+    Used in chapter 3.
+    """
     h = np.asarray(hit_rate, float)
     if (h < 0).any() or (h > 1).any():
         raise ValueError("hit_rate must be in [0, 1]")
@@ -139,7 +147,10 @@ def breakeven_tier_gb_s(
     scenario: str = "base",
 ) -> np.ndarray:
     """Per-chip tier bandwidth (GB/s) above which fetching a context's KV beats recomputing it
-    (latency ignored): ``KV_bytes(C) / (n * recompute_s) / 1e9``; independent of ``n``."""
+    (latency ignored): ``KV_bytes(C) / (n * recompute_s) / 1e9``; independent of ``n``.
+
+    Used in chapter 3.
+    """
     C = np.asarray(context_tokens, float)
     if (C <= 0).any():
         raise ValueError("context_tokens must be positive")
@@ -152,7 +163,10 @@ def prefill_usd_per_turn(
     model: str, chip: str, n_chips: int, ttft_s, scenario: str = "base"
 ) -> np.ndarray:
     """Cost of the chips' time spent before the first token: ``n * TTFT * usd_per_chip_hour / 3600``
-    (the instance is busy prefilling; decode is the same with or without a tier)."""
+    (the instance is busy prefilling; decode is the same with or without a tier).
+
+    Used in chapter 3.
+    """
     from ..api import assumptions_for
 
     n = require_positive_int("n_chips", n_chips)

@@ -45,6 +45,8 @@ def shifting_demand(
 
     ``total * (1 + diurnal_amplitude * sin(2 pi t / T))`` is the fleet-wide demand in period ``t``,
     split by the shares in the module doc. Units are those of ``total`` (chips busy, tokens/s).
+
+    Used in chapter 2.
     """
     n = require_positive_int("n_models", n_models, limit=100_000)
     T = require_positive_int("n_periods", n_periods, limit=100_000)
@@ -66,6 +68,8 @@ def fleet_capacity(demand, swap_overhead: float = 0.0) -> dict[str, float]:
 
     Returns ``pooled_chips``, ``dedicated_chips``, ``pooled_utilisation``,
     ``dedicated_utilisation`` and ``breakeven_advantage`` (= dedicated / pooled chips).
+
+    Used in chapter 2.
     """
     d = require_array("demand", demand, 0, allow_empty=True)
     if d.ndim != 2 or d.size == 0:
@@ -94,7 +98,10 @@ def utilisation_curve(
     n_models, concentration, n_periods: int = 24, swap_overhead: float = 0.0
 ) -> dict[str, np.ndarray]:
     """:func:`fleet_capacity` over a grid: every ``(n_models, concentration)`` pair (1-D arrays out,
-    ``n_models`` varying slowest)."""
+    ``n_models`` varying slowest).
+
+    Used in chapter 2.
+    """
     ns = np.atleast_1d(require_array("n_models", n_models, 1, 100_000))
     ks = np.atleast_1d(require_array("concentration", concentration, 0, 100))
     out: dict[str, list[float]] = {"n_models": [], "concentration": []}
@@ -113,7 +120,10 @@ def utilisation_curve(
 
 def demand_in_chips(tokens_per_s, tokens_per_s_per_chip) -> np.ndarray:
     """Chips busy serving a demand: ``tokens_per_s / tokens_per_s_per_chip`` (broadcast; e.g.
-    a ``(periods, models)`` demand over one throughput per model)."""
+    a ``(periods, models)`` demand over one throughput per model).
+
+    No chapter calls it directly (a building block for readers' own analyses).
+    """
     d = require_array("tokens_per_s", tokens_per_s, 0)
     r = require_array("tokens_per_s_per_chip", tokens_per_s_per_chip, 0, low_open=True)
     return d / r

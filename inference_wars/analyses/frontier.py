@@ -40,7 +40,10 @@ _GROUP = ["model", "chip", "precision", "kv_precision", "scenario", "input_token
 
 
 def pareto_mask(x, y) -> np.ndarray:
-    """``True`` where no other point has ``x' >= x`` and ``y' >= y`` with one strictly greater."""
+    """``True`` where no other point has ``x' >= x`` and ``y' >= y`` with one strictly greater.
+
+    No chapter calls it directly; :func:`frontier` uses it.
+    """
     x = np.asarray(x, float)
     y = np.asarray(y, float)
     if x.shape != y.shape or x.ndim != 1:
@@ -72,7 +75,10 @@ def frontier(
     **assumption_overrides,
 ):
     """Every configuration from :func:`inference_wars.sweep` plus ``on_frontier`` (per chip,
-    model, format, scenario and workload). Arguments as for ``sweep``."""
+    model, format, scenario and workload). Arguments as for ``sweep``.
+
+    Used in chapter 3.
+    """
     from ..api import sweep
 
     df = sweep(
@@ -104,7 +110,10 @@ def best_at_interactivity(df, min_tokens_per_s_per_user, metric: str = "usd_per_
     """For each chip (and model/format/workload group) and each target speed per user, the
     configuration that meets the target with the best ``metric`` (lowest for a cost, highest
     otherwise). Columns: the group, ``target``, ``reachable`` and the chosen row's metrics;
-    unreachable targets keep ``reachable=False`` and no metrics (drop them before charting)."""
+    unreachable targets keep ``reachable=False`` and no metrics (drop them before charting).
+
+    Used in chapter 3.
+    """
     import pandas as pd
 
     from ..api import LOWER_IS_BETTER, METRICS
@@ -137,7 +146,10 @@ def usd_per_chip_hour(
 ) -> float:
     """Hourly cost of one chip unit (:func:`inference_wars.engine.economics.usd_per_chip_hour`) with the
     chip's price and power read at ``scenario`` unless given, and the shared assumptions
-    (amortisation, utilisation, PUE, electricity) at their base values unless overridden."""
+    (amortisation, utilisation, PUE, electricity) at their base values unless overridden.
+
+    Used in chapter 3.
+    """
     from ..api import assumptions_for
 
     c = catalog.get_chip(chip)
@@ -165,7 +177,10 @@ def price_for_cost_ratio(
         hourly_needed = hourly_now * ratio_now / target_ratio
         price         = (hourly_needed - energy_per_hour) * amortization_years * 8766 h * utilization
 
-    Returns 0.0 when even a free chip would not get there (its electricity alone costs more)."""
+    Returns 0.0 when even a free chip would not get there (its electricity alone costs more).
+
+    Used in chapter 3 and the claims appendix.
+    """
     from ..api import assumptions_for
 
     r0, rt = (
@@ -242,6 +257,8 @@ def cost_ratio(
     Returns a DataFrame: ``target``, ``reachable_baseline``, ``reachable_chip``, ``ratio``,
     ``ratio_low``, ``ratio_high`` (ratios are ``inf`` where only the new chip reaches the target
     and 0 where only the baseline does; drop those rows before charting).
+
+    Used in chapter 3 and the claims appendix.
     """
     import pandas as pd
 
@@ -314,7 +331,10 @@ def step_breakdown(
     it); ``compute_s`` and ``memory_s`` are the step's totals of each.
 
     ``chips`` and ``n_chips`` may be lists (every combination); ``fits`` says whether weights
-    and KV fit on that many chips. Returns a DataFrame, one row per (chip, n_chips)."""
+    and KV fit on that many chips. Returns a DataFrame, one row per (chip, n_chips).
+
+    Used in chapters 2, 3 and 6.
+    """
     import pandas as pd
 
     from ..api import resolve
@@ -359,7 +379,10 @@ def step_breakdown(
 
 
 def interactivity_targets(low: float = 10.0, high: float = 1000.0, n: int = 25) -> np.ndarray:
-    """Log-spaced speed-per-user targets (tokens/s) for :func:`best_at_interactivity`."""
+    """Log-spaced speed-per-user targets (tokens/s) for :func:`best_at_interactivity`.
+
+    Used in chapter 3 and the claims appendix.
+    """
     lo, hi = require_positive("low", low), require_positive("high", high)
     if hi <= lo:
         raise ValueError(f"high must exceed low, got {low!r} and {high!r}")
@@ -383,7 +406,10 @@ def against_measured(
     (``mtp_tokens`` draft tokens, ``disaggregated`` prefill) and weight format; ``points`` are the measured
     throughput-vs-interactivity rows (``data/measured``, metric ``tokens_per_s_per_chip`` at a
     published speed per user) with ``predicted``: the engine's estimate for that row's exact
-    configuration with the row's source family left out of the fit (leave-one-source-out)."""
+    configuration with the row's source family left out of the fit (leave-one-source-out).
+
+    Used in chapter 3.
+    """
     from ..evidence.validation import predict_held_out
 
     chips = [catalog.get_chip(c).id for c in chips]

@@ -45,7 +45,10 @@ LEVELS = (
 def memory_hierarchy(chips: Sequence[str]):
     """One row per (chip, level): ``capacity_gb`` and ``bandwidth_tb_s`` with their ``_low`` /
     ``_high`` bounds, status and source. Levels the catalog lacks for a chip are left out
-    (NVIDIA publishes no register bandwidth, and no cache figures yet for Rubin)."""
+    (NVIDIA publishes no register bandwidth, and no cache figures yet for Rubin).
+
+    Used in chapter 2.
+    """
     import pandas as pd
 
     rows = []
@@ -90,7 +93,10 @@ def roofline_points(
     Returns a DataFrame with ``model, chip, precision, batch, context, phase`` (``prefill`` or
     ``decode``), ``intensity`` (FLOP/byte), ``attainable_tflops``, ``peak_tflops``,
     ``hbm_tb_s``, ``ridge`` and ``bound``. (chip, precision) pairs the chip cannot run are
-    skipped; the KV cache uses the format's default KV precision."""
+    skipped; the KV cache uses the format's default KV precision.
+
+    Used in chapters 1 and 2.
+    """
     import pandas as pd
 
     as_list = lambda x: [x] if isinstance(x, (str, int, float)) else list(x)  # noqa: E731
@@ -154,7 +160,10 @@ def decode_ceiling_tokens_per_s(
     model: str, chip: str, precision: str, context: int = 1, n_chips: int = 1
 ) -> float:
     """Upper bound on batch-1 decode speed: ``n * B_hbm / (W_read(1) + KV(context))`` tokens/s
-    (every weight a token uses and its KV cache cross HBM once per token; perfect efficiency)."""
+    (every weight a token uses and its KV cache cross HBM once per token; perfect efficiency).
+
+    Used in chapter 2.
+    """
     c = catalog.get_chip(chip)
     check_format_on_chip(precision, c)
     m = workload.model_arrays([catalog.get_model(model).id])

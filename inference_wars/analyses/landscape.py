@@ -65,6 +65,8 @@ def memory_tiers(chips: Sequence[str] | None = None, scope: str = "chip"):
     memory sizes have no published bandwidth); the left-out tiers are listed in
     ``df.attrs["omitted"]``. With ``scope="domain"`` every number is multiplied by the chip's
     ``scaleup_domain`` (base value; the domain size is not varied inside the capacity range).
+
+    Used in chapter 6.
     """
     import pandas as pd
 
@@ -128,6 +130,8 @@ def model_needs(
     Columns: ``weights_gb``, ``kv_gb`` (``batch`` sequences of ``context_tokens``), ``capacity_gb``,
     ``bytes_per_step_gb`` (one decode step of the batch) and ``bandwidth_tb_s`` (to run
     ``target_tokens_per_s_per_user`` steps per second).
+
+    Used in chapter 6.
     """
     import pandas as pd
 
@@ -189,6 +193,8 @@ def compare_systems(
     are left out and named in ``df.attrs["skipped"]``. For every metric in
     :data:`COMPARE_METRICS` the frame has the base value and ``<metric>_low``/``<metric>_high``,
     the smallest and largest value over the three scenarios.
+
+    Used in chapter 6.
     """
     import pandas as pd
 
@@ -271,7 +277,10 @@ def compare_systems(
 
 def long_comparison(frame):
     """Reshape :func:`compare_systems` output to one row per (chip, metric) with value/low/high
-    (for charts with error bars)."""
+    (for charts with error bars).
+
+    Used in chapter 6.
+    """
     import pandas as pd
 
     require_frame(
@@ -318,6 +327,8 @@ def prefill_and_decode(
     prompts would not make it much cheaper. ``precision``: one format for every chip (default:
     :func:`serving_format` per chip). Every metric has ``<metric>_low``/``<metric>_high``, its
     optimistic and pessimistic readings of the catalog for the same deployment.
+
+    No chapter calls it directly (a building block for readers' own analyses).
     """
     import pandas as pd
 

@@ -37,7 +37,10 @@ BATCHES = batch_grid(1024)
 
 
 def blended_usd_per_m(usd_per_m_input, usd_per_m_output, input_tokens, output_tokens) -> np.ndarray:
-    """Price of a request's tokens per million: ``(S * in + O * out) / (S + O)``."""
+    """Price of a request's tokens per million: ``(S * in + O * out) / (S + O)``.
+
+    No chapter calls it directly; :func:`cost_vs_price` uses it.
+    """
     s, o = float(input_tokens), float(output_tokens)
     return (np.asarray(usd_per_m_input, float) * s + np.asarray(usd_per_m_output, float) * o) / (
         s + o
@@ -46,7 +49,10 @@ def blended_usd_per_m(usd_per_m_input, usd_per_m_output, input_tokens, output_to
 
 def split_cost(usd_per_million_tokens, tpot_s, tokens_per_s, batch, input_tokens, output_tokens):
     """``(usd_per_m_input, usd_per_m_output)`` from a disaggregated estimate (formula in the
-    module doc): decode takes ``f = tpot * tokens_per_s / batch`` of the chips' time."""
+    module doc): decode takes ``f = tpot * tokens_per_s / batch`` of the chips' time.
+
+    No chapter calls it directly; :func:`cost_vs_price` uses it.
+    """
     c = np.asarray(usd_per_million_tokens, float)
     f = np.clip(
         np.asarray(tpot_s, float) * np.asarray(tokens_per_s, float) / np.asarray(batch, float),
@@ -68,7 +74,10 @@ def breakeven_price_usd(
 ) -> np.ndarray:
     """Chip price at which the modelled cost per million tokens equals ``list_usd_per_m``:
     ``(list * tokens_per_s * 3600 / 1e6 / n - energy_per_hour) * years * 8766 * utilization``
-    (negative: the electricity alone costs more than the price)."""
+    (negative: the electricity alone costs more than the price).
+
+    No chapter calls it directly; :func:`cost_vs_price` uses it.
+    """
     revenue_per_chip_hour = (
         np.asarray(list_usd_per_m, float)
         * np.asarray(tokens_per_s, float)
@@ -84,7 +93,10 @@ def breakeven_utilization(
     list_usd_per_m, tokens_per_s, n_chips, price_usd, power_w, amortization_years, pue, usd_per_kwh
 ) -> np.ndarray:
     """Utilisation at which the modelled cost equals the list price (``inf``: no utilisation does):
-    ``capex_per_hour / (revenue_per_chip_hour - energy_per_hour)``."""
+    ``capex_per_hour / (revenue_per_chip_hour - energy_per_hour)``.
+
+    No chapter calls it directly; :func:`cost_vs_price` uses it.
+    """
     revenue = (
         np.asarray(list_usd_per_m, float)
         * np.asarray(tokens_per_s, float)
@@ -99,7 +111,10 @@ def breakeven_utilization(
 
 def verdict(cost_low, cost_high, price) -> str:
     """``above cost`` when even the pessimistic cost is below the price, ``looks subsidised``
-    when even the optimistic cost is above it, else ``within the model's range``."""
+    when even the optimistic cost is above it, else ``within the model's range``.
+
+    No chapter calls it directly; :func:`cost_vs_price`, :func:`reproduce_claim` use it.
+    """
     if cost_high < price:
         return "above cost"
     if cost_low > price:
@@ -116,7 +131,10 @@ def cost_vs_price(
 
     ``match_speed=True`` requires the provider's published per-user speed where the table has
     one (the cheapest batch that still serves it); rows whose speed no deployment reaches fall
-    back to the cheapest batch and say so in ``speed_met``."""
+    back to the cheapest batch and say so in ``speed_met``.
+
+    Used in chapter 8.
+    """
     import pandas as pd
 
     market = catalog.market_prices()

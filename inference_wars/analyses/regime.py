@@ -84,7 +84,10 @@ NONE = "none"
 
 
 def architecture_kind(chip: str) -> str:
-    """``"GPU"``, ``"hard-wired"`` (runs one model) or ``"ASIC"`` (TPUs, inference ASICs, wafers)."""
+    """``"GPU"``, ``"hard-wired"`` (runs one model) or ``"ASIC"`` (TPUs, inference ASICs, wafers).
+
+    No chapter calls it directly; :func:`chip_cost_curves`, :func:`choose`, :func:`regime_map` use it.
+    """
     c = catalog.get_chip(chip)
     if c.hardwired_model:
         return "hard-wired"
@@ -93,7 +96,10 @@ def architecture_kind(chip: str) -> str:
 
 def regime_inputs():
     """The hard-wiring inputs (tape-out and schedule, from :func:`hardwired.cost_assumptions`)
-    as a DataFrame with sources and ranges."""
+    as a DataFrame with sources and ranges.
+
+    Used in chapter 8.
+    """
     df = hardwired.cost_assumptions()
     return df[df["key"].isin(HARDWIRING_KEYS)].reset_index(drop=True)
 
@@ -117,7 +123,10 @@ class HardWiring:
 
 
 def hardwiring(scenario: str = "base") -> HardWiring:
-    """Hard-wiring inputs under a scenario (optimistic: low cost and fast turnaround)."""
+    """Hard-wiring inputs under a scenario (optimistic: low cost and fast turnaround).
+
+    Used in chapter 8.
+    """
     if scenario not in hardwired.SCENARIO_BOUND:
         raise ValueError(
             f"scenario must be one of {', '.join(hardwired.SCENARIO_BOUND)}, got {scenario!r}"
@@ -130,7 +139,10 @@ def hardwiring(scenario: str = "base") -> HardWiring:
 
 
 def candidates(chips: Sequence[str] | None = None, include_projected: bool = False) -> list[str]:
-    """Candidate chip ids (validated); projected chips (MatX One) only with ``include_projected``."""
+    """Candidate chip ids (validated); projected chips (MatX One) only with ``include_projected``.
+
+    No chapter calls it directly; :func:`chip_cost_curves`, :func:`choose`, :func:`regime_map` use it.
+    """
     ids = [catalog.get_chip(c).id for c in (CANDIDATES if chips is None else chips)]
     if not ids:
         raise ValueError("chips must not be empty")
@@ -328,6 +340,8 @@ def choose(
     cannot serve the regime), ``batch``, ``n_chips`` and ``tokens_per_s_per_user`` of the chosen
     instance, ``reason`` (why a chip cannot serve). ``df.attrs["winner"]`` is the cheapest chip
     or ``"none"``; ``df.attrs["reason"]`` says why when it is ``"none"``.
+
+    Used in chapter 8.
     """
     import pandas as pd
 
@@ -409,6 +423,8 @@ def regime_map(
     number at its optimistic bound for some other chip and at its pessimistic bound for the
     winner would make the other chip cheaper (or able to serve, or the winner unable to).
     Evaluation is vectorised over the grid; the cost formula is in the module docstring.
+
+    Used in chapter 8.
     """
     import pandas as pd
 
@@ -494,6 +510,8 @@ def chip_cost_curves(
     ``_high`` (pessimistic; ``inf`` where the chip could not serve under pessimistic inputs, so
     callers should clip it before drawing). Chips that cannot serve a regime are left out and
     listed in ``df.attrs["unserved"]`` as ``{chip: count}``.
+
+    Used in chapter 8.
     """
     import pandas as pd
 

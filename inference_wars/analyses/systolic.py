@@ -58,7 +58,10 @@ def systolic_cycles(
     M, K, N, rows=128, cols=128, split=1, operand_words_per_cycle=None, concurrent=1
 ) -> np.ndarray:
     """Cycles for ``concurrent`` instances of one GEMM on a ``rows x cols`` array split
-    ``split x split`` (module doc)."""
+    ``split x split`` (module doc).
+
+    No chapter calls it directly; :func:`systolic_utilization` uses it.
+    """
     M, K, N = _pos("M", M), _pos("K", K), _pos("N", N)
     g = _pos("concurrent", concurrent)
     R, C = require_positive_int("rows", rows), require_positive_int("cols", cols)
@@ -79,7 +82,10 @@ def systolic_cycles(
 def systolic_utilization(
     M, K, N, rows=128, cols=128, split=1, operand_words_per_cycle=None, concurrent=1
 ) -> np.ndarray:
-    """Fraction of the array's MAC slots doing useful work: ``g M K N / (R C cycles)``; in (0, 1]."""
+    """Fraction of the array's MAC slots doing useful work: ``g M K N / (R C cycles)``; in (0, 1].
+
+    Used in chapter 5.
+    """
     cycles = systolic_cycles(M, K, N, rows, cols, split, operand_words_per_cycle, concurrent)
     util = (
         np.asarray(concurrent, float)
@@ -102,7 +108,10 @@ def gpu_tile_utilization(
     concurrent=1,
 ) -> np.ndarray:
     """Padding and wave quantisation of ``concurrent`` instances of a tiled GEMM on GPU tensor
-    cores (module doc); in (0, 1]."""
+    cores (module doc); in (0, 1].
+
+    No chapter calls it directly; :func:`step_utilization` uses it.
+    """
     M, K, N = _pos("M", M), _pos("K", K), _pos("N", N)
     g = _pos("concurrent", concurrent)
     tm, tn, tk, u = (
@@ -128,7 +137,10 @@ def gemm_shapes(model: str, phase: str = "decode", batch: int = 1, context: int 
     attention, one query group per (sequence, KV head) against ``context`` keys. ``prefill``:
     ``M = context`` prompt tokens (one sequence), causal attention counted as half the square.
     Mixture-of-experts layers give each routed expert ``M = batch * k / E`` tokens on average
-    (at least 1). MLA models are treated with their absorbed latent dimensions."""
+    (at least 1). MLA models are treated with their absorbed latent dimensions.
+
+    Used in chapter 5.
+    """
     import pandas as pd
 
     m = get_model(model)
@@ -179,7 +191,10 @@ def gemm_shapes(model: str, phase: str = "decode", batch: int = 1, context: int 
 
 
 def step_utilization(shapes, engine: str = "systolic", **kwargs) -> float:
-    """MAC-weighted utilisation of a whole step: ``sum(macs) / sum(macs / util_i)``."""
+    """MAC-weighted utilisation of a whole step: ``sum(macs) / sum(macs / util_i)``.
+
+    No chapter calls it directly; :func:`utilization_grid` uses it.
+    """
     require_frame("shapes", shapes, ("M", "K", "N", "concurrent", "macs"))
     require_choice("engine", engine, ("systolic", "gpu"))
     M, K, N, g = (shapes[c].to_numpy(float) for c in ("M", "K", "N", "concurrent"))
@@ -214,7 +229,10 @@ def utilization_grid(
 ):
     """Step utilisation for every batch (decode) or prompt length (prefill) on the whole array,
     each split and the GPU tile model. Returns a long DataFrame: ``phase``, ``tokens``,
-    ``engine`` (label), ``split``, ``utilization``."""
+    ``engine`` (label), ``split``, ``utilization``.
+
+    Used in chapter 5.
+    """
     import pandas as pd
 
     out = []

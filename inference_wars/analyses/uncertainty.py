@@ -31,7 +31,10 @@ from ..errors import require_array, require_count, require_seed
 
 
 def triangular(u, low, mode, high) -> np.ndarray:
-    """Triangular draws by inverse CDF (formula in module doc); ``low == high`` gives ``mode``."""
+    """Triangular draws by inverse CDF (formula in module doc); ``low == high`` gives ``mode``.
+
+    No chapter calls it directly; :func:`monte_carlo` uses it.
+    """
     u = require_array("u", u, 0, 1)
     a, c, b = (require_array(n, x) for n, x in (("low", low), ("mode", mode), ("high", high)))
     if (a > c).any() or (c > b).any():
@@ -70,6 +73,8 @@ def monte_carlo(
     number, format width and assumption is drawn independently from a triangular distribution on
     its ``(low, base, high)``; explicit ``assumption_overrides`` are held fixed. Deterministic for
     a given ``seed``. Summarise with ``df.quantile([0.05, 0.5, 0.95])``.
+
+    Used in the validation appendix.
     """
     import pandas as pd
 

@@ -31,7 +31,10 @@ from .costs import (
 
 def hc_chips(tokens_per_s, hc_tokens_per_s_per_chip, utilization=0.7, min_chips=1) -> np.ndarray:
     """Hard-wired chips to serve an average ``tokens_per_s`` busy a fraction ``utilization`` of
-    the time: ``max(R / (r u), min_chips)`` (fractional: a share of a card is a share of a server)."""
+    the time: ``max(R / (r u), min_chips)`` (fractional: a share of a card is a share of a server).
+
+    No chapter calls it directly; :func:`break_even_months`, :func:`lifetime_costs`, :func:`tapeout_case` use it.
+    """
     R = _positive("tokens_per_s", tokens_per_s)
     r = _positive("hc_tokens_per_s_per_chip", hc_tokens_per_s_per_chip)
     u = require_array("utilization", utilization, 0.01, 1)
@@ -52,7 +55,10 @@ def break_even_months(
     usd_per_kwh=0.08,
 ) -> np.ndarray:
     """Model lifetime (months from freezing it) after which hard-wiring is cheaper than GPUs:
-    ``T* = lead + (NRE + N p) / (3600 R c - N e)`` (module doc); ``inf`` where it never pays."""
+    ``T* = lead + (NRE + N p) / (3600 R c - N e)`` (module doc); ``inf`` where it never pays.
+
+    Used in chapter 4.
+    """
     R = _positive("tokens_per_s", tokens_per_s)
     N = hc_chips(R, hc_tokens_per_s_per_chip, utilization, min_chips)
     c = _positive("gpu_usd_per_million_tokens", gpu_usd_per_million_tokens) / 1e6
@@ -81,7 +87,10 @@ def lifetime_costs(
     usd_per_kwh=0.08,
 ) -> dict[str, np.ndarray]:
     """Total USD over a model's life of ``service_months`` on GPUs only, and hard-wired (GPUs
-    during the lead time, then the chips: tape-outs + chips + their energy)."""
+    during the lead time, then the chips: tape-outs + chips + their energy).
+
+    No chapter calls it directly; :func:`costs`, :func:`zoo_plan` use it.
+    """
     T = require_array("service_months", service_months, 0, 1200)
     R = _positive("tokens_per_s", tokens_per_s)
     gpu_hourly = (
@@ -158,7 +167,10 @@ def tapeout_case(
     ``optimistic`` is favourable to hard-wiring, so it reads the hard-wired chip and the tape-out
     at their optimistic bounds and the GPU at its pessimistic ones, and vice versa). Only the
     reference model can be hard-wired onto an existing die today; for others the chip count
-    comes from :func:`chips_for_model`."""
+    comes from :func:`chips_for_model`.
+
+    Used in chapter 4.
+    """
     from ...api import assumptions_for, estimate
 
     require_scenario(scenario)

@@ -49,6 +49,8 @@ def hardwire_checklist(
     2. *latency*: the product needs more speed per user than the GPU fleet gives;
     3. *unit economics*: cost and power per token dominate (the reader's judgement);
     4. *cadence*: model updates come no faster than the hardware lead time.
+
+    Used in chapter 4.
     """
     share = require_fraction("dominant_share", dominant_share)
     ms = require_fraction("min_share", min_share)

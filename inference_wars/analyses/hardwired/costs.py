@@ -86,7 +86,10 @@ def _quality() -> tuple[QualityRow, ...]:
 
 
 def cost_assumption(key: str, bound: Bound = "base") -> float:
-    """A tape-out or schedule number from ``data/hardwired_costs.csv`` (``base``, ``low`` or ``high``)."""
+    """A tape-out or schedule number from ``data/hardwired_costs.csv`` (``base``, ``low`` or ``high``).
+
+    Used in chapter 4.
+    """
     rows = _costs()
     if key not in rows:
         raise UnknownNameError("hard-wiring cost assumption", key, rows)
@@ -97,7 +100,10 @@ def cost_assumption(key: str, bound: Bound = "base") -> float:
 
 
 def cost_assumptions():
-    """The tape-out and schedule numbers with their ranges and sources, as a DataFrame."""
+    """The tape-out and schedule numbers with their ranges and sources, as a DataFrame.
+
+    Used in chapter 4.
+    """
     import pandas as pd
 
     return pd.DataFrame.from_records([r.model_dump() for r in _costs().values()])
@@ -105,7 +111,10 @@ def cost_assumptions():
 
 def quantization_quality():
     """Published quality loss by weight format (percent of average benchmark accuracy lost
-    against BF16, with ``low``/``high``), as a DataFrame."""
+    against BF16, with ``low``/``high``), as a DataFrame.
+
+    Used in chapter 4.
+    """
     import pandas as pd
 
     return pd.DataFrame.from_records([r.model_dump() for r in _quality()])
@@ -113,7 +122,10 @@ def quantization_quality():
 
 def tapeout_usd(n_tapeouts=1, bound: Bound = "base") -> np.ndarray:
     """``n * (masks * mask_usd + engineering_usd)``: non-recurring cost of ``n`` metal-layer tape-outs.
-    ``bound='low'`` takes every input at its low bound, ``'high'`` at its high bound."""
+    ``bound='low'`` takes every input at its low bound, ``'high'`` at its high bound.
+
+    Used in chapter 4.
+    """
     per = cost_assumption("masks_per_tapeout", bound) * cost_assumption(
         "mask_usd", bound
     ) + cost_assumption("engineering_usd_per_tapeout", bound)
@@ -121,7 +133,10 @@ def tapeout_usd(n_tapeouts=1, bound: Bound = "base") -> np.ndarray:
 
 
 def lead_months(bound: Bound = "base") -> float:
-    """Months from freezing a model to hard-wired chips in service: fabrication plus deployment."""
+    """Months from freezing a model to hard-wired chips in service: fabrication plus deployment.
+
+    Used in chapter 4.
+    """
     return cost_assumption("fab_months", bound) + cost_assumption("deploy_months", bound)
 
 

@@ -22,7 +22,10 @@ def chips_for_model(
 ) -> np.ndarray:
     """Dies (each a separate tape-out) to hold ``params`` weights at ``bits_per_weight``:
     ``ceil(P b / (P_chip b_chip))``. Defaults: the reference die (HC1: Llama 3.1 8B at the
-    3/6-bit format's average bits)."""
+    3/6-bit format's average bits).
+
+    Used in chapter 4.
+    """
     P = _positive("params", params)
     b = _positive("bits_per_weight", bits_per_weight, 64)
     chip_bits = _chip_rom_bits(params_per_chip, bits_per_weight_chip)
@@ -47,7 +50,10 @@ def _model_params(model: str) -> float:
 
 
 def implied_params_per_chip(params, n_chips) -> np.ndarray:
-    """Weights per die that a claimed chip count implies: ``P / n``."""
+    """Weights per die that a claimed chip count implies: ``P / n``.
+
+    Used in chapter 4.
+    """
     return _positive("params", params) / _positive("n_chips", n_chips, MAX_COUNT)
 
 
@@ -56,7 +62,10 @@ def pipeline_tokens_per_s_per_user(
 ) -> np.ndarray:
     """One user's speed through a chain of dies: ``1 / ((P_active / P_chip) t_chip + (n - 1) t_hop)``.
     Defaults: ``t_chip`` from the reference die's claimed speed (HC1 on its 8B model), ``P_chip``
-    its model's parameters."""
+    its model's parameters.
+
+    Used in chapter 4.
+    """
     A = _positive("active_params", active_params)
     n = require_array("n_chips", n_chips, 1, MAX_COUNT)
     if params_per_chip is None:
@@ -71,7 +80,10 @@ def pipeline_tokens_per_s_per_user(
 
 
 def reference_tokens_per_s_per_user(bound: Bound = "base") -> float:
-    """The reference die's claimed speed per user (HC1 on Llama 3.1 8B) from the claims table."""
+    """The reference die's claimed speed per user (HC1 on Llama 3.1 8B) from the claims table.
+
+    Used in chapter 4.
+    """
     c = claims_data.get_claim("taalas-llama8b")
     if bound not in ("base", "low", "high"):
         raise ValueError(f"bound must be 'base', 'low' or 'high', got {bound!r}")
@@ -79,7 +91,10 @@ def reference_tokens_per_s_per_user(bound: Bound = "base") -> float:
 
 
 def link_gb_s(tokens_per_s, d_model, activation_bytes=2.0) -> np.ndarray:
-    """Bandwidth one pipeline hop carries: ``tokens/s * d_model * bytes`` (one direction), GB/s."""
+    """Bandwidth one pipeline hop carries: ``tokens/s * d_model * bytes`` (one direction), GB/s.
+
+    No chapter calls it directly; :func:`scaling_table` uses it.
+    """
     return (
         require_array("tokens_per_s", tokens_per_s, 0)
         * _positive("d_model", d_model)
@@ -90,7 +105,10 @@ def link_gb_s(tokens_per_s, d_model, activation_bytes=2.0) -> np.ndarray:
 
 def scaling_table(models, bits_per_weight=None, params_per_chip=None, hop_latency_us=2.0):
     """Per model: dies (= tape-outs) at the reference density, one user's speed through the chain
-    and the link bandwidth per hop at that speed. Returns a DataFrame."""
+    and the link bandwidth per hop at that speed. Returns a DataFrame.
+
+    Used in chapter 4.
+    """
     import pandas as pd
 
     from ...catalog.architecture import parameter_counts

@@ -15,7 +15,10 @@ from .costs import _positive
 
 
 def latency_budget(tokens_per_s_per_user, n_layers, clock_ghz=1.0) -> dict[str, np.ndarray]:
-    """Time per token, per layer (``1/(v L)``) and clock cycles per layer at ``clock_ghz``."""
+    """Time per token, per layer (``1/(v L)``) and clock cycles per layer at ``clock_ghz``.
+
+    Used in chapter 4.
+    """
     v = _positive("tokens_per_s_per_user", tokens_per_s_per_user)
     L = require_positive_int("n_layers", n_layers)
     f = _positive("clock_ghz", clock_ghz) * 1e9
@@ -37,6 +40,8 @@ def silicon_budget(
       (a mask-ROM bit needs about one transistor, an SRAM bit six);
     * ``macs_parallel = P v / f`` multiply-accumulators busy every cycle (``2 P`` ops per token);
     * ``tops = 2 P v / 1e12`` operations per second actually used.
+
+    Used in chapter 4.
     """
     P = _positive("params", params)
     b = _positive("bits_per_weight", bits_per_weight, 64)
@@ -54,7 +59,10 @@ def silicon_budget(
 
 
 def hbm_decode_floor_tokens_per_s(weight_bytes, bandwidth_tb_s) -> np.ndarray:
-    """Batch-1 decode ceiling when weights stream from memory: ``bandwidth / weight bytes``."""
+    """Batch-1 decode ceiling when weights stream from memory: ``bandwidth / weight bytes``.
+
+    Used in chapter 4.
+    """
     return (
         _positive("bandwidth_tb_s", bandwidth_tb_s) * 1e12 / _positive("weight_bytes", weight_bytes)
     )

@@ -18,7 +18,10 @@ from .break_even import TapeoutCase, break_even_months, lifetime_costs
 
 
 def zipf_shares(n_models: int, exponent: float = 1.0) -> np.ndarray:
-    """Traffic shares of ``n`` models ranked by popularity: ``k^-s / sum_j j^-s``."""
+    """Traffic shares of ``n`` models ranked by popularity: ``k^-s / sum_j j^-s``.
+
+    Used in chapter 4.
+    """
     n = require_positive_int("n_models", n_models, limit=1_000_000)
     exponent = require_number("exponent", exponent, 0, 100)
     w = np.arange(1, n + 1, dtype=float) ** -float(exponent)
@@ -31,7 +34,10 @@ def zoo_plan(shares, total_tokens_per_s, service_months, case: TapeoutCase):
     Every model is assumed to cost what ``case`` describes (same GPU cost per token, same chip
     economics) at its own volume ``share * total``; a model is hard-wired when its break-even
     lifetime is shorter than ``service_months``. Returns a DataFrame per model (rank, share,
-    break-even months, hard-wired?, GPU-only and chosen cost)."""
+    break-even months, hard-wired?, GPU-only and chosen cost).
+
+    Used in chapter 4.
+    """
     import pandas as pd
 
     s = require_array("shares", shares, 0, 1, low_open=True)
