@@ -316,7 +316,7 @@ def prefill_and_decode(
     precision: str | None = None,
 ):
     """One long request on each chip, at the fewest chips that hold the weights and its KV cache
-    (batch 1), split into its two phases (chapter 6, Rubin CPX)::
+    (batch 1), split into its two phases (a prefill GPU such as Rubin CPX against an HBM GPU)::
 
         ttft_s                         time to the first token of the lone prompt (the engine's TTFT)
         usd_per_million_prompt_tokens  = n_chips * ttft_s * usd_per_chip_hour / 3600
@@ -328,7 +328,7 @@ def prefill_and_decode(
     :func:`serving_format` per chip). Every metric has ``<metric>_low``/``<metric>_high``, its
     optimistic and pessimistic readings of the catalog for the same deployment.
 
-    No chapter calls it directly (a building block for readers' own analyses).
+    Used in chapter 6.
     """
     import pandas as pd
 
