@@ -2,9 +2,10 @@
 charts render with no network, every notebook names its kernel, `make lab` runs as root, and
 the Colab install cell installs every third-party module the package and the chapters import.
 
-The offline-chart check is the fallback the issue allows, not a JupyterLab drive in a browser:
-it checks that outside the book build the chapters' set-up picks Altair's JupyterChart renderer
-with its JavaScript bundled (no CDN address anywhere in what the notebook receives)."""
+The offline-chart check here needs no browser: it checks that outside the book build the
+chapters' set-up picks Altair's JupyterChart renderer with its JavaScript bundled (no CDN address
+anywhere in what the notebook receives). tests/test_jupyterlab_browser.py drives JupyterLab itself
+in Chromium with the network blocked."""
 
 import ast
 import json

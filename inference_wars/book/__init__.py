@@ -69,12 +69,15 @@ def setup() -> None:
     (:func:`charts.setup`). Anywhere else (JupyterLab, Colab, a workshop laptop with no network)
     charts render through Altair's ``jupyter`` renderer in offline mode: a JupyterChart widget
     (anywidget) whose JavaScript, Vega included, is bundled into the notebook by vl-convert, so no
-    chart fetches anything from a CDN (Altair's default renderer loads Vega from jsDelivr)."""
+    chart fetches anything from a CDN (Altair's default renderer loads Vega from jsDelivr). There
+    it also displays :func:`book_markup`, which renders the glue roles, citations and solutions
+    that jupyterlab-myst leaves raw."""
     import os
 
     charts.setup()
     if not os.environ.get("IW_BOOK_BUILD"):
         offline_renderer()
+        book_markup()
 
 
 def offline_renderer() -> bool:
@@ -89,6 +92,17 @@ def offline_renderer() -> bool:
     alt.renderers.enable("jupyter", offline=True)
     alt.JupyterChart.enable_offline(offline=True)
     return True
+
+
+def book_markup() -> bool:
+    """In a Jupyter kernel, display the invisible companion that renders glue roles, citations
+    and collapsed solutions as the book does (jupyterlab-myst knows none of them; see
+    :mod:`inference_wars.book.lab`); False when anywidget is not installed or outside a kernel."""
+    try:
+        from . import lab
+    except ImportError:
+        return False
+    return lab.show()
 
 
 def round_sig(value, sig: int = MAX_SIG_FIGS) -> float:
@@ -113,6 +127,7 @@ def glue_number(name: str, value, sig: int | None = None, exact: bool = False) -
     if sig is not None and exact:
         raise ValueError(f"{name}: a number is either rounded (sig) or exact, not both")
     v = float(value) if sig is None else round_sig(value, sig)
+    _record(name, v)
     if not exact:
         glue(name, v, display=False)
         return v
@@ -206,4 +221,14 @@ def glue_words(name: str, text: str) -> str:
     from myst_nb import glue
 
     glue(name, Markdown(str(text)), display=False)
+    _record(name, Markdown(str(text)))
     return str(text)
+
+
+def _record(name: str, value) -> None:
+    """Hand a glued value to the JupyterLab companion (:func:`book_markup`), if it is running."""
+    import sys
+
+    lab = sys.modules.get(__name__ + ".lab")
+    if lab is not None:
+        lab.glued(name, value)
