@@ -4,12 +4,21 @@ deployment search on.
     python benchmarks/sweep.py
 
 * **pinned**: every configuration names its split (``tp``, ``pp``, ``replicas``), so each is one
-  evaluation. Target: >= 1,000,000 configurations/s.
+  evaluation (two for a mixture of experts with the attention mode left free: TP or DP
+  attention). Target: >= 1,000,000 configurations/s.
 * **search**: ``n_chips`` given, split left free. Each configuration considers 14 candidate
   deployments (7 tensor-parallel widths x TP or DP attention; dataflow chips: 14 replica counts);
   the search never tries them all one by one: the fewest pipeline stages that hold each width
   are computed in closed form, impossible slots are masked, and all candidates are evaluated in
   one vectorised call and reduced with one argmax. Target: >= 200,000 configurations/s.
+
+How ``sweep`` gets there (``inference_wars.api._grid`` and ``engine.deployment.search``): the
+grid stays open, one numpy axis per argument, so broadcasting computes each quantity once per
+combination of the axes it depends on (weights per model and format, KV per model, batch and
+context, ...); the candidates are one more, trailing axis, so what does not depend on the
+candidate is computed once; the grid is evaluated in blocks of about 32,768 configurations
+(one model, a run of chips and formats) whose arrays stay in the processor's cache; the chosen
+candidate is gathered with one flat index.
 """
 
 import os
