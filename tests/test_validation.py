@@ -195,6 +195,17 @@ def test_fitted_factors_reach_the_default_estimate():
         == fit[("nvidia-gpu", "layer_overhead_us")]
     )
     assert factors.chip_factors("groq-lpu")["layer_overhead_us"] == 0
+    # a chip's own published kernel overheads win over the family fit it would borrow
+    # (SambaNova fuses a decoder layer into one looped kernel: koeplinger2024kernellooping)
+    sn = factors.chip_factors("sambanova-sn40l")
+    assert sn["layer_overhead_us"] == 0 and sn["expert_overhead_us"] == 0
+    assert factors.chip_factors("sambanova-sn40l", "pessimistic")["layer_overhead_us"] == 3
+    assert (
+        factors.factor_arrays(
+            ["sambanova-sn40l"], fitted={("nvidia-gpu", "layer_overhead_us"): 50.0}
+        ).layer_overhead_us[0]
+        == 0
+    )
     assert factors.chip_factors("groq-lpu")["layer_floor_us"] == fit[("groq-lpu", "layer_floor_us")]
     with pytest.raises(ValueError, match="calibrated= is gone"):
         iw.estimate("llama-3.1-8b", "h100-sxm", calibrated=True)

@@ -40,6 +40,8 @@ QUANTITIES: dict[str, int] = {
     "scaleout_gb_s": +1,
     "collective_latency_us": -1,
     "layer_latency_us": -1,
+    "layer_overhead_us": -1,
+    "expert_overhead_us": -1,
     "power_w": -1,
     "tdp_w": -1,
     "die_area_mm2": -1,

@@ -181,6 +181,12 @@ def runs_no_kernels(chip_id: str) -> bool:
 _KERNEL_OVERHEADS = ("layer_overhead_us", "expert_overhead_us")
 
 
+def _own_overhead(chip_id: str, key: str, scenario: str) -> float:
+    """A chip's own catalog value of a kernel overhead (NaN if it publishes none)."""
+    q = catalog.get_chip(chip_id).specs.get(key)
+    return float("nan") if q is None else q.bound(scenario, DIRECTION[key])
+
+
 def fitted(scope: str) -> dict[str, tuple[float, float, float]]:
     """``{factor: (value, low, high)}`` fitted for one family or chip id (empty if none)."""
     return {
@@ -191,7 +197,9 @@ def fitted(scope: str) -> dict[str, tuple[float, float, float]]:
 @functools.cache
 def chip_factors(chip_id: str, scenario: str = "base", use_fitted: bool = True) -> dict[str, float]:
     """Every factor for one chip under a scenario: assumption defaults, then the chip's family's
-    fitted values, then the chip's own; ``layer_floor_us`` defaults to the chip's catalog number."""
+    fitted values, then the chip's own; ``layer_floor_us`` defaults to the chip's catalog number,
+    and a kernel overhead the chip's catalog row publishes (SambaNova's fused, looped decoder
+    kernel: none) replaces the fitted one it would otherwise borrow."""
     c = catalog.get_chip(chip_id)
     out = defaults(scenario)
     ll = c.specs.get("layer_latency_us")
@@ -201,6 +209,10 @@ def chip_factors(chip_id: str, scenario: str = "base", use_fitted: bool = True) 
             if in_scope(scope, c.id):
                 for key, (v, lo, hi) in fitted(scope).items():
                     out[key] = _bound(v, lo, hi, key, scenario)
+    for key in _KERNEL_OVERHEADS:  # a chip's own published overhead wins over its family's fit
+        q = c.specs.get(key)
+        if q is not None:
+            out[key] = q.bound(scenario, DIRECTION[key])
     if runs_no_kernels(c.id):
         out.update(dict.fromkeys(_KERNEL_OVERHEADS, 0.0))
     return out
@@ -241,6 +253,8 @@ def factor_arrays(
             cols[key] = np.where([in_scope(scope, c) for c in ids], v, cols[key])
         no_kernels = np.array([runs_no_kernels(c) for c in ids])
         for key in _KERNEL_OVERHEADS:
+            own = np.array([_own_overhead(c, key, scenario) for c in ids])
+            cols[key] = np.where(np.isnan(own), cols[key], own)
             cols[key] = np.where(no_kernels, 0.0, cols[key])
     for k, v in (overrides or {}).items():
         cols[k] = np.full(len(rows), float(v))
