@@ -166,3 +166,12 @@ def test_table_for_page_has_human_names_no_index_and_collapses_when_long():
     )._repr_html_()
     assert ">b200<" in counts and ">2<" in counts  # a Series with a meaningful index keeps it
     assert tables.for_page("not a table") == "not a table"
+
+
+def test_a_range_column_reads_as_its_metric_with_low_or_high():
+    from inference_wars.book.tables import human_label
+
+    assert human_label("ttft_s_low") == "Time to first token, low (s)"
+    assert human_label("joules_per_token_high") == "Energy, high (J per token)"
+    assert human_label("n_chips_low") == "Chips, low"
+    assert human_label("x_low", {"x": "X (GB)"}) == "X, low (GB)"

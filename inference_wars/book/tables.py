@@ -84,6 +84,16 @@ COLUMN_LABELS: dict[str, str] = {
     "total_params_b": "Parameters (B)",
     "max_context": "Max context (tokens)",
     "utilization": "Utilisation",
+    "usd_per_million_prompt_tokens": "Cost per prompt token (US$ per M)",
+    "tpot_s": "Time per output token (s)",
+    "memory_s": "Memory time (s)",
+    "compute_s": "Compute time (s)",
+    "interconnect_s": "Interconnect time (s)",
+    "overhead_s": "Overhead time (s)",
+    "source_family": "Source family",
+    "kind": "Kind",
+    "serves": "Serves",
+    "reason": "Reason",
 }
 
 #: Rows shown before a long table is collapsed behind "Show all N rows".
@@ -97,6 +107,12 @@ def human_label(column: str, labels: dict[str, str] | None = None) -> str:
         return labels[column]
     if column in COLUMN_LABELS:
         return COLUMN_LABELS[column]
+    base, _, end = str(column).rpartition("_")
+    if end in ("low", "high") and base:
+        # "<metric>_low" reads as the metric's name with ", low" before its unit
+        name = human_label(base, labels)
+        head, paren, unit = name.partition(" (")
+        return f"{head}, {end}" + (f" ({unit}" if paren else "")
     text = str(column).replace("_", " ").strip()
     return text[:1].upper() + text[1:]
 
