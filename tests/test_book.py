@@ -95,6 +95,23 @@ def test_no_page_references_the_network_or_a_missing_file(built_book):
         assert not scripts, f"{rel} loads {scripts} from the network"
 
 
+def test_no_table_shows_a_programmer_column_name(built_book):
+    """Tables a reader sees (also the ones saved inside the explorers' static state) name their
+    columns in words, not as the package's identifiers: no header like ``n_chips`` or
+    ``ttft_s_low`` (issue 13: tables for readers go through ``tables.for_page``)."""
+    raw = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)+$")
+    found = {}
+    for rel in pages(built_book):
+        text = (built_book / rel).read_text()
+        if rel.endswith(("api.html", "api_engine.html", "api_analyses.html")):
+            continue  # the API reference documents identifiers on purpose
+        heads = re.findall(r"<th[^>]*>\s*([^<]*?)\s*</th>", text.replace("\\n", " "))
+        bad = sorted({h for h in heads if raw.match(h)})
+        if bad:
+            found[rel] = bad
+    assert not found, f"raw column names in tables: {found}"
+
+
 @pytest.fixture(scope="module")
 def browser():
     exe = chromium_path()
