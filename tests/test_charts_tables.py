@@ -175,3 +175,4 @@ def test_a_range_column_reads_as_its_metric_with_low_or_high():
     assert human_label("joules_per_token_high") == "Energy, high (J per token)"
     assert human_label("n_chips_low") == "Chips, low"
     assert human_label("x_low", {"x": "X (GB)"}) == "X, low (GB)"
+    assert human_label("tpu-ironwood") == "tpu-ironwood"  # catalog ids keep their spelling

@@ -14,6 +14,7 @@ from __future__ import annotations
 import html
 import math
 import numbers
+import re
 
 import pandas as pd
 
@@ -94,6 +95,11 @@ COLUMN_LABELS: dict[str, str] = {
     "kind": "Kind",
     "serves": "Serves",
     "reason": "Reason",
+    "peak_tb_s": "Peak bandwidth (TB/s)",
+    "required_tb_s": "Bandwidth needed (TB/s)",
+    "us_per_layer": "Time per layer (µs)",
+    "mc_p05": "Monte Carlo 5th percentile",
+    "mc_p95": "Monte Carlo 95th percentile",
 }
 
 #: Rows shown before a long table is collapsed behind "Show all N rows".
@@ -113,6 +119,8 @@ def human_label(column: str, labels: dict[str, str] | None = None) -> str:
         name = human_label(base, labels)
         head, paren, unit = name.partition(" (")
         return f"{head}, {end}" + (f" ({unit}" if paren else "")
+    if re.fullmatch(r"[a-z0-9.]+(-[a-z0-9.]+)+", str(column)):
+        return str(column)  # a catalog id (a chip or model as a column) keeps its spelling
     text = str(column).replace("_", " ").strip()
     return text[:1].upper() + text[1:]
 
