@@ -234,8 +234,9 @@ def compare_systems(
             precision=fmt,
             scenario=list(catalog.SCENARIOS),
         )
+        chip_col = df["chip"].astype(str).to_numpy()
         for cid in group:
-            frames[cid] = (df[df["chip"].astype(str) == cid], df.attrs.get("skipped", []))
+            frames[cid] = (df.iloc[np.flatnonzero(chip_col == cid)], df.attrs.get("skipped", []))
     rows = []
     for cid, fmt in fmt_of.items():
         df, why = frames[cid]
@@ -262,11 +263,12 @@ def compare_systems(
             "output_tokens": output_tokens,
             "bound": str(by.loc["base", "bound"]),
         }
-        for k in COMPARE_METRICS:
-            vals = by[k].astype(float)
-            row[k] = float(vals["base"])
-            row[f"{k}_low"] = float(vals.min())
-            row[f"{k}_high"] = float(vals.max())
+        vals = by[list(COMPARE_METRICS)].to_numpy(float)  # one row per scenario
+        base = vals[list(by.index).index("base")]
+        for j, k in enumerate(COMPARE_METRICS):
+            row[k] = float(base[j])
+            row[f"{k}_low"] = float(vals[:, j].min())
+            row[f"{k}_high"] = float(vals[:, j].max())
         rows.append(row)
     if not rows:
         raise ValueError(f"no chip in the list can serve {m_id}: " + "; ".join(skipped))
