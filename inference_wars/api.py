@@ -518,21 +518,14 @@ def _grid(req: Request):
         for name in METRICS:
             cols[name] = flat(res[name])
         if req.ranges:
-            dep = serving.Deployment(res["tp"], res["pp"], res["replicas"], res["dp_attention"])
+            # the same deployments, read at both bounds (deployment.reread, as for a scenario)
             bounds = []
             for bscen in ("optimistic", "pessimistic"):
                 hw_b = hardware_arrays(hw_pairs, bscen).take(ti)
                 wb_b = np.array([formats.bits_per_weight(fm, bscen) for _, fm, _ in triples])[ti]
                 f_b = factors.factor_arrays([c.id for c, _, _ in triples], bscen, overrides)
                 f_b = serving.Factors(**{name: v[ti] for name, v in f_b.__dict__.items()})
-                r = serving.evaluate(m, hw_b, f_b, dep, res["batch"], S, O, wb_b, kb, mode)
-                r["tokens_per_s_per_chip"] = r["tokens_per_s"] / serving.chips_counted(
-                    mode.disaggregated,
-                    serving.prefill_pool(mode.disaggregated, mode.prefill_chips),
-                    dep,
-                    res["n_chips"],
-                )
-                bounds.append(r)
+                bounds.append(deployment.reread(res, m, hw_b, f_b, S, O, wb_b, kb, mode=mode))
             for name in METRICS:
                 stack = np.stack([cols[name], flat(bounds[0][name]), flat(bounds[1][name])])
                 cols[f"{name}_low"] = stack.min(axis=0)

@@ -210,9 +210,9 @@ def chip_factors(chip_id: str, scenario: str = "base", use_fitted: bool = True) 
                 for key, (v, lo, hi) in fitted(scope).items():
                     out[key] = _bound(v, lo, hi, key, scenario)
     for key in _KERNEL_OVERHEADS:  # a chip's own published overhead wins over its family's fit
-        q = c.specs.get(key)
-        if q is not None:
-            out[key] = q.bound(scenario, DIRECTION[key])
+        own = _own_overhead(c.id, key, scenario)
+        if not np.isnan(own):
+            out[key] = own
     if runs_no_kernels(c.id):
         out.update(dict.fromkeys(_KERNEL_OVERHEADS, 0.0))
     return out
