@@ -80,3 +80,32 @@ def chromium_path() -> str | None:
     from find_browser import find
 
     return find(install=False)
+
+
+#: Chromium flags for the browser checks: no sandbox (containers, root), no GPU, and nothing
+#: that phones home (the checks run with the network blocked).
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """A headless Chromium (Playwright's own or the system one) for one test module."""
+    exe = chromium_path()
+    if exe is None:
+        from find_browser import HELP
+
+        pytest.fail(HELP)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
+        yield b
+        b.close()

@@ -13,7 +13,6 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-from conftest import chromium_path
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "benchmarks"))
 from page_weight import file_bytes  # noqa: E402
@@ -110,32 +109,6 @@ def test_no_table_shows_a_programmer_column_name(built_book):
         if bad:
             found[rel] = bad
     assert not found, f"raw column names in tables: {found}"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    exe = chromium_path()
-    if exe is None:
-        from find_browser import HELP
-
-        pytest.fail(HELP)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=exe,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-                "--disable-quic",
-            ],
-        )
-        yield b
-        b.close()
 
 
 #: The two screens every page is read on: a desktop and a phone.
