@@ -10,7 +10,8 @@ Layers, each importing only the ones below it (``tests/test_layers.py`` checks):
 * :mod:`inference_wars.errors` -- the shared validators and error types;
 * :mod:`inference_wars.catalog` -- the data: chips, models, formats, assumptions, prices, claims
   (DataFrames with sources: :func:`chips`, :func:`models`, :func:`formats`, :func:`assumptions`);
-* :mod:`inference_wars.engine` -- the model: workload, roofline, memory, parallel, serving,
+* :mod:`inference_wars.engine` -- the model: workload, roofline, memory, parallel, queueing,
+  serving,
   economics, factors, deployment;
 * :mod:`inference_wars.api` -- the facade: :func:`estimate`, :func:`sweep`;
 * the chapters' analyses (``frontier``, ``hardwired``, ``systolic``, ``landscape``, ``claims``,
@@ -78,6 +79,7 @@ _MOVED = {
             "hardware",
             "memory",
             "parallel",
+            "queueing",
             "roofline",
             "serving",
             "workload",

@@ -303,9 +303,26 @@ class Request:
     objective: str = "throughput"
     min_tokens_per_s_per_user: float | None = None
     max_ttft_s: float | None = None
+    ttft_quantile: float | None = None
     mtp_tokens: int = 0
     disaggregated: bool = False
     prefill_chips: int | None = None
+
+
+def _ttft_quantile(q, max_ttft_s) -> float | None:
+    """``q`` checked: a share of requests strictly between 0 and 1, and only with ``max_ttft_s``."""
+    if q is None:
+        return None
+    if max_ttft_s is None:
+        raise ValueError(
+            f"ttft_quantile={q!r} needs max_ttft_s: the time within which that share of requests "
+            "must see their first token (e.g. max_ttft_s=2, ttft_quantile=0.99)"
+        )
+    if isinstance(q, bool) or not isinstance(q, (int, float)) or not 0.0 < float(q) < 1.0:
+        raise ValueError(
+            f"ttft_quantile must be a share of requests between 0 and 1 (e.g. 0.99), got {q!r}"
+        )
+    return float(q)
 
 
 def _grid(req: Request):
@@ -350,11 +367,14 @@ def _grid(req: Request):
         else require_positive("min_tokens_per_s_per_user", req.min_tokens_per_s_per_user)
     )
     tgt_ttft = None if req.max_ttft_s is None else require_positive("max_ttft_s", req.max_ttft_s)
+    tail = _ttft_quantile(req.ttft_quantile, tgt_ttft)
     goal = deployment.Goal(req.objective, tgt_user, tgt_ttft)
     mode = serving.Mode(
         float(mtp),
         bool(req.disaggregated),
         np.nan if req.prefill_chips is None else float(req.prefill_chips),
+        np.inf if tail is None else tgt_ttft,
+        0.99 if tail is None else tail,
     )
     skipped: list[str] = []
 
@@ -661,6 +681,7 @@ def estimate(
     objective: str = "throughput",
     min_tokens_per_s_per_user: float | None = None,
     max_ttft_s: float | None = None,
+    ttft_quantile: float | None = None,
     mtp_tokens: int = 0,
     disaggregated: bool = False,
     prefill_chips: int | None = None,
@@ -673,8 +694,11 @@ def estimate(
     concurrent sequences; ``batch=None`` serves as many as fit (the engine's limit included).
     The deployment (``replicas x (tp x pp)``, TP or DP attention) is chosen for ``objective``
     (``"throughput"``: most tokens/s per chip; ``"latency"``: most tokens/s per user) under the
-    optional targets ``min_tokens_per_s_per_user`` and ``max_ttft_s``; pin any part with
-    ``tp``, ``pp``, ``ep``, ``replicas``, ``attention_dp``. ``mtp_tokens`` draft tokens per step
+    optional targets ``min_tokens_per_s_per_user`` and ``max_ttft_s`` (a lone request's time to
+    first token; with ``ttft_quantile``, e.g. 0.99, the time that share of requests arriving at
+    random must meet, so the system is loaded only as far as its prefill queue allows, as in
+    MLPerf's server scenario: :func:`inference_wars.engine.serving.poisson_load_cap`); pin any
+    part with ``tp``, ``pp``, ``ep``, ``replicas``, ``attention_dp``. ``mtp_tokens`` draft tokens per step
     turn on speculative decoding / multi-token prediction; ``disaggregated=True`` runs prefill
     on its own chips, a pool the engine sizes to keep up with decode, or ``prefill_chips`` of the
     ``n_chips`` (then the system delivers what the slower pool allows). ``scenario`` reads
@@ -729,6 +753,7 @@ def estimate(
             objective=objective,
             min_tokens_per_s_per_user=min_tokens_per_s_per_user,
             max_ttft_s=max_ttft_s,
+            ttft_quantile=ttft_quantile,
             mtp_tokens=mtp_tokens,
             disaggregated=disaggregated,
             prefill_chips=prefill_chips,
@@ -829,6 +854,7 @@ def sweep(
     objective: str = "throughput",
     min_tokens_per_s_per_user: float | None = None,
     max_ttft_s: float | None = None,
+    ttft_quantile: float | None = None,
     mtp_tokens: int = 0,
     disaggregated: bool = False,
     prefill_chips: int | None = None,
@@ -885,6 +911,7 @@ def sweep(
             objective=objective,
             min_tokens_per_s_per_user=min_tokens_per_s_per_user,
             max_ttft_s=max_ttft_s,
+            ttft_quantile=ttft_quantile,
             mtp_tokens=mtp_tokens,
             disaggregated=disaggregated,
             prefill_chips=prefill_chips,

@@ -162,6 +162,8 @@ def search(
         _shape(mtp_tokens),
         _shape(disaggregated),
         _shape(prefill_chips),
+        _shape(mode.tail_ttft_s),
+        _shape(mode.tail_quantile),
     )
     N, B, S, O = (
         _slot_axis(np.asarray(x, float)) for x in (n_chips, batch, input_tokens, output_tokens)
@@ -273,7 +275,20 @@ def search(
     fit = ((b_inst >= 1) | (hwd & (b_inst > 0))) & (b_inst <= bmax + 1e-9) & fits_any
     B_sys = b_inst * dep.replicas
     with np.errstate(divide="ignore", invalid="ignore"):
-        res = serving.evaluate(mm, hh, ff, dep, B_sys, S, O, wb, kb, serving.Mode(mtp, dis_, pool))
+        res = serving.evaluate(
+            mm,
+            hh,
+            ff,
+            dep,
+            B_sys,
+            S,
+            O,
+            wb,
+            kb,
+            serving.Mode(
+                mtp, dis_, pool, _slot_axis(mode.tail_ttft_s), _slot_axis(mode.tail_quantile)
+            ),
+        )
     met = _meets(goal, res["tokens_per_s_per_user"], res["ttft_s"], _slot_axis)
     per_chip = res["tokens_per_s"] / serving.chips_counted(dis_, pool, dep, Nsys)
     score = (

@@ -44,6 +44,10 @@ interrupt each step, ``TPOT = (step + (b - 1) g / O * T_pf) / g``; disaggregated
 
     TTFT = max(FLOPs_prefill / (tp * peak * eff_c), weights / (tp * BW * eff_w)) + L * overhead
            + comm(S tokens) + hops + request_overhead
+
+Under random (Poisson) arrivals with a tail target on TTFT (``Mode.tail_ttft_s``), prompts queue
+for prefill and the system takes only the load whose tail wait fits the target
+(:func:`poisson_load_cap`, :mod:`inference_wars.engine.queueing`).
 """
 
 from __future__ import annotations
@@ -52,7 +56,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import economics, memory, parallel, workload
+from . import economics, memory, parallel, queueing, workload
 from .hardware import HardwareArrays
 from .workload import ModelArrays
 
@@ -97,12 +101,17 @@ class Factors:
 class Mode:
     """How the instances serve, beyond their split (each off unless asked for; floats or arrays
     that broadcast against the configurations): ``mtp_tokens`` draft tokens per step (speculative
-    decoding / multi-token prediction), ``disaggregated`` prefill on chips of its own, and
-    ``prefill_chips`` a fixed prefill pool of that many chips (NaN: a pool sized to keep up)."""
+    decoding / multi-token prediction), ``disaggregated`` prefill on chips of its own,
+    ``prefill_chips`` a fixed prefill pool of that many chips (NaN: a pool sized to keep up), and
+    a tail target for the time to first token under random arrivals (:func:`poisson_load_cap`)."""
 
     mtp_tokens: float | np.ndarray = 0.0
     disaggregated: bool | np.ndarray = False
     prefill_chips: float | np.ndarray = np.nan
+    #: requests arrive at random (Poisson) and the system takes only the load that keeps this
+    #: quantile of the time to first token within ``tail_ttft_s`` (inf: loaded to capacity)
+    tail_ttft_s: float | np.ndarray = np.inf
+    tail_quantile: float | np.ndarray = 0.99
 
 
 @dataclass(frozen=True)
@@ -441,6 +450,20 @@ def evaluate(
     with np.errstate(divide="ignore", invalid="ignore"):
         fed = pool / (t_pf * t * p) * O  # output tokens/s a fixed prefill pool can start
     tokens_per_s = np.where(fixed, np.minimum(r * b * g / step, fed), r * b * g / owner_step)
+    if np.any(np.isfinite(mode.tail_ttft_s)):
+        tokens_per_s = np.minimum(
+            tokens_per_s,
+            poisson_load_cap(
+                mode.tail_ttft_s - ttft,
+                mode.tail_quantile,
+                t_pf,
+                step / (b * g),
+                O,
+                r,
+                np.where(fixed, pool / (t * p), np.nan),
+                disaggregated,
+            ),
+        )
     return {
         "tp": t,
         "pp": p,
@@ -457,6 +480,7 @@ def evaluate(
         "decode_interconnect_s": p * t_x + hops,
         "decode_overhead_s": p * t_o,
         "step_s": step,
+        "prefill_s": t_pf,
         "bound": BOUNDS[bound_index],
         "bound_index": bound_index,
         "usd_per_million_tokens": economics.usd_per_million_tokens(
@@ -472,6 +496,40 @@ def evaluate(
         "joules_per_token": economics.joules_per_token(n, tokens_per_s, hw.power_w),
         "tokens_per_s_per_mw": economics.tokens_per_s_per_mw(n, tokens_per_s, hw.power_w, f.pue),
     }
+
+
+def poisson_load_cap(
+    budget_s,
+    quantile,
+    prefill_s,
+    decode_s_per_token,
+    output_tokens,
+    replicas,
+    pool_instances,
+    disaggregated,
+) -> np.ndarray:
+    """Output tokens/s a system may take when requests arrive at random and the ``quantile`` of
+    the time to first token must stay within a target: ``budget_s`` is the target less a lone
+    request's TTFT, the wait the queue may add (:mod:`inference_wars.engine.queueing`).
+
+    Each instance queues prompts for its prefill, ``D = prefill_s`` seconds each. With chunked
+    prefill the decode steps share the instance, so a prompt is served more slowly as the load
+    rises: ``D = prefill_s + rho * O * decode_s_per_token``. At the largest load ``rho`` the
+    budget allows, an instance takes ``lambda = rho / (prefill_s + rho O s)`` requests/s (at
+    ``rho = 1`` its capacity, ``1 / (prefill_s + O s)``), the system ``replicas * lambda * O``
+    tokens/s. Disaggregated, the balanced prefill pool queues alone (``D = prefill_s``); a fixed
+    pool of ``pool_instances`` instance-widths is one queue, ``D = prefill_s / pool_instances``,
+    that feeds ``rho O / D`` tokens/s."""
+    O = np.asarray(output_tokens, float)
+    s = np.asarray(decode_s_per_token, float)
+    fixed = np.isfinite(pool_instances)
+    chunked = ~np.asarray(disaggregated, bool)
+    d = np.where(fixed, prefill_s / np.where(fixed, pool_instances, 1.0), prefill_s)
+    rho = queueing.max_load(budget_s, d, quantile, np.where(chunked & ~fixed, O * s, 0.0))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        per_instance = rho / (prefill_s + rho * O * s)
+        cap = np.where(fixed, rho * O / d, replicas * per_instance * O)
+    return np.where(np.isfinite(budget_s), cap, np.inf)
 
 
 def largest_divisor_at_most(n, limit) -> np.ndarray:
