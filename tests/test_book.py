@@ -167,11 +167,17 @@ PROBE = r"""() => {
   const walker = document.createTreeWalker(article, NodeFilter.SHOW_TEXT);
   while (walker.nextNode()) {
     const node = walker.currentNode, el = node.parentElement;
-    if (!node.textContent.trim() || !el || el.closest('svg') || !el.getClientRects().length) continue;
+    // KaTeX sets struts of zero-width spaces in 2px boxes and keeps a hidden MathML copy
+    if (!node.textContent.replace(/[\s\u200b]/g, '') || !el || el.closest('svg, .katex-mathml')
+        || !el.getClientRects().length) continue;
     const size = parseFloat(getComputedStyle(el).fontSize);
     if (size < MIN) small.push(`text "${node.textContent.trim().slice(0, 30)}" at ${size}px`);
   }
-  return {charts, small, overflow: document.documentElement.scrollWidth - window.innerWidth,
+  const maths = [...document.querySelectorAll('.math')];
+  const unrendered = maths.filter(m => !m.querySelector('.katex') || m.querySelector('.katex-error'))
+    .map(m => m.textContent.trim().slice(0, 40));
+  return {charts, small, maths: maths.length, unrendered,
+          overflow: document.documentElement.scrollWidth - window.innerWidth,
           paragraph: parseFloat(getComputedStyle(article.querySelector('p') || article).fontSize)};
 }""".replace("MIN", str(MIN_TEXT_PX)).replace("TEXT_JS", TEXT_JS)
 
@@ -313,6 +319,7 @@ def test_reader_sees_every_chart_and_can_read_every_word(seen, rel, width):
             problems.append(f"chart {i} draws no data marks ({c['nonfinite']} with no position)")
         if c["svgWidth"] > c["boxWidth"] + 1:
             problems.append(f"chart {i} is wider than its column")
+    problems += [f"maths not rendered: {m}" for m in r["unrendered"][:5]]
     problems += r["small"][:8]
     if r["overflow"] > 2:
         problems.append(f"the page is {r['overflow']}px wider than a {width}px screen")
@@ -335,23 +342,20 @@ def test_every_control_changes_its_chart(seen, rel):
 
 @pytest.mark.parametrize("rel", sorted(set(PAGES)))
 def test_a_page_loads_only_the_scripts_it_uses(seen, built_book, rel):
-    """Chart scripts only where there is a chart, MathJax only where there is maths; a page
-    with neither stays under MAX_PLAIN_PAGE_BYTES (MathJax alone is ~1.2 MB on top)."""
+    """Chart scripts only where there is a chart, KaTeX only where there is maths; a page
+    without a chart (maths included) stays under MAX_PLAIN_PAGE_BYTES."""
     r, html = seen[(rel, 1400)], (built_book / rel).read_text()
     assert bool(re.search(r"<script[^>]*vega\.min\.js", html)) == bool(r["charts"]), rel
     assert not re.search(r"<script[^>]*fontawesome\.js", html), rel
     maths = 'class="math' in html
-    assert bool(re.search(r"<script[^>]*mathjax", html, re.I)) == maths, rel
+    assert bool(re.search(r"<script[^>]*katex\.min\.js", html, re.I)) == maths, rel
+    assert bool(re.search(r"<link[^>]*katex\.min\.css", html, re.I)) == maths, rel
+    assert not re.search(r"<script[^>]*mathjax", html, re.I), rel
     assert not re.search(r"<script[^>]*searchindex\.js", html), rel
     if not r["charts"]:
         # what the book adds to a page's own HTML (the API page's autodoc HTML alone is ~0.66 MB)
-        mathjax = (
-            (built_book / "_static" / "vendor" / "mathjax" / "tex-chtml.js").stat().st_size
-            if maths
-            else 0
-        )
         own = (built_book / rel).stat().st_size
-        allowed = MAX_PLAIN_PAGE_BYTES + mathjax + max(0, own - MAX_OWN_HTML_BYTES)
+        allowed = MAX_PLAIN_PAGE_BYTES + max(0, own - MAX_OWN_HTML_BYTES)
         assert r["bytes"] <= allowed, (
             f"{rel} loads {r['bytes']:,} bytes ({own:,} of them its own HTML)"
         )

@@ -4,7 +4,7 @@
   configuration twice, which makes browsers log "Identifier 'THEBE_JS_URL' has already been
   declared" on every page).
 - Loads the chart scripts (Vega, Vega-Lite, vega-embed and ``iw-charts.js``) only on pages
-  that draw a chart, and MathJax only on pages with maths.
+  that draw a chart, and KaTeX (its scripts and stylesheets) only on pages with maths.
 - Drops the theme's 1.5 MB Font Awesome script: the theme's stylesheet already carries the
   same icons as a web font, loaded only for the glyphs a page uses.
 - Drops the search index and tools from every page but search.html (search-as-you-type is off).
@@ -39,6 +39,13 @@ def _filename(script) -> str:
     return str(getattr(script, "filename", script) or "")
 
 
+def _is_maths(filename: str) -> bool:
+    """A KaTeX script or stylesheet (``vendor/katex/...``, ``katex.min.js``, ``auto-render.min.js``,
+    ``katex_autorenderer.js``, ``katex-math.css``)."""
+    name = filename.lower()
+    return "katex" in name or name.endswith("auto-render.min.js")
+
+
 def _page_scripts(app, pagename, templatename, context, doctree):
     scripts = context.get("script_files")
     if scripts is None:
@@ -49,11 +56,14 @@ def _page_scripts(app, pagename, templatename, context, doctree):
         key = (_filename(s), getattr(s, "attributes", {}).get("body", ""))
         if key in seen:
             continue
-        if "mathjax" in key[0].lower() and 'class="math' not in body:
+        if _is_maths(key[0]) and 'class="math' not in body:
             continue  # no maths on this page
         seen.add(key)
         unique.append(s)
     scripts[:] = unique  # in place: the builder appends per-page scripts to this same list
+    styles = context.get("css_files")
+    if styles is not None and 'class="math' not in body:
+        styles[:] = [c for c in styles if not _is_maths(_filename(c))]
     if 'class="iw-chart"' in body:
         for i, name in enumerate(CHART_SCRIPTS):
             app.builder.add_js_file(name, priority=800 + i)
