@@ -107,6 +107,21 @@ def test_chapter_conventions(stem):
     ), "a hidden last cell keeps the prose's claims true"
 
 
+@pytest.mark.parametrize("stem", CHAPTERS)
+def test_jupyterlab_collapses_the_code_the_book_hides(stem):
+    """A set-up, check or hide-input cell opens collapsed in JupyterLab, as the book hides it
+    (issue 13): ``jupyter.source_hidden`` matches the tags (tools/collapse_hidden_cells.py)."""
+    from inference_wars.book.lab import source_hidden
+
+    wrong = [
+        "".join(c["source"])[:50]
+        for c in cells(stem)
+        if source_hidden(c) != bool(c["metadata"].get("jupyter", {}).get("source_hidden"))
+    ]
+    assert not wrong, f"run tools/collapse_hidden_cells.py; cells out of step: {wrong}"
+    assert any(source_hidden(c) for c in cells(stem))
+
+
 def test_every_package_module_is_in_the_api_reference():
     api = "".join(p.read_text() for p in (ROOT / "book").glob("api*.md"))
     pkg = ROOT / "inference_wars"

@@ -256,6 +256,13 @@ def run(lab_server, browser):
     )
     page.evaluate("document.fonts.ready")
     result = page.evaluate(PROBE)
+    # which code cells JupyterLab shows collapsed, with their tags
+    result["collapsed"] = page.evaluate(
+        """() => window.jupyterapp.shell.currentWidget.content.widgets
+          .filter(c => c.model.type === 'code')
+          .map(c => ({tags: c.model.getMetadata('tags') || [], hidden: c.inputHidden,
+                      source: c.model.sharedModel.getSource().slice(0, 40)}))"""
+    )
     # the first chart at the bottom of the window, the glued paragraph before it above
     chart = page.locator(".jp-OutputArea-output .vega-embed").first
     _shot(page, chart, "jupyterlab_01_battlefield_prose_chart.png", block="end")
@@ -337,3 +344,15 @@ def test_solutions_stay_collapsed_until_opened(run):
     assert not any(s["open"] for s in run["solutions"]), "a solution box is open"
     assert run["solutionCode"] == [False], "a solution's code is in plain view"
     assert run["opened"] == [True] and run["closed"] == [False], (run["opened"], run["closed"])
+
+
+def test_the_code_the_book_hides_opens_collapsed(run):
+    """Set-up and check cells (remove-cell), and hide-input cells, show collapsed, as the book
+    hides them; every other code cell shows its code."""
+    from inference_wars.book.lab import HIDDEN_SOURCE_TAGS
+
+    cells = run["collapsed"]
+    assert cells, "no code cells seen"
+    wrong = [c for c in cells if c["hidden"] != bool(set(c["tags"]) & HIDDEN_SOURCE_TAGS)]
+    assert not wrong, wrong
+    assert any(c["hidden"] for c in cells) and not all(c["hidden"] for c in cells)

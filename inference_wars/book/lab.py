@@ -266,3 +266,37 @@ def citation(key: str) -> dict[str, str] | None:
     except Exception:  # an entry pybtex cannot format still gets its label
         title = who
     return {"label": f"{who}, {entry.fields.get('year', 'n.d.')}", "title": title}
+
+
+#: Cells whose code the published page hides; JupyterLab collapses their source too (the
+#: ``jupyter.source_hidden`` cell metadata every Jupyter front end honours), so a participant
+#: reads the chapter as the book shows it and opens a set-up or check cell with one click.
+HIDDEN_SOURCE_TAGS = frozenset({"remove-cell", "remove-input", "hide-input"})
+
+
+def source_hidden(cell: dict) -> bool:
+    """Whether JupyterLab should show ``cell`` (a notebook cell as a dict) with its source
+    collapsed: a code cell tagged with one of :data:`HIDDEN_SOURCE_TAGS`."""
+    tags = set(cell.get("metadata", {}).get("tags", []))
+    return cell.get("cell_type") == "code" and bool(tags & HIDDEN_SOURCE_TAGS)
+
+
+def collapse_hidden_sources(nb: dict) -> int:
+    """Set ``metadata.jupyter.source_hidden`` on every cell :func:`source_hidden` names (and
+    clear it elsewhere) in the notebook ``nb``; returns how many cells changed. Run by
+    ``tools/collapse_hidden_cells.py`` after tagging cells; ``tests/test_book_sources.py`` checks."""
+    changed = 0
+    for cell in nb["cells"]:
+        meta = cell.setdefault("metadata", {})
+        want = source_hidden(cell)
+        have = bool(meta.get("jupyter", {}).get("source_hidden", False))
+        if want == have:
+            continue
+        changed += 1
+        if want:
+            meta.setdefault("jupyter", {})["source_hidden"] = True
+        else:
+            meta["jupyter"].pop("source_hidden", None)
+            if not meta["jupyter"]:
+                del meta["jupyter"]
+    return changed
