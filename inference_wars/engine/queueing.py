@@ -19,7 +19,7 @@ Heavy traffic costs more than its mean suggests: at ``rho = 0.5`` the mean wait 
 but the 99th percentile is about ``3.3 D``.
 
 >>> round(float(wait_quantile_s(0.5, 1.0, 0.99)), 2)
-3.33
+3.34
 >>> round(float(max_load(3.33, 1.0, 0.99)), 2)
 0.5
 """
