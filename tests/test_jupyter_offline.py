@@ -158,3 +158,22 @@ def test_colab_cell_installs_what_the_chapters_import():
         if not {_norm(d) for d in dists.get(mod, [mod])} & installed
     }
     assert not missing, f"the Colab cell does not install what these imports need: {missing}"
+
+
+def test_a_glued_number_as_a_cells_last_line_prints_nothing(capfd):
+    """Set-up and check cells end with ``glue_number(...)``; in JupyterLab they are collapsed
+    and must not print a stray value under the fold (the prose shows the number)."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    try:
+        out = shell.run_cell(
+            "from inference_wars.book import glue_number\nglue_number('iw_test_value', 3.3512)"
+        )
+        shown = capfd.readouterr().out
+        assert out.success and out.result == 3.3512
+        assert "3.35" not in shown, shown
+        plain = shell.run_cell("3.3512")  # the check can fail: a plain float does print
+        assert plain.success and "3.3512" in capfd.readouterr().out
+    finally:
+        InteractiveShell.clear_instance()

@@ -116,6 +116,14 @@ def round_sig(value, sig: int = MAX_SIG_FIGS) -> float:
     return float(round(v, digits))
 
 
+class GluedNumber(float):
+    """A number :func:`glue_number` glued: a plain float that, as the last line of a cell, shows
+    nothing (the prose shows it), so JupyterLab prints no stray value under a hidden cell."""
+
+    def _ipython_display_(self) -> None:
+        return None
+
+
 def glue_number(name: str, value, sig: int | None = None, exact: bool = False) -> float:
     """Glue ``value`` as a plain Python number (numpy scalars render as ``np.float64(...)``).
 
@@ -130,7 +138,7 @@ def glue_number(name: str, value, sig: int | None = None, exact: bool = False) -
     _record(name, v)
     if not exact:
         glue(name, v, display=False)
-        return v
+        return GluedNumber(v)
     import IPython
     from IPython.display import display
     from myst_nb.ext.glue import GLUE_PREFIX
@@ -139,7 +147,7 @@ def glue_number(name: str, value, sig: int | None = None, exact: bool = False) -
     metadata["scrapbook"] = dict(name=name, mime_prefix=GLUE_PREFIX)
     metadata["inference_wars"] = {"exact": True}
     display({GLUE_PREFIX + k: x for k, x in bundle.items()}, raw=True, metadata=metadata)
-    return v
+    return GluedNumber(v)
 
 
 # --------------------------------------------------------------------------- checks on chapters
