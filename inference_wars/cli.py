@@ -92,6 +92,20 @@ def _common(p: argparse.ArgumentParser) -> None:
         help="per-user speed the deployment must reach (tokens/s)",
     )
     p.add_argument(
+        "--max-ttft-s",
+        type=float,
+        default=None,
+        help="time to first token the deployment must meet (s): a lone request's, or with "
+        "--ttft-quantile that share of requests arriving at random",
+    )
+    p.add_argument(
+        "--ttft-quantile",
+        type=float,
+        default=None,
+        help="share of randomly arriving requests that must meet --max-ttft-s (e.g. 0.99, as "
+        "MLPerf's server scenario); the system is loaded only as far as its prefill queue allows",
+    )
+    p.add_argument(
         "--mtp-tokens",
         type=int,
         default=0,
@@ -136,6 +150,8 @@ def _kwargs(a: argparse.Namespace) -> dict:
         replicas=a.replicas,
         objective=a.objective,
         min_tokens_per_s_per_user=a.min_tokens_per_s_per_user,
+        max_ttft_s=a.max_ttft_s,
+        ttft_quantile=a.ttft_quantile,
         mtp_tokens=a.mtp_tokens,
         disaggregated=a.disaggregated,
     )

@@ -118,3 +118,22 @@ def test_mlperf_rows_carry_the_ttft_limit_their_note_states():
         limit = float(m.group(1)) / (1000.0 if m.group(2) == "ms" else 1.0)
         assert p99 == pytest.approx(limit)
     assert seen >= 20
+
+
+def test_the_cli_takes_a_tail_ttft_target(capsys):
+    import json
+
+    from inference_wars.cli import main
+
+    args = ["estimate", "-m", "llama-3.1-405b", "-c", "h200", "--n-chips", "8", "--batch-max"]
+    args += ["--input-tokens", "9429", "--output-tokens", "685", "--precision", "fp8", "--json"]
+    args += ["--min-tokens-per-s-per-user", "5.714", "--max-ttft-s", "6"]
+    assert main(args) == 0
+    free = json.loads(capsys.readouterr().out)["tokens_per_s"]
+    assert main(args + ["--ttft-quantile", "0.99"]) == 0
+    tail = json.loads(capsys.readouterr().out)["tokens_per_s"]
+    assert tail == pytest.approx(_server(ttft_quantile=0.99).tokens_per_s) and tail < free
+    assert (
+        main(["estimate", "-m", "llama-3.1-70b", "-c", "h100-sxm", "--ttft-quantile", "0.9"]) == 2
+    )
+    assert "needs max_ttft_s" in capsys.readouterr().err
