@@ -39,11 +39,15 @@ def _load(x) -> np.ndarray:
     return x / np.expm1(x)
 
 
+def _ln_c(x) -> np.ndarray:
+    """``ln C`` of the tail ``P(W > t) ~ C exp(-x t / D)`` at load ``_load(x)`` (module doc)."""
+    rho = _load(x)
+    return np.log((1.0 - rho) / np.maximum(rho * np.exp(x) - 1.0, 1e-300))
+
+
 def _quantile_in_services(x, q) -> np.ndarray:
     """The ``q``-quantile of the wait in units of the service time ``D``, at load ``_load(x)``."""
-    rho = _load(x)
-    c = (1.0 - rho) / np.maximum(rho * np.exp(x) - 1.0, 1e-300)
-    return np.maximum(np.log(c / (1.0 - q)), 0.0) / x
+    return np.maximum(_ln_c(x) - np.log1p(-np.asarray(q, float)), 0.0) / x
 
 
 def _rate(rho) -> np.ndarray:
@@ -70,7 +74,7 @@ def wait_quantile_s(load, service_s, q) -> np.ndarray:
 _U = np.linspace(np.log(_X_LOW), np.log(_X_HIGH), 2049)
 _X = np.exp(_U)
 _RHO = _load(_X)
-_LN_C = np.log((1.0 - _RHO) / np.maximum(_RHO * np.exp(_X) - 1.0, 1e-300))
+_LN_C = _ln_c(_X)
 
 
 def max_load(budget_s, service_s, q, service_growth_s=0.0) -> np.ndarray:
