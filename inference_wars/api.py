@@ -455,14 +455,24 @@ def _grid(req: Request):
         other axis, flattened in C order, the rows where ``kept`` is False left out."""
         shape = kept.shape
         kept = None if kept.all() else kept
+        si_, B_, S_, O_, N_ = si, B, S, O, N
+        single = kept is None and np.prod(shape) == 1
+        if single:
+            # one configuration (an estimate): every axis becomes a numpy scalar, so the engine's
+            # element-wise operations run over the candidate deployments alone
+            mi, ti, si_, B_, S_, O_, N_ = (
+                np.reshape(x, (-1,))[0] for x in (mi, ti, si, B, S, O, N)
+            )
 
         def flat(x):
             """One column: ``x`` spread over the block's grid, in C order, only the kept rows."""
+            if single:
+                return np.asarray(x).reshape(1)
             if np.shape(x) != shape:
                 x = np.broadcast_to(x, shape)
             return x.reshape(-1) if kept is None else x[kept]
 
-        k = si * n_t + ti
+        k = si_ * n_t + ti
         hw = hw_all.take(k)
         f = serving.Factors(**{name: _uniform(v[k]) for name, v in f_all.__dict__.items()})
         m = marr.take(mi)
@@ -485,10 +495,10 @@ def _grid(req: Request):
             m,
             hw_d,
             f_d,
-            N,
-            B,
-            S,
-            O,
+            N_,
+            B_,
+            S_,
+            O_,
             wb_d,
             kb,
             pins,
@@ -501,8 +511,8 @@ def _grid(req: Request):
                 m,
                 hw,
                 f,
-                S,
-                O,
+                S_,
+                O_,
                 wb,
                 kb,
                 goal,
@@ -510,17 +520,17 @@ def _grid(req: Request):
             )
 
         w = weights_bytes(m, wb)
-        kv = kv_bytes_held(m, res["batch"], S, O, kb)
+        kv = kv_bytes_held(m, res["batch"], S_, O_, kb)
         cols = {
             "model": Labels.of(models, flat(mi)),
             "chip": Labels.of([c.id for c, _, _ in triples], flat(ti)),
             "precision": Labels.of([f for _, f, _ in triples], flat(ti)),
             "kv_precision": Labels.of([k for _, _, k in triples], flat(ti)),
-            "scenario": Labels.of(scenarios, flat(si)),
+            "scenario": Labels.of(scenarios, flat(si_)),
             "batch": np.round(flat(res["batch"])).astype(np.int64),
-            "batch_requested": flat(B),
-            "input_tokens": flat(S).astype(np.int64),
-            "output_tokens": flat(O).astype(np.int64),
+            "batch_requested": flat(B_),
+            "input_tokens": flat(S_).astype(np.int64),
+            "output_tokens": flat(O_).astype(np.int64),
             "n_chips": flat(res["n_chips"]).astype(np.int64),
             "n_chips_needed": flat(res["n_chips_needed"]).astype(np.int64),
             "fits": flat(res["fits"]),
@@ -545,7 +555,7 @@ def _grid(req: Request):
                 wb_b = np.array([formats.bits_per_weight(fm, bscen) for _, fm, _ in triples])[ti]
                 f_b = factors.factor_arrays([c.id for c, _, _ in triples], bscen, overrides)
                 f_b = serving.Factors(**{name: v[ti] for name, v in f_b.__dict__.items()})
-                bounds.append(deployment.reread(res, m, hw_b, f_b, S, O, wb_b, kb, mode=mode))
+                bounds.append(deployment.reread(res, m, hw_b, f_b, S_, O_, wb_b, kb, mode=mode))
             for name in METRICS:
                 stack = np.stack([cols[name], flat(bounds[0][name]), flat(bounds[1][name])])
                 cols[f"{name}_low"] = stack.min(axis=0)

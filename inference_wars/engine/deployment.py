@@ -169,7 +169,10 @@ def search(
         _slot_axis(np.asarray(x, float)) for x in (n_chips, batch, input_tokens, output_tokens)
     )
     wb, kb = _slot_axis(weight_bits), _slot_axis(kv_bits)
-    mm, hh, ff = _with_slot_axis(m), _with_slot_axis(hw), _with_slot_axis(f)
+    if shape == ():  # one configuration: its scalars broadcast against the slots as they are
+        mm, hh, ff = m, hw, f
+    else:
+        mm, hh, ff = _with_slot_axis(m), _with_slot_axis(hw), _with_slot_axis(f)
     pin_t, pin_p, pin_r, pin_d = (
         _slot_axis(np.asarray(x, float))
         for x in (pins.tp, pins.pp, pins.replicas, pins.dp_attention)
@@ -313,11 +316,16 @@ def search(
     # the chosen slot of each configuration as one index into the flattened (configurations x K)
     flat_best = np.arange(int(np.prod(shape))) * full[-1] + best.reshape(-1)
 
+    one_config = shape == ()
+    best_0 = int(best.reshape(-1)[0])
+
     def pick(v):
         """The chosen slot's value of ``v``, one per configuration (shape ``shape``)."""
         if not np.ndim(v):
             return v
         v = np.asarray(v)
+        if one_config:  # (K,) or (1,): the chosen slot's scalar
+            return v[best_0 if v.shape[-1] > 1 else 0]
         if v.shape[-1] == 1:  # the same in every slot
             v = v[..., 0]
             return v if v.shape == shape else np.broadcast_to(v, shape)

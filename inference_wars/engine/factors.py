@@ -23,7 +23,7 @@ import numpy as np
 from .. import catalog
 from ..catalog import DATA_DIR, CatalogError  # noqa: F401  (re-exported for calibration)
 from ..errors import UnknownNameError, require_positive
-from .hardware import FAMILIES, family
+from .hardware import FAMILIES, family, read_only
 from .serving import Factors
 
 CALIBRATION_PATH = DATA_DIR / "calibration.csv"
@@ -245,7 +245,20 @@ def factor_arrays(
     """:class:`~inference_wars.engine.serving.Factors` with one entry per chip id (overrides win).
     ``fitted`` (``{(scope, factor): value}``) replaces the shipped fit, as a calibration run
     needs; it applies by the same scopes and precedence as the shipped one."""
-    ids = [catalog.get_chip(c).id for c in chip_ids]
+    ids = tuple(catalog.get_chip(c).id for c in chip_ids)
+    if fitted is None:
+        key = tuple(sorted((k, float(v)) for k, v in (overrides or {}).items()))
+        return _factor_arrays(ids, scenario, key, use_fitted)
+    return _build_factor_arrays(ids, scenario, overrides, use_fitted, fitted)
+
+
+@functools.lru_cache(maxsize=256)
+def _factor_arrays(ids: tuple[str, ...], scenario: str, overrides: tuple, use_fitted: bool):
+    """:func:`factor_arrays` with the shipped fit, built once per argument list (read-only)."""
+    return _build_factor_arrays(ids, scenario, dict(overrides), use_fitted, None)
+
+
+def _build_factor_arrays(ids, scenario, overrides, use_fitted, fitted) -> Factors:
     rows = [chip_factors(c, scenario, use_fitted and fitted is None) for c in ids]
     cols = {k: np.array([r[k] for r in rows], float) for k in Factors.__dataclass_fields__}
     if fitted:
@@ -258,7 +271,7 @@ def factor_arrays(
             cols[key] = np.where(no_kernels, 0.0, cols[key])
     for k, v in (overrides or {}).items():
         cols[k] = np.full(len(rows), float(v))
-    return Factors(**cols)
+    return Factors(**read_only(cols))
 
 
 # every factor without a per-chip default must have its row in assumptions.csv (checked on load)

@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from ..catalog import Chip, FormatRow, format_ids, get_chip, get_format
 from ..errors import require_scenario
 
@@ -54,8 +56,13 @@ def runs_natively(fmt: str, chip: str | Chip) -> bool:
 def formats_for_chip(chip: str | Chip) -> list[str]:
     """Format ids a chip can run: natively (a dense peak for the format's compute class) or as
     weight-only quantisation on its bf16 path (:data:`WEIGHT_ONLY`)."""
-    c = get_chip(chip)
-    return [f for f in format_ids() if c.has(compute_peak_quantity(f, c))]
+    return list(_formats_for(get_chip(chip).id))
+
+
+@functools.cache
+def _formats_for(chip_id: str) -> tuple[str, ...]:
+    c = get_chip(chip_id)
+    return tuple(f for f in format_ids() if c.has(compute_peak_quantity(f, c)))
 
 
 def check_format_on_chip(fmt: str, chip: str | Chip) -> FormatRow:

@@ -73,14 +73,27 @@ def chip_row(chip: str | Chip, fmt: str, scenario: str = "base") -> dict[str, fl
 
 
 def hardware_arrays(pairs: Sequence[tuple[str, str]], scenario: str = "base") -> HardwareArrays:
-    """Arrays for a list of ``(chip, format)`` pairs."""
-    rows = [_chip_row(get_chip(c).id, f, scenario) for c, f in pairs]
+    """Arrays for a list of ``(chip, format)`` pairs (read-only: built once per list, then
+    shared)."""
+    return _hardware_arrays(tuple((get_chip(c).id, f) for c, f in pairs), scenario)
+
+
+@functools.lru_cache(maxsize=256)
+def _hardware_arrays(pairs: tuple[tuple[str, str], ...], scenario: str) -> HardwareArrays:
+    rows = [_chip_row(c, f, scenario) for c, f in pairs]
     cols = {
         k: np.array([r[k] for r in rows], dtype=float) for k in HardwareArrays.__dataclass_fields__
     }
     cols["hardwired"] = cols["hardwired"].astype(bool)
     cols["dataflow"] = cols["dataflow"].astype(bool)
-    return HardwareArrays(**cols)
+    return HardwareArrays(**read_only(cols))
+
+
+def read_only(cols: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The arrays of ``cols`` marked read-only (a cached table must not change under its users)."""
+    for v in cols.values():
+        v.flags.writeable = False
+    return cols
 
 
 @functools.cache

@@ -29,6 +29,7 @@ import numpy as np
 
 from ..catalog import ModelRow, get_model
 from ..catalog.architecture import attention_params_per_layer, parameter_counts
+from .hardware import read_only
 
 
 @dataclass(frozen=True)
@@ -64,10 +65,21 @@ class ModelArrays:
 
 
 def model_arrays(models: Sequence[str | ModelRow]) -> ModelArrays:
-    """Arrays for a list of model ids (one entry per id, repeats allowed)."""
-    rows = [_model_row(get_model(name).id) for name in models]
+    """Arrays for a list of model ids (one entry per id, repeats allowed; read-only: built once
+    per list, then shared)."""
+    return _model_arrays(tuple(get_model(name).id for name in models))
+
+
+@functools.lru_cache(maxsize=256)
+def _model_arrays(ids: tuple[str, ...]) -> ModelArrays:
+    rows = [_model_row(i) for i in ids]
     return ModelArrays(
-        **{k: np.array([r[k] for r in rows], dtype=float) for k in ModelArrays.__dataclass_fields__}
+        **read_only(
+            {
+                k: np.array([r[k] for r in rows], dtype=float)
+                for k in ModelArrays.__dataclass_fields__
+            }
+        )
     )
 
 
