@@ -3,7 +3,10 @@
 Prints the median and 90th-percentile absolute percentage error of the default estimate with
 each source family left out of the fit in turn (leave-one-source-out, recomputed here from
 scratch), next to the in-sample error and the error of the unfitted assumption defaults, then
-the held-out error by regime, by hardware family and by source family. Targets (issue 11):
+the held-out error by regime, by hardware family and by source family, and last how far one
+system's published result moves when it is measured again months later (software alone:
+``validation.same_system_drift``), the spread no model told only the hardware can follow.
+Targets (issue 11):
 held-out median <= 15 %, 90th percentile <= 35 %.
 
     python benchmarks/accuracy.py            # refits every fold (about a minute)
@@ -52,6 +55,15 @@ def main(shipped: bool = False) -> None:
     for by in ("regime", "family", "source_family"):
         print()
         print(validation.error_summary(held, by).round(1).to_string())
+    again = validation.same_system_drift()
+    change = 100 * again["change"].abs()
+    print()
+    print(
+        f"the same system measured again ({len(again)} configurations published twice by one "
+        f"source, {again['months'].min()}-{again['months'].max()} months apart): median change "
+        f"{change.median():.1f}%, 90th percentile {change.quantile(0.9):.1f}%, "
+        f"largest {change.max():.1f}%"
+    )
 
 
 if __name__ == "__main__":

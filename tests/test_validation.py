@@ -280,3 +280,26 @@ def test_shipped_held_out_predictions_are_what_leaving_a_family_out_gives():
     rows = df["source_family"].isin(families).to_numpy()
     assert rows.sum() >= 5
     np.testing.assert_allclose(pred[rows], df["predicted"].to_numpy()[rows], rtol=1e-4)
+
+
+def test_same_system_drift_compares_one_configuration_across_dates():
+    """MLPerf's H100 Llama 2 70B offline result, v4.1 then v5.0: the change is the ratio of the
+    two measured rows, and every pair is one source family's rows of identical inputs."""
+    d = validation.same_system_drift()
+    m = validation.measured().set_index("id")
+    assert len(d) >= 10 and (d["months"] > 0).all()
+    row = d.set_index("last").loc["mlperf-v50-nvidia-h100-sxm-x8-llama-2-70b-offline"]
+    assert row["first"] == "mlperf-v41-nvidia-h100-sxm-x8-llama-2-70b-offline"
+    ratio = m.loc[row.name, "value"] / m.loc[row["first"], "value"]
+    assert row["change"] == pytest.approx(ratio - 1) and row["change"] > 0.2
+    for _, r in d.iterrows():
+        a, b = m.loc[r["first"]], m.loc[r["last"]]
+        assert a["source_family"] == b["source_family"] and a["date"][:7] < b["date"][:7]
+        for col in ("chip", "model", "precision", "metric", "input_tokens", "output_tokens"):
+            assert a[col] == b[col]
+    # a TTFT that shrinks counts as faster (a positive change)
+    ttft = validation.measured().query("metric == 'ttft_s'").head(2).copy()
+    ttft["date"], ttft["value"] = ["2025-01", "2025-07"], [2.0, 1.0]
+    for col in validation.SAME_SYSTEM:
+        ttft[col] = ttft[col].iloc[0]
+    assert validation.same_system_drift(ttft)["change"].tolist() == [pytest.approx(1.0)]

@@ -403,6 +403,72 @@ def error_summary(df, by: str | list[str] | None = None, independent_only: bool 
     return df.groupby(by, observed=True).apply(stats, include_groups=False)
 
 
+#: Columns that make two measured rows the same configuration of the same system
+#: (:func:`same_system_drift`).
+SAME_SYSTEM = (
+    "source_family",
+    "chip",
+    "n_chips",
+    "model",
+    "precision",
+    "batch",
+    "input_tokens",
+    "output_tokens",
+    "metric",
+    "min_tokens_per_s_per_user",
+    "p99_ttft_s",
+    "mtp_tokens",
+    "disaggregated",
+)
+
+
+def same_system_drift(df=None):
+    """One system measured again months later: for every configuration a source family published
+    on more than one date (same chip and chip count, model, format, batch, prompt and answer
+    lengths, metric and latency targets: :data:`SAME_SYSTEM`), the latest result over the
+    earliest (a speed; for TTFT the earliest over the latest, so above 1 always means faster)::
+
+        change = value(latest) / value(earliest) - 1
+
+    The hardware is unchanged; what moved is the software (MLPerf's rounds are six months
+    apart). No model that is told only the hardware and the configuration can follow this, so it
+    sets a floor under how close any such model can come to every row. ``df`` defaults to
+    :func:`measured`. Columns: the configuration, ``first`` / ``last`` (ids), ``first_date``,
+    ``last_date``, ``months`` and ``change``. Used by the validation appendix.
+
+    >>> d = same_system_drift()
+    >>> bool((d["months"] > 0).all()) and len(d) >= 10
+    True
+    """
+    import pandas as pd
+
+    df = measured() if df is None else df
+    d = df.assign(month=df["date"].str[:7])
+    out = []
+    for key, g in d.groupby(list(SAME_SYSTEM), dropna=False, sort=True):
+        if g["month"].nunique() < 2:
+            continue
+        g = g.sort_values("month")
+        first, last = g.iloc[0], g.iloc[-1]
+        ratio = last["value"] / first["value"]
+        if first["metric"] == "ttft_s":
+            ratio = 1.0 / ratio
+        y0, m0 = map(int, first["month"].split("-"))
+        y1, m1 = map(int, last["month"].split("-"))
+        out.append(
+            dict(
+                zip(SAME_SYSTEM, key),
+                first=first["id"],
+                last=last["id"],
+                first_date=first["month"],
+                last_date=last["month"],
+                months=12 * (y1 - y0) + m1 - m0,
+                change=ratio - 1.0,
+            )
+        )
+    return pd.DataFrame(out)
+
+
 def measured_path(family_name: str) -> Path:
     return MEASURED_DIR / f"{family_name}.csv"
 
