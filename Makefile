@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: book test lab unit notebooks browser chromium bench clean
+.PHONY: book test lab unit notebooks browser screenshots chromium bench clean
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ notebooks: $(STAMP)
 
 browser: $(STAMP) chromium
 	$(PY) -m pytest tests -m browser
+
+## The browser check again, keeping a screenshot of every page at both widths in tests/screenshots/
+screenshots: $(STAMP) chromium
+	IW_SCREENSHOTS=1 $(PY) -m pytest tests -m browser
 
 ## JupyterLab on the book, to run chapters live (also as root, e.g. in a workshop's Docker image).
 lab: $(STAMP)
