@@ -565,7 +565,7 @@ def _grid(req: Request):
 
     # blocks of about BLOCK_CONFIGS configurations (one model, a run of triples): each block's
     # arrays stay in the processor's cache, and the blocks in order are the grid in C order
-    inner = int(np.prod(shape[2:]))
+    inner = math.prod(shape[2:])
     per = max(1, BLOCK_CONFIGS // inner)
     blocks = [
         block(mi[a : a + 1], ti[:, t : t + per], keep[a : a + 1, t : t + per])
@@ -573,6 +573,8 @@ def _grid(req: Request):
         for t in range(0, shape[1], per)
         if keep[a : a + 1, t : t + per].any()
     ]
+    if len(blocks) == 1:
+        return blocks[0], list(dict.fromkeys(skipped))
     cols = {name: _concat([b[name] for b in blocks]) for name in blocks[0]}
     return cols, list(dict.fromkeys(skipped))
 
@@ -769,7 +771,7 @@ def estimate(
             prefill_chips=prefill_chips,
         )
     )
-    row = {k: (v[0].item() if hasattr(v[0], "item") else v[0]) for k, v in cols.items()}
+    row = {k: (v.item() if isinstance(v, np.ndarray) else v[0]) for k, v in cols.items()}
     if ranges:
         row["ranges"] = {k: [row.pop(f"{k}_low"), row.pop(f"{k}_high")] for k in METRICS}
     fits = bool(row["fits"])

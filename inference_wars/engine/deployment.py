@@ -154,16 +154,21 @@ def search(
     if objective not in OBJECTIVES:
         raise ValueError(f"objective must be one of {', '.join(OBJECTIVES)}, got {objective!r}")
     shape = np.broadcast_shapes(
-        *(_shape(x) for x in (n_chips, batch, input_tokens, output_tokens, weight_bits, kv_bits)),
-        *(_shape(x) for x in pins.__dict__.values()),
-        m.n_layers.shape,
-        hw.peak_tflops.shape,
-        *(x.shape for x in f.__dict__.values() if isinstance(x, np.ndarray)),
-        _shape(mtp_tokens),
-        _shape(disaggregated),
-        _shape(prefill_chips),
-        _shape(mode.tail_ttft_s),
-        _shape(mode.tail_quantile),
+        *{  # each distinct shape once
+            *(
+                _shape(x)
+                for x in (n_chips, batch, input_tokens, output_tokens, weight_bits, kv_bits)
+            ),
+            *(_shape(x) for x in pins.__dict__.values()),
+            np.shape(m.n_layers),
+            np.shape(hw.peak_tflops),
+            *(x.shape for x in f.__dict__.values() if isinstance(x, np.ndarray)),
+            _shape(mtp_tokens),
+            _shape(disaggregated),
+            _shape(prefill_chips),
+            _shape(mode.tail_ttft_s),
+            _shape(mode.tail_quantile),
+        }
     )
     N, B, S, O = (
         _slot_axis(np.asarray(x, float)) for x in (n_chips, batch, input_tokens, output_tokens)
