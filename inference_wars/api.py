@@ -39,6 +39,8 @@ LOWER_IS_BETTER = frozenset({"ttft_s", "tpot_s", "usd_per_million_tokens", "joul
 MAX_COUNT = 10_000_000
 #: Longest prompt or output accepted (tokens).
 MAX_TOKENS = 100_000_000
+#: Largest coefficient of variation of answer lengths accepted (MLPerf DeepSeek-R1: 1.25).
+MAX_OUTPUT_CV = 10.0
 
 # backwards-compatible name for the factor directions
 ASSUMPTION_DIRECTION = factors.DIRECTION
@@ -307,6 +309,7 @@ class Request:
     mtp_tokens: int = 0
     disaggregated: bool = False
     prefill_chips: int | None = None
+    output_tokens_cv: float = 0.0
 
 
 def _ttft_quantile(q, max_ttft_s) -> float | None:
@@ -368,6 +371,7 @@ def _grid(req: Request):
     )
     tgt_ttft = None if req.max_ttft_s is None else require_positive("max_ttft_s", req.max_ttft_s)
     tail = _ttft_quantile(req.ttft_quantile, tgt_ttft)
+    cv = require_number("output_tokens_cv", req.output_tokens_cv, 0.0, MAX_OUTPUT_CV)
     goal = deployment.Goal(req.objective, tgt_user, tgt_ttft)
     mode = serving.Mode(
         float(mtp),
@@ -375,6 +379,7 @@ def _grid(req: Request):
         np.nan if req.prefill_chips is None else float(req.prefill_chips),
         np.inf if tail is None else tgt_ttft,
         0.99 if tail is None else tail,
+        cv,
     )
     skipped: list[str] = []
 
@@ -520,7 +525,7 @@ def _grid(req: Request):
             )
 
         w = weights_bytes(m, wb)
-        kv = kv_bytes_held(m, res["batch"], S_, O_, kb)
+        kv = kv_bytes_held(m, res["batch"], S_, O_, kb, cv)
         cols = {
             "model": Labels.of(models, flat(mi)),
             "chip": Labels.of([c.id for c, _, _ in triples], flat(ti)),
@@ -594,6 +599,11 @@ def _concat(parts: list):
     if isinstance(parts[0], Labels):
         return Labels(parts[0].names, np.concatenate([p.codes for p in parts]))
     return np.concatenate(parts)
+
+
+def _python(x):
+    """A numpy scalar (e.g. a :class:`Labels` entry, ``np.str_``) as the plain Python value."""
+    return x.item() if isinstance(x, np.generic) else x
 
 
 def _uniform(values: np.ndarray):
@@ -697,6 +707,7 @@ def estimate(
     mtp_tokens: int = 0,
     disaggregated: bool = False,
     prefill_chips: int | None = None,
+    output_tokens_cv: float = 0.0,
     **assumption_overrides: float,
 ) -> Estimate:
     """Serve ``model`` on ``chip``: chips, deployment, latency, throughput, cost and energy.
@@ -716,6 +727,11 @@ def estimate(
     ``n_chips`` (then the system delivers what the slower pool allows). ``scenario`` reads
     estimated numbers at their base, optimistic or pessimistic bound; keyword overrides replace
     factors, e.g. ``usd_per_kwh=0.05``.
+
+    ``output_tokens_cv`` says how much answer lengths vary around ``output_tokens`` (standard
+    deviation / mean; 0: all one length): long answers hold their batch slot for longer, so a
+    decode step reads the KV cache of :func:`inference_wars.engine.workload.decode_context`
+    tokens per sequence, ``S + O/2 * (1 + cv^2)`` (reasoning models' answers vary most).
 
     ``ranges=True`` fills ``Estimate.ranges`` with ``{metric: [low, high]}`` for the same
     deployment under the optimistic and pessimistic readings (see :func:`sweep`).
@@ -769,9 +785,10 @@ def estimate(
             mtp_tokens=mtp_tokens,
             disaggregated=disaggregated,
             prefill_chips=prefill_chips,
+            output_tokens_cv=output_tokens_cv,
         )
     )
-    row = {k: (v.item() if isinstance(v, np.ndarray) else v[0]) for k, v in cols.items()}
+    row = {k: (v.item() if isinstance(v, np.ndarray) else _python(v[0])) for k, v in cols.items()}
     if ranges:
         row["ranges"] = {k: [row.pop(f"{k}_low"), row.pop(f"{k}_high")] for k in METRICS}
     fits = bool(row["fits"])
@@ -870,6 +887,7 @@ def sweep(
     mtp_tokens: int = 0,
     disaggregated: bool = False,
     prefill_chips: int | None = None,
+    output_tokens_cv: float = 0.0,
     **assumption_overrides: float,
 ):
     """Evaluate every combination of the arguments (each a value or a list) as a DataFrame.
@@ -927,6 +945,7 @@ def sweep(
             mtp_tokens=mtp_tokens,
             disaggregated=disaggregated,
             prefill_chips=prefill_chips,
+            output_tokens_cv=output_tokens_cv,
         )
     )
     cols.pop("_storage_gb")

@@ -112,6 +112,13 @@ def _common(p: argparse.ArgumentParser) -> None:
         help="speculative / multi-token-prediction draft tokens",
     )
     p.add_argument("--disaggregated", action="store_true", help="prefill on its own pool of chips")
+    p.add_argument(
+        "--output-tokens-cv",
+        type=float,
+        default=0.0,
+        help="how much answer lengths vary (standard deviation / mean; default 0: all one length); "
+        "long answers make a decode step read more KV cache",
+    )
 
 
 def _row(e: api.Estimate) -> list[str]:
@@ -154,6 +161,7 @@ def _kwargs(a: argparse.Namespace) -> dict:
         ttft_quantile=a.ttft_quantile,
         mtp_tokens=a.mtp_tokens,
         disaggregated=a.disaggregated,
+        output_tokens_cv=a.output_tokens_cv,
     )
 
 

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from . import memory, serving
+from . import memory, serving, workload
 from .hardware import HardwareArrays
 from .serving import Deployment, Factors
 from .workload import ModelArrays
@@ -168,6 +168,7 @@ def search(
             _shape(prefill_chips),
             _shape(mode.tail_ttft_s),
             _shape(mode.tail_quantile),
+            _shape(mode.output_cv),
         }
     )
     N, B, S, O = (
@@ -183,6 +184,7 @@ def search(
         for x in (pins.tp, pins.pp, pins.replicas, pins.dp_attention)
     )
     mtp, dis_ = _slot_axis(mtp_tokens), _slot_axis(disaggregated)
+    cv = _slot_axis(mode.output_cv)
 
     # the slots: TP width x attention mode, times batch sizes when a target leaves the batch free
     t_slot, dpa_slot = _slots(pins, m.n_moe_layers > 0, hw.dataflow | hw.hardwired)
@@ -208,11 +210,13 @@ def search(
 
     cap = memory.storage_capacity_bytes(hh, ff.usable_memory_fraction)
     one = Deployment(t, 1.0, 1.0, dpa)
-    # KV in steady state: each running sequence holds S + O/2 tokens on average (workload.kv_bytes_held)
-    w_full, kv1 = serving.stored_bytes_per_chip(mm, hh, one, 1.0, S + O / 2.0, wb, kb)  # pp = 1
+    # KV in steady state: each running sequence holds workload.decode_context tokens on average
+    w_full, kv1 = serving.stored_bytes_per_chip(  # pp = 1
+        mm, hh, one, 1.0, workload.decode_context(S, O, cv), wb, kb
+    )
     # fewest chips when the caller gave none: weights + KV of the batch (1 sequence if free)
     B1 = np.where(batch_free, 1.0, B)
-    need = serving.chips_needed(mm, hh, B1, S, O, wb, kb, ff.usable_memory_fraction)
+    need = serving.chips_needed(mm, hh, B1, S, O, wb, kb, ff.usable_memory_fraction, cv)
     fits_any = np.isfinite(need)
     # ... and enough instances for the batch under the engine's per-instance limit
     need = np.maximum(need, np.where(batch_free, 1.0, B / ff.max_batch_per_instance))
@@ -274,7 +278,7 @@ def search(
     r = np.where(np.isfinite(r), r, 1.0)
     dep = Deployment(t, p, np.maximum(r, 1.0), dpa)
 
-    bmax = serving.max_batch(mm, hh, dep, S, O, wb, kb, ff)
+    bmax = serving.max_batch(mm, hh, dep, S, O, wb, kb, ff, cv)
     b_inst = np.where(
         batch_free,
         np.where(grid_b, np.minimum(BATCH_CHOICES[bslot], bmax), bmax),
@@ -294,7 +298,12 @@ def search(
             wb,
             kb,
             serving.Mode(
-                mtp, dis_, pool, _slot_axis(mode.tail_ttft_s), _slot_axis(mode.tail_quantile)
+                mtp,
+                dis_,
+                pool,
+                _slot_axis(mode.tail_ttft_s),
+                _slot_axis(mode.tail_quantile),
+                cv,
             ),
         )
     met = _meets(goal, res["tokens_per_s_per_user"], res["ttft_s"], _slot_axis)

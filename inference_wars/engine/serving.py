@@ -103,7 +103,8 @@ class Mode:
     that broadcast against the configurations): ``mtp_tokens`` draft tokens per step (speculative
     decoding / multi-token prediction), ``disaggregated`` prefill on chips of its own,
     ``prefill_chips`` a fixed prefill pool of that many chips (NaN: a pool sized to keep up), and
-    a tail target for the time to first token under random arrivals (:func:`poisson_load_cap`)."""
+    a tail target for the time to first token under random arrivals (:func:`poisson_load_cap`),
+    and how much answer lengths vary (``output_cv``)."""
 
     mtp_tokens: float | np.ndarray = 0.0
     disaggregated: bool | np.ndarray = False
@@ -112,6 +113,9 @@ class Mode:
     #: quantile of the time to first token within ``tail_ttft_s`` (inf: loaded to capacity)
     tail_ttft_s: float | np.ndarray = np.inf
     tail_quantile: float | np.ndarray = 0.99
+    #: answer lengths' coefficient of variation (0: all one length): a decode step's tokens
+    #: attend to :func:`inference_wars.engine.workload.decode_context` tokens on average
+    output_cv: float | np.ndarray = 0.0
 
 
 @dataclass(frozen=True)
@@ -158,12 +162,15 @@ def max_batch(
     wb,
     kb,
     f: Factors,
+    output_cv=0.0,
 ) -> np.ndarray:
     """Most running sequences one instance holds next to its weights (0 if the weights alone do
     not fit; KV in steady state, :func:`inference_wars.engine.workload.kv_bytes_held`), capped by
     the engine's ``max_batch_per_instance``."""
     S, O = np.asarray(input_tokens, float), np.asarray(output_tokens, float)
-    w, kv1 = stored_bytes_per_chip(m, hw, dep, 1.0, S + O / 2.0, wb, kb)
+    w, kv1 = stored_bytes_per_chip(
+        m, hw, dep, 1.0, workload.decode_context(S, O, output_cv), wb, kb
+    )
     _, tail = stored_bytes_per_chip(m, hw, dep, 1.0, O / 2.0, wb, kb)
     # hard-wired replicas pool their SRAM for one cache, so the longest sequence's extra is shared
     tail = np.where(hw.hardwired, tail / np.maximum(np.asarray(dep.replicas, float), 1.0), tail)
@@ -371,7 +378,7 @@ def evaluate(
     kb = np.asarray(kv_bits, float)
     q = 1.0 + np.asarray(mtp_tokens, float)
     g = tokens_per_step(mtp_tokens, f.mtp_acceptance, f.mtp_acceptance_decay)
-    c = S + O / 2.0
+    c = workload.decode_context(S, O, mode.output_cv)
     alpha_s = (
         np.where(
             np.isfinite(hw.collective_latency_us), hw.collective_latency_us, f.collective_latency_us
@@ -571,6 +578,7 @@ def chips_needed(
     weight_bits,
     kv_bits,
     usable_fraction,
+    output_cv=0.0,
 ) -> np.ndarray:
     """Fewest chips (unrounded; ``inf`` where nothing fits) whose storage holds the weights and
     the KV cache ``batch`` running sequences hold (:func:`inference_wars.engine.workload.kv_bytes_held`;
@@ -578,5 +586,5 @@ def chips_needed(
     w = workload.weights_bytes(
         m, weight_bits
     )  # (memory.chips_needed ignores it for hard-wired chips)
-    kv = workload.kv_bytes_held(m, batch, input_tokens, output_tokens, kv_bits)
+    kv = workload.kv_bytes_held(m, batch, input_tokens, output_tokens, kv_bits, output_cv)
     return memory.chips_needed(w, kv, hw, usable_fraction)

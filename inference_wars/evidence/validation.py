@@ -72,6 +72,7 @@ class MeasuredRow(BaseModel):
     batch_is_cap: bool | None = None
     input_tokens: int
     output_tokens: int
+    output_tokens_cv: float | None = None
     metric: Metric
     value: float
     min_tokens_per_s_per_user: float | None = None
@@ -93,6 +94,7 @@ class MeasuredRow(BaseModel):
         "n_chips",
         "batch",
         "batch_is_cap",
+        "output_tokens_cv",
         "min_tokens_per_s_per_user",
         "p99_ttft_s",
         "tp",
@@ -123,6 +125,8 @@ class MeasuredRow(BaseModel):
             raise ValueError("min_tokens_per_s_per_user must be positive (or blank)")
         if self.p99_ttft_s is not None and not self.p99_ttft_s > 0:
             raise ValueError("p99_ttft_s must be positive (or blank)")
+        if self.output_tokens_cv is not None and not 0 <= self.output_tokens_cv <= 10:
+            raise ValueError("output_tokens_cv must be between 0 and 10 (or blank)")
         if not self.note.strip():
             raise ValueError("note must say where the number is in the source")
         return self
@@ -209,6 +213,8 @@ class PointInputs:
         self.batch_cap = np.where(cap, b, np.nan)
         self.input_tokens = df["input_tokens"].to_numpy(float)
         self.output_tokens = df["output_tokens"].to_numpy(float)
+        # how much a dataset's answer lengths vary (blank: all one length)
+        self.output_cv = np.nan_to_num(df["output_tokens_cv"].to_numpy(float), nan=0.0)
         # a curve point with its concurrency published is evaluated at that concurrency; without it,
         # as the best throughput that still meets the published per-user speed
         self.target = np.where(
@@ -327,6 +333,7 @@ class PointInputs:
                     self.prefill_chips[j],
                     np.where(np.isfinite(self.p99_ttft[j]), self.p99_ttft[j], np.inf),
                     0.99,
+                    self.output_cv[j],
                 ),
             )
             keys = (
@@ -414,6 +421,7 @@ SAME_SYSTEM = (
     "batch",
     "input_tokens",
     "output_tokens",
+    "output_tokens_cv",
     "metric",
     "min_tokens_per_s_per_user",
     "p99_ttft_s",
