@@ -141,16 +141,21 @@ def _shares(m: ModelArrays, t, dpa, dataflow=False):
     return attn, kv
 
 
-def stored_bytes_per_chip(m: ModelArrays, hw: HardwareArrays, dep: Deployment, b, context, wb, kb):
+def stored_bytes_per_chip(
+    m: ModelArrays, hw: HardwareArrays, dep: Deployment, b, context, wb, kb, extra_context=None
+):
     """(weight bytes, KV bytes) one chip stores: weights of its stage, KV of ``b`` sequences of
-    ``context`` tokens (hard-wired chips keep weights in ROM: 0 here)."""
+    ``context`` tokens (hard-wired chips keep weights in ROM: 0 here). With ``extra_context``,
+    also the KV bytes of one sequence of that many tokens, as a third value."""
     attn, kvs = _shares(m, dep.tp, dep.dp_attention, hw.dataflow)
     w = workload.weight_bytes(
         m, m.params_attention * attn, (m.params_total - m.params_attention) / dep.tp, wb
     )
     w = np.where(hw.hardwired, 0.0, w / dep.pp)
     kv = np.asarray(b, float) * workload.kv_bytes_per_sequence(m, context, kb) * kvs / dep.pp
-    return w, kv
+    if extra_context is None:
+        return w, kv
+    return w, kv, workload.kv_bytes_per_sequence(m, extra_context, kb) * kvs / dep.pp
 
 
 def max_batch(
@@ -168,10 +173,9 @@ def max_batch(
     not fit; KV in steady state, :func:`inference_wars.engine.workload.kv_bytes_held`), capped by
     the engine's ``max_batch_per_instance``."""
     S, O = np.asarray(input_tokens, float), np.asarray(output_tokens, float)
-    w, kv1 = stored_bytes_per_chip(
-        m, hw, dep, 1.0, workload.decode_context(S, O, output_cv), wb, kb
+    w, kv1, tail = stored_bytes_per_chip(
+        m, hw, dep, 1.0, workload.decode_context(S, O, output_cv), wb, kb, O / 2.0
     )
-    _, tail = stored_bytes_per_chip(m, hw, dep, 1.0, O / 2.0, wb, kb)
     # hard-wired replicas pool their SRAM for one cache, so the longest sequence's extra is shared
     tail = np.where(hw.hardwired, tail / np.maximum(np.asarray(dep.replicas, float), 1.0), tail)
     cap = memory.storage_capacity_bytes(hw, f.usable_memory_fraction)
@@ -295,16 +299,13 @@ def _stage(m, hw, f, dep, tokens, seqs, c, wb, kb, alpha_s):
     t_comp = c_dense + c_routed + c_attn
     attn, kvs = _shares(m, t, dep.dp_attention, hw.dataflow)
     always = m.params_attention * attn + (m.params_always_read - m.params_attention) / t
+    touched = workload.expected_experts_touched(m, tokens)
     experts = (
         m.n_moe_layers
         * m.params_per_expert
-        * workload.expected_experts_touched(m, tokens)
+        * touched
         / t
-        * np.minimum(
-            imbalance,
-            np.maximum(m.n_experts, 1.0)
-            / np.maximum(workload.expected_experts_touched(m, tokens), 1e-9),
-        )
+        * np.minimum(imbalance, np.maximum(m.n_experts, 1.0) / np.maximum(touched, 1e-9))
     )
     a_chip = m.params_attention * attn  # attention weights on each chip, at their own width
     stage_bytes = workload.weight_bytes(m, a_chip, always - a_chip + experts, wb) / p
