@@ -8,7 +8,8 @@ import nbformat
 import pytest
 from conftest import CACHE, ROOT, executed_chapters
 
-pytestmark = pytest.mark.notebooks
+# with the book build, in the one worker that executes the chapters (`make test` runs two)
+pytestmark = [pytest.mark.notebooks, pytest.mark.xdist_group("book")]
 
 CHAPTERS = [p.name for p in sorted((ROOT / "book").glob("*.ipynb"))]
 
