@@ -21,12 +21,11 @@ chromium: $(STAMP)
 	@$(PY) tests/find_browser.py --install
 
 ## Every test: package, every chapter executed once (into the Jupyter cache the
-## build renders from), the book build (-W) and the real-browser check. Two pytest workers:
-## the chapters, the build and the browsers in one (xdist_group "book"), the rest in the other.
+## build renders from), the book build (-W) and the real-browser check.
 test: $(STAMP) chromium
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check --quiet .
-	$(PY) -m pytest -p no:cacheprovider -n 2 --dist loadgroup
+	$(PY) -m pytest -p no:cacheprovider
 
 unit: $(STAMP)
 	$(PY) -m pytest tests -m "not browser and not notebooks"

@@ -18,8 +18,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parents[1] / "benchmarks"))
 from page_weight import file_bytes  # noqa: E402
 
-# one worker builds the book and drives the browser while the other runs the package tests
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("book")]
+pytestmark = pytest.mark.browser
 SHOTS = Path(__file__).parent / "screenshots"
 #: Screenshots of every page cost the check about 16 s of its 65 s; `make screenshots` (or
 #: IW_SCREENSHOTS=1) takes them, `make test` only checks.

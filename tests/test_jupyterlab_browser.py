@@ -26,7 +26,7 @@ from urllib.parse import urlparse
 
 import pytest
 
-pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("book")]
+pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parents[1]
 SHOTS = Path(__file__).parent / "screenshots"
 #: The chapter driven: glued prose, citations, six Altair charts, two exercises with solutions.

@@ -8,8 +8,7 @@ import nbformat
 import pytest
 from conftest import CACHE, ROOT, executed_chapters
 
-# with the book build, in the one worker that executes the chapters (`make test` runs two)
-pytestmark = [pytest.mark.notebooks, pytest.mark.xdist_group("book")]
+pytestmark = pytest.mark.notebooks
 
 CHAPTERS = [p.name for p in sorted((ROOT / "book").glob("*.ipynb"))]
 
