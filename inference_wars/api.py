@@ -461,7 +461,7 @@ def _grid(req: Request):
         shape = kept.shape
         kept = None if kept.all() else kept
         si_, B_, S_, O_, N_ = si, B, S, O, N
-        single = kept is None and np.prod(shape) == 1
+        single = kept is None and math.prod(shape) == 1
         if single:
             # one configuration (an estimate): every axis becomes a numpy scalar, so the engine's
             # element-wise operations run over the candidate deployments alone
@@ -477,9 +477,16 @@ def _grid(req: Request):
                 x = np.broadcast_to(x, shape)
             return x.reshape(-1) if kept is None else x[kept]
 
+        def labels(names: list[str], index) -> Labels:
+            """A name column: ``names[index]`` over the block's grid."""
+            if single:
+                return Labels(np.array([names[int(index)]], dtype=object), np.zeros(1, np.intp))
+            return Labels.of(names, flat(index))
+
         k = si_ * n_t + ti
         hw = hw_all.take(k)
-        f = serving.Factors(**{name: _uniform(v[k]) for name, v in f_all.__dict__.items()})
+        uniform = float if single else _uniform  # one configuration: every factor one number
+        f = serving.Factors(**{name: uniform(v[k]) for name, v in f_all.__dict__.items()})
         m = marr.take(mi)
         wb, kb = wbits[k], kbits[k]
         tp, pp, reps, dpa = req.split or (None, None, None, None)
@@ -527,11 +534,11 @@ def _grid(req: Request):
         w = weights_bytes(m, wb)
         kv = kv_bytes_held(m, res["batch"], S_, O_, kb, cv)
         cols = {
-            "model": Labels.of(models, flat(mi)),
-            "chip": Labels.of([c.id for c, _, _ in triples], flat(ti)),
-            "precision": Labels.of([f for _, f, _ in triples], flat(ti)),
-            "kv_precision": Labels.of([k for _, _, k in triples], flat(ti)),
-            "scenario": Labels.of(scenarios, flat(si_)),
+            "model": labels(models, mi),
+            "chip": labels([c.id for c, _, _ in triples], ti),
+            "precision": labels([f for _, f, _ in triples], ti),
+            "kv_precision": labels([k for _, _, k in triples], ti),
+            "scenario": labels(scenarios, si_),
             "batch": np.round(flat(res["batch"])).astype(np.int64),
             "batch_requested": flat(B_),
             "input_tokens": flat(S_).astype(np.int64),
