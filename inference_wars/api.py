@@ -18,7 +18,7 @@ import numpy as np
 from . import catalog
 from .engine import deployment, factors, formats, serving
 from .engine.hardware import hardware_arrays
-from .engine.workload import kv_bytes_held, model_arrays, weights_bytes
+from .engine.workload import MAX_OUTPUT_CV, kv_bytes_held, model_arrays, weights_bytes
 from .errors import UnknownNameError, require_count, require_number, require_positive
 
 METRICS = (
@@ -39,8 +39,6 @@ LOWER_IS_BETTER = frozenset({"ttft_s", "tpot_s", "usd_per_million_tokens", "joul
 MAX_COUNT = 10_000_000
 #: Longest prompt or output accepted (tokens).
 MAX_TOKENS = 100_000_000
-#: Largest coefficient of variation of answer lengths accepted (MLPerf DeepSeek-R1: 1.25).
-MAX_OUTPUT_CV = 10.0
 
 # backwards-compatible name for the factor directions
 ASSUMPTION_DIRECTION = factors.DIRECTION

@@ -163,6 +163,10 @@ def weight_bytes(m: ModelArrays, attention_params, other_params, weight_bits) ->
     return (attention_params * attention_bits(m, wb) + other_params * wb) / 8.0
 
 
+#: Largest coefficient of variation of answer lengths an input may give (MLPerf DeepSeek-R1: 1.25).
+MAX_OUTPUT_CV = 10.0
+
+
 def decode_context(input_tokens, output_tokens, output_cv=0.0) -> np.ndarray:
     """Mean context of a decode step's tokens under continuous batching, for prompts of ``S``
     tokens and answers of mean ``O`` tokens whose lengths vary with coefficient of variation

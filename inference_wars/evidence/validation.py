@@ -37,7 +37,7 @@ from ..catalog import DATA_DIR, CatalogError, blank_to_none, check_source, read_
 from ..engine import deployment, factors, serving
 from ..engine.formats import bits_per_weight, check_format_on_chip, default_kv_format
 from ..engine.hardware import family, hardware_arrays
-from ..engine.workload import model_arrays
+from ..engine.workload import MAX_OUTPUT_CV, model_arrays
 
 Metric = Literal[
     "tokens_per_s_per_user",
@@ -125,8 +125,8 @@ class MeasuredRow(BaseModel):
             raise ValueError("min_tokens_per_s_per_user must be positive (or blank)")
         if self.p99_ttft_s is not None and not self.p99_ttft_s > 0:
             raise ValueError("p99_ttft_s must be positive (or blank)")
-        if self.output_tokens_cv is not None and not 0 <= self.output_tokens_cv <= 10:
-            raise ValueError("output_tokens_cv must be between 0 and 10 (or blank)")
+        if self.output_tokens_cv is not None and not 0 <= self.output_tokens_cv <= MAX_OUTPUT_CV:
+            raise ValueError(f"output_tokens_cv must be between 0 and {MAX_OUTPUT_CV:g} (or blank)")
         if not self.note.strip():
             raise ValueError("note must say where the number is in the source")
         return self
