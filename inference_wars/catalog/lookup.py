@@ -14,6 +14,8 @@ def _normalise(name: str) -> str:
 
 def _lookup(kind: str, name: str, table: dict, aliases_of) -> object:
     """Find ``name`` by id or alias in ``table``; unknown names raise with the closest matches."""
+    if isinstance(name, str) and name in table:  # an exact id (ids are already normalised)
+        return table[name]
     key = _normalise(name)
     if key in table:
         return table[key]

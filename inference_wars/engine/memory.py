@@ -28,6 +28,13 @@ def tiered_read_time_s(
 ) -> np.ndarray:
     """Seconds to read ``bytes_per_chip`` once, fastest tier first (formula in module doc)."""
     x = np.asarray(bytes_per_chip, float)
+    if not np.any(hw.sram_gb):  # no SRAM tier (GPUs): everything streams from HBM
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(
+                x > 0,
+                x / (np.where(hw.hbm_tb_s > 0, hw.hbm_tb_s, 1.0) * TB * memory_efficiency),
+                0.0,
+            )
     cap_s = hw.sram_gb * GB
     in_sram = np.minimum(x, cap_s)
     spill = x - in_sram

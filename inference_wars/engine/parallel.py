@@ -27,19 +27,26 @@ from __future__ import annotations
 import numpy as np
 
 
+def seconds_per_byte(t, domain, scaleup_gb_s, scaleout_gb_s, interconnect_efficiency) -> np.ndarray:
+    """Seconds per byte each chip of a ``t``-wide group sends to the others: inside the scale-up
+    domain at ``scaleup/2 * efficiency``; a group wider than the domain ``D`` sends the share
+    ``1 - D / t`` over the NICs in parallel, so ``max((1 - off) / B_up, off / B_out)``."""
+    b_up = np.maximum(scaleup_gb_s, 1e-9) * 0.5e9 * interconnect_efficiency
+    off = np.clip(1.0 - np.asarray(domain, float) / t, 0.0, 1.0)
+    if not off.any():  # every group inside its scale-up domain (the common case): one division
+        return 1.0 / b_up
+    return np.maximum((1.0 - off) / b_up, off / (np.maximum(scaleout_gb_s, 1e-9) * 1e9))
+
+
 def link_time_s(
     volume_bytes, t, domain, scaleup_gb_s, scaleout_gb_s, interconnect_efficiency
 ) -> np.ndarray:
     """Seconds for each chip of a ``t``-wide group to move ``volume_bytes`` to the others:
-    inside the scale-up domain at ``scaleup/2 * efficiency``, the off-domain share over the NICs."""
+    ``volume_bytes *`` :func:`seconds_per_byte`."""
     t = np.asarray(t, float)
-    v = np.asarray(volume_bytes, float)
-    b_up = np.maximum(np.asarray(scaleup_gb_s, float), 1e-9) * 0.5e9 * interconnect_efficiency
-    b_out = np.maximum(np.asarray(scaleout_gb_s, float), 1e-9) * 1e9
-    off = np.clip(1.0 - np.asarray(domain, float) / t, 0.0, 1.0)
-    if not off.any():  # every group inside its scale-up domain (the common case): one division
-        return v / b_up
-    return np.maximum(v * (1.0 - off) / b_up, v * off / b_out)
+    return np.asarray(volume_bytes, float) * seconds_per_byte(
+        t, domain, scaleup_gb_s, scaleout_gb_s, interconnect_efficiency
+    )
 
 
 def stage_collectives_s(
@@ -57,16 +64,16 @@ def stage_collectives_s(
     """Collective time of one pipeline stage's layers for ``tokens`` tokens in flight (all
     layers of the model; the caller divides by the number of stages). Zero when ``t == 1``."""
     t = np.asarray(t, float)
-    T = np.asarray(tokens, float)
     frac = (t - 1.0) / np.maximum(t, 1.0)
-    act = T * m.d_model * activation_bytes  # one layer's activations
-    ar = latency_s + 2.0 * frac * link_time_s(
-        act, t, domain, scaleup_gb_s, scaleout_gb_s, interconnect_efficiency
+    # one layer's activations, moved at the fabric's seconds per byte (the volume is linear)
+    move = (
+        np.asarray(tokens, float)
+        * (m.d_model * activation_bytes)
+        * seconds_per_byte(t, domain, scaleup_gb_s, scaleout_gb_s, interconnect_efficiency)
     )
-    a2a_vol = act / np.maximum(t, 1.0) * m.n_experts_active  # each chip's tokens x k experts
-    a2a = latency_s + frac * link_time_s(
-        a2a_vol, t, domain, scaleup_gb_s, scaleout_gb_s, interconnect_efficiency
-    )
+    ar = latency_s + 2.0 * frac * move
+    # all-to-all: each chip's tokens x k experts
+    a2a = latency_s + frac * move * (m.n_experts_active / np.maximum(t, 1.0))
     dpa = np.asarray(dp_attention, bool) & (m.n_moe_layers > 0)
     moe = np.where(dpa, 2.0 * a2a, 2.0 * ar)
     total = m.n_dense_layers * 2.0 * ar + m.n_moe_layers * moe

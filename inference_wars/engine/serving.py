@@ -52,6 +52,7 @@ for prefill and the system takes only the load whose tail wait fits the target
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -458,7 +459,8 @@ def evaluate(
     with np.errstate(divide="ignore", invalid="ignore"):
         fed = pool / (t_pf * t * p) * O  # output tokens/s a fixed prefill pool can start
     tokens_per_s = np.where(fixed, np.minimum(r * b * g / step, fed), r * b * g / owner_step)
-    if np.any(np.isfinite(mode.tail_ttft_s)):
+    tail = mode.tail_ttft_s
+    if np.isfinite(tail).any() if isinstance(tail, np.ndarray) else math.isfinite(tail):
         tokens_per_s = np.minimum(
             tokens_per_s,
             poisson_load_cap(
