@@ -1,9 +1,11 @@
 import functools
 import http.server
+import json
 import os
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -19,45 +21,100 @@ sys.path.insert(0, str(ROOT / "book" / "_ext"))
 import execution_cache  # noqa: E402
 
 CACHE = OUT / "_build" / ".jupyter_cache"
+#: What tests/build_book.py found when it executed the chapters.
+RESULTS = OUT / "_build" / "iw-executed.json"
+
+
+#: Tests that need the executed chapters or the built book: they run last, while the book builds
+#: in the background (tests/build_book.py) from the moment collection ends.
+BOOK_FIXTURES = {"built_book", "book_server", "seen"}
+_build: dict = {}
+
+
+def _needs_book(item) -> bool:
+    return bool(BOOK_FIXTURES & set(getattr(item, "fixturenames", ()))) or bool(
+        item.get_closest_marker("notebooks")
+    )
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """Move the tests that need the book to the end (stable order otherwise); the book builds in
+    a second process meanwhile, so the package's tests use the other core."""
+    items.sort(key=_needs_book)
+
+
+def pytest_collection_finish(session):
+    """After selection (``-m``, ``-k``): build only if a selected test needs the book."""
+    if any(_needs_book(i) for i in session.items) and not _reuse():
+        (OUT / "_build").mkdir(parents=True, exist_ok=True)
+        RESULTS.unlink(missing_ok=True)
+        log = open(OUT / "_build" / "iw-build.log", "w")  # noqa: SIM115 (closed in _wait)
+        _build["proc"] = subprocess.Popen(
+            [sys.executable, str(ROOT / "tests" / "build_book.py"), str(OUT)],
+            cwd=ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=dict(os.environ, IW_BOOK_BUILD="1"),
+        )
+        _build["log"] = log
+
+
+def pytest_unconfigure(config):
+    proc = _build.get("proc")
+    if proc is not None and proc.poll() is None:  # the session ended early (-x, Ctrl-C)
+        proc.kill()
+
+
+def _reuse() -> bool:
+    return os.environ.get("IW_BOOK_REUSE") == "1" and (HTML / "book" / "intro.html").exists()
+
+
+@functools.cache
+def _wait() -> tuple[int, str]:
+    """The background build's exit status and output (waits for it)."""
+    proc = _build.get("proc")
+    if proc is None:  # e.g. a single test file run whose items were collected another way
+        r = subprocess.run(
+            [sys.executable, str(ROOT / "tests" / "build_book.py"), str(OUT)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=1800,
+        )
+        return r.returncode, r.stdout + r.stderr
+    rc = proc.wait(timeout=1800)
+    _build["log"].close()
+    return rc, (OUT / "_build" / "iw-build.log").read_text()
 
 
 @functools.cache
 def executed_chapters() -> dict[str, str | None]:
-    """Every chapter executed once into the build's Jupyter cache: ``{path: traceback or None}``."""
-    return execution_cache.execute_all(CACHE, ROOT)
+    """Every chapter executed once into the build's Jupyter cache: ``{path: traceback or None}``
+    (the background build writes it before it starts building the HTML)."""
+    if _reuse():
+        return execution_cache.execute_all(CACHE, ROOT)
+    proc = _build.get("proc")
+    while proc is not None and proc.poll() is None and not RESULTS.exists():
+        time.sleep(0.2)
+    if not RESULTS.exists():
+        _wait()
+    assert RESULTS.exists(), "the chapters were not executed:\n" + _wait()[1][-6000:]
+    return json.loads(RESULTS.read_text())
 
 
 @pytest.fixture(scope="session")
 def built_book() -> Path:
-    """Build the book once per test session with warnings as errors (as `make book` does).
-    IW_BOOK_REUSE=1 reuses the HTML already in $IW_BUILD_DIR/_build/html (e.g. right after
-    `make book`) so the browser checks can be re-run alone."""
-    if os.environ.get("IW_BOOK_REUSE") == "1" and (HTML / "book" / "intro.html").exists():
+    """The book built once per test session with warnings as errors (as `make book` does), by
+    the background build. IW_BOOK_REUSE=1 reuses the HTML already in $IW_BUILD_DIR/_build/html
+    (e.g. right after `make book`) so the browser checks can be re-run alone."""
+    if _reuse():
         return HTML
-    # every chapter executes once, in parallel, into the cache the build then renders from
     failed = {uri: tb for uri, tb in executed_chapters().items() if tb}
     assert not failed, "chapters failed to execute:\n" + "\n\n".join(
         f"{Path(uri).name}:\n{tb[-3000:]}" for uri, tb in failed.items()
     )
-    env = dict(os.environ, IW_BOOK_BUILD="1")
-    jb = Path(sys.executable).with_name("jupyter-book")
-    r = subprocess.run(
-        [
-            str(jb),
-            "build",
-            str(ROOT),
-            "--warningiserror",
-            "--keep-going",
-            "--path-output",
-            str(OUT),
-        ],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    assert r.returncode == 0, f"book build failed:\n{r.stdout[-6000:]}\n{r.stderr[-3000:]}"
+    rc, log = _wait()
+    assert rc == 0, f"book build failed:\n{log[-8000:]}"
     return HTML
 
 
