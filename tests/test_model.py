@@ -375,3 +375,14 @@ def test_sweep_takes_the_same_prefill_pool_as_estimate():
     assert row["tokens_per_s"] == pytest.approx(one.tokens_per_s)
     with pytest.raises(ValueError, match="larger than the pool"):
         iw.sweep("llama-3.1-70b", "h100-sxm", n_chips=[8, 16], prefill_chips=8, **kw)
+
+
+def test_first_largest_is_argmax_over_the_stacked_parts():
+    """The bound label's index (small inputs skip the stack) agrees with np.argmax: first on a
+    tie, a NaN wins, inf beats every number."""
+    from inference_wars.engine.serving import _first_largest
+
+    rng = np.random.default_rng(0)
+    for _ in range(500):
+        parts = [rng.choice([0.0, 1.0, 2.0, np.nan, np.inf], size=7) for _ in range(4)]
+        np.testing.assert_array_equal(_first_largest(*parts), np.argmax(np.stack(parts), axis=0))

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import memory, serving, workload
-from .hardware import HardwareArrays
+from .hardware import HardwareArrays, any_of
 from .serving import Deployment, Factors
 from .workload import ModelArrays
 
@@ -196,7 +196,7 @@ def search(
     if max_ttft_s is not None:
         target = target | np.isfinite(_slot_axis(np.asarray(max_ttft_s, float)))
     grid_b = batch_free & target
-    KB = len(BATCH_CHOICES) if np.any(grid_b) else 1
+    KB = len(BATCH_CHOICES) if any_of(grid_b) else 1
     slot = np.repeat(np.arange(K), KB)
     bslot = np.tile(np.arange(KB), K)
     t = t_slot[slot]
@@ -243,7 +243,7 @@ def search(
     p = np.where(np.isnan(pin_p), p, pin_p)
     full = np.broadcast_shapes(shape + (1,), np.shape(ok), np.shape(p), np.shape(t))
     hwd, df = hh.hardwired, hh.dataflow
-    if np.any(df):
+    if any_of(df):
         # ---- dataflow chips: instances of Nsys / r chips pipelined over the layers
         r_df = 2.0**slot
         w_df = np.floor(Ndec / r_df)
@@ -258,7 +258,7 @@ def search(
         ok = np.where(
             df, (dpa == 0) & (w_df >= 1) & (np.isnan(pin_r) | (r_df == pin_r)) & (slot < 14), ok
         )
-    if np.any(hwd):
+    if any_of(hwd):
         # ---- hard-wired chips: each chip a whole model
         t = np.where(hwd, 1.0, t)
         p = np.where(hwd, 1.0, p)
@@ -268,7 +268,7 @@ def search(
     with np.errstate(divide="ignore", invalid="ignore"):
         per_inst = np.where(np.isfinite(per_inst), per_inst, np.inf)
         r = np.floor(Ndec / per_inst)
-    if np.any(df):
+    if any_of(df):
         r = np.where(df, np.floor(Ndec / np.maximum(t * p, 1.0) + 1e-9), r)
     r = np.where(batch_free | hwd, r, np.minimum(r, B))  # no idle replicas beyond the batch
     r = np.where(np.isnan(pin_r), r, pin_r)

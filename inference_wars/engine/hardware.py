@@ -45,6 +45,12 @@ class HardwareArrays:
         return HardwareArrays(**{k: getattr(self, k)[idx] for k in self.__dataclass_fields__})
 
 
+def any_of(x) -> bool:
+    """Whether any element of ``x`` (an array, a numpy scalar or a number) is nonzero: what
+    ``np.any`` says, without its reduction machinery for the scalars of a single estimate."""
+    return bool(x.any()) if hasattr(x, "any") else bool(x)
+
+
 def chip_row(chip: str | Chip, fmt: str, scenario: str = "base") -> dict[str, float]:
     """One chip's numbers for one format, as a dict of floats."""
     c = get_chip(chip)

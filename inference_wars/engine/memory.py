@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .hardware import HardwareArrays
+from .hardware import HardwareArrays, any_of
 
 GB = 1e9
 TB = 1e12
@@ -28,7 +28,7 @@ def tiered_read_time_s(
 ) -> np.ndarray:
     """Seconds to read ``bytes_per_chip`` once, fastest tier first (formula in module doc)."""
     x = np.asarray(bytes_per_chip, float)
-    if not np.any(hw.sram_gb):  # no SRAM tier (GPUs): everything streams from HBM
+    if not any_of(hw.sram_gb):  # no SRAM tier (GPUs): everything streams from HBM
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.where(
                 x > 0,

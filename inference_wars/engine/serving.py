@@ -204,6 +204,8 @@ def tokens_per_step(mtp_tokens, acceptance, decay=1.0) -> np.ndarray:
     [1.92, 2.51, 2.78]
     """
     k = np.asarray(mtp_tokens, float)
+    if not k.any():  # no drafts anywhere (the common case): one token per step
+        return np.ones(np.broadcast_shapes(k.shape, np.shape(acceptance), np.shape(decay)))
     a = np.clip(np.asarray(acceptance, float), 0.0, 1.0)
     d = np.clip(np.asarray(decay, float), 0.0, 1.0)
     g = np.ones(np.broadcast(k, a, d).shape)
@@ -353,6 +355,19 @@ def _stage(m, hw, f, dep, tokens, seqs, c, wb, kb, alpha_s):
     return stage, t_comp, t_mem, latency, overhead
 
 
+def _first_largest(*parts) -> np.ndarray:
+    """Index of the largest of ``parts`` element-wise, the first on a tie (``np.argmax`` over
+    the stacked parts; small ones, e.g. one estimate's candidate deployments, without stacking)."""
+    if max(np.size(x) for x in parts) > 256:
+        return np.argmax(np.stack(np.broadcast_arrays(*parts)), axis=0)
+    best, index = parts[0], np.zeros(np.broadcast_shapes(*(np.shape(x) for x in parts)), np.intp)
+    for j, x in enumerate(parts[1:], 1):
+        take = (x > best) | (np.isnan(x) & ~np.isnan(best))  # a NaN wins, as in np.argmax
+        index = np.where(take, j, index)
+        best = np.where(take, x, best)
+    return index
+
+
 def evaluate(
     m: ModelArrays,
     hw: HardwareArrays,
@@ -406,7 +421,7 @@ def evaluate(
         f.interconnect_efficiency,
     )
     step = p * stage + hops
-    bound_index = np.argmax(np.stack(np.broadcast_arrays(t_c, t_m, t_x + hops / p, t_o)), axis=0)
+    bound_index = _first_largest(t_c, t_m, t_x + hops / p, t_o)
 
     # ---- prefill: batched (what the owner pays per request) and a lone prompt (TTFT)
     pf_flops = workload.prefill_flops(m, S)
