@@ -289,3 +289,31 @@ def test_cost_curves_carry_ordered_ranges():
     assert (df["usd_per_million_tokens"] <= df["usd_per_million_tokens_high"]).all()
     assert "h100-sxm" in df.attrs["unserved"] and "h100-sxm" not in set(df["chip"])
     assert isinstance(df, pd.DataFrame) and np.isfinite(df["usd_per_million_tokens"]).all()
+
+
+def test_break_even_agrees_with_choose_at_every_volume():
+    """regime.break_even (one vectorised evaluation per scenario) gives the costs and winners that
+    regime.choose gives volume by volume, and its break-even is the first volume where the
+    hard-wired chip is cheaper."""
+    volumes = np.logspace(9, 13, 5)
+    kw = dict(update_months=12, min_tokens_per_s_per_user=1000, context_tokens=2048)
+    be = regime.break_even(M8, volumes, scenarios=("base",), **kw)
+    for _, row in be.iterrows():
+        d = regime.choose(M8, tokens_per_day=row["tokens_per_day"], **kw)
+        prog = d[(d["kind"] != "hard-wired") & d["serves"]].iloc[0]
+        assert row["winner"] == d.attrs["winner"]
+        assert row["programmable"] == prog["chip"]
+        assert row["programmable_usd"] == pytest.approx(prog["usd_per_million_tokens"], rel=1e-12)
+        hw = d.set_index("chip").loc["taalas-hc1", "usd_per_million_tokens"]
+        assert row["hard_wired_usd"] == pytest.approx(hw, rel=1e-12)
+    cheaper = be["hard_wired_usd"] < be["programmable_usd"]
+    assert (
+        cheaper.any() and be.attrs["break_even"]["base"] == be.loc[cheaper, "tokens_per_day"].min()
+    )
+
+
+def test_break_even_needs_a_hard_wired_chip_for_the_model():
+    with pytest.raises(ValueError, match="no hard-wired candidate runs llama-3.1-70b"):
+        regime.break_even("llama-3.1-70b", [1e9, 1e10])
+    with pytest.raises(ValueError, match="tokens_per_day must be positive"):
+        regime.break_even(M8, [1e9, -1.0])

@@ -562,6 +562,77 @@ def chip_cost_curves(
     return df
 
 
+def break_even(
+    model: str,
+    tokens_per_day,
+    scenarios: Sequence[str] = ("optimistic", "base"),
+    zoo_size: int = 1,
+    update_months: float = 12,
+    min_tokens_per_s_per_user: float = 50,
+    context_tokens: int = 4096,
+    output_tokens: int = 256,
+    chips: Sequence[str] | None = None,
+):
+    """Hard-wired against programmable silicon over daily volumes: for each scenario and each
+    of ``tokens_per_day``, the cheapest hard-wired chip that runs ``model`` and the cheapest
+    programmable chip that serves the regime (costs as in :func:`choose`, all volumes in one
+    vectorised evaluation per scenario).
+
+    Columns: ``scenario``, ``tokens_per_day``, ``winner`` (the cheapest of all, ``"none"`` if
+    nothing serves), ``hard_wired`` and ``hard_wired_usd``, ``programmable`` and
+    ``programmable_usd`` (``"none"`` / ``inf`` where no such chip serves).
+    ``df.attrs["break_even"]`` is ``{scenario: smallest volume at which the hard-wired chip is
+    the cheaper one}`` (NaN where it never is).
+
+    Used in chapter 8.
+    """
+    import pandas as pd
+
+    output_tokens = require_positive_int("output_tokens", output_tokens)
+    context_tokens = require_positive_int("context_tokens", context_tokens)
+    V = _positive_axis("tokens_per_day", tokens_per_day)
+    ids = candidates(chips)
+    hw = np.array([architecture_kind(c) == "hard-wired" for c in ids])
+    m_id = catalog.get_model(model).id
+    if not any(catalog.get_chip(c).hardwired_model == m_id for c in np.array(ids)[hw]):
+        raise ValueError(
+            f"no hard-wired candidate runs {m_id}: there is nothing to break even with"
+        )
+    names = np.array(ids + [NONE], dtype=object)
+    frames, at = [], {}
+    for s in scenarios:
+        inst = _instances(m_id, ids, context_tokens, output_tokens, s)
+        grid = _validate_grid(zoo_size, update_months, V, min_tokens_per_s_per_user)
+        cost = _costs(inst, *grid, s)[0]  # [volumes, chips]
+        sides = []
+        for mask in (hw, ~hw):
+            c = np.where(mask[None, :], cost, np.inf)
+            i = np.argmin(c, axis=1)
+            best = c[np.arange(len(V)), i]
+            sides.append((np.where(np.isfinite(best), i, len(ids)), best))
+        (hi, h_usd), (pi, p_usd) = sides
+        w = np.argmin(cost, axis=1)
+        served = np.isfinite(cost[np.arange(len(V)), w])
+        cheaper = h_usd < p_usd
+        at[s] = float(V[cheaper].min()) if cheaper.any() else float("nan")
+        frames.append(
+            pd.DataFrame(
+                {
+                    "scenario": s,
+                    "tokens_per_day": V,
+                    "winner": names[np.where(served, w, len(ids))],
+                    "hard_wired": names[hi],
+                    "hard_wired_usd": h_usd,
+                    "programmable": names[pi],
+                    "programmable_usd": p_usd,
+                }
+            )
+        )
+    df = pd.concat(frames, ignore_index=True)
+    df.attrs["break_even"] = at
+    return df
+
+
 __all__ = [
     "BATCHES",
     "CANDIDATES",
@@ -569,6 +640,7 @@ __all__ = [
     "HardWiring",
     "NONE",
     "architecture_kind",
+    "break_even",
     "candidates",
     "chip_cost_curves",
     "choose",
