@@ -161,3 +161,23 @@ def test_checklist():
     assert not never.answers["volume"] and "never" in never.reasons["volume"]
     with pytest.raises(ValueError):
         hw.hardwire_checklist(1.5, 24, 12, 2000, 200, True, 12, 3)
+
+
+def test_break_even_grid_is_tapeout_case_at_every_volume():
+    """hardwired.break_even_grid costs each baseline once and every volume at once; each row is
+    the break-even that tapeout_case gives at that volume."""
+    volumes = np.geomspace(1e9, 1e12, 4)
+    g = hw.break_even_grid(volumes, ["h100-sxm"], gpu_batches=(8, 64), scenarios=("base",))
+    assert len(g) == 2 * len(volumes)
+    assert list(g.columns) == ["gpu", "gpu_batch", "scenario", "tokens_per_day", "months"]
+    for r in g.itertuples():
+        case = hw.tapeout_case(
+            r.tokens_per_day, gpu=r.gpu, gpu_batch=r.gpu_batch, scenario=r.scenario
+        )
+        assert r.months == pytest.approx(case.break_even_months, rel=1e-12)
+    # more volume never makes hard-wiring take longer to pay
+    for _, s in g.groupby("gpu_batch"):
+        m = s["months"].to_numpy()
+        assert (np.minimum.accumulate(m) == m).all()
+    with pytest.raises(ValueError, match="tokens_per_day"):
+        hw.break_even_grid([1e9, -5.0], ["h100-sxm"])

@@ -33,6 +33,7 @@ model zoo under a Zipf law) and :mod:`.checklist`; every name is also importable
 from __future__ import annotations
 
 from .break_even import TapeoutCase as TapeoutCase
+from .break_even import break_even_grid as break_even_grid
 from .break_even import break_even_months as break_even_months
 from .break_even import hc_chips as hc_chips
 from .break_even import lifetime_costs as lifetime_costs

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -250,3 +251,47 @@ def tapeout_case(
         break_even_months=T,
         inputs=inputs,
     )
+
+
+def break_even_grid(
+    tokens_per_day,
+    gpus: Sequence[str],
+    gpu_batches: Sequence[int] = (1, 8, 64),
+    scenarios: Sequence[str] = ("optimistic", "base", "pessimistic"),
+    model: str = "llama-3.1-8b",
+    **case,
+):
+    """:func:`break_even_months` for every GPU baseline, GPU batch and scenario over the daily
+    volumes ``tokens_per_day``, as a long DataFrame with columns ``gpu``, ``gpu_batch``,
+    ``scenario``, ``tokens_per_day`` and ``months`` (``inf`` where hard-wiring never pays).
+    Each baseline is costed once by :func:`tapeout_case` (``case`` passes its other arguments);
+    the volumes are one vectorised evaluation.
+
+    Used in chapter 4.
+    """
+    import pandas as pd
+
+    V = require_array("tokens_per_day", tokens_per_day, 0.0, low_open=True).ravel()
+    frames = []
+    for gpu in gpus:
+        for gb in gpu_batches:
+            for scen in scenarios:
+                c = tapeout_case(float(V[0]), model, gpu=gpu, gpu_batch=gb, scenario=scen, **case)
+                months = break_even_months(
+                    V / SECONDS_PER_DAY,
+                    c.gpu_usd_per_million_tokens,
+                    c.hc_tokens_per_s_per_chip,
+                    **c.inputs,
+                )
+                frames.append(
+                    pd.DataFrame(
+                        {
+                            "gpu": c.gpu,
+                            "gpu_batch": gb,
+                            "scenario": scen,
+                            "tokens_per_day": V,
+                            "months": months,
+                        }
+                    )
+                )
+    return pd.concat(frames, ignore_index=True)
