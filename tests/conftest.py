@@ -2,6 +2,7 @@ import functools
 import http.server
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -55,14 +56,16 @@ def pytest_collection_finish(session):
             stdout=log,
             stderr=subprocess.STDOUT,
             env=dict(os.environ, IW_BOOK_BUILD="1"),
+            start_new_session=True,  # its own process group: stopped with the jupyter-book it starts
         )
         _build["log"] = log
 
 
 def pytest_unconfigure(config):
     proc = _build.get("proc")
-    if proc is not None and proc.poll() is None:  # the session ended early (-x, Ctrl-C)
-        proc.kill()
+    if proc is not None and proc.poll() is None:  # not needed to the end (-m notebooks, -x, Ctrl-C)
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
 
 
 def _reuse() -> bool:
