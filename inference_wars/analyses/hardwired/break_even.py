@@ -58,7 +58,7 @@ def break_even_months(
     """Model lifetime (months from freezing it) after which hard-wiring is cheaper than GPUs:
     ``T* = lead + (NRE + N p) / (3600 R c - N e)`` (module doc); ``inf`` where it never pays.
 
-    Used in chapter 4.
+    No chapter calls it directly; :func:`break_even_grid`, :func:`tapeout_case` use it.
     """
     R = _positive("tokens_per_s", tokens_per_s)
     N = hc_chips(R, hc_tokens_per_s_per_chip, utilization, min_chips)
