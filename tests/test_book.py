@@ -125,6 +125,8 @@ WIDTHS = {
 MAX_SHOT_HEIGHT = 6_000
 #: Smallest text a reader should have to read, in CSS pixels.
 MIN_TEXT_PX = 9
+#: Smallest gap between two neighbouring tick labels, in CSS pixels (the theme keeps 6).
+MIN_LABEL_GAP_PX = 2
 #: Uncompressed bytes a page without charts may load (HTML, scripts, styles, fonts, images).
 MAX_PLAIN_PAGE_BYTES = 1_500_000
 #: ... for a page whose own HTML is up to this size; a bigger page may exceed it by the excess.
@@ -138,7 +140,8 @@ TEXTS = f"ts => ts.map({TEXT_JS})"
 #: In the page: what a reader sees. Data marks are read from each Vega view's scenegraph (only
 #: items with finite coordinates count: a log scale whose domain includes zero draws none);
 #: text sizes include the scaling of a chart squeezed into its column.
-PROBE = r"""() => {
+PROBE = (
+    r"""() => {
   const TEXT = TEXT_JS;
   const charts = [...document.querySelectorAll('.iw-chart')].map(el => {
     const view = el.__iwView; let marks = 0, nonfinite = 0;
@@ -154,8 +157,24 @@ PROBE = r"""() => {
       }
     })(view ? view.scenegraph().root.items[0] || {} : {});
     const svg = el.querySelector('svg'), box = el.getBoundingClientRect();
+    // tick labels that touch ("20k30k50k"): the smallest gap between neighbours on each axis
+    // whose labels run straight (rotated category labels overlap their boxes but not their words)
+    const crowded = [];
+    for (const ax of (svg ? svg.querySelectorAll('g.role-axis') : [])) {
+      const texts = [...ax.querySelectorAll('.role-axis-label text')].filter(t =>
+        t.textContent.trim() && getComputedStyle(t).opacity !== '0'
+        && !/rotate\((?!0\))/.test(t.getAttribute('transform') || ''));
+      const r = texts.map(t => t.getBoundingClientRect()).filter(b => b.width > 0);
+      if (r.length < 2) continue;
+      const across = Math.abs(r[0].top - r[r.length - 1].top) < 2;
+      r.sort((a, b) => across ? a.left - b.left : a.top - b.top);
+      for (let i = 1; i < r.length; i++) {
+        const gap = across ? r[i].left - r[i - 1].right : r[i].top - r[i - 1].bottom;
+        if (gap < LABEL_GAP) { crowded.push(`${across ? 'x' : 'y'} labels ${gap.toFixed(1)}px apart`); break; }
+      }
+    }
     return {marks, nonfinite, error: el.dataset.error || null, rendered: el.dataset.rendered === 'true',
-            svgWidth: svg ? svg.getBoundingClientRect().width : 0, boxWidth: box.width,
+            svgWidth: svg ? svg.getBoundingClientRect().width : 0, boxWidth: box.width, crowded,
             axisTitles: svg ? [...svg.querySelectorAll('.role-axis-title text')].map(TEXT) : []};
   });
   const small = [];
@@ -183,7 +202,10 @@ PROBE = r"""() => {
   return {charts, small, maths: maths.length, unrendered,
           overflow: document.documentElement.scrollWidth - window.innerWidth,
           paragraph: parseFloat(getComputedStyle(article.querySelector('p') || article).fontSize)};
-}""".replace("MIN", str(MIN_TEXT_PX)).replace("TEXT_JS", TEXT_JS)
+}""".replace("MIN", str(MIN_TEXT_PX))
+    .replace("TEXT_JS", TEXT_JS)
+    .replace("LABEL_GAP", str(MIN_LABEL_GAP_PX))
+)
 
 
 def _select_changes(page) -> tuple[int, list[str]]:
@@ -317,7 +339,8 @@ PAGE_WIDTHS = [(rel, w) for rel in sorted(set(PAGES)) for w in WIDTHS]
 def test_reader_sees_every_chart_and_can_read_every_word(seen, rel, width):
     """Offline, at a desktop's and a phone's width: no console warning or error (Vega logs e.g.
     "Log scale domain includes zero" there), every chart draws data marks, no text below
-    MIN_TEXT_PX, and the page never scrolls sideways."""
+    MIN_TEXT_PX, no tick labels closer than MIN_LABEL_GAP_PX, and the page never scrolls
+    sideways."""
     r = seen[(rel, width)]
     problems = [f"console: {m}" for m in r["console"]] + [f"network: {u}" for u in r["blocked"]]
     for i, c in enumerate(r["charts"]):
@@ -327,6 +350,7 @@ def test_reader_sees_every_chart_and_can_read_every_word(seen, rel, width):
             problems.append(f"chart {i} draws no data marks ({c['nonfinite']} with no position)")
         if c["svgWidth"] > c["boxWidth"] + 1:
             problems.append(f"chart {i} is wider than its column")
+        problems += [f"chart {i}: {x}" for x in c["crowded"]]
     problems += [f"maths not rendered: {m}" for m in r["unrendered"][:5]]
     problems += r["small"][:8]
     if r["overflow"] > 2:

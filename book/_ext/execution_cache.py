@@ -91,11 +91,27 @@ def execute_all(cache_dir: Path, root: Path = ROOT, timeout_s: int = 60) -> dict
     return {rec.uri: (rec.traceback or None) for rec in cache.list_project_records()}
 
 
+def _cache_dir(app) -> Path:
+    return Path(app.outdir).parent / ".jupyter_cache"
+
+
 def _on_config(app, config) -> None:
     if config.nb_execution_mode == "cache":
-        prepare(Path(app.outdir).parent / ".jupyter_cache")
+        prepare(_cache_dir(app))
+
+
+def _depend_on_fingerprint(app, doctree) -> None:
+    """Make every chapter's page depend on the cache's stamp, which :func:`prepare` rewrites only
+    when it empties the cache: Sphinx then reads a chapter again (rendering the new outputs)
+    whenever the package changed since the page was built, not only when the notebook did."""
+    env = app.env
+    if app.config.nb_execution_mode == "cache" and str(env.doc2path(env.docname)).endswith(
+        ".ipynb"
+    ):
+        env.note_dependency(str(_cache_dir(app) / STAMP))
 
 
 def setup(app):
     app.connect("config-inited", _on_config)
+    app.connect("doctree-read", _depend_on_fingerprint)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

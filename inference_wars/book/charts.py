@@ -89,6 +89,10 @@ BIG_NUMBER_LABEL_EXPR = (
 )
 
 
+#: Smallest gap, in CSS pixels, between two tick labels of a numeric axis.
+LABEL_GAP_PX = 6
+
+
 def _palette() -> dict[str, str]:
     """Every catalog chip's colour: the fixed ones, then vendor spares, then generic spares."""
     colors = dict(_FIXED)
@@ -176,8 +180,13 @@ def theme() -> dict:
                 "gridColor": "#e8e8e8",
                 "titleFontWeight": 500,
             },
-            # numbers never overprint (a tick label is dropped instead); category labels all stay
-            "axisQuantitative": {"labelExpr": BIG_NUMBER_LABEL_EXPR, "labelOverlap": "greedy"},
+            # numbers never overprint or touch (a tick label is dropped instead, keeping a gap of
+            # LABEL_GAP_PX: log axes otherwise print "20k30k50k"); category labels all stay
+            "axisQuantitative": {
+                "labelExpr": BIG_NUMBER_LABEL_EXPR,
+                "labelOverlap": "greedy",
+                "labelSeparation": LABEL_GAP_PX,
+            },
             "legend": {
                 "labelFontSize": 11,
                 "titleFontSize": 12,
