@@ -1,0 +1,43 @@
+"""The shared Jupyter cache (book/_ext/execution_cache.py): emptied when the package changes,
+and every chapter's page rebuilt with it."""
+
+from pathlib import Path
+from types import SimpleNamespace
+
+import execution_cache  # tests/conftest.py puts book/_ext on the path
+
+
+def test_cache_keeps_only_what_this_package_filled(tmp_path):
+    root = tmp_path / "repo"
+    (root / "inference_wars").mkdir(parents=True)
+    (root / "inference_wars" / "a.py").write_text("x = 1\n")
+    (root / "requirements.txt").write_text("numpy\n")
+    cache = tmp_path / "cache"
+    assert execution_cache.prepare(cache, root) is False  # new: emptied and stamped
+    (cache / "executed.txt").write_text("old outputs")
+    assert execution_cache.prepare(cache, root) is True  # same package: kept
+    assert (cache / "executed.txt").exists()
+    (root / "inference_wars" / "a.py").write_text("x = 2\n")
+    assert execution_cache.prepare(cache, root) is False  # package changed: emptied
+    assert not (cache / "executed.txt").exists()
+
+
+def test_chapter_pages_depend_on_the_cache_stamp(tmp_path):
+    """Sphinx re-reads a page when a dependency is newer than the page: chapters (notebooks)
+    depend on the stamp that prepare() rewrites when it empties the cache; other pages do not."""
+    noted = []
+    env = SimpleNamespace(
+        docname="book/03_vera_rubin",
+        doc2path=lambda d: Path(f"/src/{d}.ipynb" if "03" in d else f"/src/{d}.md"),
+        note_dependency=noted.append,
+    )
+    app = SimpleNamespace(
+        env=env,
+        outdir=str(tmp_path / "_build" / "html"),
+        config=SimpleNamespace(nb_execution_mode="cache"),
+    )
+    execution_cache._depend_on_fingerprint(app, None)
+    assert noted == [str(tmp_path / "_build" / ".jupyter_cache" / execution_cache.STAMP)]
+    env.docname = "book/cheatsheet"
+    execution_cache._depend_on_fingerprint(app, None)
+    assert len(noted) == 1
