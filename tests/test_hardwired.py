@@ -181,3 +181,7 @@ def test_break_even_grid_is_tapeout_case_at_every_volume():
         assert (np.minimum.accumulate(m) == m).all()
     with pytest.raises(ValueError, match="tokens_per_day"):
         hw.break_even_grid([1e9, -5.0], ["h100-sxm"])
+    with pytest.raises(ValueError, match="did you mean 'h100-sxm'"):
+        hw.break_even_grid([1e9], ["h100-sxn"])
+    # one GPU, one batch, one scenario given bare: never split into letters
+    assert len(hw.break_even_grid([1e9], "h100-sxm", gpu_batches=64, scenarios="base")) == 1

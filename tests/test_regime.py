@@ -317,3 +317,6 @@ def test_break_even_needs_a_hard_wired_chip_for_the_model():
         regime.break_even("llama-3.1-70b", [1e9, 1e10])
     with pytest.raises(ValueError, match="tokens_per_day must be positive"):
         regime.break_even(M8, [1e9, -1.0])
+    with pytest.raises(ValueError, match="scenario must be one of"):
+        regime.break_even(M8, [1e9], scenarios=("likely",))
+    assert regime.break_even(M8, 1e10, scenarios="base")["scenario"].tolist() == ["base"]

@@ -54,7 +54,7 @@ from .. import catalog
 from ..engine import economics
 from ..engine.deployment import batch_grid
 from ..engine.formats import FORMAT_PREFERENCE, serving_format
-from ..errors import require_positive, require_positive_int
+from ..errors import require_list, require_positive, require_positive_int
 from ..units import DAYS_PER_MONTH, SECONDS_PER_DAY
 from . import hardwired
 
@@ -600,7 +600,7 @@ def break_even(
         )
     names = np.array(ids + [NONE], dtype=object)
     frames, at = [], {}
-    for s in scenarios:
+    for s in require_list("scenarios", scenarios):
         inst = _instances(m_id, ids, context_tokens, output_tokens, s)
         grid = _validate_grid(zoo_size, update_months, V, min_tokens_per_s_per_user)
         cost = _costs(inst, *grid, s)[0]  # [volumes, chips]

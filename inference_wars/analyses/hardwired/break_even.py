@@ -12,6 +12,7 @@ from ...errors import (
     MAX_COUNT,
     require_array,
     require_fraction,
+    require_list,
     require_number,
     require_positive,
     require_scenario,
@@ -273,9 +274,9 @@ def break_even_grid(
 
     V = require_array("tokens_per_day", tokens_per_day, 0.0, low_open=True).ravel()
     frames = []
-    for gpu in gpus:
-        for gb in gpu_batches:
-            for scen in scenarios:
+    for gpu in require_list("gpus", gpus):
+        for gb in require_list("gpu_batches", gpu_batches):
+            for scen in require_list("scenarios", scenarios):
                 c = tapeout_case(float(V[0]), model, gpu=gpu, gpu_batch=gb, scenario=scen, **case)
                 months = break_even_months(
                     V / SECONDS_PER_DAY,
