@@ -25,7 +25,7 @@ chromium: $(STAMP)
 test: $(STAMP) chromium
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check --quiet .
-	$(PY) -m pytest -p no:cacheprovider
+	$(PY) -m pytest -p no:cacheprovider --durations=5
 
 unit: $(STAMP)
 	$(PY) -m pytest tests -m "not browser and not notebooks"
