@@ -138,6 +138,45 @@ def expected_ttft_s(hit_rate, ttft_hit_s, ttft_miss_s) -> np.ndarray:
     return h * np.asarray(ttft_hit_s, float) + (1.0 - h) * np.asarray(ttft_miss_s, float)
 
 
+def ttft_by_hit_rate(
+    model: str,
+    chip: str,
+    n_chips: int,
+    context_tokens,
+    new_tokens,
+    tier_gb_s_per_chip,
+    hit_rates,
+    precision: str | None = None,
+    **turn_options,
+):
+    """Time to first token over every (tier bandwidth, hit rate, context) as a long DataFrame:
+    columns ``context``, ``tier_gb_s``, ``hit_rate``, ``kv_gb``, ``recompute_ttft_s`` (every turn
+    recomputes), ``fetch_ttft_s`` (every turn fetches) and ``expected_ttft_s`` at the hit rate
+    (:func:`expected_ttft_s`); one :func:`turn_times` evaluation broadcast over the three axes.
+
+    Used in chapter 3.
+    """
+    import pandas as pd
+
+    bw = np.asarray(tier_gb_s_per_chip, float).reshape(-1, 1, 1)
+    h = np.asarray(hit_rates, float).reshape(1, -1, 1)
+    C = np.asarray(context_tokens, float).reshape(1, 1, -1)
+    t = turn_times(model, chip, n_chips, C, new_tokens, bw, precision=precision, **turn_options)
+    shape = np.broadcast_shapes(bw.shape, h.shape, C.shape)
+    cols = {
+        "context": np.asarray(context_tokens).reshape(
+            1, 1, -1
+        ),  # as given (token counts stay integers)
+        "tier_gb_s": bw,
+        "hit_rate": h,
+        "expected_ttft_s": expected_ttft_s(h, t["ttft_hit_s"], t["ttft_miss_s"]),
+        "recompute_ttft_s": t["ttft_miss_s"],
+        "fetch_ttft_s": t["ttft_hit_s"],
+        "kv_gb": t["kv_gb"],
+    }
+    return pd.DataFrame({k: np.broadcast_to(v, shape).ravel() for k, v in cols.items()})
+
+
 def breakeven_tier_gb_s(
     model: str,
     chip: str,
