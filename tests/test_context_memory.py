@@ -100,7 +100,16 @@ def test_ttft_by_hit_rate_is_turn_times_on_every_axis():
     """One long table over tier bandwidth x hit rate x context: each row's expected TTFT is the
     hit-rate mix of that bandwidth's fetch and recompute times from turn_times."""
     ctx, bws, hits = [2048, 32768], [25.0, 200.0], [0.0, 0.5, 1.0]
-    df = cm.ttft_by_hit_rate("llama-3.1-70b", "h100-sxm", 8, ctx, 200, bws, hits, precision="fp8")
+    df = cm.ttft_by_hit_rate(
+        "llama-3.1-70b",
+        "h100-sxm",
+        8,
+        contexts=ctx,
+        tiers_gb_s=bws,
+        hit_rates=hits,
+        new_tokens=200,
+        precision="fp8",
+    )
     assert len(df) == len(ctx) * len(bws) * len(hits)
     assert df["context"].dtype.kind == "i"  # token counts stay integers
     for r in df.itertuples():
@@ -112,4 +121,12 @@ def test_ttft_by_hit_rate_is_turn_times_on_every_axis():
         mix = r.hit_rate * r.fetch_ttft_s + (1 - r.hit_rate) * r.recompute_ttft_s
         assert r.expected_ttft_s == pytest.approx(mix)
     with pytest.raises(ValueError, match="hit_rate must be in"):
-        cm.ttft_by_hit_rate("llama-3.1-70b", "h100-sxm", 8, ctx, 200, bws, [1.5])
+        cm.ttft_by_hit_rate(
+            "llama-3.1-70b",
+            "h100-sxm",
+            8,
+            contexts=ctx,
+            tiers_gb_s=bws,
+            hit_rates=[1.5],
+            new_tokens=200,
+        )

@@ -139,17 +139,10 @@ def expected_ttft_s(hit_rate, ttft_hit_s, ttft_miss_s) -> np.ndarray:
 
 
 def ttft_by_hit_rate(
-    model: str,
-    chip: str,
-    n_chips: int,
-    context_tokens,
-    new_tokens,
-    tier_gb_s_per_chip,
-    hit_rates,
-    precision: str | None = None,
-    **turn_options,
+    model: str, chip: str, n_chips: int, *, contexts, tiers_gb_s, hit_rates, new_tokens, **options
 ):
-    """Time to first token over every (tier bandwidth, hit rate, context) as a long DataFrame:
+    """Time to first token over every (tier bandwidth per chip in ``tiers_gb_s``, hit rate,
+    context) as a long DataFrame:
     columns ``context``, ``tier_gb_s``, ``hit_rate``, ``kv_gb``, ``recompute_ttft_s`` (every turn
     recomputes), ``fetch_ttft_s`` (every turn fetches) and ``expected_ttft_s`` at the hit rate
     (:func:`expected_ttft_s`); one :func:`turn_times` evaluation broadcast over the three axes.
@@ -158,15 +151,13 @@ def ttft_by_hit_rate(
     """
     import pandas as pd
 
-    bw = np.asarray(tier_gb_s_per_chip, float).reshape(-1, 1, 1)
+    bw = np.asarray(tiers_gb_s, float).reshape(-1, 1, 1)
     h = np.asarray(hit_rates, float).reshape(1, -1, 1)
-    C = np.asarray(context_tokens, float).reshape(1, 1, -1)
-    t = turn_times(model, chip, n_chips, C, new_tokens, bw, precision=precision, **turn_options)
+    C = np.asarray(contexts, float).reshape(1, 1, -1)
+    t = turn_times(model, chip, n_chips, C, new_tokens, bw, **options)  # options: precision, ...
     shape = np.broadcast_shapes(bw.shape, h.shape, C.shape)
     cols = {
-        "context": np.asarray(context_tokens).reshape(
-            1, 1, -1
-        ),  # as given (token counts stay integers)
+        "context": np.asarray(contexts).reshape(1, 1, -1),  # token counts stay integers
         "tier_gb_s": bw,
         "hit_rate": h,
         "expected_ttft_s": expected_ttft_s(h, t["ttft_hit_s"], t["ttft_miss_s"]),
