@@ -152,3 +152,24 @@ def test_price_for_cost_ratio_round_trips():
         iw.get_chip("b200").get("price_usd")
     )
     assert fr.price_for_cost_ratio("b200", 1.0, 1e6) == 0.0
+
+
+def test_cost_ratio_sensitivity_moves_one_assumption_at_a_time():
+    """Each row is cost_ratio with only that swing applied; the base column is the unmoved case."""
+    work = dict(input_tokens=8192, output_tokens=1024, precision="nvfp4")
+    args = ("llama-3.1-70b", "gb200-nvl72", "vera-rubin-nvl72")
+    swings = [
+        ("Rubin price", 60_000.0, 120_000.0, ("price_usd", "vera-rubin-nvl72")),
+        ("Electricity", 0.05, 0.15, "usd_per_kwh"),
+    ]
+    sens = fr.cost_ratio_sensitivity(swings, *args, 50.0, **work).set_index("assumption")
+    base = fr.cost_ratio(*args, [50.0], **work)["ratio"].iloc[0]
+    assert sens.attrs["base"] == pytest.approx(base) and (sens["base"] == sens.attrs["base"]).all()
+    cheap = fr.cost_ratio(*args, [50.0], price_usd={"vera-rubin-nvl72": 60_000.0}, **work)
+    assert sens.loc["Rubin price", "ratio_a"] == pytest.approx(cheap["ratio"].iloc[0])
+    # a cheaper Rubin makes the ratio larger; the price moves it far more than electricity does
+    assert sens.loc["Rubin price", "ratio_a"] > base > sens.loc["Rubin price", "ratio_b"]
+    spread = sens["hi"] - sens["lo"]
+    assert spread["Rubin price"] > spread["Electricity"] > 0
+    with pytest.raises(ValueError, match="moves price_usd or power_w"):
+        fr.cost_ratio_sensitivity([("x", 1, 2, ("hbm_gb", "b200"))], *args, 50.0, **work)

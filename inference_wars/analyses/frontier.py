@@ -314,6 +314,65 @@ def cost_ratio(
     )
 
 
+def cost_ratio_sensitivity(
+    swings: Sequence[tuple],
+    model: str,
+    baseline: str,
+    chip: str,
+    target: float,
+    **workload,
+):
+    """One assumption at a time: :func:`cost_ratio` at ``target`` tokens/s per user with each
+    swing's two values, everything else at the base case (``model``, ``workload``: the other
+    arguments of :func:`cost_ratio`).
+
+    Each swing is ``(label, from_value, to_value, key)``; ``key`` names what moves: ``"model"``,
+    ``"target"``, any keyword of :func:`cost_ratio` or assumption override (``"input_tokens"``,
+    ``"usd_per_kwh"``, ...), or ``("price_usd", chip_id)`` / ``("power_w", chip_id)`` for one
+    chip's price or power. Returns a DataFrame, largest high end first: ``assumption``, ``from``,
+    ``to``, ``ratio_a``, ``ratio_b`` (the ratio at each value), ``lo``, ``hi`` and ``base``;
+    ``df.attrs["base"]`` is the base case's ratio.
+
+    Used in chapter 3.
+    """
+    import pandas as pd
+
+    def ratio(key=None, value=None) -> float:
+        m, t, kw = model, target, dict(workload)
+        if key == "model":
+            m = value
+        elif key == "target":
+            t = float(value)
+        elif isinstance(key, tuple):
+            field_name, chip_id = key
+            if field_name not in ("price_usd", "power_w"):
+                raise ValueError(f"a per-chip swing moves price_usd or power_w, got {field_name!r}")
+            kw[field_name] = {chip_id: value}
+        elif key is not None:
+            kw[key] = value
+        return float(cost_ratio(m, baseline, chip, [t], **kw)["ratio"].iloc[0])
+
+    base = ratio()
+    rows = []
+    for label, a, b, key in swings:
+        r = [ratio(key, v) for v in (a, b)]
+        rows.append(
+            {
+                "assumption": label,
+                "from": str(a),
+                "to": str(b),
+                "ratio_a": r[0],
+                "ratio_b": r[1],
+                "lo": min(r),
+                "hi": max(r),
+                "base": base,
+            }
+        )
+    df = pd.DataFrame(rows).sort_values("hi", ascending=False)
+    df.attrs["base"] = base
+    return df
+
+
 def step_breakdown(
     model: str,
     chips: Sequence[str],
