@@ -127,6 +127,8 @@ MAX_SHOT_HEIGHT = 6_000
 MIN_TEXT_PX = 9
 #: Smallest gap between two neighbouring tick labels, in CSS pixels (the theme keeps 6).
 MIN_LABEL_GAP_PX = 2
+#: Furthest a chart's text may run past the chart's box, in CSS pixels (a flush end label).
+MAX_TEXT_SPILL_PX = 4
 #: Uncompressed bytes a page without charts may load (HTML, scripts, styles, fonts, images).
 MAX_PLAIN_PAGE_BYTES = 1_500_000
 #: ... for a page whose own HTML is up to this size; a bigger page may exceed it by the excess.
@@ -173,8 +175,15 @@ PROBE = (
         if (gap < LABEL_GAP) { crowded.push(`${across ? 'x' : 'y'} labels ${gap.toFixed(1)}px apart`); break; }
       }
     }
+    // words drawn past the chart's own box (a legend row or an axis title wider than the chart)
+    let spill = null;
+    for (const t of (svg ? svg.querySelectorAll('text') : [])) {
+      const r = t.getBoundingClientRect(), past = Math.max(r.right - box.right, box.left - r.left);
+      if (r.width && t.textContent.trim() && past > SPILL && (!spill || past > spill.px))
+        spill = {px: Math.round(past), text: t.textContent.trim().slice(0, 40)};
+    }
     return {marks, nonfinite, error: el.dataset.error || null, rendered: el.dataset.rendered === 'true',
-            svgWidth: svg ? svg.getBoundingClientRect().width : 0, boxWidth: box.width, crowded,
+            svgWidth: svg ? svg.getBoundingClientRect().width : 0, boxWidth: box.width, crowded, spill,
             axisTitles: svg ? [...svg.querySelectorAll('.role-axis-title text')].map(TEXT) : []};
   });
   const small = [];
@@ -205,6 +214,7 @@ PROBE = (
 }""".replace("MIN", str(MIN_TEXT_PX))
     .replace("TEXT_JS", TEXT_JS)
     .replace("LABEL_GAP", str(MIN_LABEL_GAP_PX))
+    .replace("SPILL", str(MAX_TEXT_SPILL_PX))
 )
 
 
@@ -339,8 +349,8 @@ PAGE_WIDTHS = [(rel, w) for rel in sorted(set(PAGES)) for w in WIDTHS]
 def test_reader_sees_every_chart_and_can_read_every_word(seen, rel, width):
     """Offline, at a desktop's and a phone's width: no console warning or error (Vega logs e.g.
     "Log scale domain includes zero" there), every chart draws data marks, no text below
-    MIN_TEXT_PX, no tick labels closer than MIN_LABEL_GAP_PX, and the page never scrolls
-    sideways."""
+    MIN_TEXT_PX, no tick labels closer than MIN_LABEL_GAP_PX, no text past its chart's box, and
+    the page never scrolls sideways."""
     r = seen[(rel, width)]
     problems = [f"console: {m}" for m in r["console"]] + [f"network: {u}" for u in r["blocked"]]
     for i, c in enumerate(r["charts"]):
@@ -351,6 +361,10 @@ def test_reader_sees_every_chart_and_can_read_every_word(seen, rel, width):
         if c["svgWidth"] > c["boxWidth"] + 1:
             problems.append(f"chart {i} is wider than its column")
         problems += [f"chart {i}: {x}" for x in c["crowded"]]
+        if c["spill"]:
+            problems.append(
+                f"chart {i}: '{c['spill']['text']}' runs {c['spill']['px']}px past the chart"
+            )
     problems += [f"maths not rendered: {m}" for m in r["unrendered"][:5]]
     problems += r["small"][:8]
     if r["overflow"] > 2:

@@ -41,3 +41,35 @@ def test_chapter_pages_depend_on_the_cache_stamp(tmp_path):
     env.docname = "book/cheatsheet"
     execution_cache._depend_on_fingerprint(app, None)
     assert len(noted) == 1
+
+
+def test_a_chapter_fixed_back_to_a_cached_version_counts_as_executed(tmp_path):
+    """A failed run leaves its traceback on the chapter's project record; once the chapter is
+    back to code with a cached execution, execute_all reports success (it reported the old
+    traceback before, and the book was not built)."""
+    import nbformat
+
+    root = tmp_path / "repo"
+    (root / "inference_wars").mkdir(parents=True)
+    (root / "inference_wars" / "a.py").write_text("x = 1\n")
+    (root / "requirements.txt").write_text("numpy\n")
+    (root / "book").mkdir()
+    nb_path = root / "book" / "ch.ipynb"
+
+    def write(source):
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(source)])
+        nb.metadata["kernelspec"] = {
+            "name": "python3",
+            "display_name": "Python 3",
+            "language": "python",
+        }
+        nbformat.write(nb, nb_path)
+
+    cache = tmp_path / "cache"
+    write("1 + 1")
+    assert list(execution_cache.execute_all(cache, root).values()) == [None]
+    write("raise RuntimeError('broken on purpose')")
+    (tb,) = execution_cache.execute_all(cache, root).values()
+    assert tb and "broken on purpose" in tb
+    write("1 + 1")
+    assert list(execution_cache.execute_all(cache, root).values()) == [None]

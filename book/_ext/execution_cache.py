@@ -82,13 +82,20 @@ def execute_all(cache_dir: Path, root: Path = ROOT, timeout_s: int = 60) -> dict
     # port/handshake race), which stalled a run for 300 s; the chapters take seconds each anyway
     load_executor("local-serial", cache).run_and_cache(timeout=timeout_s)
     stalled = [
-        r.uri
-        for r in cache.list_project_records()
-        if r.traceback and any(t in r.traceback for t in _TRANSIENT)
+        uri for uri, tb in _outcomes(cache).items() if tb and any(t in tb for t in _TRANSIENT)
     ]
     if stalled:
         load_executor("local-serial", cache).run_and_cache(filter_uris=stalled, timeout=timeout_s)
-    return {rec.uri: (rec.traceback or None) for rec in cache.list_project_records()}
+    return _outcomes(cache)
+
+
+def _outcomes(cache) -> dict[str, str | None]:
+    """``{notebook path: traceback or None}``: a chapter whose current code has a cached execution
+    succeeded, whatever traceback an earlier version of it left on its project record."""
+    return {
+        rec.uri: None if cache.get_cached_project_nb(rec.uri) else (rec.traceback or "not executed")
+        for rec in cache.list_project_records()
+    }
 
 
 def _cache_dir(app) -> Path:

@@ -8,6 +8,9 @@
 - Drops the theme's 1.5 MB Font Awesome script: the theme's stylesheet already carries the
   same icons as a web font, loaded only for the glyphs a page uses.
 - Drops the search index and tools from every page but search.html (search-as-you-type is off).
+- Makes every page depend on the book's own scripts and stylesheet (``book/_static``): Sphinx
+  skips a build in which no page changed, static files included, so an edit to
+  ``iw-charts.js`` alone never reached the HTML of an existing build.
 """
 
 from __future__ import annotations
@@ -83,7 +86,18 @@ def _lighten_pages(app, exception):
             page.write_text(lighter, encoding="utf-8")
 
 
+#: The book's own static files (not the vendored ones, which change only with a version bump).
+OWN_STATIC = ("iw-charts.js", "book.css")
+
+
+def _depend_on_own_static(app, doctree) -> None:
+    static = Path(app.srcdir) / "book" / "_static"
+    for name in OWN_STATIC:
+        app.env.note_dependency(str(static / name))
+
+
 def setup(app):
+    app.connect("doctree-read", _depend_on_own_static)
     app.connect("html-page-context", _page_scripts, priority=900)
     app.connect("build-finished", _lighten_pages)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

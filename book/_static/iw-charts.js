@@ -70,6 +70,8 @@
           if (n * 62 > width) { e.axis = e.axis || {}; e.axis.labelAngle = -45; }
         }
         var room = ch === "x" ? width : height;
+        // a narrow chart's long y labels (up to 38% of it) leave the x title less than the width
+        if (narrow && ch === "x") room = Math.floor(room * 0.75);
         var maxChars = Math.floor(room / (12 * CHAR_W));
         if (typeof e.title === "string") e.title = wrap(e.title, maxChars);
         // log axes: about one tick per 60 px, so wide ranges get decades (10M, 100M, 1B), not 90M
@@ -84,6 +86,7 @@
         var e = enc[ch];
         if (!narrow || !e || typeof e !== "object" || !e.legend) return;
         e.legend.orient = "bottom";
+        delete e.legend.columns;  // the narrow layout picks the columns that fit (adapt)
         if (e.legend.labelLimit) e.legend.labelLimit = Math.min(e.legend.labelLimit, width - 40);
       });
     });
