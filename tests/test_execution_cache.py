@@ -73,3 +73,17 @@ def test_a_chapter_fixed_back_to_a_cached_version_counts_as_executed(tmp_path):
     assert tb and "broken on purpose" in tb
     write("1 + 1")
     assert list(execution_cache.execute_all(cache, root).values()) == [None]
+
+
+def test_every_page_depends_on_the_books_own_scripts_and_styles(tmp_path):
+    """Sphinx skips a build in which no page changed, static files included: every page depends on
+    iw-charts.js and book.css so that an edit to either reaches an existing build."""
+    import offline_book
+
+    noted = []
+    app = SimpleNamespace(srcdir=str(tmp_path), env=SimpleNamespace(note_dependency=noted.append))
+    offline_book._depend_on_own_static(app, None)
+    static = tmp_path / "book" / "_static"
+    assert noted == [str(static / name) for name in ("iw-charts.js", "book.css")]
+    repo_static = Path(__file__).resolve().parents[1] / "book" / "_static"
+    assert all((repo_static / name).is_file() for name in offline_book.OWN_STATIC)
