@@ -168,6 +168,8 @@ def theme() -> dict:
         "config": {
             "font": FONT,
             "view": {"stroke": None, "continuousWidth": 560, "continuousHeight": 320},
+            # room on the right for an x axis's last label, centred on its tick (labelFlush off)
+            "padding": {"left": 5, "top": 5, "bottom": 5, "right": 16},
             "title": {
                 "fontSize": 15,
                 "anchor": "start",
@@ -186,6 +188,8 @@ def theme() -> dict:
                 "labelExpr": BIG_NUMBER_LABEL_EXPR,
                 "labelOverlap": "greedy",
                 "labelSeparation": LABEL_GAP_PX,
+                # end labels centred on their ticks: flushed, "0" pushed its neighbour off the axis
+                "labelFlush": False,
             },
             "legend": {
                 "labelFontSize": 11,
