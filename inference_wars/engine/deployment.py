@@ -335,6 +335,8 @@ def search(
 
     def pick(v):
         """The chosen slot's value of ``v``, one per configuration (shape ``shape``)."""
+        if one_config and isinstance(v, np.ndarray) and v.ndim == 1:  # (K,) or (1,): one scalar
+            return v[best_0 if v.shape[0] > 1 else 0]
         if not np.ndim(v):
             return v
         v = np.asarray(v)

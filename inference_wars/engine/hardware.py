@@ -48,7 +48,9 @@ class HardwareArrays:
 def any_of(x) -> bool:
     """Whether any element of ``x`` (an array, a numpy scalar or a number) is nonzero: what
     ``np.any`` says, without its reduction machinery for the scalars of a single estimate."""
-    return bool(x.any()) if hasattr(x, "any") else bool(x)
+    if isinstance(x, np.ndarray) and x.ndim:
+        return bool(x.any())
+    return bool(x)  # a number, a numpy scalar or a 0-d array
 
 
 def chip_row(chip: str | Chip, fmt: str, scenario: str = "base") -> dict[str, float]:
