@@ -46,6 +46,8 @@ def pytest_collection_modifyitems(session, config, items):
 
 def pytest_collection_finish(session):
     """After selection (``-m``, ``-k``): build only if a selected test needs the book."""
+    if session.config.option.collectonly:
+        return
     if any(_needs_book(i) for i in session.items) and not _reuse():
         (OUT / "_build").mkdir(parents=True, exist_ok=True)
         RESULTS.unlink(missing_ok=True)
