@@ -17,6 +17,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -27,7 +28,10 @@ RESULTS = "iw-executed.json"
 
 
 def main(out: Path) -> int:
-    runs = execution_cache.execute_all(out / "_build" / ".jupyter_cache", ROOT)
+    cache, t0 = out / "_build" / ".jupyter_cache", time.monotonic()
+    runs = execution_cache.execute_all(cache, ROOT)
+    # seconds per chapter, so a stalled kernel shows which chapter and how long (in iw-build.log)
+    print(f"chapters run in {time.monotonic() - t0:.1f} s:", execution_cache.timings(cache))
     tmp = out / "_build" / (RESULTS + ".tmp")
     tmp.write_text(json.dumps(runs))
     tmp.replace(out / "_build" / RESULTS)  # appears whole: the tests wait for it

@@ -89,6 +89,16 @@ def execute_all(cache_dir: Path, root: Path = ROOT, timeout_s: int = 60) -> dict
     return _outcomes(cache)
 
 
+def timings(cache_dir: Path) -> dict[str, float]:
+    """Seconds each cached chapter took to execute, by file name."""
+    from jupyter_cache import get_cache
+
+    return {
+        Path(r.uri).name: round(float((r.data or {}).get("execution_seconds") or 0.0), 1)
+        for r in get_cache(str(cache_dir)).list_cache_records()
+    }
+
+
 def _outcomes(cache) -> dict[str, str | None]:
     """``{notebook path: traceback or None}``: a chapter whose current code has a cached execution
     succeeded, whatever traceback an earlier version of it left on its project record."""
