@@ -27,26 +27,26 @@ from __future__ import annotations
 import numpy as np
 
 
+def scaleup_bytes_per_s(scaleup_gb_s, interconnect_efficiency) -> np.ndarray:
+    """Bytes/s one chip sends inside its scale-up domain: one direction of the vendor's
+    bidirectional figure at the achieved efficiency, ``scaleup/2 * efficiency``."""
+    return np.maximum(scaleup_gb_s, 1e-9) * 0.5e9 * interconnect_efficiency
+
+
+def scaleout_bytes_per_s(scaleout_gb_s) -> np.ndarray:
+    """Bytes/s one chip sends over its scale-out NICs."""
+    return np.maximum(scaleout_gb_s, 1e-9) * 1e9
+
+
 def seconds_per_byte(t, domain, scaleup_gb_s, scaleout_gb_s, interconnect_efficiency) -> np.ndarray:
     """Seconds per byte each chip of a ``t``-wide group sends to the others: inside the scale-up
-    domain at ``scaleup/2 * efficiency``; a group wider than the domain ``D`` sends the share
+    domain at :func:`scaleup_bytes_per_s`; a group wider than the domain ``D`` sends the share
     ``1 - D / t`` over the NICs in parallel, so ``max((1 - off) / B_up, off / B_out)``."""
-    b_up = np.maximum(scaleup_gb_s, 1e-9) * 0.5e9 * interconnect_efficiency
+    b_up = scaleup_bytes_per_s(scaleup_gb_s, interconnect_efficiency)
     off = np.clip(1.0 - np.asarray(domain, float) / t, 0.0, 1.0)
     if not off.any():  # every group inside its scale-up domain (the common case): one division
         return 1.0 / b_up
-    return np.maximum((1.0 - off) / b_up, off / (np.maximum(scaleout_gb_s, 1e-9) * 1e9))
-
-
-def link_time_s(
-    volume_bytes, t, domain, scaleup_gb_s, scaleout_gb_s, interconnect_efficiency
-) -> np.ndarray:
-    """Seconds for each chip of a ``t``-wide group to move ``volume_bytes`` to the others:
-    ``volume_bytes *`` :func:`seconds_per_byte`."""
-    t = np.asarray(t, float)
-    return np.asarray(volume_bytes, float) * seconds_per_byte(
-        t, domain, scaleup_gb_s, scaleout_gb_s, interconnect_efficiency
-    )
+    return np.maximum((1.0 - off) / b_up, off / scaleout_bytes_per_s(scaleout_gb_s))
 
 
 def stage_collectives_s(
@@ -98,7 +98,10 @@ def pipeline_hops_s(
     pp = np.asarray(pp, float)
     inside = np.asarray(tp, float) * pp <= np.asarray(domain, float)
     vol = np.asarray(tokens, float) * d_model * activation_bytes
-    b_up = np.maximum(np.asarray(scaleup_gb_s, float), 1e-9) * 0.5e9 * interconnect_efficiency
-    b_out = np.maximum(np.asarray(scaleout_gb_s, float), 1e-9) * 1e9
-    hop = np.where(inside, latency_s + vol / b_up, scaleout_latency_s + vol / b_out)
+    b_up = scaleup_bytes_per_s(scaleup_gb_s, interconnect_efficiency)
+    hop = np.where(
+        inside,
+        latency_s + vol / b_up,
+        scaleout_latency_s + vol / scaleout_bytes_per_s(scaleout_gb_s),
+    )
     return (pp - 1.0) * hop
