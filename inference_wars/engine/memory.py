@@ -23,33 +23,24 @@ def storage_capacity_bytes(hw: HardwareArrays, usable_fraction) -> np.ndarray:
     return (hw.sram_gb + hw.hbm_gb) * GB * usable_fraction
 
 
+def _tier_s(x, tb_s, efficiency) -> np.ndarray:
+    """Seconds to read ``x`` bytes from one tier of ``tb_s`` TB/s at ``efficiency`` (0 where
+    there are no bytes to read)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(x > 0, x / (np.where(tb_s > 0, tb_s, 1.0) * TB * efficiency), 0.0)
+
+
 def tiered_read_time_s(
     bytes_per_chip, hw: HardwareArrays, sram_efficiency, memory_efficiency
 ) -> np.ndarray:
     """Seconds to read ``bytes_per_chip`` once, fastest tier first (formula in module doc)."""
     x = np.asarray(bytes_per_chip, float)
     if not any_of(hw.sram_gb):  # no SRAM tier (GPUs): everything streams from HBM
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(
-                x > 0,
-                x / (np.where(hw.hbm_tb_s > 0, hw.hbm_tb_s, 1.0) * TB * memory_efficiency),
-                0.0,
-            )
-    cap_s = hw.sram_gb * GB
-    in_sram = np.minimum(x, cap_s)
-    spill = x - in_sram
-    with np.errstate(divide="ignore", invalid="ignore"):
-        t_s = np.where(
-            in_sram > 0,
-            in_sram / (np.where(hw.sram_tb_s > 0, hw.sram_tb_s, 1.0) * TB * sram_efficiency),
-            0.0,
-        )
-        t_h = np.where(
-            spill > 0,
-            spill / (np.where(hw.hbm_tb_s > 0, hw.hbm_tb_s, 1.0) * TB * memory_efficiency),
-            0.0,
-        )
-    return t_s + t_h
+        return _tier_s(x, hw.hbm_tb_s, memory_efficiency)
+    in_sram = np.minimum(x, hw.sram_gb * GB)
+    return _tier_s(in_sram, hw.sram_tb_s, sram_efficiency) + _tier_s(
+        x - in_sram, hw.hbm_tb_s, memory_efficiency
+    )
 
 
 def read_time_s(
