@@ -335,11 +335,12 @@ def search(
 
     def pick(v):
         """The chosen slot's value of ``v``, one per configuration (shape ``shape``)."""
-        if one_config and isinstance(v, np.ndarray) and v.ndim == 1:  # (K,) or (1,): one scalar
-            return v[best_0 if v.shape[0] > 1 else 0]
-        if not np.ndim(v):
+        if not isinstance(v, np.ndarray):
+            if not np.ndim(v):
+                return v
+            v = np.asarray(v)
+        elif not v.ndim:
             return v
-        v = np.asarray(v)
         if one_config:  # (K,) or (1,): the chosen slot's scalar
             return v[best_0 if v.shape[-1] > 1 else 0]
         if v.shape[-1] == 1:  # the same in every slot
