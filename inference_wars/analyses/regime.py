@@ -398,6 +398,16 @@ def _none_reason(inst: _Instances, target: float) -> str:
     )
 
 
+def _cheapest(cost: np.ndarray, mask) -> tuple[np.ndarray, np.ndarray]:
+    """Per regime (row of ``cost [K, C]``), the cheapest chip among those ``mask`` selects:
+    ``(index, usd)``, index ``C`` (the position of :data:`NONE` after the chip ids) and ``inf``
+    where none of them serves."""
+    c = np.where(np.asarray(mask, bool)[None, :], cost, np.inf)
+    i = np.argmin(c, axis=1)
+    usd = c[np.arange(len(c)), i]
+    return np.where(np.isfinite(usd), i, cost.shape[1]), usd
+
+
 def regime_map(
     model: str,
     zoo_size=1,
@@ -456,9 +466,7 @@ def regime_map(
         served = np.isfinite(best)
         win = np.where(served, first, len(ids))
         run_i = np.where(np.isfinite(runner), second, len(ids))
-        gpu_cost = np.where(gpu[None, :], c, np.inf)
-        g_i = np.argmin(gpu_cost, axis=1) if gpu.any() else np.zeros(len(c), int)
-        g_best = gpu_cost[rows, g_i] if gpu.any() else np.full(len(c), np.inf)
+        g_i, g_best = _cheapest(c, gpu)
         # contested: some other chip's optimistic cost beats the winner's pessimistic cost
         opt, pess = cost["optimistic"], cost["pessimistic"]
         w_pess = np.where(served, pess[rows, first], np.inf)
@@ -481,7 +489,7 @@ def regime_map(
                     "runner_up_usd_per_million_tokens": np.where(
                         np.isfinite(runner), runner, np.inf
                     ),
-                    "best_gpu": np.where(np.isfinite(g_best), names[g_i], NONE),
+                    "best_gpu": names[g_i],
                     "best_gpu_usd_per_million_tokens": g_best,
                     "served": served,
                     "contested": contested,
@@ -599,20 +607,11 @@ def break_even(
             f"no hard-wired candidate runs {m_id}: there is nothing to break even with"
         )
     names = np.array(ids + [NONE], dtype=object)
+    grid = _validate_grid(zoo_size, update_months, V, min_tokens_per_s_per_user)
     frames, at = [], {}
     for s in require_list("scenarios", scenarios):
-        inst = _instances(m_id, ids, context_tokens, output_tokens, s)
-        grid = _validate_grid(zoo_size, update_months, V, min_tokens_per_s_per_user)
-        cost = _costs(inst, *grid, s)[0]  # [volumes, chips]
-        sides = []
-        for mask in (hw, ~hw):
-            c = np.where(mask[None, :], cost, np.inf)
-            i = np.argmin(c, axis=1)
-            best = c[np.arange(len(V)), i]
-            sides.append((np.where(np.isfinite(best), i, len(ids)), best))
-        (hi, h_usd), (pi, p_usd) = sides
-        w = np.argmin(cost, axis=1)
-        served = np.isfinite(cost[np.arange(len(V)), w])
+        cost = _costs(_instances(m_id, ids, context_tokens, output_tokens, s), *grid, s)[0]
+        (hi, h_usd), (pi, p_usd) = _cheapest(cost, hw), _cheapest(cost, ~hw)
         cheaper = h_usd < p_usd
         at[s] = float(V[cheaper].min()) if cheaper.any() else float("nan")
         frames.append(
@@ -620,7 +619,7 @@ def break_even(
                 {
                     "scenario": s,
                     "tokens_per_day": V,
-                    "winner": names[np.where(served, w, len(ids))],
+                    "winner": names[_cheapest(cost, np.ones(len(ids), bool))[0]],
                     "hard_wired": names[hi],
                     "hard_wired_usd": h_usd,
                     "programmable": names[pi],
