@@ -19,11 +19,12 @@ HTML = OUT / "_build" / "html"
 
 
 sys.path.insert(0, str(ROOT / "book" / "_ext"))
+import build_book  # noqa: E402  (tests/ is on the path, as for find_browser)
 import execution_cache  # noqa: E402
 
 CACHE = OUT / "_build" / ".jupyter_cache"
 #: What tests/build_book.py found when it executed the chapters.
-RESULTS = OUT / "_build" / "iw-executed.json"
+RESULTS = OUT / "_build" / build_book.RESULTS
 
 
 #: Tests that need the executed chapters or the built book: they run last, while the book builds
@@ -49,18 +50,23 @@ def pytest_collection_finish(session):
     if session.config.option.collectonly:
         return
     if any(_needs_book(i) for i in session.items) and not _reuse():
-        (OUT / "_build").mkdir(parents=True, exist_ok=True)
-        RESULTS.unlink(missing_ok=True)
-        log = open(OUT / "_build" / "iw-build.log", "w")  # noqa: SIM115 (closed in _wait)
-        _build["proc"] = subprocess.Popen(
-            [sys.executable, str(ROOT / "tests" / "build_book.py"), str(OUT)],
-            cwd=ROOT,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            env=dict(os.environ, IW_BOOK_BUILD="1"),
-            start_new_session=True,  # its own process group: stopped with the jupyter-book it starts
-        )
-        _build["log"] = log
+        _start_build()
+
+
+def _start_build() -> None:
+    """Start tests/build_book.py in the background, its output in _build/iw-build.log."""
+    (OUT / "_build").mkdir(parents=True, exist_ok=True)
+    RESULTS.unlink(missing_ok=True)
+    log = open(OUT / "_build" / "iw-build.log", "w")  # noqa: SIM115 (closed in _wait)
+    _build["proc"] = subprocess.Popen(
+        [sys.executable, str(ROOT / "tests" / "build_book.py"), str(OUT)],
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=dict(os.environ, IW_BOOK_BUILD="1"),
+        start_new_session=True,  # its own process group: stopped with the jupyter-book it starts
+    )
+    _build["log"] = log
 
 
 def pytest_unconfigure(config):
@@ -74,20 +80,17 @@ def _reuse() -> bool:
     return os.environ.get("IW_BOOK_REUSE") == "1" and (HTML / "book" / "intro.html").exists()
 
 
+def _build_process() -> subprocess.Popen:
+    """The background build, started now if collection did not see a test that needs it."""
+    if "proc" not in _build:
+        _start_build()
+    return _build["proc"]
+
+
 @functools.cache
 def _wait() -> tuple[int, str]:
     """The background build's exit status and output (waits for it)."""
-    proc = _build.get("proc")
-    if proc is None:  # e.g. a single test file run whose items were collected another way
-        r = subprocess.run(
-            [sys.executable, str(ROOT / "tests" / "build_book.py"), str(OUT)],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=1800,
-        )
-        return r.returncode, r.stdout + r.stderr
-    rc = proc.wait(timeout=1800)
+    rc = _build_process().wait(timeout=1800)
     _build["log"].close()
     return rc, (OUT / "_build" / "iw-build.log").read_text()
 
@@ -98,11 +101,9 @@ def executed_chapters() -> dict[str, str | None]:
     (the background build writes it before it starts building the HTML)."""
     if _reuse():
         return execution_cache.execute_all(CACHE, ROOT)
-    proc = _build.get("proc")
-    while proc is not None and proc.poll() is None and not RESULTS.exists():
+    proc = _build_process()
+    while proc.poll() is None and not RESULTS.exists():
         time.sleep(0.2)
-    if not RESULTS.exists():
-        _wait()
     assert RESULTS.exists(), "the chapters were not executed:\n" + _wait()[1][-6000:]
     return json.loads(RESULTS.read_text())
 
