@@ -87,3 +87,50 @@ def test_every_page_depends_on_the_books_own_scripts_and_styles(tmp_path):
     assert noted == [str(static / name) for name in ("iw-charts.js", "book.css")]
     repo_static = Path(__file__).resolve().parents[1] / "book" / "_static"
     assert all((repo_static / name).is_file() for name in offline_book.OWN_STATIC)
+
+
+def _build_sphinx(src: Path, out: Path) -> str:
+    """Build the Sphinx project in ``src`` (HTML into ``out``) and return what it printed."""
+    import io
+
+    from sphinx.application import Sphinx
+
+    status = io.StringIO()
+    Sphinx(
+        str(src),
+        str(src),
+        str(out),
+        str(out / ".doctrees"),
+        "html",
+        status=status,
+        warning=io.StringIO(),
+        freshenv=False,
+    ).build()
+    return status.getvalue()
+
+
+def test_an_environment_saved_by_an_older_extension_is_read_again(tmp_path):
+    """A build made before the extension recorded its dependencies must not be trusted: the
+    extension declares an ``env_version``, and an environment saved under another version is
+    thrown away and every page read again (a working copy built before the stamp dependency kept
+    showing chapter outputs of an older package: 0 pages changed after a package change)."""
+    import pickle
+
+    src, out = tmp_path / "src", tmp_path / "out"
+    src.mkdir()
+    (src / "conf.py").write_text(
+        "extensions = ['execution_cache']\n"
+        "def setup(app):\n"
+        "    app.add_config_value('nb_execution_mode', 'off', 'env')\n"
+    )
+    (src / "index.rst").write_text("Home\n====\n\n.. toctree::\n\n   page\n")
+    (src / "page.rst").write_text("Page\n====\n\nText.\n")
+    first = _build_sphinx(src, out)
+    assert "2 added" in first
+    assert "0 added, 0 changed" in _build_sphinx(src, out)  # nothing changed: nothing re-read
+    saved = out / ".doctrees" / "environment.pickle"
+    env = pickle.loads(saved.read_bytes())
+    assert env.version["execution_cache"] == execution_cache.ENV_VERSION
+    env.version["execution_cache"] = execution_cache.ENV_VERSION - 1  # saved by an older release
+    saved.write_bytes(pickle.dumps(env, pickle.HIGHEST_PROTOCOL))
+    assert "2 added" in _build_sphinx(src, out)

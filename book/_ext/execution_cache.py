@@ -128,7 +128,14 @@ def _depend_on_fingerprint(app, doctree) -> None:
         env.note_dependency(str(_cache_dir(app) / STAMP))
 
 
+#: Version of what this extension records in Sphinx's saved environment. Raising it makes Sphinx
+#: discard an environment saved by an older version and read every page again: a build from
+#: before :func:`_depend_on_fingerprint` existed recorded no dependency on the stamp, so it kept
+#: serving chapter outputs of an older package after every later package change.
+ENV_VERSION = 2
+
+
 def setup(app):
     app.connect("config-inited", _on_config)
     app.connect("doctree-read", _depend_on_fingerprint)
-    return {"parallel_read_safe": True, "parallel_write_safe": True}
+    return {"parallel_read_safe": True, "parallel_write_safe": True, "env_version": ENV_VERSION}

@@ -96,8 +96,13 @@ def _depend_on_own_static(app, doctree) -> None:
         app.env.note_dependency(str(static / name))
 
 
+#: Version of what this extension records in Sphinx's saved environment (raising it makes Sphinx
+#: read every page again): version 2 records each page's dependency on the book's own scripts.
+ENV_VERSION = 2
+
+
 def setup(app):
     app.connect("doctree-read", _depend_on_own_static)
     app.connect("html-page-context", _page_scripts, priority=900)
     app.connect("build-finished", _lighten_pages)
-    return {"parallel_read_safe": True, "parallel_write_safe": True}
+    return {"parallel_read_safe": True, "parallel_write_safe": True, "env_version": ENV_VERSION}
