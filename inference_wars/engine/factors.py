@@ -117,7 +117,8 @@ def defaults(scenario: str = "base") -> dict[str, float]:
 
 @functools.cache
 def fitted_rows() -> tuple[dict, ...]:
-    """Rows of the shipped ``data/calibration.csv`` (numbers as floats)."""
+    """Rows of the shipped ``data/calibration.csv`` (numbers as floats, ``n_points`` as an int;
+    a factor with no assumption default has ``default`` NaN)."""
     if not CALIBRATION_PATH.exists():
         raise CatalogError(
             "data/calibration.csv is missing: run `python -m inference_wars calibrate`"
@@ -132,9 +133,15 @@ def fitted_rows() -> tuple[dict, ...]:
         if (r["scope"], r["key"]) in seen:
             raise CatalogError(f"{where}: {r['scope']} {r['key']} is given twice")
         seen.add((r["scope"], r["key"]))
-        for k in ("value", "low", "high"):
+        for k, kind in (
+            ("value", float),
+            ("low", float),
+            ("high", float),
+            ("default", float),
+            ("n_points", int),
+        ):
             try:
-                r[k] = float(r[k])
+                r[k] = kind(r[k])
             except ValueError:
                 raise CatalogError(f"{where}: {k} must be a number, got {r[k]!r}") from None
         if not r["low"] <= r["value"] <= r["high"]:
