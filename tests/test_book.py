@@ -175,6 +175,32 @@ PROBE = (
         if (gap < LABEL_GAP) { crowded.push(`${across ? 'x' : 'y'} labels ${gap.toFixed(1)}px apart`); break; }
       }
     }
+    // a linear axis whose labels left after overlap removal sit at uneven steps ("0 20 40 60 80
+    // 100 140 180": Vega's greedy removal reads as a broken or non-linear scale)
+    const uneven = [];
+    (function axes(group) {
+      for (const mark of (group.items || [])) {
+        if (mark.role === 'axis') {
+          for (const ax of mark.items) {
+            let type = null;
+            try { type = view.scale((ax.datum || {}).scale).type; } catch (e) { continue; }
+            if (type !== 'linear') continue;
+            const vals = [];
+            (function labels(g) {
+              for (const m of (g.items || [])) {
+                if (m.role === 'axis-label') for (const it of m.items)
+                  if (it.opacity !== 0 && it.datum && typeof it.datum.value === 'number') vals.push(it.datum.value);
+                for (const i2 of (m.items || [])) if (i2.items) labels(i2);
+              }
+            })(ax);
+            vals.sort((a, b) => a - b);
+            const steps = vals.slice(1).map((v, i) => v - vals[i]);
+            if (steps.length > 1 && Math.max(...steps) - Math.min(...steps) > 1e-9 * Math.max(...steps))
+              uneven.push(`labels at uneven steps: ${vals.slice(0, 12).join(' ')}`);
+          }
+        } else if (mark.marktype === 'group') for (const item of mark.items) axes(item);
+      }
+    })(view ? view.scenegraph().root.items[0] || {} : {});
     // words drawn past the chart's own box (a legend row or an axis title wider than the chart)
     let spill = null;
     for (const t of (svg ? svg.querySelectorAll('text') : [])) {
@@ -183,7 +209,7 @@ PROBE = (
         spill = {px: Math.round(past), text: t.textContent.trim().slice(0, 40)};
     }
     return {marks, nonfinite, error: el.dataset.error || null, rendered: el.dataset.rendered === 'true',
-            svgWidth: svg ? svg.getBoundingClientRect().width : 0, boxWidth: box.width, crowded, spill,
+            svgWidth: svg ? svg.getBoundingClientRect().width : 0, boxWidth: box.width, crowded, uneven, spill,
             axisTitles: svg ? [...svg.querySelectorAll('.role-axis-title text')].map(TEXT) : []};
   });
   const small = [];
@@ -349,8 +375,8 @@ PAGE_WIDTHS = [(rel, w) for rel in sorted(set(PAGES)) for w in WIDTHS]
 def test_reader_sees_every_chart_and_can_read_every_word(seen, rel, width):
     """Offline, at a desktop's and a phone's width: no console warning or error (Vega logs e.g.
     "Log scale domain includes zero" there), every chart draws data marks, no text below
-    MIN_TEXT_PX, no tick labels closer than MIN_LABEL_GAP_PX, no text past its chart's box, and
-    the page never scrolls sideways."""
+    MIN_TEXT_PX, no tick labels closer than MIN_LABEL_GAP_PX, a linear axis's labels at even
+    steps, no text past its chart's box, and the page never scrolls sideways."""
     r = seen[(rel, width)]
     problems = [f"console: {m}" for m in r["console"]] + [f"network: {u}" for u in r["blocked"]]
     for i, c in enumerate(r["charts"]):
@@ -360,7 +386,7 @@ def test_reader_sees_every_chart_and_can_read_every_word(seen, rel, width):
             problems.append(f"chart {i} draws no data marks ({c['nonfinite']} with no position)")
         if c["svgWidth"] > c["boxWidth"] + 1:
             problems.append(f"chart {i} is wider than its column")
-        problems += [f"chart {i}: {x}" for x in c["crowded"]]
+        problems += [f"chart {i}: {x}" for x in c["crowded"] + c["uneven"]]
         if c["spill"]:
             problems.append(
                 f"chart {i}: '{c['spill']['text']}' runs {c['spill']['px']}px past the chart"
@@ -463,7 +489,9 @@ def test_every_chart_uses_the_book_theme_and_chip_colours(built_book):
 
 def test_the_probe_sees_an_empty_chart_and_tiny_text(book_server, browser):
     """The reader's-eye checks can fail: bars on a log axis whose domain includes zero draw no
-    marks (and Vega warns), the same bars drawn from the axis do, and 7 px text is caught."""
+    marks (and Vega warns), the same bars drawn from the axis do, 7 px text is caught, and so are
+    a linear axis's labels thinned to uneven steps (Vega's greedy overlap removal) but not the
+    theme's (every other label)."""
     import altair as alt
     import pandas as pd
 
@@ -475,6 +503,14 @@ def test_the_probe_sees_an_empty_chart_and_tiny_text(book_server, browser):
         alt.Chart(df).mark_bar().encode(y="chip:N", x=alt.X("v:Q", scale=alt.Scale(type="log")))
     )
     fixed = broken.encode(x=alt.X("v:Q", scale=alt.Scale(type="log"), stack=None), x2=alt.value(0))
+    ticks = list(range(0, 441, 20))  # "0" and "20" fit where "100" and "120" do not
+    bytes_df = pd.DataFrame({"model": ["a", "b"], "gb": [7.0, 405.0]})
+    thinned = [
+        alt.Chart(bytes_df)
+        .mark_bar()
+        .encode(y="model:N", x=alt.X("gb:Q", axis=alt.Axis(values=ticks, **overlap)))
+        for overlap in ({"labelOverlap": "greedy"}, {})
+    ]
     scripts = "".join(
         f'<script src="_static/{s}"></script>'
         for s in [
@@ -485,19 +521,25 @@ def test_the_probe_sees_an_empty_chart_and_tiny_text(book_server, browser):
         ]
     )
     body = "".join(charts._book_renderer(c.to_dict())["text/html"] for c in (broken, fixed))
+    # the thinned pair in a 600 px column, where "0 20 ... 100" fit and the wider labels do not
+    body += '<div style="width:600px">{}</div>'.format(
+        "".join(charts._book_renderer(c.to_dict())["text/html"] for c in thinned)
+    )
     ctx = browser.new_context(viewport={"width": 390, "height": 844})
     page, console = ctx.new_page(), []
     page.on("console", lambda m: console.append(m.text) if m.type == "warning" else None)
     page.goto(f"{book_server}/book/intro.html")
     page.set_content(
-        f'<html><head><base href="{book_server}/">{scripts}</head><body><article class="bd-article">'
+        f'<html><head><base href="{book_server}/"><link rel="stylesheet" href="_static/book.css">'
+        f'{scripts}</head><body><article class="bd-article">'
         f'<p>text</p><p style="font-size:7px">tiny</p>{body}</article></body></html>'
     )
     page.wait_for_function(
-        "document.querySelectorAll('.iw-chart[data-rendered=\"true\"]').length == 2"
+        "document.querySelectorAll('.iw-chart[data-rendered=\"true\"]').length == 4"
     )
     r = page.evaluate(PROBE)
     ctx.close()
-    assert [c["marks"] for c in r["charts"]] == [0, 2]
+    assert [c["marks"] for c in r["charts"]] == [0, 2, 2, 2]
+    assert [bool(c["uneven"]) for c in r["charts"]] == [False, False, True, False]
     assert any("Log scale domain includes zero" in m for m in console)
     assert any('"tiny"' in s for s in r["small"])

@@ -183,10 +183,12 @@ def theme() -> dict:
                 "titleFontWeight": 500,
             },
             # numbers never overprint or touch (a tick label is dropped instead, keeping a gap of
-            # LABEL_GAP_PX: log axes otherwise print "20k30k50k"); category labels all stay
+            # LABEL_GAP_PX: log axes otherwise print "20k30k50k"); category labels all stay.
+            # labelOverlap keeps Vega-Lite's default: every other label on a linear axis ("parity",
+            # so the labels left stay evenly spaced; "greedy" there printed 0 20 ... 100 140 180),
+            # "greedy" on a log axis
             "axisQuantitative": {
                 "labelExpr": BIG_NUMBER_LABEL_EXPR,
-                "labelOverlap": "greedy",
                 "labelSeparation": LABEL_GAP_PX,
                 # end labels centred on their ticks: flushed, "0" pushed its neighbour off the axis
                 "labelFlush": False,
