@@ -115,6 +115,26 @@ def test_no_table_shows_a_programmer_column_name(built_book):
     assert not found, f"raw column names in tables: {found}"
 
 
+def test_no_page_prints_a_leftover_value(built_book):
+    """A cell's bare last expression (``len(df)``, a tuple of intermediate results) shows up on
+    the page as a lone line such as "2149": meaningless to a reader. Outside the exercise
+    solutions, which show their working on purpose, the chapters print words (``print``), tables
+    and charts, never a raw value."""
+    value = re.compile(
+        r'<div class="output text_plain[^"]*"><div class="highlight"><pre><span></span>(.*?)</pre>',
+        re.S,
+    )
+    found = {}
+    for rel in pages(built_book):
+        text = (built_book / rel).read_text()
+        for m in value.finditer(text):
+            before = text[: m.start()]
+            if before.rfind('<section id="solution-content">') > before.rfind("</section>"):
+                continue  # inside a solution block
+            found.setdefault(rel, []).append(re.sub(r"<[^>]+>", "", m.group(1)).strip()[:40])
+    assert not found, f"bare values printed on pages: {found}"
+
+
 #: The two screens every page is read on: a desktop and a phone.
 WIDTHS = {
     1400: {"viewport": {"width": 1400, "height": 900}},
