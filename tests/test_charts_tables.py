@@ -165,6 +165,11 @@ def test_table_for_page_has_human_names_no_index_and_collapses_when_long():
         pd.Series(["b200", "b200", "h200"], name="winner").value_counts()
     )._repr_html_()
     assert ">b200<" in counts and ">2<" in counts  # a Series with a meaningful index keeps it
+    # rows picked out of a longer table keep their old numbers as an unnamed integer index: dropped
+    picked = tables.for_page(pd.concat([df, df]).sort_values("n_chips").head(3))._repr_html_()
+    assert ">0<" not in picked and ">1<" not in picked and "<th></th>" not in picked
+    sizes = tables.for_page(pd.Series({1: 65, 4: 17}, name="chips"))._repr_html_()
+    assert ">4<" in sizes and ">17<" in sizes  # a Series' integer index is its data: kept
     assert tables.for_page("not a table") == "not a table"
 
 

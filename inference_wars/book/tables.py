@@ -57,6 +57,22 @@ COLUMN_LABELS: dict[str, str] = {
     "peak_dense_tflops_fp8": "Peak FP8 (TFLOPS)",
     "peak_dense_tflops_bf16": "Peak BF16 (TFLOPS)",
     "peak_dense_tflops_fp4": "Peak FP4 (TFLOPS)",
+    "peak_tflops": "Peak, dense (TFLOPS)",
+    "params_total_b": "Parameters, total (B)",
+    "params_active_b": "Parameters, active (B)",
+    "link_gb_s": "Link per hop (GB/s)",
+    "tapeouts": "Tape-outs",
+    "rank": "Rank",
+    "hardwire": "Hard-wired",
+    "gpu_usd": "GPU-only cost (US$)",
+    "chosen_usd": "Chosen cost (US$)",
+    "gpu": "GPU",
+    "gpu_batch": "GPU batch",
+    "bits_per_weight": "Bits per weight",
+    "loss_pct": "Quality loss (%)",
+    "predicted_low": "Predicted, low",
+    "predicted_high": "Predicted, high",
+    "ridge": "Ridge (FLOP per byte)",
     "tdp_w": "Power (W)",
     "price_usd": "Price (US$)",
     "status": "Status",
@@ -226,16 +242,23 @@ def for_page(
     caption: str | None = None,
 ):
     """``df`` as a table for readers (see the module docstring). A Series becomes a one-column
-    table; an index that carries meaning (not 0, 1, 2, ...) becomes the first column; nested
-    column names are joined. Anything that is not a DataFrame or Series is returned as is."""
-    if isinstance(df, pd.Series):
+    table whose index is its first column; a DataFrame's index becomes the first column when it
+    carries meaning (a named index, or labels other than integers: an unnamed integer index is
+    row numbers left by filtering, sorting or concatenating); nested column names are joined.
+    Anything that is not a DataFrame or Series is returned as is."""
+    series = isinstance(df, pd.Series)
+    if series:
         df = df.to_frame(name=df.name if df.name is not None else "value")
     if not isinstance(df, pd.DataFrame):
         return df
     df = df.copy()
     if isinstance(df.columns, pd.MultiIndex):
         df.columns = [": ".join(str(p) for p in col if str(p)) for col in df.columns]
-    if not isinstance(df.index, pd.RangeIndex) or df.index.name is not None:
+    idx = df.index
+    numbers = (isinstance(idx, pd.RangeIndex) and idx.start == 0 and idx.step == 1) or (
+        not series and pd.api.types.is_integer_dtype(idx)
+    )
+    if not numbers or idx.name is not None:
         unnamed = df.index.name is None and not isinstance(df.index, pd.MultiIndex)
         df = df.reset_index()
         if unnamed:
