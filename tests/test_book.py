@@ -230,6 +230,7 @@ PROBE = (
     }
     return {marks, nonfinite, error: el.dataset.error || null, rendered: el.dataset.rendered === 'true',
             svgWidth: svg ? svg.getBoundingClientRect().width : 0, boxWidth: box.width, crowded, uneven, spill,
+            legends: svg ? [...svg.querySelectorAll('g.role-legend-title text')].map(t => t.textContent.trim()) : [],
             axisTitles: svg ? [...svg.querySelectorAll('.role-axis-title text')].map(TEXT) : []};
   });
   const small = [];
@@ -396,7 +397,8 @@ def test_reader_sees_every_chart_and_can_read_every_word(seen, rel, width):
     """Offline, at a desktop's and a phone's width: no console warning or error (Vega logs e.g.
     "Log scale domain includes zero" there), every chart draws data marks, no text below
     MIN_TEXT_PX, no tick labels closer than MIN_LABEL_GAP_PX, a linear axis's labels at even
-    steps, no text past its chart's box, and the page never scrolls sideways."""
+    steps, no two legends with one title, no text past its chart's box, and the page never scrolls
+    sideways."""
     r = seen[(rel, width)]
     problems = [f"console: {m}" for m in r["console"]] + [f"network: {u}" for u in r["blocked"]]
     for i, c in enumerate(r["charts"]):
@@ -407,6 +409,9 @@ def test_reader_sees_every_chart_and_can_read_every_word(seen, rel, width):
         if c["svgWidth"] > c["boxWidth"] + 1:
             problems.append(f"chart {i} is wider than its column")
         problems += [f"chart {i}: {x}" for x in c["crowded"] + c["uneven"]]
+        repeated = sorted({t for t in c["legends"] if t and c["legends"].count(t) > 1})
+        if repeated:  # one scale per channel drew its own legend: "System", "System", "System"
+            problems.append(f"chart {i}: legends repeat the title {repeated}")
         if c["spill"]:
             problems.append(
                 f"chart {i}: '{c['spill']['text']}' runs {c['spill']['px']}px past the chart"
@@ -511,7 +516,7 @@ def test_the_probe_sees_an_empty_chart_and_tiny_text(book_server, browser):
     """The reader's-eye checks can fail: bars on a log axis whose domain includes zero draw no
     marks (and Vega warns), the same bars drawn from the axis do, 7 px text is caught, and so are
     a linear axis's labels thinned to uneven steps (Vega's greedy overlap removal) but not the
-    theme's (every other label)."""
+    theme's (every other label), and three legends that share one title."""
     import altair as alt
     import pandas as pd
 
@@ -523,6 +528,12 @@ def test_the_probe_sees_an_empty_chart_and_tiny_text(book_server, browser):
         alt.Chart(df).mark_bar().encode(y="chip:N", x=alt.X("v:Q", scale=alt.Scale(type="log")))
     )
     fixed = broken.encode(x=alt.X("v:Q", scale=alt.Scale(type="log"), stack=None), x2=alt.value(0))
+    by_chip = dict(color=alt.Color("chip:N", title="System"))
+    legends3 = alt.Chart(df).mark_line().encode(
+        x="v:Q", y="v:Q", strokeDash=alt.StrokeDash("chip:N", title="System"), **by_chip
+    ) + alt.Chart(df).mark_point().encode(
+        x="v:Q", y="v:Q", shape=alt.Shape("chip:N", title="System"), **by_chip
+    )
     ticks = list(range(0, 441, 20))  # "0" and "20" fit where "100" and "120" do not
     bytes_df = pd.DataFrame({"model": ["a", "b"], "gb": [7.0, 405.0]})
     thinned = [
@@ -540,7 +551,9 @@ def test_the_probe_sees_an_empty_chart_and_tiny_text(book_server, browser):
             "iw-charts.js",
         ]
     )
-    body = "".join(charts._book_renderer(c.to_dict())["text/html"] for c in (broken, fixed))
+    body = "".join(
+        charts._book_renderer(c.to_dict())["text/html"] for c in (broken, fixed, legends3)
+    )
     # the thinned pair in a 600 px column, where "0 20 ... 100" fit and the wider labels do not
     body += '<div style="width:600px">{}</div>'.format(
         "".join(charts._book_renderer(c.to_dict())["text/html"] for c in thinned)
@@ -555,11 +568,12 @@ def test_the_probe_sees_an_empty_chart_and_tiny_text(book_server, browser):
         f'<p>text</p><p style="font-size:7px">tiny</p>{body}</article></body></html>'
     )
     page.wait_for_function(
-        "document.querySelectorAll('.iw-chart[data-rendered=\"true\"]').length == 4"
+        "document.querySelectorAll('.iw-chart[data-rendered=\"true\"]').length == 5"
     )
     r = page.evaluate(PROBE)
     ctx.close()
-    assert [c["marks"] for c in r["charts"]] == [0, 2, 2, 2]
-    assert [bool(c["uneven"]) for c in r["charts"]] == [False, False, True, False]
+    assert [c["marks"] for c in r["charts"]] == [0, 2, 4, 2, 2]
+    assert [bool(c["uneven"]) for c in r["charts"]] == [False, False, False, True, False]
+    assert r["charts"][2]["legends"].count("System") == 3 and not r["charts"][0]["legends"]
     assert any("Log scale domain includes zero" in m for m in console)
     assert any('"tiny"' in s for s in r["small"])
