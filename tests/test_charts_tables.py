@@ -168,6 +168,10 @@ def test_table_for_page_has_human_names_no_index_and_collapses_when_long():
     # rows picked out of a longer table keep their old numbers as an unnamed integer index: dropped
     picked = tables.for_page(pd.concat([df, df]).sort_values("n_chips").head(3))._repr_html_()
     assert ">0<" not in picked and ">1<" not in picked and "<th></th>" not in picked
+    exact = tables.for_page(pd.DataFrame({"context": [8192, 131072], "tps": [8192.0, 1234.5]}))
+    # integers are settings or counts, shown whole; measured floats keep 3 significant figures
+    assert ">8,192<" in exact._repr_html_() and ">131,072<" in exact._repr_html_()
+    assert ">8,190<" in exact._repr_html_() and ">1,230<" in exact._repr_html_()
     sizes = tables.for_page(pd.Series({1: 65, 4: 17}, name="chips"))._repr_html_()
     assert ">4<" in sizes and ">17<" in sizes  # a Series' integer index is its data: kept
     assert tables.for_page("not a table") == "not a table"

@@ -330,7 +330,8 @@ def cost_ratio_sensitivity(
     ``"target"``, any keyword of :func:`cost_ratio` or assumption override (``"input_tokens"``,
     ``"usd_per_kwh"``, ...), or ``("price_usd", chip_id)`` / ``("power_w", chip_id)`` for one
     chip's price or power. Returns a DataFrame, largest high end first: ``assumption``, ``from``,
-    ``to``, ``ratio_a``, ``ratio_b`` (the ratio at each value), ``lo``, ``hi`` and ``base``;
+    ``to`` (the swing's two values as given), ``ratio_a``, ``ratio_b`` (the ratio at each value),
+    ``lo``, ``hi`` and ``base``;
     ``df.attrs["base"]`` is the base case's ratio.
 
     Used in chapter 3.
@@ -359,8 +360,8 @@ def cost_ratio_sensitivity(
         rows.append(
             {
                 "assumption": label,
-                "from": str(a),
-                "to": str(b),
+                "from": a,  # as given: a number, or a model id
+                "to": b,
                 "ratio_a": r[0],
                 "ratio_b": r[1],
                 "lo": min(r),

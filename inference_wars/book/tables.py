@@ -1,8 +1,9 @@
 """Tables for readers: one helper that turns a DataFrame into a table for the page.
 
 :func:`for_page` gives human column names with units (from :data:`COLUMN_LABELS`, or the
-``labels`` you pass), drops the index, rounds numbers to three significant figures with
-thousands separators, fits the text column (a wide table scrolls inside its own box) and
+``labels`` you pass), drops the index, rounds floats to three significant figures (integers,
+which are settings or counts such as an 8,192-token prompt, stay whole) with thousands
+separators, fits the text column (a wide table scrolls inside its own box) and
 collapses a long table into a ``<details>`` block that shows its first rows.
 
 >>> for_page(df)                       # doctest: +SKIP
@@ -165,6 +166,8 @@ def format_number(value, sig: int = 3) -> str:
 def _cell(value, sig: int) -> tuple[str, bool]:
     if isinstance(value, (bool,)) or type(value).__name__ == "bool_":
         return ("yes" if value else "no"), False
+    if isinstance(value, numbers.Integral):  # a count or a setting (8,192 tokens), never rounded
+        return f"{int(value):,}", True
     if isinstance(value, numbers.Number) or value is None:
         return format_number(value, sig), True
     if isinstance(value, float) and math.isnan(value):
