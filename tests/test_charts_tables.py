@@ -185,3 +185,17 @@ def test_a_range_column_reads_as_its_metric_with_low_or_high():
     assert human_label("n_chips_low") == "Chips, low"
     assert human_label("x_low", {"x": "X (GB)"}) == "X, low (GB)"
     assert human_label("tpu-ironwood") == "tpu-ironwood"  # catalog ids keep their spelling
+
+
+def test_every_chip_quantity_has_a_reader_label_and_spec_sheets_use_them():
+    """A chip's spec sheet names each catalog quantity in words (a new quantity in the schema needs
+    its label), and cuts long notes at a word boundary."""
+    from inference_wars.catalog.schemas import QUANTITIES
+
+    assert not [q for q in QUANTITIES if q not in tables.COLUMN_LABELS]
+    sheet = tables.spec_sheet("taalas-hc1", note_chars=60)
+    assert "Chip power (W)" in set(sheet.df["quantity"]) and "tdp_w" not in set(
+        sheet.df["quantity"]
+    )
+    assert all(len(n) <= 60 for n in sheet.df["note"])
+    assert any(n.endswith("…") for n in sheet.df["note"])

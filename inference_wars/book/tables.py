@@ -74,7 +74,28 @@ COLUMN_LABELS: dict[str, str] = {
     "predicted_low": "Predicted, low",
     "predicted_high": "Predicted, high",
     "ridge": "Ridge (FLOP per byte)",
-    "tdp_w": "Power (W)",
+    "tdp_w": "Chip power (W)",
+    "power_w": "System power per chip (W)",
+    "peak_dense_tflops_int8": "Peak INT8 (TOPS)",
+    "peak_dense_tflops_int4": "Peak INT4 (TOPS)",
+    "peak_dense_tflops_taalas": "Peak, own format (TOPS)",
+    "l2_mb": "L2 cache (MB)",
+    "l2_tb_s": "L2 bandwidth (TB/s)",
+    "l1_smem_mb": "L1 / shared memory (MB)",
+    "l1_smem_tb_s": "L1 / shared memory bandwidth (TB/s)",
+    "regfile_mb": "Register file (MB)",
+    "rom_gb": "ROM (GB)",
+    "rom_tb_s": "ROM read bandwidth (TB/s)",
+    "scaleup_gb_s": "Scale-up link (GB/s)",
+    "scaleup_domain": "Scale-up domain (chips)",
+    "scaleout_gb_s": "Scale-out network (GB/s)",
+    "collective_latency_us": "Collective latency (µs)",
+    "layer_latency_us": "Per-layer latency (µs)",
+    "layer_overhead_us": "Per-layer overhead (µs)",
+    "expert_overhead_us": "Per-expert overhead (µs)",
+    "die_area_mm2": "Die area (mm²)",
+    "process_nm": "Process (nm)",
+    "transistors_b": "Transistors (billions)",
     "price_usd": "Price (US$)",
     "status": "Status",
     "source": "Source",
@@ -177,6 +198,17 @@ def _cell(value, sig: int) -> tuple[str, bool]:
     return str(value), False
 
 
+#: Text longer than this is a sentence (a note, a claim): its cell keeps a readable width
+#: (``td.prose`` in book.css) instead of being squeezed to a word per line.
+PROSE_CHARS = 40
+
+
+def _cell_class(text: str, numeric: bool) -> str:
+    if numeric:
+        return " class=num"
+    return " class=prose" if len(text) > PROSE_CHARS else ""
+
+
 class PageTable:
     """A DataFrame formatted for the page; Jupyter and the book show it through its HTML."""
 
@@ -211,9 +243,7 @@ class PageTable:
         )
         body = "".join(
             "<tr>"
-            + "".join(
-                f"<td{' class=num' if num else ''}>{html.escape(text)}</td>" for text, num in row
-            )
+            + "".join(f"<td{_cell_class(text, num)}>{html.escape(text)}</td>" for text, num in row)
             + "</tr>"
             for row in rows
         )
@@ -267,3 +297,48 @@ def for_page(
         if unnamed:
             df = df.rename(columns={df.columns[0]: ""})
     return PageTable(df, labels=labels, sig=sig, max_rows=max_rows, caption=caption)
+
+
+def _as_given(value) -> str:
+    """A catalog number as its source gives it (up to 6 significant figures, thousands
+    separators): a 1,024-chip domain is not rounded to 1,020."""
+    return f"{float(value):,.6g}"
+
+
+def spec_sheet(
+    chip: str,
+    columns=("value", "low", "high", "status", "source", "note"),
+    note_chars: int = 90,
+    note_prefix: str = "",
+):
+    """A chip's catalog numbers as a table for readers: each quantity named in words
+    (:func:`human_label`: ``tdp_w`` reads "Chip power (W)"), its value with its range in one
+    column ("265 (257–8,500)"), status and source,
+    and its note without ``note_prefix`` (a sentence every row repeats), cut at a word boundary to
+    ``note_chars`` characters (the full notes are in the catalog). Used in chapters 4 and 5."""
+    import textwrap
+
+    from .. import catalog
+
+    cid = catalog.get_chip(chip).id
+    specs = catalog.chip_specs()
+    df = specs[specs["chip"] == cid][["quantity", *columns]].reset_index(drop=True)
+    df["quantity"] = [human_label(q) for q in df["quantity"]]
+    # one column, never broken across lines: "265 (257–8,500)", "815"
+    if {"value", "low", "high"} <= set(df.columns):
+        df.insert(
+            1,
+            "value_range",
+            [
+                _as_given(v)
+                + ("" if lo == hi else f"\u00a0({_as_given(lo)}–\u2060{_as_given(hi)})")
+                for v, lo, hi in zip(df["value"], df["low"], df["high"])
+            ],
+        )
+        df = df.drop(columns=["value", "low", "high"])
+    if "note" in df:
+        df["note"] = [
+            textwrap.shorten(str(n).removeprefix(note_prefix), note_chars, placeholder=" …")
+            for n in df["note"]
+        ]
+    return for_page(df, labels={"value_range": "Value (range)"})
