@@ -135,6 +135,23 @@ def test_no_page_prints_a_leftover_value(built_book):
     assert not found, f"bare values printed on pages: {found}"
 
 
+def test_no_page_prints_a_number_in_exponent_notation(built_book):
+    """Prose, tables and glued numbers read "220 tokens/s", never "2.2e+02" (a ``:.2g`` format on
+    a number above 99 does that). Code, scripts and the API reference, which shows constants as
+    Python writes them, are not prose."""
+    exponent = re.compile(r"\b\d+(\.\d+)?e[+-]\d+\b")
+    code = re.compile(r"<script.*?</script>|<pre.*?</pre>|<code.*?</code>|<style.*?</style>", re.S)
+    found = {}
+    for rel in pages(built_book):
+        if rel.endswith(("api.html", "api_engine.html", "api_analyses.html")):
+            continue
+        text = re.sub(r"<[^>]+>", " ", code.sub(" ", (built_book / rel).read_text()))
+        hits = [text[max(0, m.start() - 40) : m.end()] for m in exponent.finditer(text)]
+        if hits:
+            found[rel] = hits[:3]
+    assert not found, f"numbers in exponent notation: {found}"
+
+
 #: The two screens every page is read on: a desktop and a phone.
 WIDTHS = {
     1400: {"viewport": {"width": 1400, "height": 900}},

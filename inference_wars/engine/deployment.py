@@ -50,7 +50,10 @@ def batch_grid(largest: int = 4096) -> tuple[int, ...]:
     return tuple(2**i for i in range(int(np.log2(max(int(largest), 1))) + 1))
 
 
-#: Batch sizes per instance tried under a per-user or TTFT target when ``batch=None``.
+#: Batch sizes per instance tried under a per-user or TTFT target when ``batch=None``: the
+#: powers of two from 1 to 4,096 (``batch_grid(4096)``, as floats).
+#:
+#: :meta hide-value:
 BATCH_CHOICES = np.array(batch_grid(4096), float)
 OBJECTIVES = ("throughput", "latency")
 
