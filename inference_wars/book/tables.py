@@ -201,12 +201,19 @@ def _cell(value, sig: int) -> tuple[str, bool]:
 #: Text longer than this is a sentence (a note, a claim): its cell keeps a readable width
 #: (``td.prose`` in book.css) instead of being squeezed to a word per line.
 PROSE_CHARS = 40
+#: Longest one-word cell kept on one line (``llama-3.1-8b``, a date; ``vera-rubin-nvl72`` may
+#: still wrap where a wide table needs the room).
+WORD_CHARS = 12
 
 
 def _cell_class(text: str, numeric: bool) -> str:
     if numeric:
         return " class=num"
-    return " class=prose" if len(text) > PROSE_CHARS else ""
+    if len(text) > PROSE_CHARS:
+        return " class=prose"
+    # a short word (a chip or model id, a date): never broken at its hyphens ("llama-" / "3.1-8b");
+    # a long one (a source key) may still wrap where the column needs it
+    return " class=word" if text and " " not in text and len(text) <= WORD_CHARS else ""
 
 
 class PageTable:
