@@ -30,12 +30,16 @@ each loss tried once before answer lengths' spread was modelled: squared log err
 delta = 0.15, 0.25, 0.40, 0.6: 14.2/53.2, 14.8/52.6, 14.9/51.9, 14.9/51.0 %; delta = ln 1.5 =
 0.405: 15.2/51.9 %; absolute log error 13.8/55.1 %. The median sits at a fold's edge: a tenth of
 delta moves it by 0.3 points. With MLPerf's answer-length spread in the rows
-(``output_tokens_cv``, :func:`inference_wars.engine.workload.decode_context`), delta = ln 1.5,
-shipped: 14.3/51.2 %. Tried and dropped since, each refitted and held out the same way: host
+(``output_tokens_cv``, :func:`inference_wars.engine.workload.decode_context`), delta = ln 1.5:
+14.3/51.2 %; with MLPerf's GB300 NVL72 rows of rounds v5.1 and v6.0 added (222 rows),
+shipped: 14.3/51.0 %. Tried and dropped since, each refitted and held out the same way: host
 time per running sequence per decode step, overlapped with the step / added to it / fitted per
 GPU family, 14.0/52.0, 13.9/50.3, 12.8/51.3 % with 44-49 rows still beyond 35 %; decode
 attention at its own fitted share of compute_efficiency, 15.8/51.5 %; weight-only reads split
-into integer (fitted) and float formats (Marlin-class 0.95), 14.3/53.4 %.)
+into integer (fitted) and float formats (Marlin-class 0.95), 14.3/53.4 %; routed-expert weight
+reads at 0.8 or 0.6 of the dense read efficiency, 14.7/50.7 and 14.4/51.3 %; prefill's routed
+experts at the dense GEMM's efficiency, 15.6/50.0 %; the same loss plus a hinge beyond a 1.3x
+miss, 16.4/50.4 % (these last four on the 214 rows before the GB300 ones).)
 
 **Leave-one-source-out** (:func:`leave_one_source_out`): for every source family in turn, the
 factors are refitted without its rows and its rows predicted with that fit. Those held-out
