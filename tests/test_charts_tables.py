@@ -199,3 +199,13 @@ def test_every_chip_quantity_has_a_reader_label_and_spec_sheets_use_them():
     )
     assert all(len(n) <= 60 for n in sheet.df["note"])
     assert any(n.endswith("…") for n in sheet.df["note"])
+
+
+def test_assumption_sheets_name_keys_in_words_and_never_print_exponents():
+    from inference_wars.analyses import regime
+
+    sheet = tables.assumption_sheet(regime.regime_inputs())
+    assert "Engineering per tape-out" in set(sheet.df["key"])
+    ranges = " ".join(sheet.df["value_range"])
+    assert "2,000,000" in ranges and "e+" not in ranges
+    assert "Assumption" in sheet._repr_html_() and "mask_usd" not in sheet._repr_html_()

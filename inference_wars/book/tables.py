@@ -74,6 +74,13 @@ COLUMN_LABELS: dict[str, str] = {
     "predicted_low": "Predicted, low",
     "predicted_high": "Predicted, high",
     "ridge": "Ridge (FLOP per byte)",
+    # the hard-wired chips' cost assumptions (data/hardwired_costs.csv), as table rows
+    "mask_usd": "One mask",
+    "masks_per_tapeout": "Masks per tape-out",
+    "engineering_usd_per_tapeout": "Engineering per tape-out",
+    "fab_months": "Fab turnaround",
+    "deploy_months": "Packaging to service",
+    "r1_chips": "Chips for DeepSeek-R1 (Taalas)",
     "tdp_w": "Chip power (W)",
     "power_w": "System power per chip (W)",
     "peak_dense_tflops_int8": "Peak INT8 (TOPS)",
@@ -307,9 +314,31 @@ def for_page(
 
 
 def _as_given(value) -> str:
-    """A catalog number as its source gives it (up to 6 significant figures, thousands
-    separators): a 1,024-chip domain is not rounded to 1,020."""
-    return f"{float(value):,.6g}"
+    """A catalog number as its source gives it (whole numbers whole, others to 6 significant
+    figures, thousands separators): a 1,024-chip domain is not rounded to 1,020.
+
+    >>> _as_given(1024.0), _as_given(2e6), _as_given(0.0575)
+    ('1,024', '2,000,000', '0.0575')
+    """
+    v = float(value)
+    if v.is_integer() and abs(v) < 1e15:
+        return f"{int(v):,}"  # 2,000,000, not 2e+06
+    return f"{v:,.6g}"
+
+
+def _with_value_range(df: pd.DataFrame) -> pd.DataFrame:
+    """``value``, ``low`` and ``high`` as one column that never breaks across lines:
+    "265 (257–8,500)", or "815" where the range is a point."""
+    if not {"value", "low", "high"} <= set(df.columns):
+        return df
+    at = list(df.columns).index("value")
+    ranges = [
+        _as_given(v) + ("" if lo == hi else f"\u00a0({_as_given(lo)}–\u2060{_as_given(hi)})")
+        for v, lo, hi in zip(df["value"], df["low"], df["high"])
+    ]
+    df = df.drop(columns=["value", "low", "high"])
+    df.insert(at, "value_range", ranges)
+    return df
 
 
 def spec_sheet(
@@ -320,9 +349,9 @@ def spec_sheet(
 ):
     """A chip's catalog numbers as a table for readers: each quantity named in words
     (:func:`human_label`: ``tdp_w`` reads "Chip power (W)"), its value with its range in one
-    column ("265 (257–8,500)"), status and source,
-    and its note without ``note_prefix`` (a sentence every row repeats), cut at a word boundary to
-    ``note_chars`` characters (the full notes are in the catalog). Used in chapters 4 and 5."""
+    column ("265 (257–8,500)"), status and source, and its note without ``note_prefix`` (a
+    sentence every row repeats), cut at a word boundary to ``note_chars`` characters (the full
+    notes are in the catalog). Used in chapters 4 and 5."""
     import textwrap
 
     from .. import catalog
@@ -331,21 +360,23 @@ def spec_sheet(
     specs = catalog.chip_specs()
     df = specs[specs["chip"] == cid][["quantity", *columns]].reset_index(drop=True)
     df["quantity"] = [human_label(q) for q in df["quantity"]]
-    # one column, never broken across lines: "265 (257–8,500)", "815"
-    if {"value", "low", "high"} <= set(df.columns):
-        df.insert(
-            1,
-            "value_range",
-            [
-                _as_given(v)
-                + ("" if lo == hi else f"\u00a0({_as_given(lo)}–\u2060{_as_given(hi)})")
-                for v, lo, hi in zip(df["value"], df["low"], df["high"])
-            ],
-        )
-        df = df.drop(columns=["value", "low", "high"])
+    df = _with_value_range(df)
     if "note" in df:
         df["note"] = [
             textwrap.shorten(str(n).removeprefix(note_prefix), note_chars, placeholder=" …")
             for n in df["note"]
         ]
     return for_page(df, labels={"value_range": "Value (range)"})
+
+
+def assumption_sheet(
+    df: pd.DataFrame, columns=("value", "low", "high", "unit", "status", "source")
+):
+    """Sourced assumptions (rows with ``key``, ``value``, ``low``, ``high``, ``unit``, ``status``,
+    ``source``: ``hardwired.cost_assumptions()``, ``regime.regime_inputs()``) as a table for
+    readers: each key named in words, value and range in one column. Used in chapters 4 and 8."""
+    out = df[["key", *columns]].reset_index(drop=True)
+    out["key"] = [human_label(k) for k in out["key"]]
+    return for_page(
+        _with_value_range(out), labels={"key": "Assumption", "value_range": "Value (range)"}
+    )
