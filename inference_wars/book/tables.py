@@ -302,22 +302,23 @@ def for_page(
     if isinstance(df.columns, pd.MultiIndex):
         df.columns = [": ".join(str(p) for p in col if str(p)) for col in df.columns]
     idx = df.index
-    numbers = (isinstance(idx, pd.RangeIndex) and idx.start == 0 and idx.step == 1) or (
+    row_numbers = (isinstance(idx, pd.RangeIndex) and idx.start == 0 and idx.step == 1) or (
         not series and pd.api.types.is_integer_dtype(idx)
     )
-    if not numbers or idx.name is not None:
-        unnamed = df.index.name is None and not isinstance(df.index, pd.MultiIndex)
+    if not row_numbers or idx.name is not None:
+        unnamed = idx.name is None and not isinstance(idx, pd.MultiIndex)
         df = df.reset_index()
         if unnamed:
             df = df.rename(columns={df.columns[0]: ""})
     return PageTable(df, labels=labels, sig=sig, max_rows=max_rows, caption=caption)
 
 
-def _as_given(value) -> str:
-    """A catalog number as its source gives it (whole numbers whole, others to 6 significant
-    figures, thousands separators): a 1,024-chip domain is not rounded to 1,020.
+def as_given(value) -> str:
+    """A sourced number (a catalog value, a quoted claim) as its source gives it: whole numbers
+    whole, others to 6 significant figures, thousands separators. A 1,024-chip domain is not
+    rounded to 1,020 as :func:`format_number` would.
 
-    >>> _as_given(1024.0), _as_given(2e6), _as_given(0.0575)
+    >>> as_given(1024.0), as_given(2e6), as_given(0.0575)
     ('1,024', '2,000,000', '0.0575')
     """
     v = float(value)
@@ -333,7 +334,7 @@ def _with_value_range(df: pd.DataFrame) -> pd.DataFrame:
         return df
     at = list(df.columns).index("value")
     ranges = [
-        _as_given(v) + ("" if lo == hi else f"\u00a0({_as_given(lo)}–\u2060{_as_given(hi)})")
+        as_given(v) + ("" if lo == hi else f"\u00a0({as_given(lo)}–\u2060{as_given(hi)})")
         for v, lo, hi in zip(df["value"], df["low"], df["high"])
     ]
     df = df.drop(columns=["value", "low", "high"])
