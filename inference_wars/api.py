@@ -159,7 +159,7 @@ OVERRIDE_RANGE: dict[str, tuple[float, float]] = {
     "scaleout_latency_us": (0.0, 1e6),
     "layer_overhead_us": (0.0, 1e6),
     "expert_overhead_us": (0.0, 1e6),
-    "expert_half_params_m": (0.0, 1e6),
+    "gemm_half_params_m": (0.0, 1e6),
     "layer_floor_us": (0.0, 1e6),
     "request_overhead_ms": (0.0, 1e3),
 }

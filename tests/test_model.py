@@ -331,6 +331,26 @@ def test_small_experts_run_their_matmuls_less_efficiently():
     assert serving.expert_efficiency(arrays("llama-3.1-70b"), f)[0] == f.moe_efficiency[0]
 
 
+def test_tensor_parallelism_shrinks_each_chips_gemms():
+    f = iw.factors.factor_arrays(["h100-sxm"] * 3)
+    tp = np.array([1.0, 2.0, 8.0])
+    eff = serving.dense_efficiency(workload.model_arrays(["llama-3.1-70b"] * 3), f, tp, 1.0 / tp)
+    assert 1.0 > eff[0] > eff[1] > eff[2] > 0.0
+    # DP attention keeps attention weights whole on every chip: larger GEMMs than under TP
+    ds = workload.model_arrays(["deepseek-r1"] * 2)
+    f2 = iw.factors.factor_arrays(["h100-sxm"] * 2)
+    whole, split = serving.dense_efficiency(ds, f2, 8.0, np.array([1.0, 1.0 / 8.0]))
+    assert whole > split
+    # so the same decode maths costs more chip-seconds at TP8 than at TP1
+    m, hw = arrays("llama-3.1-70b"), hardware_arrays([("h100-sxm", "fp8")])
+    f1 = iw.factors.factor_arrays(["h100-sxm"])
+    chip_s = []
+    for t in (1.0, 8.0):
+        dense_eff = serving.dense_efficiency(m, f1, t, 1.0 / t)
+        chip_s.append(t * sum(serving.compute_parts_s(m, hw, f1, 512, 1000, t, 1.0, dense_eff))[0])
+    assert chip_s[1] > 1.3 * chip_s[0]
+
+
 def test_draft_tokens_further_ahead_are_accepted_less_often():
     g = [float(serving.tokens_per_step(k, 0.9, 0.7)) for k in range(5)]
     assert g[0] == 1 and g[1] == pytest.approx(1.9)

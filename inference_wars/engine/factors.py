@@ -32,7 +32,7 @@ CALIBRATION_PATH = DATA_DIR / "calibration.csv"
 DIRECTION: dict[str, int] = {
     "compute_efficiency": +1,
     "moe_efficiency": +1,
-    "expert_half_params_m": -1,
+    "gemm_half_params_m": -1,
     "fp4_efficiency": +1,
     "weight_only_efficiency": +1,
     "memory_efficiency": +1,

@@ -8,7 +8,7 @@ and the step verifies ``k + 1`` tokens per sequence). One pipeline stage, for on
 per chip::
 
     per operator group g in (dense matmuls, routed experts, attention over the KV cache):
-    t_compute[g] = tokens * FLOPs_token[g](c) / (tp * pp) / (peak[g] * eff[g])
+    t_compute[g] = tokens * FLOPs_token[g](c) / (tp * pp) / (peak[g] * eff[g] * size[g])
     t_memory[g]  = the group's bytes / (BW * eff_w or eff_kv)                 (fastest tier first)
     work      = max(sum_g max(t_compute[g], t_memory[g]), L/pp * layer_floor) + overhead / pp
     overhead  = L * layer_overhead + L_moe * k * expert_overhead
@@ -16,7 +16,9 @@ per chip::
     step      = pp * stage + pipeline hops
 
 Each group runs as its own kernels, each bound by its own roofline, so the groups' times add
-(a step is not one kernel whose maths hides all of its memory traffic).
+(a step is not one kernel whose maths hides all of its memory traffic). ``size[g]`` is how well
+a group's matrix multiplies fill the chip (:func:`gemm_size_efficiency`): a chip's share of a
+dense layer shrinks as ``tp`` grows, and a fine-grained expert is small at any width.
 
 ``layer_overhead`` is the per-layer cost of launching and synchronising a layer's kernels on
 programmable chips, ``expert_overhead`` the extra fixed time of each of the ``k`` experts a token
@@ -72,7 +74,7 @@ class Factors:
 
     compute_efficiency: float
     moe_efficiency: float
-    expert_half_params_m: float
+    gemm_half_params_m: float
     fp4_efficiency: float
     weight_only_efficiency: float
     memory_efficiency: float
@@ -227,25 +229,75 @@ def _peaks(hw: HardwareArrays, f: Factors):
     )
 
 
+#: Matrix multiplies (GEMMs) a routed expert runs per token group: its gate and up projections
+#: fused into one, then its down projection (SwiGLU experts as vLLM, SGLang and TensorRT-LLM
+#: launch them).
+GEMMS_PER_EXPERT = 2
+#: GEMMs of a decoder layer's dense part as serving engines fuse them: the query-key-value
+#: projection, the output projection, the fused gate-up projection and the down projection.
+GEMMS_PER_DENSE_LAYER = 4
+
+
+def gemm_size_efficiency(weights_per_gemm, f: Factors) -> np.ndarray:
+    """Speed of a matrix multiply over ``W`` weights (one chip's share of one GEMM) relative to
+    a large one of the same format::
+
+        size = W / (W + W_half)                     (W_half = gemm_half_params_m millions)
+
+    A GEMM too small to fill the chip loses to tile and wave quantisation and to its fixed
+    set-up (nvidia2023matmulguide): half of the loss at ``W_half`` weights.
+    """
+    w = np.asarray(weights_per_gemm, float)
+    half = np.asarray(f.gemm_half_params_m, float) * 1e6
+    return w / np.maximum(w + half, 1e-30)
+
+
 def expert_efficiency(m: ModelArrays, f: Factors) -> np.ndarray:
     """Speed of routed-expert matrix multiplies relative to a dense GEMM of the same format::
 
-        eff = moe_efficiency * P_e / (P_e + P_half)          (P_e: weights of one expert)
+        eff = moe_efficiency * size(P_e / GEMMS_PER_EXPERT)          (P_e: weights of one expert)
 
-    A GEMM too small to fill the chip loses to tile and wave quantisation and to its fixed
-    set-up; fine-grained experts (Qwen3's 19 M weights, DeepSeek's 44 M) lose more than
-    coarse ones (Mixtral's 176 M). ``P_half = expert_half_params_m`` millions of weights.
+    Fine-grained experts (Qwen3's 19 M weights, DeepSeek's 44 M) fill the chip less well than
+    coarse ones (Mixtral's 176 M); an expert is never split across chips, so its GEMMs keep
+    their size at any deployment width (:func:`gemm_size_efficiency`).
 
     >>> from .factors import factor_arrays
     >>> from .workload import model_arrays
-    >>> f = factor_arrays(["h100-sxm"], overrides={"moe_efficiency": 1.0, "expert_half_params_m": 44.0})
+    >>> f = factor_arrays(["h100-sxm"], overrides={"moe_efficiency": 1.0, "gemm_half_params_m": 22.0})
     >>> expert_efficiency(model_arrays(["deepseek-r1", "mixtral-8x7b"]), f).round(2).tolist()
     [0.5, 0.8]
     """
     pe = m.params_per_expert
-    half = np.asarray(f.expert_half_params_m, float) * 1e6
-    size = np.where(pe > 0, pe / np.maximum(pe + half, 1e-30), 1.0)  # dense models: no experts
+    size = np.where(
+        pe > 0, gemm_size_efficiency(pe / GEMMS_PER_EXPERT, f), 1.0
+    )  # dense: no experts
     return f.moe_efficiency * size
+
+
+def dense_efficiency(m: ModelArrays, f: Factors, tp, attention_share) -> np.ndarray:
+    """Speed of a decode step's dense matrix multiplies (attention projections, dense and shared
+    feed-forward blocks, the output head) on one chip of a ``tp``-wide stage, relative to large
+    GEMMs: one chip multiplies ``P_dense / L`` weights per layer (attention's at
+    ``attention_share``: ``1/tp``, or whole under DP attention; the rest ``/ tp``), in
+    :data:`GEMMS_PER_DENSE_LAYER` GEMMs::
+
+        eff = size(P_dense_chip / L / GEMMS_PER_DENSE_LAYER)
+
+    Llama 3.1 70B's 0.86 B weights per layer make GEMMs of 215 M on one chip and 27 M each on
+    eight: tensor parallelism shrinks the matrix multiplies it spreads. (Prefill's dense GEMMs
+    multiply each weight by thousands of prompt tokens and fill the chip: not slowed.)
+
+    >>> from .factors import factor_arrays
+    >>> from .workload import model_arrays
+    >>> f = factor_arrays(["h100-sxm"], overrides={"gemm_half_params_m": 22.0})
+    >>> tp = np.array([1, 8])
+    >>> dense_efficiency(model_arrays(["llama-3.1-70b"] * 2), f, tp, 1.0 / tp).round(2).tolist()
+    [0.91, 0.55]
+    """
+    t = np.asarray(tp, float)
+    dense = m.params_matmul - workload.routed_params_per_token(m)
+    per_chip = m.params_attention * attention_share + (dense - m.params_attention) / t
+    return gemm_size_efficiency(per_chip / m.n_layers / GEMMS_PER_DENSE_LAYER, f)
 
 
 def fixed_overhead_s(m: ModelArrays, f: Factors) -> np.ndarray:
@@ -274,10 +326,18 @@ def chips_counted(disaggregated, pool, dep: Deployment, n_system) -> np.ndarray:
 
 
 def compute_parts_s(
-    m: ModelArrays, hw: HardwareArrays, f: Factors, tokens, context, chips, imbalance=1.0
+    m: ModelArrays,
+    hw: HardwareArrays,
+    f: Factors,
+    tokens,
+    context,
+    chips,
+    imbalance=1.0,
+    dense_eff=1.0,
 ):
     """Seconds for ``chips`` chips to do ``tokens`` tokens' decode maths, per operator group:
-    ``(dense, routed, attention)``. Dense matrix multiplies run at the format's peak, routed
+    ``(dense, routed, attention)``. Dense matrix multiplies run at the format's peak slowed by
+    ``dense_eff`` (:func:`dense_efficiency`), routed
     experts at :func:`expert_efficiency` of it slowed by the busiest chip's share
     (``expert_imbalance`` when experts are spread over several chips), attention at the 16-bit
     peak (decode attention kernels such as FlashAttention and FlashMLA compute in BF16 even over
@@ -287,7 +347,7 @@ def compute_parts_s(
     dense = m.params_matmul - routed
     per_chip = np.asarray(tokens, float) / chips
     return (
-        per_chip * 2.0 * dense / peak,
+        per_chip * 2.0 * dense / (peak * dense_eff),
         per_chip * 2.0 * routed * imbalance / (peak * expert_efficiency(m, f)),
         per_chip * workload.decode_attention_flops_per_token(m, context) / attn_peak,
     )
@@ -298,9 +358,18 @@ def _stage(m, hw, f, dep, tokens, seqs, c, wb, kb, alpha_s):
     t, p = dep.tp, dep.pp
     # with experts spread over t chips, the step waits for the chip whose experts got most tokens
     imbalance = np.where((t > 1) & (m.n_moe_layers > 0), f.expert_imbalance, 1.0)
-    c_dense, c_routed, c_attn = compute_parts_s(m, hw, f, tokens, c, t * p, imbalance)
-    t_comp = c_dense + c_routed + c_attn
     attn, kvs = _shares(m, t, dep.dp_attention, hw.dataflow)
+    c_dense, c_routed, c_attn = compute_parts_s(
+        m,
+        hw,
+        f,
+        tokens,
+        c,
+        t * p,
+        imbalance,
+        np.where(hw.hardwired, 1.0, dense_efficiency(m, f, t, attn)),  # a datapath has no tiles
+    )
+    t_comp = c_dense + c_routed + c_attn
     always = m.params_attention * attn + (m.params_always_read - m.params_attention) / t
     touched = workload.expected_experts_touched(m, tokens)
     experts = (

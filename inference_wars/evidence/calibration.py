@@ -7,7 +7,8 @@ set of factors (:data:`PARAMS`) is fitted to the measured table (:mod:`validatio
 * per hardware family (software maturity): ``compute_efficiency``, ``memory_efficiency`` and
   ``layer_overhead_us`` for NVIDIA and for AMD GPUs;
 * shared by every programmable chip (kernel physics): ``kv_efficiency``,
-  ``expert_half_params_m`` (the expert size at which routed-expert GEMMs run at half speed),
+  ``gemm_half_params_m`` (the weights one chip multiplies in one GEMM at which it runs at half
+  speed: fine-grained experts, and dense layers split over many tensor-parallel chips),
   ``expert_overhead_us``, ``fp4_efficiency``, ``weight_only_efficiency`` and the request's
   fixed ``request_overhead_ms``;
 * per dataflow chip: Groq's and Cerebras' per-layer pipeline time ``layer_floor_us``.
@@ -32,7 +33,12 @@ delta = 0.15, 0.25, 0.40, 0.6: 14.2/53.2, 14.8/52.6, 14.9/51.9, 14.9/51.0 %; del
 delta moves it by 0.3 points. With MLPerf's answer-length spread in the rows
 (``output_tokens_cv``, :func:`inference_wars.engine.workload.decode_context`), delta = ln 1.5:
 14.3/51.2 %; with MLPerf's GB300 NVL72 rows of rounds v5.1 and v6.0 added (222 rows),
-shipped: 14.3/51.0 %. Tried and dropped since, each refitted and held out the same way: host
+14.3/51.0 %; with a decode step's dense GEMMs slowed by the same size law as routed experts'
+(:func:`inference_wars.engine.serving.dense_efficiency`: a dense layer is four GEMMs, an expert
+two, so one ``gemm_half_params_m`` serves both), shipped: 12.3/47.2 %, and 45 rows beyond 35 %
+(was 46). Variants of that law: the dense layer's half-size at 1.5x or 3x the expert's instead
+of 2x (the GEMM count's ratio), 12.1/48.4 and 12.3/46.8 %; prefill's dense GEMMs slowed too,
+13.8/49.7 %. Tried and dropped before it, each refitted and held out the same way: host
 time per running sequence per decode step, overlapped with the step / added to it / fitted per
 GPU family, 14.0/52.0, 13.9/50.3, 12.8/51.3 % with 44-49 rows still beyond 35 %; decode
 attention at its own fitted share of compute_efficiency, 15.8/51.5 %; weight-only reads split
@@ -73,7 +79,7 @@ PARAMS: tuple[tuple[str, str, float, float], ...] = (
     ("amd-gpu", "memory_efficiency", 0.2, 0.9),
     ("amd-gpu", "layer_overhead_us", 2.0, 200.0),
     ("all", "kv_efficiency", 0.1, 0.9),
-    ("all", "expert_half_params_m", 1.0, 300.0),
+    ("all", "gemm_half_params_m", 0.5, 150.0),
     ("all", "expert_overhead_us", 0.5, 40.0),
     ("all", "fp4_efficiency", 0.2, 1.0),
     ("all", "weight_only_efficiency", 0.3, 1.0),
@@ -87,7 +93,7 @@ LOG_SCALE = frozenset(
         "expert_overhead_us",
         "request_overhead_ms",
         "layer_floor_us",
-        "expert_half_params_m",
+        "gemm_half_params_m",
     }
 )
 #: Coordinate-descent sweeps; the window around each factor's value shrinks by SHRINK per sweep,
