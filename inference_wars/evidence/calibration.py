@@ -38,7 +38,8 @@ delta moves it by 0.3 points. With MLPerf's answer-length spread in the rows
 two, so one ``gemm_half_params_m`` serves both), shipped: 12.3/47.2 %, and 45 rows beyond 35 %
 (was 46). Variants of that law: the dense layer's half-size at 1.5x or 3x the expert's instead
 of 2x (the GEMM count's ratio), 12.1/48.4 and 12.3/46.8 %; prefill's dense GEMMs slowed too,
-13.8/49.7 %. Tried and dropped before it, each refitted and held out the same way: host
+13.8/49.7 %; the law in multiply-accumulates (weights times the tokens each GEMM serves, so a
+large batch fills the chip), decode only / with prefill, 18.9/70.8 and 18.8/68.6 %. Tried and dropped before it, each refitted and held out the same way: host
 time per running sequence per decode step, overlapped with the step / added to it / fitted per
 GPU family, 14.0/52.0, 13.9/50.3, 12.8/51.3 % with 44-49 rows still beyond 35 %; decode
 attention at its own fitted share of compute_efficiency, 15.8/51.5 %; weight-only reads split
