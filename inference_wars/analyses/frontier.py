@@ -388,7 +388,8 @@ def step_breakdown(
     (:func:`inference_wars.engine.serving.single_instance`): the terms of :mod:`inference_wars.engine.serving`,
     ``TPOT = sum over operator groups of max(compute, memory) + interconnect + overhead + prefill
     interruptions`` (tensor parallelism inside a scale-up domain, ``pp`` pipeline stages beyond
-    it); ``compute_s`` and ``memory_s`` are the step's totals of each.
+    it); ``compute_s`` and ``memory_s`` are the step's totals of each, ``roofline_s`` the sum over
+    operator groups of ``max(compute, memory)``.
 
     ``chips`` and ``n_chips`` may be lists (every combination); ``fits`` says whether weights
     and KV fit on that many chips. Returns a DataFrame, one row per (chip, n_chips).
@@ -428,6 +429,7 @@ def step_breakdown(
                     "fits": bool(n >= need[0] - 1e-9),
                     "compute_s": float(r["decode_compute_s"][0]),
                     "memory_s": float(r["decode_memory_s"][0]),
+                    "roofline_s": float(r["decode_roofline_s"][0]),
                     "interconnect_s": float(r["decode_interconnect_s"][0]),
                     "overhead_s": float(r["decode_overhead_s"][0]),
                     "prefill_interruptions_s": float(r["tpot_s"][0] - r["step_s"][0]),

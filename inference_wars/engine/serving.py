@@ -354,7 +354,8 @@ def compute_parts_s(
 
 
 def _stage(m, hw, f, dep, tokens, seqs, c, wb, kb, alpha_s):
-    """One stage's time for one micro-batch: ``(stage_s, compute_s, memory_s, comm_s, overhead_s)``."""
+    """One stage's time for one micro-batch: ``(stage_s, compute_s, memory_s, comm_s, overhead_s,
+    roofline_s)``, the last the sum over operator groups of ``max(compute, memory)``."""
     t, p = dep.tp, dep.pp
     # with experts spread over t chips, the step waits for the chip whose experts got most tokens
     imbalance = np.where((t > 1) & (m.n_moe_layers > 0), f.expert_imbalance, 1.0)
@@ -421,7 +422,7 @@ def _stage(m, hw, f, dep, tokens, seqs, c, wb, kb, alpha_s):
     stage = work + comm - overlap * np.minimum(work, comm)
     # a dataflow pipeline's per-layer floor is latency between its chips: counted as interconnect
     latency = comm + np.maximum(floor - t_ops, 0.0)
-    return stage, t_comp, t_mem, latency, overhead
+    return stage, t_comp, t_mem, latency, overhead, t_ops
 
 
 def _first_largest(*parts) -> np.ndarray:
@@ -475,7 +476,7 @@ def evaluate(
     # ---- decode step
     mb = np.minimum(np.maximum(b, 1.0), p)
     seqs = b / mb
-    stage, t_c, t_m, t_x, t_o = _stage(m, hw, f, dep, seqs * q, seqs, c, wb, kb, alpha_s)
+    stage, t_c, t_m, t_x, t_o, t_r = _stage(m, hw, f, dep, seqs * q, seqs, c, wb, kb, alpha_s)
     hops = parallel.pipeline_hops_s(
         seqs * q,
         m.d_model,
@@ -571,6 +572,7 @@ def evaluate(
         "decode_tokens_per_s_per_chip": b * g / step / (t * p),
         "decode_compute_s": p * t_c,
         "decode_memory_s": p * t_m,
+        "decode_roofline_s": p * t_r,
         "decode_interconnect_s": p * t_x + hops,
         "decode_overhead_s": p * t_o,
         "step_s": step,
