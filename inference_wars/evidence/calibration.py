@@ -19,37 +19,38 @@ Method (deterministic, numpy only). Minimise the family-balanced pseudo-Huber lo
                                                         w_i = 1 / sqrt(rows of i's source family)
 
 within physical bounds (no memory or KV-cache read above 0.9 of peak bandwidth), by coordinate
-descent: each factor in turn is set to the best of a grid of values (all grid
-values evaluated in one vectorised call), eight sweeps, the grid narrowing around the current
-value after the first. Log error weighs a 2x over-prediction like a 2x under-prediction; the
-weights keep the largest source families from deciding alone. The loss is quadratic in errors
-well inside ``delta = ln 1.5`` (a miss of up to about 1.5x reads as noise) and linear beyond: a
-result the engine cannot represent (SambaNova's unpublished speculative decoding, a serving
-stack months younger than the hardware) counts as one miss, not as a square that drags a
-family's factors away from every other row. (Leave-one-source-out, median/p90 of the absolute error,
-each loss tried once before answer lengths' spread was modelled: squared log error 17.1/52.9 %;
-delta = 0.15, 0.25, 0.40, 0.6: 14.2/53.2, 14.8/52.6, 14.9/51.9, 14.9/51.0 %; delta = ln 1.5 =
-0.405: 15.2/51.9 %; absolute log error 13.8/55.1 %. The median sits at a fold's edge: a tenth of
-delta moves it by 0.3 points. With MLPerf's answer-length spread in the rows
-(``output_tokens_cv``, :func:`inference_wars.engine.workload.decode_context`), delta = ln 1.5:
-14.3/51.2 %; with MLPerf's GB300 NVL72 rows of rounds v5.1 and v6.0 added (222 rows),
-14.3/51.0 %; with a decode step's dense GEMMs slowed by the same size law as routed experts'
+descent: each factor in turn is set to the best of a grid of values (all grid values evaluated
+in one vectorised call), eight sweeps, the grid narrowing around the current value after the
+first. Log error weighs a 2x over-prediction like a 2x under-prediction; the weights keep the
+largest source families from deciding alone. The loss is quadratic in errors well inside ``delta
+= ln 1.5`` (a miss of up to about 1.5x reads as noise) and linear beyond: a result the engine
+cannot represent (SambaNova's unpublished speculative decoding, a serving stack months younger
+than the hardware) counts as one miss, not as a square that drags a family's factors away from
+every other row. (Leave-one-source-out, median/p90 of the absolute error, each loss tried once
+before answer lengths' spread was modelled: squared log error 17.1/52.9 %; delta = 0.15, 0.25,
+0.40, 0.6: 14.2/53.2, 14.8/52.6, 14.9/51.9, 14.9/51.0 %; delta = ln 1.5 = 0.405: 15.2/51.9 %;
+absolute log error 13.8/55.1 %. The median sits at a fold's edge: a tenth of delta moves it by
+0.3 points. With MLPerf's answer-length spread in the rows (``output_tokens_cv``,
+:func:`inference_wars.engine.workload.decode_context`), delta = ln 1.5: 14.3/51.2 %; with
+MLPerf's GB300 NVL72 rows of rounds v5.1 and v6.0 added (222 rows), 14.3/51.0 %; with a decode
+step's dense GEMMs slowed by the same size law as routed experts'
 (:func:`inference_wars.engine.serving.dense_efficiency`: a dense layer is four GEMMs, an expert
 two, so one ``gemm_half_params_m`` serves both), shipped: 12.3/47.2 %, and 45 rows beyond 35 %
 (was 46). Variants of that law: the dense layer's half-size at 1.5x or 3x the expert's instead
 of 2x (the GEMM count's ratio), 12.1/48.4 and 12.3/46.8 %; prefill's dense GEMMs slowed too,
 13.8/49.7 %; the law in multiply-accumulates (weights times the tokens each GEMM serves, so a
-large batch fills the chip), decode only / with prefill, 18.9/70.8 and 18.8/68.6 %. Tried and dropped before it, each refitted and held out the same way: host
-time per running sequence per decode step, overlapped with the step / added to it / fitted per
-GPU family, 14.0/52.0, 13.9/50.3, 12.8/51.3 % with 44-49 rows still beyond 35 %; decode
-attention at its own fitted share of compute_efficiency, 15.8/51.5 %; weight-only reads split
-into integer (fitted) and float formats (Marlin-class 0.95), 14.3/53.4 %; routed-expert weight
-reads at 0.8 or 0.6 of the dense read efficiency, 14.7/50.7 and 14.4/51.3 %; prefill's routed
-experts at the dense GEMM's efficiency, 15.6/50.0 %; the same loss plus a hinge beyond a 1.3x
-miss, 16.4/50.4 %; an AMD-only KV-read efficiency, 14.7/51.8 % (these last five on the 214 rows
-before the GB300 ones); FP4 tensor cores left at the 0.8 assumption instead of fitted,
-19.6/54.6 %; routed experts in 4-bit formats at their own fitted share of the FP4 efficiency
-(0.67; dense FP4 stayed at 0.56), 15.4/48.1 %.)
+large batch fills the chip), decode only / with prefill, 18.9/70.8 and 18.8/68.6 %. Tried and
+dropped before it, each refitted and held out the same way: host time per running sequence per
+decode step, overlapped with the step / added to it / fitted per GPU family, 14.0/52.0,
+13.9/50.3, 12.8/51.3 % with 44-49 rows still beyond 35 %; decode attention at its own fitted
+share of compute_efficiency, 15.8/51.5 %; weight-only reads split into integer (fitted) and
+float formats (Marlin-class 0.95), 14.3/53.4 %; routed-expert weight reads at 0.8 or 0.6 of the
+dense read efficiency, 14.7/50.7 and 14.4/51.3 %; prefill's routed experts at the dense GEMM's
+efficiency, 15.6/50.0 %; the same loss plus a hinge beyond a 1.3x miss, 16.4/50.4 %; an AMD-only
+KV-read efficiency, 14.7/51.8 % (these last five on the 214 rows before the GB300 ones); FP4
+tensor cores left at the 0.8 assumption instead of fitted, 19.6/54.6 %; routed experts in 4-bit
+formats at their own fitted share of the FP4 efficiency (0.67; dense FP4 stayed at 0.56),
+15.4/48.1 %.)
 
 **Leave-one-source-out** (:func:`leave_one_source_out`): for every source family in turn, the
 factors are refitted without its rows and its rows predicted with that fit. Those held-out
