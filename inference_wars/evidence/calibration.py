@@ -44,9 +44,12 @@ shipped, fitting the expert load imbalance (2.04 instead of the 1.3 assumption) 
 all-to-all hidden behind compute (0.47 instead of 0.7): 13.5/47.4 and 12.3/48.0 %, 51 and 48
 rows beyond 35 %. Also on top of it: routed experts in 4-bit formats at their own fitted FP4
 efficiency (0.37 against 0.56 for dense), 12.4/46.0 % with 48 rows beyond 35 %; host time per
-running sequence per decode step fitted per GPU family (NVIDIA 0, AMD 26 us), 12.2/53.5 %. Tried
-and dropped before it, each refitted and held out the same way: host time per running sequence
-per decode step, overlapped with the step / added to it / fitted per GPU family, 14.0/52.0,
+running sequence per decode step fitted per GPU family (NVIDIA 0, AMD 26 us), 12.2/53.5 %.
+Family weights of one over rows**x instead of the square root (x = 0.5), x = 0, 0.125, 0.25,
+0.75: 12.5/50.2, 12.6/46.0, 12.6/46.6, 13.0/52.7 % (48, 43, 42, 44 rows beyond 35 %; 45 at 0.5):
+within a point of each other in p90 but for the extremes, so the square root stays. Tried and
+dropped before it, each refitted and held out the same way: host time per running sequence per
+decode step, overlapped with the step / added to it / fitted per GPU family, 14.0/52.0,
 13.9/50.3, 12.8/51.3 % with 44-49 rows still beyond 35 %; decode attention at its own fitted
 share of compute_efficiency, 15.8/51.5 %; weight-only reads split into integer (fitted) and
 float formats (Marlin-class 0.95), 14.3/53.4 %; routed-expert weight reads at 0.8 or 0.6 of the
