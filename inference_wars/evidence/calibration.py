@@ -50,17 +50,18 @@ Family weights of one over rows**x instead of the square root (x = 0.5), x = 0, 
 within a point of each other in p90 but for the extremes, so the square root stays. Chunked
 prefill riding in the decode step's idle tensor-core time (the step's memory time beyond its
 compute time absorbs the prompts' maths, as Sarathi-Serve piggybacks them), all of it / half of
-it: 15.8/49.4, 13.9/47.9 %. Tried and dropped before it, each refitted and held out the same
-way: host time per running sequence per decode step, overlapped with the step / added to it /
-fitted per GPU family, 14.0/52.0, 13.9/50.3, 12.8/51.3 % with 44-49 rows still beyond 35 %;
-decode attention at its own fitted share of compute_efficiency, 15.8/51.5 %; weight-only reads
-split into integer (fitted) and float formats (Marlin-class 0.95), 14.3/53.4 %; routed-expert
-weight reads at 0.8 or 0.6 of the dense read efficiency, 14.7/50.7 and 14.4/51.3 %; prefill's
-routed experts at the dense GEMM's efficiency, 15.6/50.0 %; the same loss plus a hinge beyond a
-1.3x miss, 16.4/50.4 %; an AMD-only KV-read efficiency, 14.7/51.8 % (these last five on the 214
-rows before the GB300 ones); FP4 tensor cores left at the 0.8 assumption instead of fitted,
-19.6/54.6 %; routed experts in 4-bit formats at their own fitted share of the FP4 efficiency
-(0.67; dense FP4 stayed at 0.56), 15.4/48.1 %.)
+it: 15.8/49.4, 13.9/47.9 %. AMD's per-layer overhead held to at most 40 us (fitted 74 us): its
+memory efficiency falls to 0.47 instead, 12.4/49.1 %. Tried and dropped before it, each refitted
+and held out the same way: host time per running sequence per decode step, overlapped with the
+step / added to it / fitted per GPU family, 14.0/52.0, 13.9/50.3, 12.8/51.3 % with 44-49 rows
+still beyond 35 %; decode attention at its own fitted share of compute_efficiency, 15.8/51.5 %;
+weight-only reads split into integer (fitted) and float formats (Marlin-class 0.95), 14.3/53.4
+%; routed-expert weight reads at 0.8 or 0.6 of the dense read efficiency, 14.7/50.7 and
+14.4/51.3 %; prefill's routed experts at the dense GEMM's efficiency, 15.6/50.0 %; the same loss
+plus a hinge beyond a 1.3x miss, 16.4/50.4 %; an AMD-only KV-read efficiency, 14.7/51.8 % (these
+last five on the 214 rows before the GB300 ones); FP4 tensor cores left at the 0.8 assumption
+instead of fitted, 19.6/54.6 %; routed experts in 4-bit formats at their own fitted share of the
+FP4 efficiency (0.67; dense FP4 stayed at 0.56), 15.4/48.1 %.)
 
 **Leave-one-source-out** (:func:`leave_one_source_out`): for every source family in turn, the
 factors are refitted without its rows and its rows predicted with that fit. Those held-out
