@@ -272,6 +272,33 @@ def test_accuracy_benchmark_reports_held_out_error():
     )
 
 
+def test_the_experiment_record_names_the_shipped_fit_with_its_held_out_error():
+    """data/calibration_experiments.csv: its one shipped row is what the shipped held-out
+    predictions give (so a refit that changes the error must update the record)."""
+    e = calibration.experiments()
+    shipped = e[e["outcome"] == "shipped"].iloc[0]
+    held = validation.predict_held_out()
+    s = validation.error_summary(held)
+    assert shipped["rows"] == len(held)
+    assert shipped["held_out_median_pct"] == round(s["median_ape_pct"], 1)
+    assert shipped["held_out_p90_pct"] == round(s["p90_ape_pct"], 1)
+    assert shipped["rows_beyond_35"] == int((held["ape"] > 0.35).sum())
+    assert e["id"].is_unique and set(e["stage"]) <= {"loss", "structure", "data"}
+
+
+def test_a_bad_experiment_row_is_refused(tmp_path, monkeypatch):
+    bad = tmp_path / "calibration_experiments.csv"
+    text = calibration.EXPERIMENTS_PATH.read_text(encoding="utf-8")
+    bad.write_text(text.replace(",shipped,", ",dropped,"), encoding="utf-8")
+    monkeypatch.setattr(calibration, "EXPERIMENTS_PATH", bad)
+    calibration._experiment_rows.cache_clear()
+    try:
+        with pytest.raises(iw.catalog.CatalogError, match="exactly one row must be shipped"):
+            calibration.experiments()
+    finally:
+        calibration._experiment_rows.cache_clear()
+
+
 def test_shipped_held_out_predictions_are_what_leaving_a_family_out_gives():
     """One fold refitted from scratch (every fold: `benchmarks/accuracy.py` and `calibrate --check`)."""
     families = ["nim"]

@@ -21,6 +21,11 @@ import pandas as pd
 
 #: Human names, with units, for the package's column names.
 COLUMN_LABELS: dict[str, str] = {
+    "held_out_median_pct": "Held-out median error (%)",
+    "held_out_p90_pct": "Held-out 90th percentile (%)",
+    "rows_beyond_35": "Rows missed by over 35 %",
+    "idea": "Change tried",
+    "outcome": "Outcome",
     "chip": "Chip",
     "model": "Model",
     "precision": "Format",

@@ -26,42 +26,14 @@ largest source families from deciding alone. The loss is quadratic in errors wel
 = ln 1.5`` (a miss of up to about 1.5x reads as noise) and linear beyond: a result the engine
 cannot represent (SambaNova's unpublished speculative decoding, a serving stack months younger
 than the hardware) counts as one miss, not as a square that drags a family's factors away from
-every other row. (Leave-one-source-out, median/p90 of the absolute error, each loss tried once
-before answer lengths' spread was modelled: squared log error 17.1/52.9 %; delta = 0.15, 0.25,
-0.40, 0.6: 14.2/53.2, 14.8/52.6, 14.9/51.9, 14.9/51.0 %; delta = ln 1.5 = 0.405: 15.2/51.9 %;
-absolute log error 13.8/55.1 %. The median sits at a fold's edge: a tenth of delta moves it by
-0.3 points. With MLPerf's answer-length spread in the rows (``output_tokens_cv``,
-:func:`inference_wars.engine.workload.decode_context`), delta = ln 1.5: 14.3/51.2 %; with
-MLPerf's GB300 NVL72 rows of rounds v5.1 and v6.0 added (222 rows), 14.3/51.0 %; with a decode
-step's dense GEMMs slowed by the same size law as routed experts'
-(:func:`inference_wars.engine.serving.dense_efficiency`: a dense layer is four GEMMs, an expert
-two, so one ``gemm_half_params_m`` serves both), shipped: 12.3/47.2 %, and 45 rows beyond 35 %
-(was 46). Variants of that law: the dense layer's half-size at 1.5x or 3x the expert's instead
-of 2x (the GEMM count's ratio), 12.1/48.4 and 12.3/46.8 %; prefill's dense GEMMs slowed too,
-13.8/49.7 %; the law in multiply-accumulates (weights times the tokens each GEMM serves, so a
-large batch fills the chip), decode only / with prefill, 18.9/70.8 and 18.8/68.6 %. With the law
-shipped, fitting the expert load imbalance (2.04 instead of the 1.3 assumption) or the share of
-all-to-all hidden behind compute (0.47 instead of 0.7): 13.5/47.4 and 12.3/48.0 %, 51 and 48
-rows beyond 35 %. Also on top of it: routed experts in 4-bit formats at their own fitted FP4
-efficiency (0.37 against 0.56 for dense), 12.4/46.0 % with 48 rows beyond 35 %; host time per
-running sequence per decode step fitted per GPU family (NVIDIA 0, AMD 26 us), 12.2/53.5 %.
-Family weights of one over rows**x instead of the square root (x = 0.5), x = 0, 0.125, 0.25,
-0.75: 12.5/50.2, 12.6/46.0, 12.6/46.6, 13.0/52.7 % (48, 43, 42, 44 rows beyond 35 %; 45 at 0.5):
-within a point of each other in p90 but for the extremes, so the square root stays. Chunked
-prefill riding in the decode step's idle tensor-core time (the step's memory time beyond its
-compute time absorbs the prompts' maths, as Sarathi-Serve piggybacks them), all of it / half of
-it: 15.8/49.4, 13.9/47.9 %. AMD's per-layer overhead held to at most 40 us (fitted 74 us): its
-memory efficiency falls to 0.47 instead, 12.4/49.1 %. Tried and dropped before it, each refitted
-and held out the same way: host time per running sequence per decode step, overlapped with the
-step / added to it / fitted per GPU family, 14.0/52.0, 13.9/50.3, 12.8/51.3 % with 44-49 rows
-still beyond 35 %; decode attention at its own fitted share of compute_efficiency, 15.8/51.5 %;
-weight-only reads split into integer (fitted) and float formats (Marlin-class 0.95), 14.3/53.4
-%; routed-expert weight reads at 0.8 or 0.6 of the dense read efficiency, 14.7/50.7 and
-14.4/51.3 %; prefill's routed experts at the dense GEMM's efficiency, 15.6/50.0 %; the same loss
-plus a hinge beyond a 1.3x miss, 16.4/50.4 %; an AMD-only KV-read efficiency, 14.7/51.8 % (these
-last five on the 214 rows before the GB300 ones); FP4 tensor cores left at the 0.8 assumption
-instead of fitted, 19.6/54.6 %; routed experts in 4-bit formats at their own fitted share of the
-FP4 efficiency (0.67; dense FP4 stayed at 0.56), 15.4/48.1 %.)
+every other row.
+
+**What was tried.** Every loss, structure and data change tried against the shipped fit is a
+row of ``data/calibration_experiments.csv`` (:func:`experiments`), with its leave-one-source-out
+median and 90th-percentile error, the rows beyond a 35 % miss, and whether it shipped, was
+superseded or was dropped; the validation appendix renders it. Among them: a squared log error
+(17.1/52.9 %) and other values of ``delta``; the GEMM-size law now shipped
+(:func:`inference_wars.engine.serving.dense_efficiency`); and the ideas it beat.
 
 **Leave-one-source-out** (:func:`leave_one_source_out`): for every source family in turn, the
 factors are refitted without its rows and its rows predicted with that fit. Those held-out
@@ -76,9 +48,13 @@ import csv
 import datetime as _dt
 import functools
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from .. import catalog
+from ..catalog import DATA_DIR, blank_to_none, read_rows
 from ..engine import factors as _factors
 from . import validation
 
@@ -293,3 +269,51 @@ def fitted_table() -> list[dict]:
     from ..engine.factors import fitted_rows
 
     return [dict(r) for r in fitted_rows()]
+
+
+EXPERIMENTS_PATH = DATA_DIR / "calibration_experiments.csv"
+
+
+class ExperimentRow(BaseModel):
+    """One change tried against the shipped fit, scored by leave-one-source-out refits: a
+    ``loss`` (how misses are weighed), a ``structure`` (what the engine models or fits) or
+    ``data`` (rows added to the measured table)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    id: str
+    stage: Literal["loss", "structure", "data"]
+    idea: str
+    rows: int | None = Field(default=None, ge=1)
+    held_out_median_pct: float = Field(ge=0)
+    held_out_p90_pct: float = Field(ge=0)
+    rows_beyond_35: int | None = Field(default=None, ge=0)
+    outcome: Literal["shipped", "superseded", "dropped"]
+    date: str | None = None
+
+    _blank = field_validator("rows", "rows_beyond_35", "date", mode="before")(blank_to_none)
+    _date = field_validator("date")(lambda v: v if v is None else catalog.check_date(v))
+
+
+@functools.cache
+def _experiment_rows() -> tuple[ExperimentRow, ...]:
+    rows = tuple(read_rows(EXPERIMENTS_PATH, ExperimentRow))
+    ids = [r.id for r in rows]
+    if len(set(ids)) != len(ids):
+        raise catalog.CatalogError(f"{EXPERIMENTS_PATH.name}: ids repeat")
+    if sum(r.outcome == "shipped" for r in rows) != 1:
+        raise catalog.CatalogError(f"{EXPERIMENTS_PATH.name}: exactly one row must be shipped")
+    return rows
+
+
+def experiments():
+    """``data/calibration_experiments.csv`` as a DataFrame, one row per change tried (in the
+    order tried): its held-out median and p90 error (%), rows beyond a 35 % miss, and outcome.
+
+    >>> e = experiments().set_index("id")
+    >>> e.loc["loss-squared", ["held_out_median_pct", "held_out_p90_pct"]].tolist()
+    [17.1, 52.9]
+    """
+    import pandas as pd
+
+    df = pd.DataFrame([r.model_dump() for r in _experiment_rows()])
+    return df.astype({"rows": "Int64", "rows_beyond_35": "Int64"})
