@@ -268,9 +268,8 @@ def expert_efficiency(m: ModelArrays, f: Factors) -> np.ndarray:
     [0.5, 0.8]
     """
     pe = m.params_per_expert
-    size = np.where(
-        pe > 0, gemm_size_efficiency(pe / GEMMS_PER_EXPERT, f), 1.0
-    )  # dense: no experts
+    # a dense model has no experts: size 1
+    size = np.where(pe > 0, gemm_size_efficiency(pe / GEMMS_PER_EXPERT, f), 1.0)
     return f.moe_efficiency * size
 
 
@@ -284,8 +283,10 @@ def dense_efficiency(m: ModelArrays, f: Factors, tp, attention_share) -> np.ndar
         eff = size(P_dense_chip / L / GEMMS_PER_DENSE_LAYER)
 
     Llama 3.1 70B's 0.86 B weights per layer make GEMMs of 215 M on one chip and 27 M each on
-    eight: tensor parallelism shrinks the matrix multiplies it spreads. (Prefill's dense GEMMs
-    multiply each weight by thousands of prompt tokens and fill the chip: not slowed.)
+    eight: tensor parallelism shrinks the matrix multiplies it spreads. Prefill's dense GEMMs
+    multiply each weight by thousands of prompt tokens and fill the chip, so they are not slowed
+    (slowing them too scored worse held out: ``data/calibration_experiments.csv``); its routed
+    experts, each fed only its share of the prompt, keep :func:`expert_efficiency`.
 
     >>> from .factors import factor_arrays
     >>> from .workload import model_arrays
