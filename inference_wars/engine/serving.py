@@ -296,7 +296,7 @@ def dense_efficiency(m: ModelArrays, f: Factors, tp, attention_share) -> np.ndar
     [0.91, 0.55]
     """
     t = np.asarray(tp, float)
-    dense = m.params_matmul - workload.routed_params_per_token(m)
+    dense = workload.dense_params_per_token(m)
     per_chip = m.params_attention * attention_share + (dense - m.params_attention) / t
     return gemm_size_efficiency(per_chip / m.n_layers / GEMMS_PER_DENSE_LAYER, f)
 
@@ -345,7 +345,7 @@ def compute_parts_s(
     an FP8 cache)."""
     peak, attn_peak = _peaks(hw, f)
     routed = workload.routed_params_per_token(m)
-    dense = m.params_matmul - routed
+    dense = workload.dense_params_per_token(m)
     per_chip = np.asarray(tokens, float) / chips
     return (
         per_chip * 2.0 * dense / (peak * dense_eff),

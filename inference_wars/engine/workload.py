@@ -237,6 +237,12 @@ def routed_params_per_token(m: ModelArrays) -> np.ndarray:
     return m.n_moe_layers * m.n_experts_active * m.params_per_expert
 
 
+def dense_params_per_token(m: ModelArrays) -> np.ndarray:
+    """Weights every token multiplies by (attention, dense and shared feed-forward blocks, the
+    output head): ``P_matmul -`` :func:`routed_params_per_token`."""
+    return m.params_matmul - routed_params_per_token(m)
+
+
 def decode_flops_per_token(m: ModelArrays, context) -> np.ndarray:
     """``2 * P_matmul + 2 * H * (d_qk + d_v) * sum_layers c_eff`` FLOPs for one new token."""
     return 2.0 * m.params_matmul + decode_attention_flops_per_token(m, context)

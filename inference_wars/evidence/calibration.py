@@ -32,7 +32,7 @@ every other row.
 row of ``data/calibration_experiments.csv`` (:func:`experiments`), with its leave-one-source-out
 median and 90th-percentile error, the rows beyond a 35 % miss, and whether it shipped, was
 superseded or was dropped; the validation appendix renders it. Among them: a squared log error
-(17.1/52.9 %) and other values of ``delta``; the GEMM-size law now shipped
+and other values of ``delta``; the GEMM-size law now shipped
 (:func:`inference_wars.engine.serving.dense_efficiency`); and the ideas it beat.
 
 **Leave-one-source-out** (:func:`leave_one_source_out`): for every source family in turn, the
@@ -297,9 +297,7 @@ class ExperimentRow(BaseModel):
 @functools.cache
 def _experiment_rows() -> tuple[ExperimentRow, ...]:
     rows = tuple(read_rows(EXPERIMENTS_PATH, ExperimentRow))
-    ids = [r.id for r in rows]
-    if len(set(ids)) != len(ids):
-        raise catalog.CatalogError(f"{EXPERIMENTS_PATH.name}: ids repeat")
+    catalog.unique_by(EXPERIMENTS_PATH.name, rows, "id")  # a repeated id names both lines
     if sum(r.outcome == "shipped" for r in rows) != 1:
         raise catalog.CatalogError(f"{EXPERIMENTS_PATH.name}: exactly one row must be shipped")
     return rows
