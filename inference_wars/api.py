@@ -146,7 +146,8 @@ def _count(name: str, v, limit: int = MAX_COUNT) -> int:
 #: Accepted range of each assumption override, beyond which a result stops meaning anything (and
 #: products of such numbers overflow): fractions from 1 %, PUE >= 1 by definition, expert
 #: imbalance (busiest / mean expert load) >= 1, activations of 4 to 64 bits, latencies up to
-#: a second. Every default and catalog bound in ``assumptions.csv`` lies well inside.
+#: a second, an overlap exponent >= 1 (1: no overlap; 1,000 is the roofline's max to 0.07 %).
+#: Every default and catalog bound in ``assumptions.csv`` lies well inside.
 OVERRIDE_RANGE: dict[str, tuple[float, float]] = {
     **{k: (0.01, 1.0) for k in factors.FRACTIONS},
     "activation_bytes": (0.5, 8.0),
@@ -162,6 +163,7 @@ OVERRIDE_RANGE: dict[str, tuple[float, float]] = {
     "gemm_half_params_m": (0.0, 1e6),
     "layer_floor_us": (0.0, 1e6),
     "request_overhead_ms": (0.0, 1e3),
+    "overlap_exponent": (1.0, 1e3),
 }
 
 

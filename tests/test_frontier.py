@@ -99,8 +99,8 @@ def test_step_breakdown_adds_up_and_shows_the_rack():
     h = b.set_index("chip")
     assert h.loc["h100-sxm", "tp"] == 8 and h.loc["h100-sxm", "pp"] == 9
     assert h.loc["gb200-nvl72", "tp"] == 72 and h.loc["gb200-nvl72", "pp"] == 1
-    # each operator group is bound by its own roofline: their sum lies between the larger total
-    # and the sum of both totals
+    # each operator group overlaps its maths and reads (at best the roofline's max, at worst their
+    # sum): the groups' sum lies between the larger total and the sum of both totals
     assert (h["roofline_s"] >= np.maximum(h["compute_s"], h["memory_s"]) - 1e-12).all()
     assert (h["roofline_s"] <= h["compute_s"] + h["memory_s"] + 1e-12).all()
     tpot = h["roofline_s"] + h["interconnect_s"] + h["overhead_s"] + h["prefill_interruptions_s"]

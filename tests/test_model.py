@@ -351,6 +351,27 @@ def test_tensor_parallelism_shrinks_each_chips_gemms():
     assert chip_s[1] > 1.3 * chip_s[0]
 
 
+def test_maths_and_reads_overlap_between_the_roofline_and_their_sum():
+    c, mem = np.array([1.0, 1.0, 1.0, 0.0]), np.array([0.0, 0.25, 1.0, 2.0])
+    times = {}
+    for p in (1.0, 2.0, 1000.0):
+        f = iw.factors.factor_arrays(["h100-sxm"] * 4, overrides={"overlap_exponent": p})
+        times[p] = serving.overlapped_s(c, mem, f)
+    assert np.allclose(times[1.0], c + mem)  # no overlap
+    assert np.allclose(times[1000.0], np.maximum(c, mem), rtol=1e-3)  # the roofline
+    # in between, the loss is largest at the ridge (maths = reads) and nothing when one is zero
+    loss = times[2.0] / np.maximum(c, mem)
+    assert loss[2] == pytest.approx(2**0.5) and loss[0] == loss[3] == 1.0
+    assert 1.0 < loss[1] < loss[2]
+    # the shipped fit lies between no overlap and nearly the roofline, and a decode step that
+    # sits near its ridge pays for it
+    p_fit = float(iw.factors.factor_arrays(["h100-sxm"]).overlap_exponent[0])
+    assert 1.0 <= p_fit <= 8.0
+    base = iw.estimate("llama-3.1-70b", "h100-sxm", n_chips=8, batch=64)
+    roof = iw.estimate("llama-3.1-70b", "h100-sxm", n_chips=8, batch=64, overlap_exponent=1000)
+    assert base.tokens_per_s < roof.tokens_per_s
+
+
 def test_draft_tokens_further_ahead_are_accepted_less_often():
     g = [float(serving.tokens_per_step(k, 0.9, 0.7)) for k in range(5)]
     assert g[0] == 1 and g[1] == pytest.approx(1.9)

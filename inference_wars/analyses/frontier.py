@@ -386,10 +386,11 @@ def step_breakdown(
 ):
     """Where one decode step's time goes, for one copy of the model stretched over ``n_chips``
     (:func:`inference_wars.engine.serving.single_instance`): the terms of :mod:`inference_wars.engine.serving`,
-    ``TPOT = sum over operator groups of max(compute, memory) + interconnect + overhead + prefill
-    interruptions`` (tensor parallelism inside a scale-up domain, ``pp`` pipeline stages beyond
-    it); ``compute_s`` and ``memory_s`` are the step's totals of each, ``roofline_s`` the sum over
-    operator groups of ``max(compute, memory)``.
+    ``TPOT = sum over operator groups of overlapped(compute, memory) + interconnect + overhead +
+    prefill interruptions`` (tensor parallelism inside a scale-up domain, ``pp`` pipeline stages
+    beyond it; ``overlapped`` is :func:`inference_wars.engine.serving.overlapped_s`, between
+    ``max`` and the sum of the two); ``compute_s`` and ``memory_s`` are the step's totals of
+    each, ``roofline_s`` the sum over operator groups of their overlapped times.
 
     ``chips`` and ``n_chips`` may be lists (every combination); ``fits`` says whether weights
     and KV fit on that many chips. Returns a DataFrame, one row per (chip, n_chips).

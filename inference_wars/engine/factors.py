@@ -47,6 +47,7 @@ DIRECTION: dict[str, int] = {
     "layer_floor_us": -1,
     "request_overhead_ms": -1,
     "comm_overlap": +1,
+    "overlap_exponent": +1,
     "mtp_acceptance": +1,
     "mtp_acceptance_decay": +1,
     "max_batch_per_instance": +1,

@@ -10,13 +10,17 @@ per chip::
     per operator group g in (dense matmuls, routed experts, attention over the KV cache):
     t_compute[g] = tokens * FLOPs_token[g](c) / (tp * pp) / (peak[g] * eff[g] * size[g])
     t_memory[g]  = the group's bytes / (BW * eff_w or eff_kv)                 (fastest tier first)
-    work      = max(sum_g max(t_compute[g], t_memory[g]), L/pp * layer_floor) + overhead / pp
+    t_ops     = sum_g (t_compute[g]**p + t_memory[g]**p) ** (1/p)          (p: overlap_exponent)
+    work      = max(t_ops, L/pp * layer_floor) + overhead / pp
     overhead  = L * layer_overhead + L_moe * k * expert_overhead
     stage     = work + comm - overlap * min(work, comm)                     (comm: parallel)
     step      = pp * stage + pipeline hops
 
-Each group runs as its own kernels, each bound by its own roofline, so the groups' times add
-(a step is not one kernel whose maths hides all of its memory traffic). ``size[g]`` is how well
+Each group runs as its own kernels, so the groups' times add (a step is not one kernel whose
+maths hides all of its memory traffic). Within a group the maths and the reads overlap, but not
+perfectly (:func:`overlapped_s`): ``p -> inf`` would be the roofline's ``max``, ``p = 1`` no
+overlap; the fitted ``p`` says how much a real kernel loses near the ridge, where it needs both
+at once. ``size[g]`` is how well
 a group's matrix multiplies fill the chip (:func:`gemm_size_efficiency`): a chip's share of a
 dense layer shrinks as ``tp`` grows, and a fine-grained expert is small at any width.
 
@@ -89,6 +93,7 @@ class Factors:
     layer_floor_us: float
     request_overhead_ms: float
     comm_overlap: float
+    overlap_exponent: float
     mtp_acceptance: float
     mtp_acceptance_decay: float
     max_batch_per_instance: float
@@ -301,6 +306,28 @@ def dense_efficiency(m: ModelArrays, f: Factors, tp, attention_share) -> np.ndar
     return gemm_size_efficiency(per_chip / m.n_layers / GEMMS_PER_DENSE_LAYER, f)
 
 
+def overlapped_s(compute_s, memory_s, f: Factors) -> np.ndarray:
+    """Time of kernels that must do ``compute_s`` of maths and ``memory_s`` of reads:
+    ``(compute**p + memory**p) ** (1/p)`` with ``p = overlap_exponent``. ``p -> inf`` is the
+    roofline's ``max`` (maths hides every read, and the other way round); ``p = 1`` is no overlap
+    at all (``compute + memory``). In between, the two overlap well far from the roofline's ridge
+    and worst at it, where a kernel needs both units busy at once: at ``compute = memory`` the
+    time is ``2**(1/p)`` times the roofline's.
+
+    >>> from .factors import factor_arrays
+    >>> f = factor_arrays(["h100-sxm"], overrides={"overlap_exponent": 2.0})
+    >>> overlapped_s(np.array([3.0, 1.0, 2.0]), np.array([4.0, 0.0, 2.0]), f).round(3).tolist()
+    [5.0, 1.0, 2.828]
+    """
+    c = np.asarray(compute_s, float)
+    mem = np.asarray(memory_s, float)
+    hi = np.maximum(c, mem)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = np.where(hi > 0, np.minimum(c, mem) / hi, 0.0)
+    p = np.asarray(f.overlap_exponent, float)
+    return hi * (1.0 + r**p) ** (1.0 / p)
+
+
 def fixed_overhead_s(m: ModelArrays, f: Factors) -> np.ndarray:
     """Seconds a forward pass over every layer spends that neither moves bytes nor does maths:
     ``L * layer_overhead + L_moe * k * expert_overhead``."""
@@ -356,7 +383,8 @@ def compute_parts_s(
 
 def _stage(m, hw, f, dep, tokens, seqs, c, wb, kb, alpha_s):
     """One stage's time for one micro-batch: ``(stage_s, compute_s, memory_s, comm_s, overhead_s,
-    roofline_s)``, the last the sum over operator groups of ``max(compute, memory)``."""
+    roofline_s)``, the last the sum over operator groups of their overlapped maths and reads
+    (:func:`overlapped_s`)."""
     t, p = dep.tp, dep.pp
     # with experts spread over t chips, the step waits for the chip whose experts got most tokens
     imbalance = np.where((t > 1) & (m.n_moe_layers > 0), f.expert_imbalance, 1.0)
@@ -392,12 +420,12 @@ def _stage(m, hw, f, dep, tokens, seqs, c, wb, kb, alpha_s):
     )
     m_kv = memory.tiered_read_time_s(kv, hw, f.sram_efficiency, f.kv_efficiency)
     t_mem = m_w + m_kv
-    # each operator group is its own kernels, bound by its own roofline: the groups' times add
+    # each operator group is its own kernels, its maths and reads overlapped: the groups' times add
     share_exp = experts * wb / 8.0 / p / np.maximum(stage_bytes, 1e-30)  # experts' share of bytes
     t_ops = (
-        np.maximum(c_dense, m_w * (1.0 - share_exp))
-        + np.maximum(c_routed, m_w * share_exp)
-        + np.maximum(c_attn, m_kv)
+        overlapped_s(c_dense, m_w * (1.0 - share_exp), f)
+        + overlapped_s(c_routed, m_w * share_exp, f)
+        + overlapped_s(c_attn, m_kv, f)
     )
     floor = m.n_layers / p * f.layer_floor_us * 1e-6
     overhead = fixed_overhead_s(m, f) / p

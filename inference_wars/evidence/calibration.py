@@ -9,8 +9,9 @@ set of factors (:data:`PARAMS`) is fitted to the measured table (:mod:`validatio
 * shared by every programmable chip (kernel physics): ``kv_efficiency``,
   ``gemm_half_params_m`` (the weights one chip multiplies in one GEMM at which it runs at half
   speed: fine-grained experts, and dense layers split over many tensor-parallel chips),
-  ``expert_overhead_us``, ``fp4_efficiency``, ``weight_only_efficiency`` and the request's
-  fixed ``request_overhead_ms``;
+  ``expert_overhead_us``, ``fp4_efficiency``, ``weight_only_efficiency``, the request's
+  fixed ``request_overhead_ms`` and ``overlap_exponent`` (how well a kernel overlaps its maths
+  with its reads: :func:`inference_wars.engine.serving.overlapped_s`);
 * per dataflow chip: Groq's and Cerebras' per-layer pipeline time ``layer_floor_us``.
 
 Method (deterministic, numpy only). Minimise the family-balanced pseudo-Huber log error::
@@ -32,8 +33,10 @@ every other row.
 row of ``data/calibration_experiments.csv`` (:func:`experiments`), with its leave-one-source-out
 median and 90th-percentile error, the rows beyond a 35 % miss, and whether it shipped, was
 superseded or was dropped; the validation appendix renders it. Among them: a squared log error
-and other values of ``delta``; the GEMM-size law now shipped
-(:func:`inference_wars.engine.serving.dense_efficiency`); and the ideas it beat.
+and other values of ``delta``; the GEMM-size law
+(:func:`inference_wars.engine.serving.dense_efficiency`); the fitted overlap of maths and reads
+now shipped (:func:`inference_wars.engine.serving.overlapped_s`), with fixed exponents beside it;
+and the ideas they beat.
 
 **Leave-one-source-out** (:func:`leave_one_source_out`): for every source family in turn, the
 factors are refitted without its rows and its rows predicted with that fit. Those held-out
@@ -73,6 +76,7 @@ PARAMS: tuple[tuple[str, str, float, float], ...] = (
     ("all", "fp4_efficiency", 0.2, 1.0),
     ("all", "weight_only_efficiency", 0.3, 1.0),
     ("all", "request_overhead_ms", 1.0, 200.0),
+    ("all", "overlap_exponent", 1.0, 8.0),
     ("groq-lpu", "layer_floor_us", 2.0, 100.0),
     ("cerebras-wse3", "layer_floor_us", 1.0, 60.0),
 )
@@ -83,6 +87,7 @@ LOG_SCALE = frozenset(
         "request_overhead_ms",
         "layer_floor_us",
         "gemm_half_params_m",
+        "overlap_exponent",
     }
 )
 #: Coordinate-descent sweeps; the window around each factor's value shrinks by SHRINK per sweep,
