@@ -306,25 +306,24 @@ def dense_efficiency(m: ModelArrays, f: Factors, tp, attention_share) -> np.ndar
     return gemm_size_efficiency(per_chip / m.n_layers / GEMMS_PER_DENSE_LAYER, f)
 
 
-def overlapped_s(compute_s, memory_s, f: Factors) -> np.ndarray:
+def overlapped_s(compute_s, memory_s, exponent) -> np.ndarray:
     """Time of kernels that must do ``compute_s`` of maths and ``memory_s`` of reads:
-    ``(compute**p + memory**p) ** (1/p)`` with ``p = overlap_exponent``. ``p -> inf`` is the
-    roofline's ``max`` (maths hides every read, and the other way round); ``p = 1`` is no overlap
-    at all (``compute + memory``). In between, the two overlap well far from the roofline's ridge
-    and worst at it, where a kernel needs both units busy at once: at ``compute = memory`` the
-    time is ``2**(1/p)`` times the roofline's.
+    ``(compute**p + memory**p) ** (1/p)`` with ``p = exponent`` (``overlap_exponent``).
+    ``p = inf`` is the roofline's ``max`` (maths hides every read, and the other way round);
+    ``p = 1`` is no overlap at all (``compute + memory``). In between, the two overlap well far
+    from the roofline's ridge and worst at it, where a kernel needs both units busy at once: at
+    ``compute = memory`` the time is ``2**(1/p)`` times the roofline's.
 
-    >>> from .factors import factor_arrays
-    >>> f = factor_arrays(["h100-sxm"], overrides={"overlap_exponent": 2.0})
-    >>> overlapped_s(np.array([3.0, 1.0, 2.0]), np.array([4.0, 0.0, 2.0]), f).round(3).tolist()
-    [5.0, 1.0, 2.828]
+    >>> overlapped_s(np.array([3.0, 1.0, 2.0, 2.0]), np.array([4.0, 0.0, 2.0, 2.0]),
+    ...              np.array([2.0, 2.0, 2.0, np.inf])).round(3).tolist()
+    [5.0, 1.0, 2.828, 2.0]
     """
     c = np.asarray(compute_s, float)
     mem = np.asarray(memory_s, float)
     hi = np.maximum(c, mem)
     with np.errstate(divide="ignore", invalid="ignore"):
         r = np.where(hi > 0, np.minimum(c, mem) / hi, 0.0)
-    p = np.asarray(f.overlap_exponent, float)
+    p = np.asarray(exponent, float)
     return hi * (1.0 + r**p) ** (1.0 / p)
 
 
@@ -422,10 +421,13 @@ def _stage(m, hw, f, dep, tokens, seqs, c, wb, kb, alpha_s):
     t_mem = m_w + m_kv
     # each operator group is its own kernels, its maths and reads overlapped: the groups' times add
     share_exp = experts * wb / 8.0 / p / np.maximum(stage_bytes, 1e-30)  # experts' share of bytes
+    # a compiled dataflow pipeline or a fixed datapath streams weights into its multipliers as it
+    # computes: maths and reads overlap completely (the roofline's max)
+    p_ov = np.where(hw.dataflow | hw.hardwired, np.inf, f.overlap_exponent)
     t_ops = (
-        overlapped_s(c_dense, m_w * (1.0 - share_exp), f)
-        + overlapped_s(c_routed, m_w * share_exp, f)
-        + overlapped_s(c_attn, m_kv, f)
+        overlapped_s(c_dense, m_w * (1.0 - share_exp), p_ov)
+        + overlapped_s(c_routed, m_w * share_exp, p_ov)
+        + overlapped_s(c_attn, m_kv, p_ov)
     )
     floor = m.n_layers / p * f.layer_floor_us * 1e-6
     overhead = fixed_overhead_s(m, f) / p
