@@ -53,6 +53,14 @@ SHARED_QUANTITIES: dict[str, dict] = {
         "function": "inference_wars.analyses.claims.reproduce_claim",
         "glue": [("04_taalas", "hc8_speed_lo"), ("07_reading_claims", "taalas_lo")],
     },
+    "fitted_overlap_exponent": {
+        "function": "inference_wars.engine.factors.chip_factors",
+        "glue": [("02_gpu_baseline", "p_overlap"), ("appendix_validation", "p_overlap")],
+    },
+    "overlap_loss_at_ridge": {
+        "function": "inference_wars.engine.serving.overlapped_s",
+        "glue": [("02_gpu_baseline", "ridge_loss_x"), ("appendix_validation", "ridge_loss_x")],
+    },
     "taalas_8b_speed_high": {
         "function": "inference_wars.analyses.claims.reproduce_claim",
         "glue": [("04_taalas", "hc8_speed_hi"), ("07_reading_claims", "taalas_hi")],
