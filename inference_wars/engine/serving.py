@@ -48,8 +48,8 @@ What a user sees differs: with chunked prefill the other ``b - 1`` sequences' pr
 interrupt each step, ``TPOT = (step + (b - 1) g / O * T_pf) / g``; disaggregated,
 ``TPOT = step / g``. Time to first token of a lone request::
 
-    TTFT = max(FLOPs_prefill / (tp * peak * eff_c), weights / (tp * BW * eff_w)) + L * overhead
-           + comm(S tokens) + hops + request_overhead
+    TTFT = overlapped(FLOPs_prefill / (tp * peak * eff_c), weights / (tp * BW * eff_w))
+           + L * overhead + comm(S tokens) + hops + request_overhead
 
 Under random (Poisson) arrivals with a tail target on TTFT (``Mode.tail_ttft_s``), prompts queue
 for prefill and the system takes only the load whose tail wait fits the target
@@ -327,6 +327,13 @@ def overlapped_s(compute_s, memory_s, exponent) -> np.ndarray:
     return hi * (1.0 + r**p) ** (1.0 / p)
 
 
+def overlap_exponent(hw: HardwareArrays, f: Factors) -> np.ndarray:
+    """The exponent :func:`overlapped_s` uses on each chip: the fitted ``overlap_exponent`` where
+    kernels run, infinite (the roofline's max) on a compiled dataflow pipeline or a fixed datapath,
+    which stream weights into their multipliers as they compute."""
+    return np.where(hw.dataflow | hw.hardwired, np.inf, f.overlap_exponent)
+
+
 def fixed_overhead_s(m: ModelArrays, f: Factors) -> np.ndarray:
     """Seconds a forward pass over every layer spends that neither moves bytes nor does maths:
     ``L * layer_overhead + L_moe * k * expert_overhead``."""
@@ -421,9 +428,7 @@ def _stage(m, hw, f, dep, tokens, seqs, c, wb, kb, alpha_s):
     t_mem = m_w + m_kv
     # each operator group is its own kernels, its maths and reads overlapped: the groups' times add
     share_exp = experts * wb / 8.0 / p / np.maximum(stage_bytes, 1e-30)  # experts' share of bytes
-    # a compiled dataflow pipeline or a fixed datapath streams weights into its multipliers as it
-    # computes: maths and reads overlap completely (the roofline's max)
-    p_ov = np.where(hw.dataflow | hw.hardwired, np.inf, f.overlap_exponent)
+    p_ov = overlap_exponent(hw, f)
     t_ops = (
         overlapped_s(c_dense, m_w * (1.0 - share_exp), p_ov)
         + overlapped_s(c_routed, m_w * share_exp, p_ov)
@@ -562,7 +567,10 @@ def evaluate(
         f.interconnect_efficiency,
     )
     ttft = (
-        np.maximum(np.maximum(t_pf * p, pf_mem), m.n_layers * f.layer_floor_us * 1e-6)
+        np.maximum(
+            overlapped_s(t_pf * p, pf_mem, overlap_exponent(hw, f)),
+            m.n_layers * f.layer_floor_us * 1e-6,
+        )
         + fixed_overhead_s(m, f)
         + pf_comm
         + pf_hops
