@@ -253,13 +253,14 @@ def check_split(
                 f"tp={tp} exceeds {c.id}'s scale-up domain of {domain} chips; use tp <= {domain} "
                 f"and pp or replicas for more chips"
             )
-        if m.n_heads % tp and m.n_experts == 0:
+        pads = c.get("head_padding_ranks", 0.0) > 0  # its software pads heads to any width
+        if m.n_heads % tp and m.n_experts == 0 and not pads:
             valid = [d for d in (1, 2, 4, 8, 16, 32, 64) if m.n_heads % d == 0 and d <= domain]
             near = min(valid, key=lambda d: (abs(math.log2(d) - math.log2(tp)), d))
             raise ValueError(
                 f"tp={tp} does not divide {m.id}'s {m.n_heads} attention heads; nearest valid tp is {near}"
             )
-        if tp not in (1, 2, 4, 8, 16, 32, 64):
+        if tp not in (1, 2, 4, 8, 16, 32, 64) and not pads:
             near = 2 ** round(math.log2(tp))
             raise ValueError(
                 f"tp={tp}: tensor-parallel widths are powers of two up to 64; nearest is {near}"

@@ -430,3 +430,18 @@ def test_first_largest_is_argmax_over_the_stacked_parts():
     for _ in range(500):
         parts = [rng.choice([0.0, 1.0, 2.0, np.nan, np.inf], size=7) for _ in range(4)]
         np.testing.assert_array_equal(_first_largest(*parts), np.argmax(np.stack(parts), axis=0))
+
+
+def test_neuron_pads_heads_where_gpus_need_the_width_to_divide_them():
+    # Transformers NeuronX pads Llama 70B's 64 heads to 72 over 12 Inferentia2 chips (24 cores)
+    m = workload.model_arrays(["llama-3.1-70b", "llama-3.1-8b", "llama-3.1-70b"])
+    hw = hardware_arrays([("inferentia2", "bf16"), ("inferentia2", "bf16"), ("h100-sxm", "bf16")])
+    assert serving.head_padding(m, hw, np.array([12, 12, 8])).tolist() == [1.125, 1.5, 1.0]
+    wide = iw.estimate("llama-3.1-70b", "inferentia2", n_chips=12, tp=12, batch=1)
+    narrow = iw.estimate("llama-3.1-70b", "inferentia2", n_chips=12, tp=8, batch=1)
+    assert wide.tp == 12 and wide.tokens_per_s_per_user > narrow.tokens_per_s_per_user
+    # each chip holds 6 of the 72 padded heads: more than 64 / 12, less than 8 chips' 8 heads
+    attn, kv = serving._shares(m.take(np.array([0])), hw.take(np.array([0])), 12.0, False)
+    assert attn.tolist() == pytest.approx([6 / 64]) and kv.tolist() == pytest.approx([2 / 8])
+    with pytest.raises(ValueError, match="does not divide"):
+        iw.estimate("llama-3.1-70b", "gb200-nvl72", n_chips=12, tp=12, batch=1)

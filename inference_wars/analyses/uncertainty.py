@@ -99,7 +99,13 @@ def monte_carlo(
     hw_cols = {}
     for k in HardwareArrays.__dataclass_fields__:
         lo, mid, hi = _three({s: rows[s][k] for s in rows})
-        if k in ("hardwired", "dataflow", "narrow", "weight_only") or not np.isfinite(mid):
+        if k in (
+            "hardwired",
+            "dataflow",
+            "narrow",
+            "weight_only",
+            "head_padding_ranks",
+        ) or not np.isfinite(mid):
             hw_cols[k] = np.full(n_samples, mid)
         else:
             hw_cols[k] = triangular(rng.random(n_samples), lo, mid, hi)

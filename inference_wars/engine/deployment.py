@@ -235,7 +235,7 @@ def search(
     if pinned_t.any() and K > 2:
         ok = ok & (~pinned_t | (slot < 2))
     ok = ok & (np.isnan(pin_d) | (dpa == (pin_d > 0)))
-    heads_ok = dpa | (np.mod(mm.n_heads, t) == 0)
+    heads_ok = dpa | (np.mod(mm.n_heads, t) == 0) | (hh.head_padding_ranks > 0)  # or padded
     ok = ok & heads_ok & ((mm.n_experts <= 0) | (t <= np.maximum(mm.n_experts, 1.0)))
     # KV per chip does not depend on pp when replicas fill the system: B * kv1 * t / N
     kv_chip = np.where(batch_free, kv1, B * kv1 * t / Ndec)

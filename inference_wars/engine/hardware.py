@@ -36,6 +36,9 @@ class HardwareArrays:
     scaleout_gb_s: np.ndarray
     collective_latency_us: np.ndarray  # NaN where the catalog has no chip-specific value
     layer_latency_us: np.ndarray  # per-layer dataflow floor (0 where not modelled)
+    #: tensor-parallel ranks per chip where the chip's software pads attention heads up to a
+    #: multiple of its ranks instead of requiring that they divide the heads (Neuron: 2 cores)
+    head_padding_ranks: np.ndarray  # 0 = the TP width must divide the heads
     power_w: np.ndarray
     price_usd: np.ndarray
     hardwired: np.ndarray  # bool: chip is one model (replicas, not shards)
@@ -73,6 +76,7 @@ def chip_row(chip: str | Chip, fmt: str, scenario: str = "base") -> dict[str, fl
         scaleout_gb_s=g("scaleout_gb_s"),
         collective_latency_us=g("collective_latency_us", float("nan")),
         layer_latency_us=g("layer_latency_us", 0.0),
+        head_padding_ranks=g("head_padding_ranks", 0.0),
         power_w=c.serving_power_w(scenario),
         price_usd=g("price_usd"),
         hardwired=float(bool(c.hardwired_model)),

@@ -136,15 +136,41 @@ class Deployment:
     dp_attention: np.ndarray
 
 
-def _shares(m: ModelArrays, t, dpa, dataflow=False):
+def head_padding(m: ModelArrays, hw: HardwareArrays, t) -> np.ndarray:
+    """Query heads a ``t``-wide stage computes over the model's own: ``ceil(H / (t r)) * t r / H``
+    on a chip whose software pads the heads to a multiple of its ``r`` tensor-parallel ranks per
+    chip (``head_padding_ranks``: AWS Neuron pads Llama 70B's 64 heads to 72 over 24 NeuronCores),
+    1 elsewhere (the width must divide the heads).
+
+    >>> from .workload import model_arrays
+    >>> from .hardware import hardware_arrays
+    >>> hw = hardware_arrays([("inferentia2", "bf16"), ("h100-sxm", "bf16")])
+    >>> head_padding(model_arrays(["llama-3.1-70b"] * 2), hw, np.array([12, 8])).tolist()
+    [1.125, 1.0]
+    """
+    r = np.asarray(hw.head_padding_ranks, float)
+    ranks = np.maximum(np.asarray(t, float) * r, 1.0)
+    heads = np.maximum(m.n_heads, 1.0)
+    return np.where(r > 0, np.ceil(heads / ranks) * ranks / heads, 1.0)
+
+
+def _shares(m: ModelArrays, hw: HardwareArrays, t, dpa):
     """(attention-weight share, KV share) each chip of a ``t``-wide stage holds (a dataflow
-    compiler spreads a layer's KV over its chips by position, so it never replicates heads)."""
+    compiler spreads a layer's KV over its chips by position, so it never replicates heads; where
+    the software pads heads (:func:`head_padding`) each rank holds at least one KV head)."""
     t = np.asarray(t, float)
-    attn = np.where(dpa, 1.0, 1.0 / t)
+    attn = np.where(dpa, 1.0, head_padding(m, hw, t) / t)
+    r = np.asarray(hw.head_padding_ranks, float)
+    kv_heads = np.maximum(m.n_kv_heads, 1.0)
+    padded_kv = np.minimum(np.ceil(kv_heads / np.maximum(t * r, 1.0)) * r / kv_heads, 1.0)
     kv = np.where(
-        dpa | np.asarray(dataflow, bool),
+        dpa | np.asarray(hw.dataflow, bool),
         1.0 / t,
-        np.where(m.is_mla > 0, 1.0, 1.0 / np.minimum(t, np.maximum(m.n_kv_heads, 1.0))),
+        np.where(
+            m.is_mla > 0,
+            1.0,
+            np.where(r > 0, padded_kv, 1.0 / np.minimum(t, kv_heads)),
+        ),
     )
     return attn, kv
 
@@ -155,7 +181,7 @@ def stored_bytes_per_chip(
     """(weight bytes, KV bytes) one chip stores: weights of its stage, KV of ``b`` sequences of
     ``context`` tokens (hard-wired chips keep weights in ROM: 0 here). With ``extra_context``,
     also the KV bytes of one sequence of that many tokens, as a third value."""
-    attn, kvs = _shares(m, dep.tp, dep.dp_attention, hw.dataflow)
+    attn, kvs = _shares(m, hw, dep.tp, dep.dp_attention)
     w = workload.weight_bytes(
         m, m.params_attention * attn, (m.params_total - m.params_attention) / dep.tp, wb
     )
@@ -394,7 +420,7 @@ def _stage(m, hw, f, dep, tokens, seqs, c, wb, kb, alpha_s):
     t, p = dep.tp, dep.pp
     # with experts spread over t chips, the step waits for the chip whose experts got most tokens
     imbalance = np.where((t > 1) & (m.n_moe_layers > 0), f.expert_imbalance, 1.0)
-    attn, kvs = _shares(m, t, dep.dp_attention, hw.dataflow)
+    attn, kvs = _shares(m, hw, t, dep.dp_attention)
     c_dense, c_routed, c_attn = compute_parts_s(
         m,
         hw,
@@ -405,6 +431,7 @@ def _stage(m, hw, f, dep, tokens, seqs, c, wb, kb, alpha_s):
         imbalance,
         np.where(hw.hardwired, 1.0, dense_efficiency(m, f, t, attn)),  # a datapath has no tiles
     )
+    c_attn = c_attn * np.where(dep.dp_attention, 1.0, head_padding(m, hw, t))  # padded heads
     t_comp = c_dense + c_routed + c_attn
     always = m.params_attention * attn + (m.params_always_read - m.params_attention) / t
     touched = workload.expected_experts_touched(m, tokens)
@@ -531,6 +558,8 @@ def evaluate(
 
     # ---- prefill: batched (what the owner pays per request) and a lone prompt (TTFT)
     pf_flops = workload.prefill_flops(m, S)
+    # padded heads (head_padding) add their share of the attention maths
+    pf_flops = pf_flops + (head_padding(m, hw, t) - 1.0) * (pf_flops - 2.0 * m.params_matmul * S)
     peak, _ = _peaks(hw, f)
     routed_share = 2.0 * workload.routed_params_per_token(m) * S / pf_flops
     pf_eff = 1.0 - routed_share + routed_share / expert_efficiency(m, f)

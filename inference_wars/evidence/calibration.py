@@ -12,7 +12,10 @@ set of factors (:data:`PARAMS`) is fitted to the measured table (:mod:`validatio
   ``expert_overhead_us``, ``fp4_efficiency``, ``weight_only_efficiency``, the request's
   fixed ``request_overhead_ms`` and ``overlap_exponent`` (how well a kernel overlaps its maths
   with its reads: :func:`inference_wars.engine.serving.overlapped_s`);
-* per dataflow chip: Groq's and Cerebras' per-layer pipeline time ``layer_floor_us``.
+* per dataflow chip: Groq's and Cerebras' per-layer pipeline time ``layer_floor_us``;
+* for AWS Inferentia2, the one other chip with measured results of its own (Neuron's tables):
+  its ``layer_overhead_us`` and ``compute_efficiency``. Every other chip without measurements
+  borrows NVIDIA's fitted software factors (:data:`inference_wars.engine.factors.BORROWING`).
 
 Method (deterministic, numpy only). Minimise the family-balanced pseudo-Huber log error::
 
@@ -79,6 +82,8 @@ PARAMS: tuple[tuple[str, str, float, float], ...] = (
     ("all", "overlap_exponent", 1.0, 8.0),
     ("groq-lpu", "layer_floor_us", 2.0, 100.0),
     ("cerebras-wse3", "layer_floor_us", 1.0, 60.0),
+    ("inferentia2", "layer_overhead_us", 2.0, 400.0),
+    ("inferentia2", "compute_efficiency", 0.05, 1.0),
 )
 LOG_SCALE = frozenset(
     {
