@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import csv
 import functools
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 import numpy as np
 
@@ -177,6 +177,25 @@ def scope_rank(scope: str) -> int:
     if scope == REFERENCE_FAMILY:
         return 1
     return 2 if scope in FAMILIES else 3
+
+
+def fitted_by(scope: str, key: str, chip_id: str, scopes: Collection[str]) -> bool:
+    """Whether measured rows on ``chip_id`` fit factor ``key`` of ``scope`` when ``key`` is fitted
+    in ``scopes``: only if the chip's prediction takes that value (it is in scope, no narrower
+    scope among ``scopes`` covers it, and it neither publishes its own kernel overhead nor
+    launches no kernels), and only on the scope's own chips: a family that borrows the reference
+    family's factors is predicted with them but does not fit them (its rows test the borrowing).
+    """
+    if not in_scope(scope, chip_id):
+        return False
+    if scope == REFERENCE_FAMILY and family(chip_id) in BORROWING:
+        return False
+    rank = scope_rank(scope)
+    if any(s != scope and scope_rank(s) > rank and in_scope(s, chip_id) for s in scopes):
+        return False
+    if key in _KERNEL_OVERHEADS:
+        return not runs_no_kernels(chip_id) and np.isnan(_own_overhead(chip_id, key, "base"))
+    return True
 
 
 def runs_no_kernels(chip_id: str) -> bool:

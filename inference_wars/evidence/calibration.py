@@ -14,8 +14,13 @@ set of factors (:data:`PARAMS`) is fitted to the measured table (:mod:`validatio
   with its reads: :func:`inference_wars.engine.serving.overlapped_s`);
 * per dataflow chip: Groq's and Cerebras' per-layer pipeline time ``layer_floor_us``;
 * for AWS Inferentia2, the one other chip with measured results of its own (Neuron's tables):
-  its ``layer_overhead_us`` and ``compute_efficiency``. Every other chip without measurements
-  borrows NVIDIA's fitted software factors (:data:`inference_wars.engine.factors.BORROWING`).
+  its ``layer_overhead_us``, ``compute_efficiency`` and ``request_overhead_ms``. Every other
+  chip without factors of its own (TPUs included, whose measured rows test this) borrows
+  NVIDIA's fitted software factors (:data:`inference_wars.engine.factors.BORROWING`).
+
+Each factor is fitted on the rows whose predictions take its value
+(:func:`inference_wars.engine.factors.fitted_by`): a chip's own scope wins over its family's,
+and a family that borrows NVIDIA's factors is predicted with them but does not fit them.
 
 Method (deterministic, numpy only). Minimise the family-balanced pseudo-Huber log error::
 
@@ -84,6 +89,7 @@ PARAMS: tuple[tuple[str, str, float, float], ...] = (
     ("cerebras-wse3", "layer_floor_us", 1.0, 60.0),
     ("inferentia2", "layer_overhead_us", 2.0, 400.0),
     ("inferentia2", "compute_efficiency", 0.05, 1.0),
+    ("inferentia2", "request_overhead_ms", 1.0, 200.0),
 )
 LOG_SCALE = frozenset(
     {
@@ -151,13 +157,16 @@ def fit(train: np.ndarray | None = None) -> dict[tuple[str, str], float]:
     w = _weights(df[train].reset_index(drop=True))
     G = GRID_POINTS
     tiled = _tiled(G)
-    in_scope = {s: pts1.scope_mask(s) for s, _, _, _ in PARAMS}
+    # a factor is fitted on the rows whose predictions take its value (narrower scopes win; a
+    # family borrowing the reference family's factors is predicted with them, not fitted to them)
+    scopes = {k: [s for s, k2, _, _ in PARAMS if k2 == k] for _, k, _, _ in PARAMS}
+    in_scope = {(s, k): pts1.fit_mask(s, k, scopes[k]) for s, k, _, _ in PARAMS}
     current: dict[tuple[str, str], float] = {}
     rows = np.flatnonzero(train)
     idx = np.concatenate([rows + k * n for k in range(G)])
     for sweep in range(SWEEPS):
         for scope, key, lo, hi in PARAMS:
-            sel = in_scope[scope] & train
+            sel = in_scope[(scope, key)] & train
             if not sel.any():
                 continue
             centre = current.get((scope, key)) if sweep else None
@@ -166,7 +175,9 @@ def fit(train: np.ndarray | None = None) -> dict[tuple[str, str], float]:
             now = pts1.factor_arrays(use_fitted=False, fitted=current)
             cols = {k: np.tile(np.asarray(v, float), G) for k, v in now.__dict__.items()}
             padded = np.resize(grid, G)  # the tiled copies beyond len(grid) are not evaluated
-            cols[key] = np.where(np.tile(in_scope[scope], G), np.repeat(padded, n), cols[key])
+            cols[key] = np.where(
+                np.tile(in_scope[(scope, key)], G), np.repeat(padded, n), cols[key]
+            )
             f = validation.serving.Factors(**cols)
             pred = tiled.evaluate(f, idx[: len(grid) * len(rows)]).reshape(len(grid), len(rows))
             err = np.sqrt(np.log(pred / pts1.value[rows]) ** 2 + HUBER_DELTA**2)

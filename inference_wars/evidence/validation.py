@@ -282,6 +282,11 @@ class PointInputs:
         """Rows a fitted factor of ``scope`` applies to (:func:`inference_wars.engine.factors.in_scope`)."""
         return np.array([factors.in_scope(scope, c) for c in self.chips])
 
+    def fit_mask(self, scope: str, key: str, scopes) -> np.ndarray:
+        """Rows that fit factor ``key`` of ``scope`` when ``key`` is fitted in ``scopes``
+        (:func:`inference_wars.engine.factors.fitted_by`)."""
+        return np.array([factors.fitted_by(scope, key, c, scopes) for c in self.chips])
+
     def evaluate(self, f: serving.Factors, rows: np.ndarray | None = None) -> np.ndarray:
         """Predicted metric per row (``rows``: optional index subset)."""
         idx = np.arange(len(self.value)) if rows is None else np.asarray(rows)
