@@ -64,7 +64,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import economics, memory, parallel, queueing, workload
-from .hardware import HardwareArrays
+from .hardware import HardwareArrays, any_of
 from .workload import ModelArrays
 
 BOUNDS = np.array(["compute", "memory", "interconnect", "overhead"])
@@ -149,6 +149,8 @@ def head_padding(m: ModelArrays, hw: HardwareArrays, t) -> np.ndarray:
     [1.125, 1.0]
     """
     r = np.asarray(hw.head_padding_ranks, float)
+    if not any_of(r):  # no chip here pads: every width divides the heads
+        return np.ones(np.shape(t)) if np.ndim(t) else 1.0
     ranks = np.maximum(np.asarray(t, float) * r, 1.0)
     heads = np.maximum(m.n_heads, 1.0)
     return np.where(r > 0, np.ceil(heads / ranks) * ranks / heads, 1.0)
@@ -159,19 +161,14 @@ def _shares(m: ModelArrays, hw: HardwareArrays, t, dpa):
     compiler spreads a layer's KV over its chips by position, so it never replicates heads; where
     the software pads heads (:func:`head_padding`) each rank holds at least one KV head)."""
     t = np.asarray(t, float)
-    attn = np.where(dpa, 1.0, head_padding(m, hw, t) / t)
     r = np.asarray(hw.head_padding_ranks, float)
     kv_heads = np.maximum(m.n_kv_heads, 1.0)
-    padded_kv = np.minimum(np.ceil(kv_heads / np.maximum(t * r, 1.0)) * r / kv_heads, 1.0)
-    kv = np.where(
-        dpa | np.asarray(hw.dataflow, bool),
-        1.0 / t,
-        np.where(
-            m.is_mla > 0,
-            1.0,
-            np.where(r > 0, padded_kv, 1.0 / np.minimum(t, kv_heads)),
-        ),
-    )
+    kv_tp = 1.0 / np.minimum(t, kv_heads)
+    if any_of(r):  # each padding rank holds at least one KV head
+        padded_kv = np.minimum(np.ceil(kv_heads / np.maximum(t * r, 1.0)) * r / kv_heads, 1.0)
+        kv_tp = np.where(r > 0, padded_kv, kv_tp)
+    attn = np.where(dpa, 1.0, head_padding(m, hw, t) / t)
+    kv = np.where(dpa | np.asarray(hw.dataflow, bool), 1.0 / t, np.where(m.is_mla > 0, 1.0, kv_tp))
     return attn, kv
 
 
@@ -431,7 +428,8 @@ def _stage(m, hw, f, dep, tokens, seqs, c, wb, kb, alpha_s):
         imbalance,
         np.where(hw.hardwired, 1.0, dense_efficiency(m, f, t, attn)),  # a datapath has no tiles
     )
-    c_attn = c_attn * np.where(dep.dp_attention, 1.0, head_padding(m, hw, t))  # padded heads
+    if any_of(hw.head_padding_ranks):  # padded heads compute too
+        c_attn = c_attn * np.where(dep.dp_attention, 1.0, head_padding(m, hw, t))
     t_comp = c_dense + c_routed + c_attn
     always = m.params_attention * attn + (m.params_always_read - m.params_attention) / t
     touched = workload.expected_experts_touched(m, tokens)
@@ -559,7 +557,10 @@ def evaluate(
     # ---- prefill: batched (what the owner pays per request) and a lone prompt (TTFT)
     pf_flops = workload.prefill_flops(m, S)
     # padded heads (head_padding) add their share of the attention maths
-    pf_flops = pf_flops + (head_padding(m, hw, t) - 1.0) * (pf_flops - 2.0 * m.params_matmul * S)
+    if any_of(hw.head_padding_ranks):
+        pf_flops = pf_flops + (head_padding(m, hw, t) - 1.0) * (
+            pf_flops - 2.0 * m.params_matmul * S
+        )
     peak, _ = _peaks(hw, f)
     routed_share = 2.0 * workload.routed_params_per_token(m) * S / pf_flops
     pf_eff = 1.0 - routed_share + routed_share / expert_efficiency(m, f)
