@@ -114,7 +114,7 @@ def test_speculative_chips_are_labelled_estimates():
     assert (prices["status"] == "estimated").all() and (prices["high"] > prices["low"]).all()
 
 
-@pytest.mark.parametrize("model_id", REQUIRED_MODELS)
+@pytest.mark.parametrize("model_id", iw.model_ids())  # every catalog model, the added ones too
 def test_parameter_counts_match_published_totals(model_id):
     m = iw.get_model(model_id)
     p = parameter_counts(m)

@@ -37,12 +37,7 @@ def test_added_models_are_in_the_catalog():
     assert set(ADDED) <= set(iw.model_ids())
 
 
-@pytest.mark.parametrize("model_id", ADDED)
-def test_computed_parameters_match_the_published_counts(model_id):
-    m = iw.get_model(model_id)
-    p = parameter_counts(m)
-    assert p["params_total_b"] == pytest.approx(m.published_total_b, rel=0.02)
-    assert p["params_active_b"] == pytest.approx(m.published_active_b, rel=0.02)
+# computed against published parameter counts: tests/test_catalog.py checks every catalog model
 
 
 @pytest.mark.parametrize("model_id", ["qwen3-32b", "llama-3.2-3b", "llama-3.2-1b", "qwen2.5-72b"])
