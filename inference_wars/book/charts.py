@@ -35,7 +35,7 @@ _FIXED: dict[str, str] = {
     "rubin-cpx": "#9ad6cf",
     # AMD reds
     "mi300x": "#f7b3ab",
-    "mi325x": "#f4846f",
+    "mi325x": "#963e24",
     "mi355x": "#f0553f",
     # Google blues
     "tpu-v5e": "#9ecae1",
