@@ -330,3 +330,28 @@ def test_same_system_drift_compares_one_configuration_across_dates():
     for col in validation.SAME_SYSTEM:
         ttft[col] = ttft[col].iloc[0]
     assert validation.same_system_drift(ttft)["change"].tolist() == [pytest.approx(1.0)]
+
+
+def test_a_factor_is_fitted_only_on_the_rows_that_use_it():
+    from inference_wars.engine import factors
+
+    scopes = ["nvidia-gpu", "amd-gpu", "inferentia2"]
+    # a family's own chips fit its factor; a narrower scope (a chip's own fit) takes its rows away
+    assert factors.fitted_by("nvidia-gpu", "layer_overhead_us", "h100-sxm", scopes)
+    assert not factors.fitted_by("amd-gpu", "layer_overhead_us", "h100-sxm", scopes)
+    assert factors.fitted_by("inferentia2", "layer_overhead_us", "inferentia2", scopes)
+    # borrowers are predicted with NVIDIA's factors (in_scope) but never fit them
+    for chip in ("tpu-ironwood", "inferentia2", "sambanova-sn40l"):
+        assert factors.in_scope("nvidia-gpu", chip)
+        assert not factors.fitted_by("nvidia-gpu", "compute_efficiency", chip, ["nvidia-gpu"])
+    # a chip's own published kernel overhead (SambaNova's looped kernel) and a kernel-less chip fit none
+    assert not factors.fitted_by("all", "expert_overhead_us", "sambanova-sn40l", ["all"])
+    assert not factors.fitted_by("all", "expert_overhead_us", "groq-lpu", ["all"])
+    assert factors.fitted_by("all", "kv_efficiency", "tpu-ironwood", ["all"])
+    # what the fit uses is what the shipped predictions use: TPU rows move no NVIDIA factor
+    pts = validation._inputs()
+    tpu = np.array(["tpu" in c for c in pts.chips])
+    assert (
+        tpu.any()
+        and not (pts.fit_mask("nvidia-gpu", "memory_efficiency", ["nvidia-gpu"]) & tpu).any()
+    )
