@@ -232,3 +232,27 @@ def test_cli_closed_pipe_ends_quietly():
     )
     os.close(write_end)
     assert p.stderr == "" and p.returncode == 0, p.stderr
+
+
+@pytest.mark.parametrize(
+    "name, model",
+    [
+        ("meta-llama/Llama-3.3-70B-Instruct", "llama-3.1-70b"),
+        ("meta-llama/Meta-Llama-3.1-8B-Instruct", "llama-3.1-8b"),
+        ("meta-llama/Llama-2-70b-chat-hf", "llama-2-70b"),
+        ("mistralai/Mixtral-8x7B-Instruct-v0.1", "mixtral-8x7b"),
+        ("deepseek-ai/DeepSeek-R1", "deepseek-r1"),
+        ("Qwen/Qwen3-32B", "qwen3-32b"),
+    ],
+)
+def test_a_hugging_face_repository_name_finds_its_architecture(name, model):
+    assert iw.get_model(name).id == model
+
+
+def test_a_repository_name_is_an_alias_only_where_the_release_matches_its_architecture():
+    # a precision suffix names a format (precision=), not an architecture; Mixtral 8x22B Instruct's
+    # vocabulary differs from its base's: both refused, with the architecture suggested
+    with pytest.raises(iw.UnknownNameError, match="did you mean 'llama-3.1-70b'"):
+        iw.get_model("meta-llama/Llama-3.1-70B-Instruct-FP8")
+    with pytest.raises(iw.UnknownNameError, match="mixtral-8x22b"):
+        iw.get_model("mistralai/Mixtral-8x22B-Instruct-v0.1")

@@ -32,11 +32,36 @@ def get_chip(name: str | Chip) -> Chip:
     return _lookup("chip", name, _chips(), lambda c: c.aliases)
 
 
+def _repository_name(name: str) -> str:
+    """A Hugging Face repository name without its organisation: ``meta-llama/Llama-3.3-70B-Instruct``
+    reads ``llama-3.3-70b-instruct``, which the catalog knows as an alias where the release's
+    config matches an architecture row in every column (a fine-tune suffix alone does not make
+    it so: Mixtral 8x22B Instruct has a larger vocabulary than its base).
+
+    >>> _repository_name("meta-llama/Llama-3.3-70B-Instruct")
+    'llama-3.3-70b-instruct'
+    """
+    return _normalise(name).rsplit("/", 1)[-1]
+
+
 def get_model(name: str | ModelRow) -> ModelRow:
-    """Look up a model architecture by id or alias."""
+    """Look up a model architecture by id or alias, or by a Hugging Face repository name of it
+    (the organisation dropped: :func:`_repository_name`)."""
     if isinstance(name, ModelRow):
         return name
-    return _lookup("model", name, _models(), lambda m: split_aliases(m.aliases))
+    table, aliases = _models(), lambda m: split_aliases(m.aliases)
+    try:
+        return _lookup("model", name, table, aliases)
+    except UnknownNameError:
+        plain = _repository_name(name) if isinstance(name, str) else name
+        if plain == _normalise(name):
+            raise
+        try:
+            return _lookup("model", plain, table, aliases)
+        except UnknownNameError:
+            raise UnknownNameError(
+                "model", name, table, {a: m.id for m in table.values() for a in aliases(m)}
+            ) from None
 
 
 def get_format(name: str | FormatRow) -> FormatRow:
