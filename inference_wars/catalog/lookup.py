@@ -52,16 +52,14 @@ def get_model(name: str | ModelRow) -> ModelRow:
     table, aliases = _models(), lambda m: split_aliases(m.aliases)
     try:
         return _lookup("model", name, table, aliases)
-    except UnknownNameError:
-        plain = _repository_name(name) if isinstance(name, str) else name
-        if plain == _normalise(name):
+    except UnknownNameError as unknown:
+        plain = _repository_name(name) if isinstance(name, str) else None
+        if plain is None or plain == _normalise(name):
             raise
         try:
             return _lookup("model", plain, table, aliases)
         except UnknownNameError:
-            raise UnknownNameError(
-                "model", name, table, {a: m.id for m in table.values() for a in aliases(m)}
-            ) from None
+            raise unknown from None  # the name as given, with its closest matches
 
 
 def get_format(name: str | FormatRow) -> FormatRow:

@@ -558,9 +558,8 @@ def evaluate(
     pf_flops = workload.prefill_flops(m, S)
     # padded heads (head_padding) add their share of the attention maths
     if any_of(hw.head_padding_ranks):
-        pf_flops = pf_flops + (head_padding(m, hw, t) - 1.0) * (
-            pf_flops - 2.0 * m.params_matmul * S
-        )
+        pad = head_padding(m, hw, t)
+        pf_flops = pf_flops + (pad - 1.0) * workload.prefill_attention_flops(m, S)
     peak, _ = _peaks(hw, f)
     routed_share = 2.0 * workload.routed_params_per_token(m) * S / pf_flops
     pf_eff = 1.0 - routed_share + routed_share / expert_efficiency(m, f)

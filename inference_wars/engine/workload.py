@@ -248,12 +248,19 @@ def decode_flops_per_token(m: ModelArrays, context) -> np.ndarray:
     return 2.0 * m.params_matmul + decode_attention_flops_per_token(m, context)
 
 
-def prefill_flops(m: ModelArrays, prompt_tokens) -> np.ndarray:
-    """FLOPs to prefill a prompt of ``S`` tokens with causal attention:
-    ``2 * P_matmul * S + 2 * H * (d_qk + d_v) * (n_full * S**2 / 2 + n_sliding * S * min(S, w))``."""
+def prefill_attention_flops(m: ModelArrays, prompt_tokens) -> np.ndarray:
+    """The attention part of :func:`prefill_flops`, causal over a prompt of ``S`` tokens:
+    ``2 * H * (d_qk + d_v) * (n_full * S**2 / 2 + n_sliding * S * min(S, w))``."""
     S = np.asarray(prompt_tokens, float)
     attn_ctx = m.n_full_layers * S * S / 2.0 + m.n_sliding_layers * S * np.minimum(S, m.window)
-    return 2.0 * m.params_matmul * S + 2.0 * m.n_heads * (m.d_qk_prefill + m.d_v_prefill) * attn_ctx
+    return 2.0 * m.n_heads * (m.d_qk_prefill + m.d_v_prefill) * attn_ctx
+
+
+def prefill_flops(m: ModelArrays, prompt_tokens) -> np.ndarray:
+    """FLOPs to prefill a prompt of ``S`` tokens with causal attention:
+    ``2 * P_matmul * S +`` :func:`prefill_attention_flops`."""
+    S = np.asarray(prompt_tokens, float)
+    return 2.0 * m.params_matmul * S + prefill_attention_flops(m, S)
 
 
 def decode_step(

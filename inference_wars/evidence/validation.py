@@ -278,10 +278,6 @@ class PointInputs:
         )
         return serving.Factors(**cols)
 
-    def scope_mask(self, scope: str) -> np.ndarray:
-        """Rows a fitted factor of ``scope`` applies to (:func:`inference_wars.engine.factors.in_scope`)."""
-        return np.array([factors.in_scope(scope, c) for c in self.chips])
-
     def fit_mask(self, scope: str, key: str, scopes) -> np.ndarray:
         """Rows that fit factor ``key`` of ``scope`` when ``key`` is fitted in ``scopes``
         (:func:`inference_wars.engine.factors.fitted_by`)."""
