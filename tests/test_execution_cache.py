@@ -75,6 +75,44 @@ def test_a_chapter_fixed_back_to_a_cached_version_counts_as_executed(tmp_path):
     assert list(execution_cache.execute_all(cache, root).values()) == [None]
 
 
+def test_a_chapter_whose_kernel_died_before_starting_is_run_again(tmp_path, monkeypatch):
+    """A kernel that cannot bind the port jupyter_client picked for it dies before replying and
+    leaves the chapter "not executed" with no traceback (CI, stop 26): execute_all runs it again
+    instead of reporting the chapter broken."""
+    import jupyter_cache.executors as executors
+    import nbformat
+
+    root = tmp_path / "repo"
+    (root / "inference_wars").mkdir(parents=True)
+    (root / "inference_wars" / "a.py").write_text("x = 1\n")
+    (root / "requirements.txt").write_text("numpy\n")
+    (root / "book").mkdir()
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 + 1")])
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nbformat.write(nb, root / "book" / "ch.ipynb")
+
+    real_load, runs = executors.load_executor, []
+
+    class DiesOnce:
+        """The first run records nothing, as a kernel that died before kernel_info does."""
+
+        def __init__(self, name, cache):
+            self.inner = real_load(name, cache)
+
+        def run_and_cache(self, **kwargs):
+            runs.append(kwargs.get("filter_uris"))
+            if len(runs) > 1:
+                return self.inner.run_and_cache(**kwargs)
+
+    monkeypatch.setattr(executors, "load_executor", DiesOnce)
+    assert list(execution_cache.execute_all(tmp_path / "cache", root).values()) == [None]
+    assert len(runs) == 2 and runs[1] == [str(root / "book" / "ch.ipynb")]
+
+
 def test_every_page_depends_on_the_books_own_scripts_and_styles(tmp_path):
     """Sphinx skips a build in which no page changed, static files included: every page depends on
     iw-charts.js and book.css so that an edit to either reaches an existing build."""

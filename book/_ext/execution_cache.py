@@ -57,18 +57,25 @@ def chapter_paths(root: Path = ROOT) -> list[Path]:
 
 #: Tracebacks of executions lost to the environment rather than to a chapter's code: a kernel
 #: whose reply never arrives (a rare race between kernels started at the same moment) hits the
-#: per-cell timeout (60 s; a chapter cell takes seconds). Those chapters get one more, serial, run.
+#: per-cell timeout (60 s; a chapter cell takes seconds), and a kernel that cannot bind the port
+#: jupyter_client picked for it (another process took it first: "Address already in use") dies
+#: before replying, which leaves no traceback on the record at all ("not executed"). Those
+#: chapters are run again, serially, up to ``_RETRIES`` times.
 _TRANSIENT = (
     "CellTimeoutError",
     "DeadKernelError",
     "TimeoutError",
     "RuntimeError: Kernel didn't respond",
+    "Kernel died before replying",
+    "Address already in use",
+    "not executed",
 )
+_RETRIES = 2
 
 
 def execute_all(cache_dir: Path, root: Path = ROOT, timeout_s: int = 60) -> dict[str, str | None]:
     """Execute every chapter not already cached, one after another, into the cache the book build
-    reads; a chapter lost to a stalled kernel is run once more.
+    reads; a chapter lost to a stalled or dead kernel is run again (at most ``_RETRIES`` times).
     Returns ``{notebook path: traceback or None}`` for every chapter."""
     from jupyter_cache import get_cache
     from jupyter_cache.executors import load_executor
@@ -81,10 +88,12 @@ def execute_all(cache_dir: Path, root: Path = ROOT, timeout_s: int = 60) -> dict
     # one chapter at a time: two kernels started at the same moment can lose a reply (jupyter_client
     # port/handshake race), which stalled a run for 300 s; the chapters take seconds each anyway
     load_executor("local-serial", cache).run_and_cache(timeout=timeout_s)
-    stalled = [
-        uri for uri, tb in _outcomes(cache).items() if tb and any(t in tb for t in _TRANSIENT)
-    ]
-    if stalled:
+    for _ in range(_RETRIES):
+        stalled = [
+            uri for uri, tb in _outcomes(cache).items() if tb and any(t in tb for t in _TRANSIENT)
+        ]
+        if not stalled:
+            break
         load_executor("local-serial", cache).run_and_cache(filter_uris=stalled, timeout=timeout_s)
     return _outcomes(cache)
 
