@@ -104,6 +104,7 @@ COLUMN_LABELS: dict[str, str] = {
     "collective_latency_us": "Collective latency (µs)",
     "layer_latency_us": "Per-layer latency (µs)",
     "head_padding_ranks": "Ranks per chip that pad attention heads",
+    "matrix_clock_fraction": "Clock held in dense matrix maths (fraction of peak clock)",
     "layer_overhead_us": "Per-layer overhead (µs)",
     "expert_overhead_us": "Per-expert overhead (µs)",
     "die_area_mm2": "Die area (mm²)",

@@ -40,6 +40,8 @@ QUANTITIES: dict[str, int] = {
     "scaleout_gb_s": +1,
     "collective_latency_us": -1,
     "layer_latency_us": -1,
+    # clock held through dense matrix maths / the clock the peaks are quoted at (absent: 1)
+    "matrix_clock_fraction": +1,
     # TP ranks per chip when the chip's software pads attention heads (0/absent: heads divide)
     "head_padding_ranks": +1,
     "layer_overhead_us": -1,

@@ -53,6 +53,17 @@ def runs_natively(fmt: str, chip: str | Chip) -> bool:
     return get_chip(chip).has(peak_quantity(fmt))
 
 
+def pays_unpacking(fmt: str, chip: str | Chip) -> bool:
+    """Whether weight reads of ``fmt`` on ``chip`` stream below native bandwidth
+    (``weight_only_efficiency``): only the W8A16 class (``int8-wo``: gpt-fast's int8 and the
+    W8A16 kernels its format row names), whose kernels gpt-fast measured at 0.77 of bf16's
+    bandwidth. The other formats a chip has no units for (FP8 on an A100, MXFP4 on Hopper and
+    MI300X, INT4) are unpacked by Marlin-class mixed-input kernels, which keep close to the ideal
+    speed-up of the narrower read up to batches of 16-32; their maths still runs on the 16-bit
+    path (:func:`compute_peak_quantity`)."""
+    return not runs_natively(fmt, chip) and get_format(fmt).compute == "w8a16"
+
+
 def formats_for_chip(chip: str | Chip) -> list[str]:
     """Format ids a chip can run: natively (a dense peak for the format's compute class) or as
     weight-only quantisation on its bf16 path (:data:`WEIGHT_ONLY`)."""

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..catalog import Chip, get_chip, get_format
-from .formats import compute_peak_quantity, runs_natively
+from .formats import compute_peak_quantity, pays_unpacking, runs_natively
 
 
 @dataclass(frozen=True)
@@ -24,7 +24,7 @@ class HardwareArrays:
         np.ndarray
     )  # peak for attention maths: the 16-bit peak (decode attention kernels compute in BF16)
     narrow: np.ndarray  # 1.0 when the format computes at 4 bits (FP4 tensor cores)
-    weight_only: np.ndarray  # 1.0 when weights are unpacked to 16 bits before each multiply
+    weight_only: np.ndarray  # 1.0 when unpacking slows weight reads (W8A16: formats.pays_unpacking)
     rom_gb: np.ndarray
     rom_tb_s: np.ndarray
     sram_gb: np.ndarray  # SRAM usable as storage (0 where SRAM is only a cache)
@@ -60,11 +60,17 @@ def chip_row(chip: str | Chip, fmt: str, scenario: str = "base") -> dict[str, fl
     """One chip's numbers for one format, as a dict of floats."""
     c = get_chip(chip)
     g = lambda q, default=0.0: c.get(q, default, scenario)  # noqa: E731
+    # spec peaks are quoted at the peak clock; a chip that cannot hold it through dense matrix
+    # maths (power-limited: AMD measures MI300X at 0.59 of it) runs them at the clock it holds
+    clock = g("matrix_clock_fraction", 1.0)
     return dict(
-        peak_tflops=g(compute_peak_quantity(fmt, c), 0.0),
-        attn_peak_tflops=g("peak_dense_tflops_bf16", 0.0) or g(compute_peak_quantity(fmt, c), 0.0),
+        peak_tflops=g(compute_peak_quantity(fmt, c), 0.0) * clock,
+        attn_peak_tflops=(
+            g("peak_dense_tflops_bf16", 0.0) or g(compute_peak_quantity(fmt, c), 0.0)
+        )
+        * clock,
         narrow=float(get_format(fmt).compute == "fp4" and runs_natively(fmt, c)),
-        weight_only=float(not runs_natively(fmt, c)),
+        weight_only=float(pays_unpacking(fmt, c)),
         rom_gb=g("rom_gb"),
         rom_tb_s=g("rom_tb_s"),
         sram_gb=g("sram_mb") / 1e3 if c.sram_role == "storage" else 0.0,

@@ -247,8 +247,9 @@ def tokens_per_step(mtp_tokens, acceptance, decay=1.0) -> np.ndarray:
 def _peaks(hw: HardwareArrays, f: Factors):
     """(matmul peak, attention peak) in FLOP/s after the efficiency factors: 4-bit tensor cores
     run below the dense efficiency (``fp4_efficiency``); weight-only formats run at the 16-bit
-    peak (their unpacking costs bandwidth, not maths: ``weight_only_efficiency`` slows their
-    weight reads, and at a large batch one unpacked tile serves every row); a hard-wired
+    peak (their unpacking costs bandwidth, not maths: ``weight_only_efficiency`` slows W8A16
+    weight reads, :func:`~inference_wars.engine.formats.pays_unpacking`, and at a large batch
+    one unpacked tile serves every row); a hard-wired
     datapath has no scheduling losses."""
     eff = f.compute_efficiency * np.where(hw.narrow > 0, f.fp4_efficiency, 1.0)
     eff = np.where(hw.hardwired, 1.0, eff)
