@@ -65,9 +65,7 @@ def chip_row(chip: str | Chip, fmt: str, scenario: str = "base") -> dict[str, fl
     clock = g("matrix_clock_fraction", 1.0)
     return dict(
         peak_tflops=g(compute_peak_quantity(fmt, c), 0.0) * clock,
-        attn_peak_tflops=(
-            g("peak_dense_tflops_bf16", 0.0) or g(compute_peak_quantity(fmt, c), 0.0)
-        )
+        attn_peak_tflops=(g("peak_dense_tflops_bf16", 0.0) or g(compute_peak_quantity(fmt, c), 0.0))
         * clock,
         narrow=float(get_format(fmt).compute == "fp4" and runs_natively(fmt, c)),
         weight_only=float(pays_unpacking(fmt, c)),
