@@ -445,3 +445,44 @@ def test_neuron_pads_heads_where_gpus_need_the_width_to_divide_them():
     assert attn.tolist() == pytest.approx([6 / 64]) and kv.tolist() == pytest.approx([2 / 8])
     with pytest.raises(ValueError, match="does not divide"):
         iw.estimate("llama-3.1-70b", "gb200-nvl72", n_chips=12, tp=12, batch=1)
+
+
+def test_a_power_limited_clock_slows_dense_maths_and_nothing_else():
+    """MI325X is MI300X's compute silicon on a 1000 W board: AMD measures it holding 0.697 of the
+    peak clock in dense GEMMs against MI300X's 0.586, so compute-bound work runs 0.697 / 0.586 =
+    1.19x faster while a bandwidth-bound batch-1 step is unchanged by the clock."""
+    from inference_wars.engine.hardware import chip_row
+
+    mi300, mi325 = iw.get_chip("mi300x"), iw.get_chip("mi325x")
+    clock300, clock325 = (c.get("matrix_clock_fraction") for c in (mi300, mi325))
+    assert (clock300, clock325) == (0.586, 0.697)
+    assert mi300.get("peak_dense_tflops_fp8") == mi325.get("peak_dense_tflops_fp8")
+    assert chip_row("mi300x", "fp8")["peak_tflops"] == pytest.approx(2614.9 * 0.586)
+    assert chip_row("h100-sxm", "fp8")["peak_tflops"] == iw.get_chip("h100-sxm").get(
+        "peak_dense_tflops_fp8"
+    )  # no published clock: the spec peak
+    kw = dict(n_chips=1, batch=1, input_tokens=32768, output_tokens=1, precision="fp8", tp=1)
+    slow, fast = (iw.estimate("llama-3.1-8b", c, **kw) for c in ("mi300x", "mi325x"))
+    # a 32k-token prompt's prefill is maths (its weight reads and fixed costs are small)
+    assert slow.ttft_s / fast.ttft_s == pytest.approx(clock325 / clock300, rel=0.03)
+    one = dict(n_chips=1, batch=1, input_tokens=128, output_tokens=128, precision="fp8", tp=1)
+    b300, b325 = (iw.estimate("llama-3.1-8b", c, **one) for c in ("mi300x", "mi325x"))
+    assert b300.bound == "memory"
+    assert b325.tokens_per_s_per_user > b300.tokens_per_s_per_user  # MI325X's faster HBM only
+    assert b325.tokens_per_s_per_user / b300.tokens_per_s_per_user < 6.0 / 5.3 + 0.01
+
+
+def test_only_w8a16_reads_pay_for_unpacking():
+    """gpt-fast's int8 weight-only kernels read at weight_only_efficiency; Marlin-class kernels
+    unpack FP8 on an A100 and MXFP4 on an H100 at native bandwidth (their maths on bf16)."""
+    from inference_wars.engine.formats import compute_peak_quantity, pays_unpacking
+
+    assert pays_unpacking("int8-wo", "a100-sxm") and pays_unpacking("int8-wo", "h100-sxm")
+    assert not pays_unpacking("fp8", "a100-sxm") and not pays_unpacking("mxfp4", "h100-sxm")
+    assert not pays_unpacking("fp8", "h100-sxm")  # native FP8 tensor cores
+    assert compute_peak_quantity("mxfp4", "h100-sxm") == "peak_dense_tflops_bf16"
+    kw = dict(n_chips=1, batch=1, input_tokens=128, output_tokens=256, tp=1)
+    fp8 = iw.estimate("llama-3.1-8b", "a100-sxm", precision="fp8", **kw)
+    w8 = iw.estimate("llama-3.1-8b", "a100-sxm", precision="int8-wo", **kw)
+    assert fp8.bound == w8.bound == "memory"
+    assert fp8.tokens_per_s_per_user > 1.2 * w8.tokens_per_s_per_user  # same bytes, no penalty
