@@ -66,40 +66,47 @@ def lab_server():
         JUPYTERLAB_SETTINGS_DIR=str(tmp / "settings"),
         JUPYTERLAB_WORKSPACES_DIR=str(tmp / "workspaces"),
     )
-    port = _free_port()
-    cmd = [
-        str(jupyter),
-        "lab",
-        "--no-browser",
-        "--ip=127.0.0.1",
-        f"--port={port}",
-        f"--IdentityProvider.token={TOKEN}",
-        f"--ServerApp.root_dir={ROOT / 'book'}",
-        "--LabApp.expose_app_in_browser=True",  # window.jupyterapp, to run commands
-        "--LabApp.extension_manager=readonly",  # no extension index to query
-    ]
-    if os.geteuid() == 0:
-        cmd.append("--allow-root")
     log = open(tmp / "server.log", "w")
-    server = subprocess.Popen(
-        cmd,
-        cwd=ROOT / "book",
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
+    # a port found free can be taken before the server binds it (the book build starts kernels at
+    # the same time, each on fresh ports): the server is told not to wander to another port
+    # (port_retries=0), so it exits at once, and is started again on a new port
+    for _attempt in range(3):
+        port = _free_port()
+        cmd = [
+            str(jupyter),
+            "lab",
+            "--no-browser",
+            "--ip=127.0.0.1",
+            f"--port={port}",
+            "--ServerApp.port_retries=0",
+            f"--IdentityProvider.token={TOKEN}",
+            f"--ServerApp.root_dir={ROOT / 'book'}",
+            "--LabApp.expose_app_in_browser=True",  # window.jupyterapp, to run commands
+            "--LabApp.extension_manager=readonly",  # no extension index to query
+        ]
+        if os.geteuid() == 0:
+            cmd.append("--allow-root")
+        server = subprocess.Popen(
+            cmd,
+            cwd=ROOT / "book",
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        base = f"http://127.0.0.1:{port}"
+        deadline, ready = time.monotonic() + 60, False
+        while not ready and server.poll() is None and time.monotonic() < deadline:
             try:
                 urllib.request.urlopen(f"{base}/api/status?token={TOKEN}", timeout=2)
-                break
+                ready = True
             except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"JupyterLab did not start:\n{(tmp / 'server.log').read_text()}")
                 time.sleep(0.2)
+        if server.poll() is None:  # ready, or still starting after a minute: no other port helps
+            break
+    try:
+        if not ready:
+            pytest.fail(f"JupyterLab did not start:\n{(tmp / 'server.log').read_text()}")
         yield base
     finally:
         # the server and the kernels it started share its process group
