@@ -235,6 +235,34 @@ def test_ratio_claims_are_read_on_the_cost_frontier():
     assert matx["verdict"] == expected
 
 
+def test_an_up_to_claim_is_read_over_the_targets_both_systems_reach():
+    """cost_ratio_reading (the ledger's rule for "up to N x"): the best ratio and the best of each
+    end over targets both reach, whatever an unreached target reads; reproduced from
+    N / (1 + tolerance), qualified when only the favourable end gets there."""
+    import pandas as pd
+
+    need = 10 / (1 + claims.RATIO_TOLERANCE)
+    frame = pd.DataFrame(
+        {
+            "target": [50.0, 100.0, 200.0, 400.0],
+            "ratio": [2.0, 3.0, 5.0, 40.0],
+            "ratio_low": [1.0, 2.0, 1.5, 20.0],
+            "ratio_high": [4.0, need, 6.0, 80.0],
+            "reachable_baseline": [True, True, True, False],  # 400: only the new system
+            "reachable_chip": [True, True, True, True],
+        }
+    )
+    read = claims.cost_ratio_reading(frame, 10)
+    assert (read["best"], read["low"], read["high"]) == (5.0, 2.0, need)
+    assert (read["edge"], read["targets"], read["verdict"]) == (200.0, 3, "qualified")
+    assert claims.cost_ratio_reading(frame, 5 * (1 + claims.RATIO_TOLERANCE))["verdict"] == (
+        "reproduced"
+    )
+    assert claims.cost_ratio_reading(frame, 20)["verdict"] == "refuted"
+    with pytest.raises(ValueError, match="no speed target both"):
+        claims.cost_ratio_reading(frame.assign(reachable_chip=False), 10)
+
+
 def test_speed_claims_use_the_engine():
     spark = claims.check_ledger_row("codex-spark-1200")
     rep = claims.reproduce_claim(

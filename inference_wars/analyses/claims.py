@@ -406,6 +406,31 @@ def _check_speed(r: LedgerRow, claim: str, value: str | None = None) -> dict:
     return _result(res["predicted"], res["predicted_low"], res["predicted_high"], v, basis)
 
 
+def cost_ratio_reading(ratios, claimed: float) -> dict:
+    """How a :func:`~inference_wars.analyses.frontier.cost_ratio` frame reads an "up to ``claimed``
+    x" claim, over the speed targets both systems reach: the best ratio ``best``, the best of each
+    end of its range (``low``, ``high``), the fastest such target ``edge``, how many there are
+    (``targets``), and the ``verdict``: reproduced from ``claimed / (1 + RATIO_TOLERANCE)``,
+    qualified when only the favourable end gets there, else refuted. Raises ``ValueError`` when
+    no target is reached by both.
+
+    Used in chapter 3 (and by :func:`check_ledger_row`)."""
+    both = ratios[ratios["reachable_baseline"] & ratios["reachable_chip"]]
+    if both.empty:
+        raise ValueError("no speed target both systems reach")
+    best, low, high = both["ratio"].max(), both["ratio_low"].max(), both["ratio_high"].max()
+    need = claimed / (1 + RATIO_TOLERANCE)
+    verdict_ = "reproduced" if best >= need else "qualified" if high >= need else "refuted"
+    return {
+        "best": best,
+        "low": low,
+        "high": high,
+        "edge": float(both["target"].max()),
+        "targets": len(both),
+        "verdict": verdict_,
+    }
+
+
 def _check_cost_ratio(
     r: LedgerRow,
     model: str,
@@ -427,21 +452,20 @@ def _check_cost_ratio(
         output_tokens=int(output_tokens),
         precision=precision,
     )
-    both = df[df["reachable_baseline"] & df["reachable_chip"]]
-    if both.empty:
-        raise ValueError(f"ledger claim {r.id}: no speed target both {baseline} and {chip} reach")
-    best, lo, hi = both["ratio"].max(), both["ratio_low"].max(), both["ratio_high"].max()
-    need = r.claimed / (1 + RATIO_TOLERANCE)
+    try:
+        read = cost_ratio_reading(df, r.claimed)
+    except ValueError as e:
+        raise ValueError(f"ledger claim {r.id}: {e} ({baseline} and {chip})") from None
     where = (
-        f"best {baseline} / {chip} cost ratio over {len(both)} speed targets, {model} {precision}"
+        f"best {baseline} / {chip} cost ratio over {read['targets']} speed targets, {model} "
+        f"{precision}"
     )
-    if best >= need:
-        return _result(best, lo, hi, "reproduced", where)
-    if hi >= need:
-        return _result(
-            best, lo, hi, "qualified", where + ": reached only with favourable estimates"
-        )
-    return _result(best, lo, hi, "refuted", where + ": not reached even with favourable estimates")
+    why = {
+        "reproduced": "",
+        "qualified": ": reached only with favourable estimates",
+        "refuted": ": not reached even with favourable estimates",
+    }[read["verdict"]]
+    return _result(read["best"], read["low"], read["high"], read["verdict"], where + why)
 
 
 def _check_fleet_power(r: LedgerRow, chip: str, n_chips: str) -> dict:
