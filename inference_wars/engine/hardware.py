@@ -63,10 +63,10 @@ def chip_row(chip: str | Chip, fmt: str, scenario: str = "base") -> dict[str, fl
     # spec peaks are quoted at the peak clock; a chip that cannot hold it through dense matrix
     # maths (power-limited: AMD measures MI300X at 0.59 of it) runs them at the clock it holds
     clock = g("matrix_clock_fraction", 1.0)
+    peak = g(compute_peak_quantity(fmt, c), 0.0)
     return dict(
-        peak_tflops=g(compute_peak_quantity(fmt, c), 0.0) * clock,
-        attn_peak_tflops=(g("peak_dense_tflops_bf16", 0.0) or g(compute_peak_quantity(fmt, c), 0.0))
-        * clock,
+        peak_tflops=peak * clock,
+        attn_peak_tflops=(g("peak_dense_tflops_bf16", 0.0) or peak) * clock,
         narrow=float(get_format(fmt).compute == "fp4" and runs_natively(fmt, c)),
         weight_only=float(pays_unpacking(fmt, c)),
         rom_gb=g("rom_gb"),
