@@ -270,6 +270,37 @@ def test_accuracy_benchmark_reports_held_out_error():
         f"median APE {s['median_ape_pct']:5.1f}%" in out[1]
         and f"p90 APE {s['p90_ape_pct']:5.1f}%" in out[1]
     )
+    f = validation.error_summary(validation.forward_test())
+    line = next(x for x in out if x.startswith("forward test"))
+    assert (
+        f"median APE {f['median_ape_pct']:.1f}%" in line
+        and f"p90 APE {f['p90_ape_pct']:.1f}%" in line
+    )
+
+
+def test_the_forward_test_holds_results_no_fit_has_seen():
+    """data/forward/: published results that no fit (shipped or held-out) has used, predicted
+    with the shipped factors."""
+    fwd = validation.forward_test()
+    assert len(fwd) >= 10 and fwd["source_family"].nunique() >= 2
+    assert np.isfinite(fwd["predicted"]).all() and (fwd["predicted"] > 0).all()
+    assert set(fwd["id"]).isdisjoint(validation.held_out())  # never in a leave-one-out fold
+    assert fwd["source"].isin(iw.catalog.bib_keys()).all()
+    row = fwd.iloc[0]
+    assert row["ape"] == pytest.approx(abs(row["predicted"] - row["value"]) / row["value"])
+
+
+def test_a_forward_row_that_repeats_a_measured_result_is_refused(tmp_path, monkeypatch):
+    src = validation.measured_path("trtllm_perf").read_text(encoding="utf-8").splitlines()
+    copy = src[1].replace(src[1].split(",")[0], "new-copy", 1)
+    (tmp_path / "copied.csv").write_text("\n".join([src[0], copy]) + "\n", encoding="utf-8")
+    monkeypatch.setattr(validation, "FORWARD_DIR", tmp_path)
+    with pytest.raises(iw.catalog.CatalogError, match="repeats 1 measured result"):
+        validation.forward_test()
+    (tmp_path / "copied.csv").write_text("\n".join([src[0], src[1]]) + "\n", encoding="utf-8")
+    validation._rows.cache_clear()
+    with pytest.raises(iw.catalog.CatalogError, match="repeats measured ids"):
+        validation.forward_test()
 
 
 def test_the_experiment_record_names_the_shipped_fit_with_its_held_out_error():

@@ -47,6 +47,9 @@ Metric = Literal[
     "ttft_s",
 ]
 MEASURED_DIR = DATA_DIR / "measured"
+#: Measured results collected after the shipped fit was frozen, which no fit has used
+#: (:func:`forward_test`; same schema as :data:`MEASURED_DIR`).
+FORWARD_DIR = DATA_DIR / "forward"
 
 #: Regimes the error table is broken down by.
 REGIMES = (
@@ -138,15 +141,15 @@ def source_families() -> list[str]:
 
 
 @functools.cache
-def _rows() -> tuple[tuple[str, MeasuredRow], ...]:
+def _rows(folder: Path = MEASURED_DIR) -> tuple[tuple[str, MeasuredRow], ...]:
     out, seen = [], set()
-    files = sorted(MEASURED_DIR.glob("*.csv"))
+    files = sorted(Path(folder).glob("*.csv"))
     if not files:
-        raise CatalogError(f"no measured results in {MEASURED_DIR}")
+        raise CatalogError(f"no measured results in {folder}")
     for path in files:
         rows = read_rows(path, MeasuredRow)
         for line_no, r in enumerate(rows, start=2):
-            where = f"measured/{path.name}:{line_no}"
+            where = f"{Path(folder).name}/{path.name}:{line_no}"
             if r.id in seen:
                 raise CatalogError(f"{where}: duplicate id {r.id}")
             seen.add(r.id)
@@ -174,12 +177,13 @@ def regime(metric: str, input_tokens: int, output_tokens: int, target) -> str:
     return REGIMES[4] if input_tokens >= 4 * output_tokens else REGIMES[3]
 
 
-def measured():
+def measured(folder: Path = MEASURED_DIR):
     """The measured table as a DataFrame, with ``source_family``, ``regime`` and ``family``
-    (hardware family) columns added."""
+    (hardware family) columns added (``folder``: another folder of the same schema, e.g.
+    :data:`FORWARD_DIR`)."""
     import pandas as pd
 
-    df = pd.DataFrame([{**r.model_dump(), "source_family": fam} for fam, r in _rows()])
+    df = pd.DataFrame([{**r.model_dump(), "source_family": fam} for fam, r in _rows(Path(folder))])
     df["regime"] = [
         regime(m, i, o, t)
         for m, i, o, t in zip(
@@ -188,6 +192,14 @@ def measured():
     ]
     df["family"] = [family(c) for c in df["chip"]]
     return df
+
+
+def _blank(x) -> bool:
+    return x is None or (isinstance(x, float) and math.isnan(x))
+
+
+def _is_number(x) -> bool:
+    return isinstance(x, (int, float, np.number)) and not isinstance(x, (bool, np.bool_))
 
 
 def _num(x) -> float:
@@ -517,6 +529,50 @@ def predict_held_out():
             "re-run `python -m inference_wars calibrate --update-shipped`"
         )
     pred = df["id"].map(got).to_numpy(float)
+    df["predicted"] = pred
+    df["ape"] = np.abs(pred - df["value"]) / df["value"]
+    df["log_ratio"] = np.log(pred / df["value"])
+    return df
+
+
+def forward_test():
+    """The forward test: the results in ``data/forward/`` (published measurements collected
+    after the shipped fit was frozen, which no fit, held-out or in-sample, has used), each
+    predicted with the shipped factors, as :func:`inference_wars.estimate` answers a reader.
+    Leave-one-source-out error (:func:`predict_held_out`) still picks its model structure with
+    every row in view; this is the error on results the project had never seen when it chose
+    both, the closest check of how a reader's own measurement will compare. Columns as
+    :func:`predict`. A forward row whose id, or whose source and configuration, repeats a row of
+    ``data/measured/`` is an error (it would not be unseen).
+
+    >>> df = forward_test()
+    >>> bool(df["predicted"].gt(0).all()) and set(df["id"]).isdisjoint(measured()["id"])
+    True
+    """
+    df = measured(FORWARD_DIR)
+    known = measured()
+    clash = sorted(set(df["id"]) & set(known["id"]))
+    if clash:
+        raise CatalogError(f"forward/ repeats measured ids: {', '.join(clash)}")
+
+    def configs(d):
+        """Each row's source, configuration and value, blanks as None and numbers as floats."""
+        keep = ["source", *(c for c in SAME_SYSTEM if c != "source_family"), "value"]
+        cols = d[keep].astype(object)
+        return [
+            tuple(None if _blank(x) else float(x) if _is_number(x) else x for x in row)
+            for row in cols.itertuples(index=False)
+        ]
+
+    seen = set(configs(known))
+    same = [i for i, k in zip(df["id"], configs(df)) if k in seen]
+    if same:
+        raise CatalogError(
+            f"forward/ repeats {len(same)} measured result(s), e.g. {same[0]}: "
+            "a result already in data/measured/ is not unseen"
+        )
+    pts = PointInputs(df)
+    pred = pts.evaluate(pts.factor_arrays())
     df["predicted"] = pred
     df["ape"] = np.abs(pred - df["value"]) / df["value"]
     df["log_ratio"] = np.log(pred / df["value"])
