@@ -367,3 +367,22 @@ def test_a_withdrawn_release_status_is_accepted_and_others_are_not(tmp_path):
     assert row.release_status == "withdrawn"
     with pytest.raises(ValueError, match="release_status"):
         catalog.ChipRow(**{**row.model_dump(), "release_status": "cancelled"})
+
+
+def test_every_data_file_ships_in_the_package():
+    """pyproject's package-data globs cover every data file, so an install from git (Colab's
+    first cell) carries the measured and forward tables too."""
+    import tomllib
+
+    root = DATA.parent
+    cfg = tomllib.loads((root.parent / "pyproject.toml").read_text(encoding="utf-8"))
+    globs = cfg["tool"]["setuptools"]["package-data"]["inference_wars"]
+    files = [
+        p.relative_to(root).as_posix()
+        for p in DATA.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".py"
+    ]
+    assert len(files) > 40
+    shipped = {p.relative_to(root).as_posix() for g in globs for p in root.glob(g)}
+    missing = sorted(set(files) - shipped)
+    assert not missing, f"not in pyproject's package-data: {missing}"
