@@ -30,8 +30,13 @@ def test_fetch_time_by_hand():
 
 
 def test_recompute_is_the_prefill_roofline():
+    """At the chip's own fitted compute efficiency, as iw.estimate reads it (not the unfitted
+    default)."""
+    from inference_wars.engine import factors
+
     chip = iw.get_chip("h100-sxm")
-    eff = iw.assumptions().set_index("key").loc["compute_efficiency", "value"]
+    eff = factors.chip_factors("h100-sxm")["compute_efficiency"]
+    assert eff == factors.fitted("nvidia-gpu")["compute_efficiency"][0]
     m = workload.model_arrays(["llama-3.1-70b"])
     t = cm.turn_times("llama-3.1-70b", "h100-sxm", 8, 32_000, 100, 50, precision="fp8")
     expect = workload.prefill_flops(m, 32_000)[0] / (

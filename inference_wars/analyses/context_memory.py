@@ -14,7 +14,9 @@ Storage): bytes. On ``n`` chips, each reading its shard of the KV over its own l
     TTFT_hit    = fetch_s + new_s            TTFT_miss = recompute_s + new_s
     E[TTFT]     = h * TTFT_hit + (1 - h) * TTFT_miss
 
-with ``h`` the tier hit rate. Fetch and compute are not overlapped (a conservative reading;
+with ``h`` the tier hit rate and ``eff_c``, ``eff_m`` the chip's compute and memory efficiencies
+as the default estimate reads them (its family's fitted values:
+:func:`inference_wars.engine.factors.chip_factors`). Fetch and compute are not overlapped (a conservative reading;
 layer-by-layer streaming can hide part of the fetch). A tier of capacity ``K`` shared by ``s``
 active sessions of ``k`` bytes each holds a fraction ``min(1, K / (s k))`` of them; with
 sessions returning uniformly at random that is the hit rate (:func:`tier_hit_rate`).
@@ -27,7 +29,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import catalog
-from ..engine import economics, workload
+from ..engine import economics, factors, serving, workload
 from ..engine.formats import bits_per_weight
 from ..engine.hardware import hardware_arrays
 from ..errors import require_positive_int
@@ -35,11 +37,12 @@ from ..units import SECONDS_PER_HOUR
 
 
 def _setup(model: str, chip: str, precision: str | None, kv_precision: str | None, scenario: str):
-    from ..api import assumptions_for, resolve
+    from ..api import resolve
 
     m_id, c, fmt, kv_fmt = resolve(model, chip, precision, kv_precision)
     hw = hardware_arrays([(c.id, fmt)], scenario).take(0)  # scalars: results take the inputs' shape
-    a = assumptions_for(scenario)
+    # the chip's own factors (its family's fitted efficiencies), as iw.estimate reads them
+    a = serving.Factors(**factors.chip_factors(c.id, scenario))
     m = workload.model_arrays([m_id]).take(0)
     return m, hw, a, bits_per_weight(fmt, scenario), bits_per_weight(kv_fmt)
 
