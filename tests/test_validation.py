@@ -314,6 +314,11 @@ def test_the_experiment_record_names_the_shipped_fit_with_its_held_out_error():
     assert shipped["held_out_median_pct"] == round(s["median_ape_pct"], 1)
     assert shipped["held_out_p90_pct"] == round(s["p90_ape_pct"], 1)
     assert shipped["rows_beyond_35"] == int((held["ape"] > 0.35).sum())
+    fwd = validation.forward_test()
+    f = validation.error_summary(fwd)
+    assert shipped["forward_rows"] == len(fwd)
+    assert shipped["forward_median_pct"] == round(f["median_ape_pct"], 1)
+    assert shipped["forward_p90_pct"] == round(f["p90_ape_pct"], 1)
     assert e["id"].is_unique and set(e["stage"]) <= {"loss", "structure", "data"}
 
 

@@ -310,8 +310,21 @@ class ExperimentRow(BaseModel):
     rows_beyond_35: int | None = Field(default=None, ge=0)
     outcome: Literal["shipped", "superseded", "dropped"]
     date: str | None = None
+    #: the forward test the fit was read on while it was shipped (``data/forward/`` then: results
+    #: no fit had seen): its row count, median and 90th-percentile error; blank before there was one
+    forward_rows: int | None = Field(default=None, ge=1)
+    forward_median_pct: float | None = Field(default=None, ge=0)
+    forward_p90_pct: float | None = Field(default=None, ge=0)
 
-    _blank = field_validator("rows", "rows_beyond_35", "date", mode="before")(blank_to_none)
+    _blank = field_validator(
+        "rows",
+        "rows_beyond_35",
+        "date",
+        "forward_rows",
+        "forward_median_pct",
+        "forward_p90_pct",
+        mode="before",
+    )(blank_to_none)
     _date = field_validator("date")(lambda v: v if v is None else catalog.check_date(v))
 
 
