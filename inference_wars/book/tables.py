@@ -23,6 +23,8 @@ import pandas as pd
 COLUMN_LABELS: dict[str, str] = {
     "held_out_median_pct": "Held-out median error (%)",
     "held_out_p90_pct": "Held-out 90th percentile (%)",
+    "forward_median_pct": "Forward-test median error (%)",
+    "forward_p90_pct": "Forward-test 90th percentile (%)",
     "rows_beyond_35": "Rows missed by over 35 %",
     "idea": "Change tried",
     "outcome": "Outcome",
