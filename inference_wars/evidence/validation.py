@@ -203,7 +203,16 @@ def _is_number(x) -> bool:
 
 
 def _num(x) -> float:
-    return float("nan") if x is None or (isinstance(x, float) and math.isnan(x)) else float(x)
+    return float("nan") if _blank(x) else float(x)
+
+
+def _scored(df, pred):
+    """``df`` with the model's ``predicted`` value and its ``ape`` and ``log_ratio`` per row
+    (module doc)."""
+    df["predicted"] = pred
+    df["ape"] = np.abs(pred - df["value"]) / df["value"]
+    df["log_ratio"] = np.log(pred / df["value"])
+    return df
 
 
 class PointInputs:
@@ -378,10 +387,7 @@ def predict(use_fitted: bool = True, fitted: dict | None = None):
     df = measured()
     pts = _inputs()
     pred = pts.evaluate(pts.factor_arrays(use_fitted=use_fitted, fitted=fitted))
-    df["predicted"] = pred
-    df["ape"] = np.abs(pred - df["value"]) / df["value"]
-    df["log_ratio"] = np.log(pred / df["value"])
-    return df
+    return _scored(df, pred)
 
 
 GROUPINGS = ("chip", "regime", "family", "source_family", "model", "metric")
@@ -529,10 +535,7 @@ def predict_held_out():
             "re-run `python -m inference_wars calibrate --update-shipped`"
         )
     pred = df["id"].map(got).to_numpy(float)
-    df["predicted"] = pred
-    df["ape"] = np.abs(pred - df["value"]) / df["value"]
-    df["log_ratio"] = np.log(pred / df["value"])
-    return df
+    return _scored(df, pred)
 
 
 def forward_test():
@@ -573,7 +576,4 @@ def forward_test():
         )
     pts = PointInputs(df)
     pred = pts.evaluate(pts.factor_arrays())
-    df["predicted"] = pred
-    df["ape"] = np.abs(pred - df["value"]) / df["value"]
-    df["log_ratio"] = np.log(pred / df["value"])
-    return df
+    return _scored(df, pred)
