@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from . import catalog
-from .engine import deployment, factors, formats, serving
+from .engine import deployment, factors, formats, serving, software
 from .engine.hardware import hardware_arrays
 from .engine.workload import MAX_OUTPUT_CV, kv_bytes_held, model_arrays, weights_bytes
 from .errors import UnknownNameError, require_count, require_number, require_positive
@@ -48,8 +48,10 @@ def assumptions_for(scenario: str = "base", **overrides: float) -> serving.Facto
     """Factor defaults (``assumptions.csv``) under a scenario, with validated overrides; per-chip
     fitted values are applied by :func:`estimate` (see :func:`inference_wars.engine.factors.chip_factors`)."""
     vals = factors.defaults(scenario)
+    del vals[factors.ENGINE_KEY]  # it scales the efficiencies per engine (factor_arrays)
     vals["layer_floor_us"] = 0.0
     vals.update(factors.check_overrides(overrides))
+    vals.pop(factors.ENGINE_KEY, None)
     return serving.Factors(**vals)
 
 
@@ -71,6 +73,8 @@ class Estimate:
     weights_gb: float
     kv_cache_gb: float
     reason: str
+    #: the serving engine assumed (``data/engines.csv``; the chip's default unless asked)
+    engine: str | None = None
     bound: str | None = None
     tp: int | None = None
     pp: int | None = None
@@ -115,7 +119,7 @@ class Estimate:
     def __str__(self) -> str:
         b = "as many as fit" if self.batch is None else f"batch {self.batch}"
         head = (
-            f"{self.model} on {self.n_chips} x {self.chip} ({self.precision}, {b}, "
+            f"{self.model} on {self.n_chips} x {self.chip} ({self.precision}, {self.engine}, {b}, "
             f"{self.input_tokens}+{self.output_tokens} tokens)"
         )
         if not self.fits:
@@ -311,6 +315,7 @@ class Request:
     disaggregated: bool = False
     prefill_chips: int | None = None
     output_tokens_cv: float = 0.0
+    engine: str | None = None
 
 
 def _ttft_quantile(q, max_ttft_s) -> float | None:
@@ -401,6 +406,16 @@ def _grid(req: Request):
                 continue
             for k in kv_req:
                 triples.append((c, fmt, k or formats.default_kv_format(fmt)))
+    engine_of: dict[str, str] = {}  # the engine each chip runs (a chip it cannot run on is skipped)
+    for c in chips:
+        try:
+            engine_of[c.id] = software.check_engine(req.engine, c.id)
+        except UnknownNameError:
+            raise
+        except ValueError as exc:
+            bad(str(exc))
+    triples = [t for t in triples if t[0].id in engine_of]
+    engines = [engine_of[c.id] for c, _, _ in triples]
     if not triples:
         raise ValueError("no valid (chip, precision) combination: " + "; ".join(skipped))
 
@@ -408,7 +423,10 @@ def _grid(req: Request):
     hw_pairs = [(c.id, f) for c, f, _ in triples]
     hw_all = _stack([hardware_arrays(hw_pairs, s) for s in scenarios])  # index = s * n_t + t
     f_all = _stack(
-        [factors.factor_arrays([c.id for c, _, _ in triples], s, overrides) for s in scenarios]
+        [
+            factors.factor_arrays([c.id for c, _, _ in triples], s, overrides, engines=engines)
+            for s in scenarios
+        ]
     )
     wbits = np.array(
         [[formats.bits_per_weight(f, s) for _, f, _ in triples] for s in scenarios]
@@ -501,7 +519,9 @@ def _grid(req: Request):
             hw_d, f_d, wb_d = hw, f, wb
         else:
             hw_d = hardware_arrays(hw_pairs, "base").take(ti)
-            f_b = factors.factor_arrays([c.id for c, _, _ in triples], "base", overrides)
+            f_b = factors.factor_arrays(
+                [c.id for c, _, _ in triples], "base", overrides, engines=engines
+            )
             f_d = serving.Factors(**{name: _uniform(v[ti]) for name, v in f_b.__dict__.items()})
             wb_d = np.array([formats.bits_per_weight(fm, "base") for _, fm, _ in triples])[ti]
         res = deployment.search(
@@ -539,6 +559,7 @@ def _grid(req: Request):
             "chip": labels([c.id for c, _, _ in triples], ti),
             "precision": labels([f for _, f, _ in triples], ti),
             "kv_precision": labels([k for _, _, k in triples], ti),
+            "engine": labels(engines, ti),
             "scenario": labels(scenarios, si_),
             "batch": np.round(flat(res["batch"])).astype(np.int64),
             "batch_requested": flat(B_),
@@ -566,7 +587,9 @@ def _grid(req: Request):
             for bscen in ("optimistic", "pessimistic"):
                 hw_b = hardware_arrays(hw_pairs, bscen).take(ti)
                 wb_b = np.array([formats.bits_per_weight(fm, bscen) for _, fm, _ in triples])[ti]
-                f_b = factors.factor_arrays([c.id for c, _, _ in triples], bscen, overrides)
+                f_b = factors.factor_arrays(
+                    [c.id for c, _, _ in triples], bscen, overrides, engines=engines
+                )
                 f_b = serving.Factors(**{name: v[ti] for name, v in f_b.__dict__.items()})
                 bounds.append(deployment.reread(res, m, hw_b, f_b, S_, O_, wb_b, kb, mode=mode))
             for name in METRICS:
@@ -716,6 +739,7 @@ def estimate(
     disaggregated: bool = False,
     prefill_chips: int | None = None,
     output_tokens_cv: float = 0.0,
+    engine: str | None = None,
     **assumption_overrides: float,
 ) -> Estimate:
     """Serve ``model`` on ``chip``: chips, deployment, latency, throughput, cost and energy.
@@ -740,6 +764,12 @@ def estimate(
     deviation / mean; 0: all one length): long answers hold their batch slot for longer, so a
     decode step reads the KV cache of :func:`inference_wars.engine.workload.decode_context`
     tokens per sequence, ``S + O/2 * (1 + cv^2)`` (reasoning models' answers vary most).
+
+    ``engine`` names the serving software (``"tensorrt-llm"``, ``"vllm"``, ``"sglang"``,
+    ``"atom"``, ...: ``data/engines.csv``); None assumes the chip's default
+    (:func:`inference_wars.engine.software.default_engine`: TensorRT-LLM on NVIDIA GPUs, vLLM on
+    AMD GPUs and TPUs). Its fitted ``engine_efficiency`` scales the compute, memory and KV-cache
+    efficiencies (:func:`inference_wars.engine.factors.factor_arrays`).
 
     ``ranges=True`` fills ``Estimate.ranges`` with ``{metric: [low, high]}`` for the same
     deployment under the optimistic and pessimistic readings (see :func:`sweep`).
@@ -794,6 +824,7 @@ def estimate(
             disaggregated=disaggregated,
             prefill_chips=prefill_chips,
             output_tokens_cv=output_tokens_cv,
+            engine=engine,
         )
     )
     row = {k: (v.item() if isinstance(v, np.ndarray) else _python(v[0])) for k, v in cols.items()}
@@ -896,6 +927,7 @@ def sweep(
     disaggregated: bool = False,
     prefill_chips: int | None = None,
     output_tokens_cv: float = 0.0,
+    engine: str | None = None,
     **assumption_overrides: float,
 ):
     """Evaluate every combination of the arguments (each a value or a list) as a DataFrame.
@@ -909,8 +941,9 @@ def sweep(
     ``ranges=True`` adds ``<metric>_low`` and ``<metric>_high`` for every metric: the same
     deployment evaluated with all estimated catalog numbers and factors at their optimistic and
     pessimistic bounds. ``low`` is always the smaller number and ``low <= value <= high``.
-    ``prefill_chips`` fixes a disaggregated system's prefill pool inside every ``n_chips`` (see
-    :func:`estimate`).
+    ``prefill_chips`` fixes a disaggregated system's prefill pool inside every ``n_chips``, and
+    ``engine`` the serving software on every chip it runs on (chips it does not run on are
+    skipped; see :func:`estimate`).
     """
     import pandas as pd
 
@@ -954,6 +987,7 @@ def sweep(
             disaggregated=disaggregated,
             prefill_chips=prefill_chips,
             output_tokens_cv=output_tokens_cv,
+            engine=engine,
         )
     )
     cols.pop("_storage_gb")
@@ -963,7 +997,7 @@ def sweep(
     unfit = int((~fits).sum())
     if drop_unfit and unfit:
         cols = {k: v[fits] for k, v in cols.items()}
-    for k in ("model", "chip", "precision", "kv_precision", "scenario", "bound"):
+    for k in ("model", "chip", "precision", "kv_precision", "engine", "scenario", "bound"):
         v = cols[k]
         cols[k] = v.categorical() if isinstance(v, Labels) else pd.Categorical(v)
     cols["bound"] = cols["bound"].remove_unused_categories()

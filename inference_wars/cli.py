@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from . import api, catalog
+from .engine import factors
 
 SHOWN = [
     ("n_chips", "chips", "{:d}"),
@@ -111,6 +112,12 @@ def _common(p: argparse.ArgumentParser) -> None:
         default=0,
         help="speculative / multi-token-prediction draft tokens",
     )
+    p.add_argument(
+        "--engine",
+        default=None,
+        help="serving engine: tensorrt-llm, vllm, sglang, atom, ... (default: the chip's usual one, "
+        "TensorRT-LLM on NVIDIA, vLLM on AMD and TPUs)",
+    )
     p.add_argument("--disaggregated", action="store_true", help="prefill on its own pool of chips")
     p.add_argument(
         "--output-tokens-cv",
@@ -162,6 +169,7 @@ def _kwargs(a: argparse.Namespace) -> dict:
         mtp_tokens=a.mtp_tokens,
         disaggregated=a.disaggregated,
         output_tokens_cv=a.output_tokens_cv,
+        engine=a.engine,
     )
 
 
@@ -203,8 +211,8 @@ def cmd_compare(a: argparse.Namespace) -> str:
         f"scenario {a.scenario}"
     )
     table = _table(
-        ["chip", "format"] + [h for _, h, _ in SHOWN],
-        [[e.chip, e.precision] + _row(e) for e in results],
+        ["chip", "format", "engine"] + [h for _, h, _ in SHOWN],
+        [[e.chip, e.precision, e.engine] + _row(e) for e in results],
     )
     notes = "".join(f"\nskipped: {s}" for s in skipped)
     return title + "\n\n" + table + ("\n" + notes if notes else "")
@@ -215,6 +223,9 @@ def cmd_list(kind: str, as_json: bool) -> str:
         df = catalog.chips(with_sources=False)[
             ["id", "name", "vendor", "category", "release_status"]
         ]
+    elif kind == "engines":
+        df = catalog.engines()[["id", "name", "runs_on", "default_for"]].fillna("")
+        df["efficiency"] = [factors.engine_efficiency(e) for e in df["id"]]
     else:
         df = catalog.models()[
             ["id", "name", "params_total_b", "params_active_b", "attention", "max_context"]
@@ -250,7 +261,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--chips", required=True, help="comma-separated chip ids, e.g. h100-sxm,b200,groq-lpu"
     )
-    for kind in ("chips", "models"):
+    for kind in ("chips", "models", "engines"):
         p = sub.add_parser(kind, help=f"list the {kind} in the catalog")
         p.add_argument("--json", action="store_true")
     p = sub.add_parser("calibrate", help="re-fit the engine's factors to data/measured/*.csv")

@@ -1,5 +1,5 @@
 """The catalogs shipped with the package (the data layer): chips and systems, model
-architectures, number formats, modelling assumptions, market prices and published claims.
+architectures, serving engines, number formats, modelling assumptions, market prices and published claims.
 
 Data lives in ``inference_wars/data`` as CSV (see its README). Every row is validated with
 pydantic on first use (:mod:`.schemas`), read and cross-checked by :mod:`.loading` (every number
@@ -23,8 +23,11 @@ from .lookup import (
     assumption,
     assumption_keys,
     chip_ids,
+    engine_ids,
+    engine_named_in,
     format_ids,
     get_chip,
+    get_engine,
     get_format,
     get_model,
     model_ids,
@@ -36,6 +39,7 @@ from .schemas import (
     CatalogError,
     Chip,
     ChipRow,
+    EngineRow,
     FormatRow,
     MarketRow,
     ModelRow,
@@ -45,7 +49,7 @@ from .schemas import (
     blank_to_none,
     check_date,
 )
-from .views import assumptions, chip_specs, chips, formats, market_prices, models
+from .views import assumptions, chip_specs, chips, engines, formats, market_prices, models
 
 __all__ = [
     "DATA_DIR",
@@ -55,6 +59,7 @@ __all__ = [
     "CatalogError",
     "Chip",
     "ChipRow",
+    "EngineRow",
     "FormatRow",
     "MarketRow",
     "ModelRow",
@@ -71,9 +76,13 @@ __all__ = [
     "chip_ids",
     "chip_specs",
     "chips",
+    "engine_ids",
+    "engines",
+    "engine_named_in",
     "format_ids",
     "formats",
     "get_chip",
+    "get_engine",
     "get_format",
     "get_model",
     "market_prices",

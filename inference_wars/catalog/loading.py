@@ -15,6 +15,7 @@ from .schemas import (
     CatalogError,
     Chip,
     ChipRow,
+    EngineRow,
     FormatRow,
     MarketRow,
     ModelRow,
@@ -164,6 +165,16 @@ def _formats() -> dict[str, FormatRow]:
     out = unique_by("formats.csv", rows, "id")
     for line_no, r in enumerate(rows, start=2):
         check_source(f"formats.csv:{line_no}", r.source)
+    return out
+
+
+@functools.cache
+def _engines() -> dict[str, EngineRow]:
+    rows = read_rows(DATA_DIR / "engines.csv", EngineRow)
+    out = unique_by("engines.csv", rows, "id")
+    for line_no, r in enumerate(rows, start=2):
+        if r.source is not None:
+            check_source(f"engines.csv:{line_no}", r.source)
     return out
 
 

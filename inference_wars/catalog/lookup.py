@@ -1,11 +1,13 @@
-"""Finding a chip, model, format or assumption by id or alias; unknown names suggest the
+"""Finding a chip, model, format, serving engine or assumption by id or alias; unknown names suggest the
 closest match (:class:`inference_wars.errors.UnknownNameError`)."""
 
 from __future__ import annotations
 
+import re
+
 from ..errors import UnknownNameError
-from .loading import _assumptions, _chips, _formats, _models
-from .schemas import Chip, FormatRow, ModelRow, split_aliases
+from .loading import _assumptions, _chips, _engines, _formats, _models
+from .schemas import Chip, EngineRow, FormatRow, ModelRow, split_aliases
 
 
 def _normalise(name: str) -> str:
@@ -69,6 +71,28 @@ def get_format(name: str | FormatRow) -> FormatRow:
     return _lookup("format", name, _formats(), lambda f: ())
 
 
+def get_engine(name: str | EngineRow) -> EngineRow:
+    """Look up a serving engine (``tensorrt-llm``, ``vllm``, ``sglang``, ``atom``, ...) by id or
+    alias (``nim``, ``dynamo``, ``sglang-jax``, ...)."""
+    if isinstance(name, EngineRow):
+        return name
+    return _lookup("engine", name, _engines(), lambda e: split_aliases(e.aliases))
+
+
+def engine_named_in(software: str | None) -> EngineRow | None:
+    """The engine a measured result's ``software`` text names: the first row of
+    ``engines.csv`` whose ``software_pattern`` matches it (None if none does, or no text).
+
+    >>> engine_named_in("Dynamo + TensorRT-LLM (MLPerf v5.1 submission)").id
+    'tensorrt-llm'
+    >>> engine_named_in("optimum-neuron 0.4.6 vLLM server").id
+    'neuron'
+    """
+    if not software:
+        return None
+    return next((e for e in _engines().values() if re.search(e.software_pattern, software)), None)
+
+
 def assumption(key: str, scenario: str = "base") -> float:
     """A modelling default from ``assumptions.csv`` (``base`` value, or ``low``/``high``)."""
     rows = _assumptions()
@@ -86,6 +110,10 @@ def chip_ids() -> list[str]:
 
 def model_ids() -> list[str]:
     return list(_models())
+
+
+def engine_ids() -> list[str]:
+    return list(_engines())
 
 
 def format_ids() -> list[str]:

@@ -237,6 +237,48 @@ class FormatRow(BaseModel):
         return self
 
 
+class EngineRow(BaseModel):
+    """One serving engine (``data/engines.csv``): the software that runs a model on a chip. A
+    measured result's engine is the first row whose ``software_pattern`` (a regular expression)
+    matches its ``software`` text; ``runs_on`` and ``default_for`` list hardware families
+    (:func:`inference_wars.engine.hardware.family`) or chip ids."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    id: str
+    name: str
+    aliases: str | None = None
+    software_pattern: str
+    runs_on: str
+    default_for: str | None = None
+    source: str | None = None
+    date: str | None = None
+    note: str | None = None
+
+    _blank = field_validator("aliases", "default_for", "source", "date", "note", mode="before")(
+        blank_to_none
+    )
+    _date = field_validator("date")(lambda v: v if v is None else check_date(v))
+
+    @field_validator("software_pattern")
+    @classmethod
+    def _pattern(cls, v: str) -> str:
+        try:
+            re.compile(v)
+        except re.error as exc:
+            raise ValueError(f"software_pattern {v!r} is not a regular expression: {exc}") from None
+        return v
+
+    @property
+    def platforms(self) -> tuple[str, ...]:
+        """Hardware families and chip ids the engine runs on."""
+        return tuple(self.runs_on.split())
+
+    @property
+    def default_on(self) -> tuple[str, ...]:
+        """Hardware families and chip ids whose default engine this is."""
+        return tuple((self.default_for or "").split())
+
+
 class AssumptionRow(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     key: str

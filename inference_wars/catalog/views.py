@@ -3,7 +3,7 @@ market price, for the chapters and the CLI."""
 
 from __future__ import annotations
 
-from .loading import _assumptions, _chips, _formats, _market, _models
+from .loading import _assumptions, _chips, _engines, _formats, _market, _models
 from .schemas import QUANTITIES
 
 # --------------------------------------------------------------------------- DataFrames
@@ -85,6 +85,13 @@ def formats():
     import pandas as pd
 
     return pd.DataFrame.from_records([f.model_dump() for f in _formats().values()])
+
+
+def engines():
+    """The serving engines (``data/engines.csv``): what each runs on and where it is the default."""
+    import pandas as pd
+
+    return pd.DataFrame.from_records([e.model_dump() for e in _engines().values()])
 
 
 def assumptions():

@@ -7,6 +7,11 @@ with the range their leave-one-source-out refits span (:mod:`inference_wars.evid
 writes that file). A fitted value replaces the default for its family or chip; a chip's own
 fitted value wins over its family's.
 
+The serving engine is one more factor: ``engine_efficiency`` (fitted per engine of
+``data/engines.csv``, scope = the engine's id; 1 for the reference engine and any engine not
+fitted) multiplies the compute, memory and KV-cache efficiencies of a chip it runs on
+(:func:`engine_efficiency`, :func:`factor_arrays`'s ``engines``).
+
 A *scenario* reads every factor at its base value, or at the bound that favours the hardware
 (``optimistic``) or disfavours it (``pessimistic``); :data:`DIRECTION` says which bound is
 which.
@@ -25,6 +30,7 @@ from ..catalog import DATA_DIR, CatalogError  # noqa: F401  (re-exported for cal
 from ..errors import UnknownNameError, require_positive
 from .hardware import FAMILIES, family, read_only
 from .serving import Factors
+from .software import default_engine
 
 CALIBRATION_PATH = DATA_DIR / "calibration.csv"
 
@@ -48,6 +54,7 @@ DIRECTION: dict[str, int] = {
     "request_overhead_ms": -1,
     "comm_overlap": +1,
     "overlap_exponent": +1,
+    "engine_efficiency": +1,
     "mtp_acceptance": +1,
     "mtp_acceptance_decay": +1,
     "max_batch_per_instance": +1,
@@ -78,6 +85,11 @@ FRACTIONS = frozenset(
 )
 #: Factors with no row in assumptions.csv: the chip's catalog number is the default.
 FROM_CHIP = frozenset({"layer_floor_us"})
+#: The factor fitted per serving engine, and the efficiencies it multiplies (reads capped at
+#: :data:`MAX_READ_EFFICIENCY` of peak bandwidth, as the fit bounds every family's own).
+ENGINE_KEY = "engine_efficiency"
+ENGINE_SCALES = ("compute_efficiency", "memory_efficiency", "kv_efficiency")
+MAX_READ_EFFICIENCY = 0.9
 CAL_COLUMNS = ("scope", "key", "value", "low", "high", "default", "n_points", "method", "fit_date")
 
 
@@ -160,7 +172,10 @@ BORROWING = ("tpu", "other")
 
 def in_scope(scope: str, chip_id: str) -> bool:
     """Whether a fitted factor of ``scope`` applies to a chip: its own id, its family, a family it
-    borrows from, or ``all`` (every chip that runs kernels: not the compiled dataflow machines)."""
+    borrows from, or ``all`` (every chip that runs kernels: not the compiled dataflow machines).
+    An engine's scope (its id) applies by engine, not by chip (:func:`engine_efficiency`)."""
+    if is_engine_scope(scope):
+        return False
     fam = family(chip_id)
     if scope in (chip_id, fam):
         return True
@@ -214,6 +229,26 @@ def _own_overhead(chip_id: str, key: str, scenario: str) -> float:
     return float("nan") if q is None else q.bound(scenario, DIRECTION[key])
 
 
+def is_engine_scope(scope: str) -> bool:
+    """Whether a fitted scope names a serving engine (``vllm``, ``sglang``, ...), not chips."""
+    return scope in catalog.engine_ids()
+
+
+def engine_efficiency(
+    engine: str, scenario: str = "base", fit: dict[tuple[str, str], float] | None = None
+) -> float:
+    """How fast ``engine`` runs relative to its family's reference engine: its fitted
+    ``engine_efficiency`` under ``scenario`` (``fit`` replaces the shipped fit), else the
+    assumption's 1."""
+    e = catalog.get_engine(engine).id
+    if fit is not None:
+        return float(fit.get((e, ENGINE_KEY), catalog.assumption(ENGINE_KEY)))
+    row = fitted(e).get(ENGINE_KEY)
+    if row is None:
+        return catalog.assumption(ENGINE_KEY)
+    return _bound(*row, ENGINE_KEY, scenario)
+
+
 def fitted(scope: str) -> dict[str, tuple[float, float, float]]:
     """``{factor: (value, low, high)}`` fitted for one family or chip id (empty if none)."""
     return {
@@ -221,14 +256,33 @@ def fitted(scope: str) -> dict[str, tuple[float, float, float]]:
     }
 
 
+def chip_factors(
+    chip_id: str, scenario: str = "base", use_fitted: bool = True, engine: str | None = None
+) -> dict[str, float]:
+    """Every factor for one chip under a scenario, as a
+    :class:`~inference_wars.engine.serving.Factors` takes them: assumption defaults, then the
+    chip's family's fitted values, then the chip's own; ``layer_floor_us`` defaults to the chip's
+    catalog number, and a kernel overhead the chip's catalog row publishes (SambaNova's fused,
+    looped decoder kernel: none) replaces the fitted one it would otherwise borrow. With the fit,
+    the efficiencies are those of ``engine`` (the chip's default if None), as
+    :func:`factor_arrays` scales them."""
+    c = catalog.get_chip(chip_id)
+    engine = default_engine(c.id) if engine is None else catalog.get_engine(engine).id
+    return _scaled(c.id, scenario, use_fitted, engine)
+
+
 @functools.cache
-def chip_factors(chip_id: str, scenario: str = "base", use_fitted: bool = True) -> dict[str, float]:
-    """Every factor for one chip under a scenario: assumption defaults, then the chip's family's
-    fitted values, then the chip's own; ``layer_floor_us`` defaults to the chip's catalog number,
-    and a kernel overhead the chip's catalog row publishes (SambaNova's fused, looped decoder
-    kernel: none) replaces the fitted one it would otherwise borrow."""
+def _scaled(chip_id: str, scenario: str, use_fitted: bool, engine: str) -> dict[str, float]:
+    f = factor_arrays([chip_id], scenario, use_fitted=use_fitted, engines=[engine])
+    return {k: float(np.asarray(v)[0]) for k, v in f.__dict__.items()}
+
+
+@functools.cache
+def _unscaled(chip_id: str, scenario: str = "base", use_fitted: bool = True) -> dict[str, float]:
+    """:func:`chip_factors` before the engine's efficiency scales it."""
     c = catalog.get_chip(chip_id)
     out = defaults(scenario)
+    del out[ENGINE_KEY]  # it scales other factors (factor_arrays); Factors has no field for it
     ll = c.specs.get("layer_latency_us")
     out["layer_floor_us"] = ll.bound(scenario, -1) if ll else 0.0
     if use_fitted:
@@ -268,35 +322,59 @@ def factor_arrays(
     overrides: dict[str, float] | None = None,
     use_fitted: bool = True,
     fitted: dict[tuple[str, str], float] | None = None,
+    engines: Sequence[str | None] | None = None,
 ) -> Factors:
     """:class:`~inference_wars.engine.serving.Factors` with one entry per chip id (overrides win).
     ``fitted`` (``{(scope, factor): value}``) replaces the shipped fit, as a calibration run
-    needs; it applies by the same scopes and precedence as the shipped one."""
+    needs; it applies by the same scopes and precedence as the shipped one. ``engines`` gives
+    each chip's serving engine (None: the chip's default, :func:`~inference_wars.engine.software.default_engine`);
+    its :func:`engine_efficiency` ``e`` scales the efficiencies (before overrides)::
+
+        compute_efficiency * e  (at most 1),   memory_efficiency, kv_efficiency * e  (at most 0.9)
+    """
     ids = tuple(catalog.get_chip(c).id for c in chip_ids)
+    engs = tuple(
+        default_engine(c) if e is None else catalog.get_engine(e).id
+        for c, e in zip(ids, engines if engines is not None else [None] * len(ids), strict=True)
+    )
     if fitted is None:
         key = tuple(sorted((k, float(v)) for k, v in (overrides or {}).items()))
-        return _factor_arrays(ids, scenario, key, use_fitted)
-    return _build_factor_arrays(ids, scenario, overrides, use_fitted, fitted)
+        return _factor_arrays(ids, scenario, key, use_fitted, engs)
+    return _build_factor_arrays(ids, scenario, overrides, use_fitted, fitted, engs)
 
 
 @functools.lru_cache(maxsize=256)
-def _factor_arrays(ids: tuple[str, ...], scenario: str, overrides: tuple, use_fitted: bool):
+def _factor_arrays(
+    ids: tuple[str, ...], scenario: str, overrides: tuple, use_fitted: bool, engines: tuple
+):
     """:func:`factor_arrays` with the shipped fit, built once per argument list (read-only)."""
-    return _build_factor_arrays(ids, scenario, dict(overrides), use_fitted, None)
+    return _build_factor_arrays(ids, scenario, dict(overrides), use_fitted, None, engines)
 
 
-def _build_factor_arrays(ids, scenario, overrides, use_fitted, fitted) -> Factors:
-    rows = [chip_factors(c, scenario, use_fitted and fitted is None) for c in ids]
+def _build_factor_arrays(ids, scenario, overrides, use_fitted, fitted, engines) -> Factors:
+    rows = [_unscaled(c, scenario, use_fitted and fitted is None) for c in ids]
     cols = {k: np.array([r[k] for r in rows], float) for k in Factors.__dataclass_fields__}
     if fitted:
-        for (scope, key), v in sorted(fitted.items(), key=lambda kv: scope_rank(kv[0][0])):
+        chip_fits = {sk: v for sk, v in fitted.items() if not is_engine_scope(sk[0])}
+        for (scope, key), v in sorted(chip_fits.items(), key=lambda kv: scope_rank(kv[0][0])):
             cols[key] = np.where([in_scope(scope, c) for c in ids], v, cols[key])
         no_kernels = np.array([runs_no_kernels(c) for c in ids])
         for key in _KERNEL_OVERHEADS:
             own = np.array([_own_overhead(c, key, scenario) for c in ids])
             cols[key] = np.where(np.isnan(own), cols[key], own)
             cols[key] = np.where(no_kernels, 0.0, cols[key])
-    for k, v in (overrides or {}).items():
+    overrides = dict(overrides or {})
+    asked = overrides.pop(ENGINE_KEY, None)  # a what-if: every engine at this factor
+    if use_fitted or fitted or asked is not None:
+        effs = {
+            e: engine_efficiency(e, scenario, fitted) if asked is None else asked
+            for e in set(engines)
+        }
+        scale = np.array([1.0 if runs_no_kernels(c) else effs[e] for c, e in zip(ids, engines)])
+        for key in ENGINE_SCALES:
+            cap = 1.0 if key == "compute_efficiency" else MAX_READ_EFFICIENCY
+            cols[key] = np.minimum(cols[key] * scale, np.maximum(cols[key], cap))
+    for k, v in overrides.items():
         cols[k] = np.full(len(rows), float(v))
     return Factors(**read_only(cols))
 

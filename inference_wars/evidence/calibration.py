@@ -13,6 +13,9 @@ set of factors (:data:`PARAMS`) is fitted to the measured table (:mod:`validatio
   fixed ``request_overhead_ms`` and ``overlap_exponent`` (how well a kernel overlaps its maths
   with its reads: :func:`inference_wars.engine.serving.overlapped_s`);
 * per dataflow chip: Groq's and Cerebras' per-layer pipeline time ``layer_floor_us``;
+* per serving engine (:mod:`inference_wars.engine.software`): ``engine_efficiency`` of vLLM,
+  SGLang and AMD's ATOM relative to the reference (TensorRT-LLM, whose factor is 1), fitted on
+  the rows that name them on any hardware;
 * for AWS Inferentia2, the one other chip with measured results of its own (Neuron's tables):
   its ``layer_overhead_us``, ``compute_efficiency`` and ``request_overhead_ms``. Every other
   chip without factors of its own (TPUs included, whose measured rows test this) borrows
@@ -90,6 +93,9 @@ PARAMS: tuple[tuple[str, str, float, float], ...] = (
     ("inferentia2", "layer_overhead_us", 2.0, 400.0),
     ("inferentia2", "compute_efficiency", 0.05, 1.0),
     ("inferentia2", "request_overhead_ms", 1.0, 200.0),
+    ("vllm", "engine_efficiency", 0.4, 2.5),
+    ("sglang", "engine_efficiency", 0.4, 2.5),
+    ("atom", "engine_efficiency", 0.4, 2.5),
 )
 LOG_SCALE = frozenset(
     {
@@ -99,6 +105,7 @@ LOG_SCALE = frozenset(
         "layer_floor_us",
         "gemm_half_params_m",
         "overlap_exponent",
+        "engine_efficiency",
     }
 )
 #: Coordinate-descent sweeps; the window around each factor's value shrinks by SHRINK per sweep,
@@ -172,12 +179,22 @@ def fit(train: np.ndarray | None = None) -> dict[tuple[str, str], float]:
             centre = current.get((scope, key)) if sweep else None
             points = GRID_POINTS if sweep < COARSE_SWEEPS else FINE_POINTS
             grid = _grid(lo, hi, key, centre, SHRINK**sweep, points)
-            now = pts1.factor_arrays(use_fitted=False, fitted=current)
-            cols = {k: np.tile(np.asarray(v, float), G) for k, v in now.__dict__.items()}
             padded = np.resize(grid, G)  # the tiled copies beyond len(grid) are not evaluated
-            cols[key] = np.where(
-                np.tile(in_scope[(scope, key)], G), np.repeat(padded, n), cols[key]
-            )
+            if key == _factors.ENGINE_KEY:  # it scales other factors: rebuild them per value
+                each = [
+                    pts1.factor_arrays(use_fitted=False, fitted={**current, (scope, key): g})
+                    for g in padded
+                ]
+                cols = {
+                    k: np.concatenate([np.asarray(getattr(e, k), float) for e in each])
+                    for k in each[0].__dict__
+                }
+            else:
+                now = pts1.factor_arrays(use_fitted=False, fitted=current)
+                cols = {k: np.tile(np.asarray(v, float), G) for k, v in now.__dict__.items()}
+                cols[key] = np.where(
+                    np.tile(in_scope[(scope, key)], G), np.repeat(padded, n), cols[key]
+                )
             f = validation.serving.Factors(**cols)
             pred = tiled.evaluate(f, idx[: len(grid) * len(rows)]).reshape(len(grid), len(rows))
             err = np.sqrt(np.log(pred / pts1.value[rows]) ** 2 + HUBER_DELTA**2)
@@ -222,7 +239,14 @@ def run(fit_date: str | None = None) -> tuple[list[dict], list[dict]]:
     out = []
     for (scope, key), v in full.items():
         vals = [f[(scope, key)] for f in folds.values() if (scope, key) in f] + [v]
-        n_pts = int(((df["family"] == scope) | (df["chip"] == scope) | (scope == "all")).sum())
+        n_pts = int(
+            (
+                (df["family"] == scope)
+                | (df["chip"] == scope)
+                | (df["engine"] == scope)
+                | (scope == "all")
+            ).sum()
+        )
         default = _factors.defaults("base").get(key, float("nan"))
         out.append(
             {

@@ -37,6 +37,7 @@ from ..catalog import DATA_DIR, CatalogError, blank_to_none, check_source, read_
 from ..engine import deployment, factors, serving
 from ..engine.formats import bits_per_weight, check_format_on_chip, default_kv_format
 from ..engine.hardware import family, hardware_arrays
+from ..engine.software import engine_of
 from ..engine.workload import MAX_OUTPUT_CV, model_arrays
 
 Metric = Literal[
@@ -178,9 +179,10 @@ def regime(metric: str, input_tokens: int, output_tokens: int, target) -> str:
 
 
 def measured(folder: Path = MEASURED_DIR):
-    """The measured table as a DataFrame, with ``source_family``, ``regime`` and ``family``
-    (hardware family) columns added (``folder``: another folder of the same schema, e.g.
-    :data:`FORWARD_DIR`)."""
+    """The measured table as a DataFrame, with ``source_family``, ``regime``, ``family``
+    (hardware family) and ``engine`` (the serving engine its ``software`` names, else the chip's
+    default: :func:`inference_wars.engine.software.engine_of`) columns added (``folder``: another
+    folder of the same schema, e.g. :data:`FORWARD_DIR`)."""
     import pandas as pd
 
     df = pd.DataFrame([{**r.model_dump(), "source_family": fam} for fam, r in _rows(Path(folder))])
@@ -191,6 +193,7 @@ def measured(folder: Path = MEASURED_DIR):
         )
     ]
     df["family"] = [family(c) for c in df["chip"]]
+    df["engine"] = [engine_of(s, c) for s, c in zip(df["software"], df["chip"])]
     return df
 
 
@@ -222,6 +225,7 @@ class PointInputs:
         rows = list(df.itertuples(index=False))
         self.ids = df["id"].to_numpy(object)
         self.chips = [r.chip for r in rows]
+        self.engines = df["engine"].to_numpy(object)
         fmts = [catalog.get_format(r.precision).id for r in rows]
         self.m = model_arrays([r.model for r in rows])
         self.hw = hardware_arrays(list(zip(self.chips, fmts)), "base")
@@ -291,7 +295,7 @@ class PointInputs:
         ``{(scope, key): value}`` fit in its place; the rows' batch caps applied."""
         cols = dict(
             factors.factor_arrays(
-                self.chips, scenario, use_fitted=use_fitted, fitted=fitted
+                self.chips, scenario, use_fitted=use_fitted, fitted=fitted, engines=self.engines
             ).__dict__
         )
         cols["max_batch_per_instance"] = np.where(
@@ -301,7 +305,12 @@ class PointInputs:
 
     def fit_mask(self, scope: str, key: str, scopes) -> np.ndarray:
         """Rows that fit factor ``key`` of ``scope`` when ``key`` is fitted in ``scopes``
-        (:func:`inference_wars.engine.factors.fitted_by`)."""
+        (:func:`inference_wars.engine.factors.fitted_by`); an engine's factor on the rows that ran
+        it on a chip that runs kernels."""
+        if factors.is_engine_scope(scope):
+            return (self.engines == scope) & ~np.array(
+                [factors.runs_no_kernels(c) for c in self.chips]
+            )
         return np.array([factors.fitted_by(scope, key, c, scopes) for c in self.chips])
 
     def evaluate(self, f: serving.Factors, rows: np.ndarray | None = None) -> np.ndarray:

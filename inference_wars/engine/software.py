@@ -1,0 +1,68 @@
+"""Serving engines: which software runs a model on a chip, and which one an estimate assumes.
+
+The same chip runs the same model at different speeds under different serving engines (the
+kernels, the scheduler, the graph capture). The engines a result can name are rows of
+``data/engines.csv``; each has the hardware it ``runs_on`` and the families or chips it is the
+``default_for``: TensorRT-LLM on NVIDIA GPUs, vLLM on AMD GPUs and TPUs, AWS Neuron on
+Inferentia2, the vendor's own stack (``native``) on everything else. How fast an engine runs
+relative to the reference one is a fitted factor (:func:`inference_wars.engine.factors.engine_efficiency`).
+"""
+
+from __future__ import annotations
+
+from ..catalog import engine_named_in, get_chip, get_engine
+from ..catalog.lookup import _engines
+from .hardware import family
+
+
+def _on(platforms: tuple[str, ...], chip_id: str) -> bool:
+    return chip_id in platforms or family(chip_id) in platforms
+
+
+def default_engine(chip: str) -> str:
+    """The engine an estimate on ``chip`` assumes: the row that names the chip itself in
+    ``default_for``, else the row that names its family.
+
+    >>> default_engine("h100"), default_engine("mi355x"), default_engine("groq")
+    ('tensorrt-llm', 'vllm', 'native')
+    """
+    c = get_chip(chip).id
+    rows = list(_engines().values())
+    for e in rows:
+        if c in e.default_on:
+            return e.id
+    for e in rows:
+        if family(c) in e.default_on:
+            return e.id
+    raise LookupError(f"engines.csv: no engine is the default for {c} or its family")
+
+
+def runs_on(engine: str, chip: str) -> bool:
+    """Whether ``engine`` serves models on ``chip`` (its ``runs_on`` names the chip or its family)."""
+    return _on(get_engine(engine).platforms, get_chip(chip).id)
+
+
+def check_engine(engine: str | None, chip: str) -> str:
+    """The engine id an estimate on ``chip`` uses: ``engine`` (an id or alias) if it runs there,
+    the chip's default if ``engine`` is None. An engine that does not run on the chip raises,
+    naming the engines that do."""
+    c = get_chip(chip).id
+    if engine is None:
+        return default_engine(c)
+    e = get_engine(engine)
+    if not _on(e.platforms, c):
+        options = [r.id for r in _engines().values() if _on(r.platforms, c)]
+        raise ValueError(
+            f"engine {e.id!r} does not run on {c} (it runs on {', '.join(e.platforms)}); "
+            f"engines for {c}: {', '.join(options)}"
+        )
+    return e.id
+
+
+def engine_of(software: str | None, chip: str) -> str:
+    """The engine a measured result ran: the one its ``software`` text names
+    (:func:`inference_wars.catalog.engine_named_in`) if that runs on the chip, else the chip's
+    default (a result that names no engine is read as the default an estimate would assume)."""
+    e = engine_named_in(software)
+    c = get_chip(chip).id
+    return e.id if e is not None and _on(e.platforms, c) else default_engine(c)
