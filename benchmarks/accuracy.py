@@ -3,7 +3,7 @@
 Prints the median and 90th-percentile absolute percentage error of the default estimate with
 each source family left out of the fit in turn (leave-one-source-out, recomputed here from
 scratch), next to the in-sample error and the error of the unfitted assumption defaults, then
-the held-out error by regime, by hardware family and by source family, the forward test
+the held-out error by regime, by hardware family, by serving engine and by source family, the forward test
 (``data/forward/``: results collected after the fit was frozen, never fitted), and last how far one
 system's published result moves when it is measured again months later (software alone:
 ``validation.same_system_drift``), the spread no model told only the hardware can follow.
@@ -53,7 +53,7 @@ def main(shipped: bool = False) -> None:
     shipped = validation.predict_held_out()
     drift = np.nanmax(np.abs(shipped["predicted"].to_numpy() / pred - 1))
     print(f"shipped held-out predictions match this run within {100 * drift:.4f}%")
-    for by in ("regime", "family", "source_family"):
+    for by in ("regime", "family", "engine", "source_family"):
         print()
         print(validation.error_summary(held, by).round(1).to_string())
     fwd = validation.forward_test()
@@ -64,7 +64,8 @@ def main(shipped: bool = False) -> None:
         f"{fwd['source_family'].nunique()} source families): "
         f"median APE {s['median_ape_pct']:.1f}%  p90 APE {s['p90_ape_pct']:.1f}%"
     )
-    print(validation.error_summary(fwd, "family").round(1).to_string())
+    for by in ("family", "engine"):
+        print(validation.error_summary(fwd, by).round(1).to_string())
     again = validation.same_system_drift()
     change = 100 * again["change"].abs()
     print()

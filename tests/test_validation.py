@@ -186,9 +186,12 @@ def test_fitted_factors_reach_the_default_estimate():
 
     fit = {(r["scope"], r["key"]): r["value"] for r in calibration.fitted_table()}
     assert factors.chip_factors("h100-sxm")["fp4_efficiency"] == fit[("all", "fp4_efficiency")]
-    assert (
-        factors.chip_factors("mi300x")["compute_efficiency"]
-        == fit[("amd-gpu", "compute_efficiency")]
+    # an AMD GPU's default engine is vLLM: the family's efficiency times vLLM's engine factor
+    assert factors.chip_factors("mi300x")["compute_efficiency"] == pytest.approx(
+        fit[("amd-gpu", "compute_efficiency")] * fit[("vllm", "engine_efficiency")]
+    )
+    assert factors.chip_factors("mi300x", engine="atom")["compute_efficiency"] == pytest.approx(
+        min(1.0, fit[("amd-gpu", "compute_efficiency")] * fit[("atom", "engine_efficiency")])
     )
     # an unmeasured programmable chip borrows NVIDIA's software factors; a dataflow chip runs no kernels
     assert (

@@ -399,7 +399,7 @@ def predict(use_fitted: bool = True, fitted: dict | None = None):
     return _scored(df, pred)
 
 
-GROUPINGS = ("chip", "regime", "family", "source_family", "model", "metric")
+GROUPINGS = ("chip", "regime", "family", "engine", "source_family", "model", "metric")
 
 
 def error_summary(df, by: str | list[str] | None = None, independent_only: bool = False):
