@@ -217,12 +217,11 @@ def test_ratio_claims_are_read_on_the_cost_frontier():
     assert r["model_low"] <= r["model_value"] <= r["model_high"]
     dense = claims.check_ledger_row("rubin-10x-dense")
     # "up to": the best ratio sits near the edge of Blackwell's frontier (one of the two fastest
-    # targets GB200 still reaches), where Blackwell's cost climbs steeply; NVIDIA's own case (a
-    # long-context reasoning MoE) gains more there than a dense model, and both gain from the
-    # bigger rack
+    # targets GB200 still reaches), where Blackwell's cost climbs steeply
     fastest_two = sorted(df.loc[df["reachable_baseline"], "target"])[-2:]
     assert both.loc[both["ratio"].idxmax(), "target"] in fastest_two
-    assert 1.0 < dense["model_value"] < r["model_value"]
+    # both gain from the bigger rack, and neither reaches NVIDIA's 10x at the base reading
+    assert 1.0 < dense["model_value"] < 10 and 1.0 < r["model_value"] < 10
     matx = claims.check_ledger_row("matx-10x")
     need = 10 / (1 + claims.RATIO_TOLERANCE)
     expected = (
