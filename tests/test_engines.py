@@ -174,3 +174,10 @@ def test_engine_comparison_lists_each_engine_once_per_chip_against_the_default()
         assert (same.tokens_per_s_per_chip >= r.tokens_per_s_per_chip - 1e-9).all()
     with pytest.raises(ValueError, match="do not pass engine"):
         engine_comparison("llama-3.1-8b", ["h100-sxm"], engine="vllm")
+
+
+def test_a_kernel_overhead_what_if_leaves_machines_without_kernels_alone():
+    f = factors.factor_arrays(
+        ["h100-sxm", "cerebras-wse3", "taalas-hc1"], overrides={"layer_overhead_us": 14.6}
+    )
+    assert list(f.layer_overhead_us) == [14.6, 0.0, 0.0]

@@ -374,8 +374,14 @@ def _build_factor_arrays(ids, scenario, overrides, use_fitted, fitted, engines) 
         for key in ENGINE_SCALES:
             cap = 1.0 if key == "compute_efficiency" else MAX_READ_EFFICIENCY
             cols[key] = np.minimum(cols[key] * scale, np.maximum(cols[key], cap))
+    no_kernels = np.array([runs_no_kernels(c) for c in ids], bool)
     for k, v in overrides.items():
-        cols[k] = np.full(len(rows), float(v))
+        # a machine that launches no kernels pays no kernel overhead, whatever a what-if sets
+        cols[k] = (
+            np.where(no_kernels, 0.0, float(v))
+            if k in _KERNEL_OVERHEADS
+            else np.full(len(rows), float(v))
+        )
     return Factors(**read_only(cols))
 
 
