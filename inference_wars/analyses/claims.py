@@ -414,7 +414,7 @@ def cost_ratio_reading(ratios, claimed: float) -> dict:
     qualified when only the favourable end gets there, else refuted. Raises ``ValueError`` when
     no target is reached by both.
 
-    Used in chapter 3 (and by :func:`check_ledger_row`)."""
+    Used in chapter 3 and the claims appendix (and by :func:`check_ledger_row`)."""
     both = ratios[ratios["reachable_baseline"] & ratios["reachable_chip"]]
     if both.empty:
         raise ValueError("no speed target both systems reach")

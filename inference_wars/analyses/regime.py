@@ -141,7 +141,7 @@ def hardwiring(scenario: str = "base") -> HardWiring:
 def candidates(chips: Sequence[str] | None = None, include_projected: bool = False) -> list[str]:
     """Candidate chip ids (validated); projected chips (MatX One) only with ``include_projected``.
 
-    No chapter calls it directly; :func:`chip_cost_curves`, :func:`choose`, :func:`regime_map` use it.
+    Used in chapter 8 (and by :func:`chip_cost_curves`, :func:`choose` and :func:`regime_map`).
     """
     ids = [catalog.get_chip(c).id for c in (CANDIDATES if chips is None else chips)]
     if not ids:

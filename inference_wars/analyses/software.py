@@ -26,7 +26,7 @@ def engine_comparison(model: str, chips: Sequence[str], **estimate_kwargs):
     go to :func:`inference_wars.estimate`; ``engine`` is not one of them). ``speed_vs_default``
     is the per-chip throughput over the default engine's on that chip.
 
-    Used in chapter 2.
+    Used in chapter 2 and the validation appendix.
     """
     import pandas as pd
 
