@@ -181,3 +181,17 @@ def test_a_kernel_overhead_what_if_leaves_machines_without_kernels_alone():
         ["h100-sxm", "cerebras-wse3", "taalas-hc1"], overrides={"layer_overhead_us": 14.6}
     )
     assert list(f.layer_overhead_us) == [14.6, 0.0, 0.0]
+
+
+def test_weight_only_int4_runs_its_maths_on_the_16_bit_path():
+    from inference_wars.engine import formats
+
+    assert formats.compute_peak_quantity("int4", "a100-sxm") == "peak_dense_tflops_int4"
+    assert formats.compute_peak_quantity("int4-wo", "a100-sxm") == "peak_dense_tflops_bf16"
+    assert formats.bits_per_weight("int4-wo") == formats.bits_per_weight("int4")
+    kw = dict(batch=None, input_tokens=1024, output_tokens=512)
+    wo = iw.estimate("llama-3.1-8b", "a100-sxm", precision="int4-wo", **kw)
+    w4a4 = iw.estimate("llama-3.1-8b", "a100-sxm", precision="int4", **kw)
+    bf16 = iw.estimate("llama-3.1-8b", "a100-sxm", precision="bf16", **kw)
+    # the same bytes per weight, but W4A16's maths run at bf16's peak: slower than INT4 units
+    assert bf16.tokens_per_s < wo.tokens_per_s < w4a4.tokens_per_s

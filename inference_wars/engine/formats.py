@@ -35,7 +35,7 @@ def peak_quantity(fmt: str | FormatRow) -> str:
 #: Formats a chip without their own tensor-core path can still *store* (weight-only
 #: quantisation: weights are unpacked to 16 bits before each multiply, e.g. Marlin kernels
 #: running FP8 or MXFP4 weights on A100/H100).
-WEIGHT_ONLY = ("fp8", "int8", "int8-wo", "int4", "mxfp4", "nvfp4", "fp4")
+WEIGHT_ONLY = ("fp8", "int8", "int8-wo", "int4", "int4-wo", "mxfp4", "nvfp4", "fp4")
 
 
 def compute_peak_quantity(fmt: str | FormatRow, chip: str | Chip) -> str:
