@@ -313,6 +313,15 @@ def test_precision_check_flags_false_precision_and_spares_exact_facts():
     assert precision_problems(nb) == []
     # no format: the role prints the float's repr, every digit of it
     assert precision_problems(_executed([("raw", 37.606, False)], "{glue:text}`raw` us")) != []
+    # a rounded number printed at fewer figures, cut exactly at a half: double rounding
+    tie = _executed([("low", round_sig(6.3521, 3), False)], "{glue:text}`low:.1f` us")
+    assert precision_problems(tie) == [
+        "low:.1f prints '6.3' for 6.35: the glued number was "
+        "already rounded and now sits on a tie, so the printed "
+        "digit may be wrong (the unrounded value decides it); glue "
+        "it at the figures printed, or print all"
+    ]
+    assert precision_problems(_executed([("low", 6.35, False)], "{glue:text}`low:.3g` us")) == []
 
 
 def test_every_python_reference_in_the_prose_exists():

@@ -223,12 +223,35 @@ def precision_problems(nb, max_sig: int = MAX_SIG_FIGS) -> list[str]:
             n = printed_sig_figs(shown)
             if n == 0 and value != 0:
                 problems.append(f"{name}:{fmt} prints {shown!r} for {value!r}")
+            elif not exact and _rounds_a_tie(value, fmt):
+                problems.append(
+                    f"{name}:{fmt} prints {shown!r} for {value!r}: the glued number was already "
+                    f"rounded and now sits on a tie, so the printed digit may be wrong (the "
+                    f"unrounded value decides it); glue it at the figures printed, or print all"
+                )
             elif n > max_sig and not exact:
                 problems.append(
                     f"{name}:{fmt} prints {shown!r}: {n} significant figures of a modelled number "
                     f"(round with glue_number(..., sig=3), or mark a fact exact=True)"
                 )
     return problems
+
+
+def _rounds_a_tie(value, fmt: str) -> bool:
+    """Whether a fixed-point ``fmt`` (``.1f``, ``,.0f``) cuts ``value`` exactly at a half: a
+    number glued at 3 significant figures (6.3521 -> 6.35) and printed at one decimal shows
+    6.3, though the number it stands for rounds to 6.4 (double rounding).
+
+    >>> _rounds_a_tie(6.35, ".1f"), _rounds_a_tie(6.3521, ".1f"), _rounds_a_tie(6.35, ".3g")
+    (True, False, False)
+    """
+    from decimal import Decimal
+
+    m = re.fullmatch(r",?\.(\d+)f", fmt or "")
+    if not m or not isinstance(value, float) or not math.isfinite(value):
+        return False
+    q = Decimal(repr(value)).scaleb(int(m.group(1)))
+    return q - q.to_integral_value(rounding="ROUND_FLOOR") == Decimal("0.5")
 
 
 def glue_words(name: str, text: str) -> str:
