@@ -48,10 +48,9 @@ def assumptions_for(scenario: str = "base", **overrides: float) -> serving.Facto
     """Factor defaults (``assumptions.csv``) under a scenario, with validated overrides; per-chip
     fitted values are applied by :func:`estimate` (see :func:`inference_wars.engine.factors.chip_factors`)."""
     vals = factors.defaults(scenario)
-    del vals[factors.ENGINE_KEY]  # it scales the efficiencies per engine (factor_arrays)
     vals["layer_floor_us"] = 0.0
     vals.update(factors.check_overrides(overrides))
-    vals.pop(factors.ENGINE_KEY, None)
+    del vals[factors.ENGINE_KEY]  # it scales the efficiencies per engine (factor_arrays)
     return serving.Factors(**vals)
 
 

@@ -354,11 +354,11 @@ def _factor_arrays(
 def _build_factor_arrays(ids, scenario, overrides, use_fitted, fitted, engines) -> Factors:
     rows = [_unscaled(c, scenario, use_fitted and fitted is None) for c in ids]
     cols = {k: np.array([r[k] for r in rows], float) for k in Factors.__dataclass_fields__}
+    no_kernels = np.array([runs_no_kernels(c) for c in ids], bool)
     if fitted:
         chip_fits = {sk: v for sk, v in fitted.items() if not is_engine_scope(sk[0])}
         for (scope, key), v in sorted(chip_fits.items(), key=lambda kv: scope_rank(kv[0][0])):
             cols[key] = np.where([in_scope(scope, c) for c in ids], v, cols[key])
-        no_kernels = np.array([runs_no_kernels(c) for c in ids])
         for key in _KERNEL_OVERHEADS:
             own = np.array([_own_overhead(c, key, scenario) for c in ids])
             cols[key] = np.where(np.isnan(own), cols[key], own)
@@ -370,11 +370,10 @@ def _build_factor_arrays(ids, scenario, overrides, use_fitted, fitted, engines) 
             e: engine_efficiency(e, scenario, fitted) if asked is None else asked
             for e in set(engines)
         }
-        scale = np.array([1.0 if runs_no_kernels(c) else effs[e] for c, e in zip(ids, engines)])
+        scale = np.where(no_kernels, 1.0, [effs[e] for e in engines])
         for key in ENGINE_SCALES:
             cap = 1.0 if key == "compute_efficiency" else MAX_READ_EFFICIENCY
             cols[key] = np.minimum(cols[key] * scale, np.maximum(cols[key], cap))
-    no_kernels = np.array([runs_no_kernels(c) for c in ids], bool)
     for k, v in overrides.items():
         # a machine that launches no kernels pays no kernel overhead, whatever a what-if sets
         cols[k] = (
