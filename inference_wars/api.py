@@ -768,7 +768,7 @@ def estimate(
     ``"atom"``, ...: ``data/engines.csv``); None assumes the chip's default
     (:func:`inference_wars.engine.software.default_engine`: TensorRT-LLM on NVIDIA GPUs, vLLM on
     AMD GPUs and TPUs). Its fitted ``engine_efficiency`` scales the compute, memory and KV-cache
-    efficiencies (:func:`inference_wars.engine.factors.factor_arrays`).
+    efficiencies and divides the kernel overheads (:func:`inference_wars.engine.factors.factor_arrays`).
 
     ``ranges=True`` fills ``Estimate.ranges`` with ``{metric: [low, high]}`` for the same
     deployment under the optimistic and pessimistic readings (see :func:`sweep`).

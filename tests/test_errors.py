@@ -175,6 +175,7 @@ def test_cli_argparse_rejections_are_one_error_line(argv, message, capsys):
         (["--output", "x.csv", "--date", "2025-02-30"], "--date must be a date"),
         (["--output", "x.csv", "--date", "20250101"], "--date must be a date"),
         (["--update-shipped", "--date", "yesterday"], "--date must be a date"),
+        (["--update-shipped", "--jobs", "0"], "--jobs must be at least 1"),
     ],
 )
 def test_cli_calibrate_rejects_bad_paths_and_dates_before_fitting(

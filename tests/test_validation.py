@@ -349,6 +349,24 @@ def test_shipped_held_out_predictions_are_what_leaving_a_family_out_gives():
     np.testing.assert_allclose(pred[rows], df["predicted"].to_numpy()[rows], rtol=1e-4)
 
 
+def test_leave_one_source_out_in_processes_matches_one_process(monkeypatch):
+    """``jobs=2`` (``calibrate --jobs 2``) runs the folds in worker processes and must give what
+    one process gives, fold by fold. A fast stand-in fit (a factor that depends on which rows
+    trained it) keeps this quick; forked workers inherit it."""
+
+    def fake_fit(train=None):
+        return {("all", "kv_efficiency"): 0.3 + 0.5 * float(np.mean(train))}
+
+    monkeypatch.setattr(calibration, "fit", fake_fit)
+    families = ["nim", "groq", "cerebras"]
+    one, fits1 = calibration.leave_one_source_out(families, jobs=1)
+    two, fits2 = calibration.leave_one_source_out(families, jobs=2)
+    rows = validation.measured()["source_family"].isin(families).to_numpy()
+    assert np.isfinite(one[rows]).all() and np.isnan(one[~rows]).all()
+    np.testing.assert_array_equal(one, two)
+    assert fits1 == fits2 and len({v[("all", "kv_efficiency")] for v in fits1.values()}) == 3
+
+
 def test_same_system_drift_compares_one_configuration_across_dates():
     """MLPerf's H100 Llama 2 70B offline result, v4.1 then v5.0: the change is the ratio of the
     two measured rows, and every pair is one source family's rows of identical inputs."""

@@ -2,10 +2,11 @@
 
 A measured result is the hardware *and* the software that ran it. The package fits one factor
 per serving engine (:func:`inference_wars.engine.factors.engine_efficiency`, ``e``) that scales
-the compute, memory and KV-cache efficiencies, so an estimate under engine ``E`` on a chip is
-the reference engine's with::
+the compute, memory and KV-cache efficiencies and divides the kernel overheads, so an estimate
+under engine ``E`` on a chip is the reference engine's with::
 
     compute_efficiency * e_E,   memory and KV efficiencies * e_E   (reads at most 0.9 of peak)
+    per-layer and per-expert overheads / e_E
 
 :func:`engine_comparison` puts every engine that runs on each chip side by side.
 """

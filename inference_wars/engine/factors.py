@@ -9,8 +9,9 @@ fitted value wins over its family's.
 
 The serving engine is one more factor: ``engine_efficiency`` (fitted per engine of
 ``data/engines.csv``, scope = the engine's id; 1 for the reference engine and any engine not
-fitted) multiplies the compute, memory and KV-cache efficiencies of a chip it runs on
-(:func:`engine_efficiency`, :func:`factor_arrays`'s ``engines``).
+fitted) multiplies the compute, memory and KV-cache efficiencies of a chip it runs on and divides
+its kernel overheads (:func:`engine_efficiency`, :func:`factor_arrays`'s ``engines``): an engine
+``e`` times the reference's speed runs its kernels and launches them ``e`` times as fast.
 
 A *scenario* reads every factor at its base value, or at the bound that favours the hardware
 (``optimistic``) or disfavours it (``pessimistic``); :data:`DIRECTION` says which bound is
@@ -328,9 +329,14 @@ def factor_arrays(
     ``fitted`` (``{(scope, factor): value}``) replaces the shipped fit, as a calibration run
     needs; it applies by the same scopes and precedence as the shipped one. ``engines`` gives
     each chip's serving engine (None: the chip's default, :func:`~inference_wars.engine.software.default_engine`);
-    its :func:`engine_efficiency` ``e`` scales the efficiencies (before overrides)::
+    its :func:`engine_efficiency` ``e`` scales the efficiencies and the kernel overheads (before
+    overrides)::
 
         compute_efficiency * e  (at most 1),   memory_efficiency, kv_efficiency * e  (at most 0.9)
+        layer_overhead_us, expert_overhead_us / e
+
+    (Scaling the overheads too scored better held out than scaling the efficiencies alone:
+    ``data/calibration_experiments.csv``, ``engine-overheads``.)
     """
     ids = tuple(catalog.get_chip(c).id for c in chip_ids)
     engs = tuple(
@@ -374,6 +380,8 @@ def _build_factor_arrays(ids, scenario, overrides, use_fitted, fitted, engines) 
         for key in ENGINE_SCALES:
             cap = 1.0 if key == "compute_efficiency" else MAX_READ_EFFICIENCY
             cols[key] = np.minimum(cols[key] * scale, np.maximum(cols[key], cap))
+        for key in _KERNEL_OVERHEADS:  # zero on machines that launch no kernels (scale 1 there)
+            cols[key] = cols[key] / scale
     for k, v in overrides.items():
         # a machine that launches no kernels pays no kernel overhead, whatever a what-if sets
         cols[k] = (
