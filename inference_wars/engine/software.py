@@ -10,8 +10,7 @@ relative to the reference one is a fitted factor (:func:`inference_wars.engine.f
 
 from __future__ import annotations
 
-from ..catalog import engine_named_in, get_chip, get_engine
-from ..catalog.lookup import _engines
+from ..catalog import engine_ids, engine_named_in, get_chip, get_engine
 from .hardware import family
 
 
@@ -27,7 +26,7 @@ def default_engine(chip: str) -> str:
     ('tensorrt-llm', 'vllm', 'native')
     """
     c = get_chip(chip).id
-    rows = list(_engines().values())
+    rows = [get_engine(e) for e in engine_ids()]
     for e in rows:
         if c in e.default_on:
             return e.id
@@ -51,7 +50,7 @@ def check_engine(engine: str | None, chip: str) -> str:
         return default_engine(c)
     e = get_engine(engine)
     if not _on(e.platforms, c):
-        options = [r.id for r in _engines().values() if _on(r.platforms, c)]
+        options = [e for e in engine_ids() if _on(get_engine(e).platforms, c)]
         raise ValueError(
             f"engine {e.id!r} does not run on {c} (it runs on {', '.join(e.platforms)}); "
             f"engines for {c}: {', '.join(options)}"
