@@ -10,6 +10,8 @@ relative to the reference one is a fitted factor (:func:`inference_wars.engine.f
 
 from __future__ import annotations
 
+import functools
+
 from ..catalog import engine_ids, engine_named_in, get_chip, get_engine
 from .hardware import family
 
@@ -25,8 +27,18 @@ def default_engine(chip: str) -> str:
     >>> default_engine("h100"), default_engine("mi355x"), default_engine("groq")
     ('tensorrt-llm', 'vllm', 'native')
     """
-    c = get_chip(chip).id
-    rows = [get_engine(e) for e in engine_ids()]
+    return _default_for(get_chip(chip).id)
+
+
+@functools.cache
+def _rows():
+    """The engine rows, in ``engines.csv`` order (the catalog is read once and never changes)."""
+    return tuple(get_engine(e) for e in engine_ids())
+
+
+@functools.cache
+def _default_for(c: str) -> str:
+    rows = _rows()
     for e in rows:
         if c in e.default_on:
             return e.id
@@ -50,7 +62,7 @@ def check_engine(engine: str | None, chip: str) -> str:
         return default_engine(c)
     e = get_engine(engine)
     if not _on(e.platforms, c):
-        options = [e for e in engine_ids() if _on(get_engine(e).platforms, c)]
+        options = [r.id for r in _rows() if _on(r.platforms, c)]
         raise ValueError(
             f"engine {e.id!r} does not run on {c} (it runs on {', '.join(e.platforms)}); "
             f"engines for {c}: {', '.join(options)}"
