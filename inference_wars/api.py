@@ -46,12 +46,18 @@ ASSUMPTION_DIRECTION = factors.DIRECTION
 
 def assumptions_for(scenario: str = "base", **overrides: float) -> serving.Factors:
     """Factor defaults (``assumptions.csv``) under a scenario, with validated overrides; per-chip
-    fitted values are applied by :func:`estimate` (see :func:`inference_wars.engine.factors.chip_factors`)."""
+    fitted values are applied by :func:`estimate` (see :func:`inference_wars.engine.factors.chip_factors`).
+
+    ``engine_efficiency=e`` (the one override with no field of its own) scales the defaults as
+    an engine ``e`` times as fast would (:func:`inference_wars.engine.factors.scale_by_engine`);
+    the other overrides are then set as given."""
     vals = factors.defaults(scenario)
     vals["layer_floor_us"] = 0.0
-    vals.update(factors.check_overrides(overrides))
-    del vals[factors.ENGINE_KEY]  # it scales the efficiencies per engine (factor_arrays)
-    return serving.Factors(**vals)
+    asked = factors.check_overrides(overrides)
+    e = asked.pop(factors.ENGINE_KEY, vals.pop(factors.ENGINE_KEY))
+    vals = factors.scale_by_engine(vals, e) if factors.ENGINE_KEY in overrides else vals
+    vals.update(asked)
+    return serving.Factors(**{k: float(v) for k, v in vals.items()})
 
 
 @dataclass(frozen=True)

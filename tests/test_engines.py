@@ -95,6 +95,18 @@ def test_engine_factor_scales_the_efficiencies_and_caps_reads():
     )
 
 
+def test_assumptions_for_applies_an_engine_factor_what_if_instead_of_dropping_it():
+    base = iw.assumptions_for()
+    slow = iw.assumptions_for(engine_efficiency=0.5)
+    assert slow.memory_efficiency == pytest.approx(base.memory_efficiency * 0.5)
+    assert slow.compute_efficiency == pytest.approx(base.compute_efficiency * 0.5)
+    assert slow.layer_overhead_us == pytest.approx(base.layer_overhead_us / 0.5)
+    # an explicit override of a scaled factor wins over the engine's scaling
+    assert iw.assumptions_for(engine_efficiency=0.5, memory_efficiency=0.3).memory_efficiency == 0.3
+    with pytest.raises(ValueError, match="engine_efficiency"):
+        iw.assumptions_for(engine_efficiency=-1)
+
+
 def test_estimate_follows_the_shipped_engine_factor():
     kw = dict(n_chips=8, batch=64, input_tokens=1024, output_tokens=256)
     ref = iw.estimate("llama-3.1-70b", "h100-sxm", **kw)

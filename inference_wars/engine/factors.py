@@ -300,6 +300,24 @@ def _unscaled(chip_id: str, scenario: str = "base", use_fitted: bool = True) -> 
     return out
 
 
+def scale_by_engine(factors: dict, engine_efficiency) -> dict:
+    """The factors an engine ``e`` times as fast as its family's reference runs at (the other
+    keys unchanged; ``factors`` and ``e`` may be floats or numpy arrays)::
+
+        compute_efficiency * e  (at most 1),   memory_efficiency, kv_efficiency * e  (at most 0.9)
+        layer_overhead_us, expert_overhead_us / e
+
+    A factor already above its cap is not lowered by ``e`` > 1."""
+    e = engine_efficiency
+    out = dict(factors)
+    for key in ENGINE_SCALES:
+        cap = 1.0 if key == "compute_efficiency" else MAX_READ_EFFICIENCY
+        out[key] = np.minimum(out[key] * e, np.maximum(out[key], cap))
+    for key in _KERNEL_OVERHEADS:
+        out[key] = out[key] / e
+    return out
+
+
 def check_overrides(overrides: dict[str, float]) -> dict[str, float]:
     """Validate ``estimate(..., **overrides)``: known factor names, positive finite values,
     fractions at most 1."""
@@ -377,11 +395,7 @@ def _build_factor_arrays(ids, scenario, overrides, use_fitted, fitted, engines) 
             for e in set(engines)
         }
         scale = np.where(no_kernels, 1.0, [effs[e] for e in engines])
-        for key in ENGINE_SCALES:
-            cap = 1.0 if key == "compute_efficiency" else MAX_READ_EFFICIENCY
-            cols[key] = np.minimum(cols[key] * scale, np.maximum(cols[key], cap))
-        for key in _KERNEL_OVERHEADS:  # zero on machines that launch no kernels (scale 1 there)
-            cols[key] = cols[key] / scale
+        cols.update(scale_by_engine(cols, scale))  # scale 1 where no kernels run
     for k, v in overrides.items():
         # a machine that launches no kernels pays no kernel overhead, whatever a what-if sets
         cols[k] = (
