@@ -110,7 +110,7 @@ def test_mlperf_rows_carry_the_ttft_limit_their_note_states():
     rows = df[df["source_family"] == "mlperf"]
     seen = 0
     for note, p99 in zip(rows["note"], rows["p99_ttft_s"]):
-        m = re.search(r"Latency limits TTFT ([0-9.]+) (m?s)", note)
+        m = re.search(r"Latency limits TTFT ([0-9.]+) (m?s)", note, re.IGNORECASE)
         if m is None:
             assert np.isnan(p99)
             continue
