@@ -21,6 +21,8 @@ from inference_wars.evidence import validation
         ("TensorRT-LLM 1.0 (trtllm-bench; PyTorch backend)", "tensorrt-llm"),
         ("NVIDIA NIM 1.8.0 (AIPerf client)", "tensorrt-llm"),
         ("Dynamo + TensorRT-LLM", "tensorrt-llm"),
+        # Dynamo orchestrates other engines too: it names none by itself
+        ("SGLang (PD disaggregation; orchestrated by NVIDIA Dynamo)", "sglang"),
         ("vLLM 0.9.0 ROCm 6.4.1 (MLPerf v5.1 submission)", "vllm"),
         ("SGLang-JAX 0.1.0 (sgl_jax.launch_server)", "sglang"),
         ("ATOM (rocm/atom:latest)", "atom"),
