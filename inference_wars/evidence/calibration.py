@@ -5,13 +5,17 @@ physics and sources; what no spec sheet says is how efficiently real software ru
 set of factors (:data:`PARAMS`) is fitted to the measured table (:mod:`validation`):
 
 * per hardware family (software maturity): ``compute_efficiency``, ``memory_efficiency`` and
-  ``layer_overhead_us`` for NVIDIA and for AMD GPUs;
+  ``layer_overhead_us`` for NVIDIA and for AMD GPUs, and AMD's own ``expert_overhead_us``
+  (ROCm's mixture-of-experts kernels: every other chip shares the one below);
 * shared by every programmable chip (kernel physics): ``kv_efficiency``,
   ``gemm_half_params_m`` (the weights one chip multiplies in one GEMM at which it runs at half
   speed: fine-grained experts, and dense layers split over many tensor-parallel chips),
-  ``expert_overhead_us``, ``fp4_efficiency``, ``weight_only_efficiency``, the request's
-  fixed ``request_overhead_ms`` and ``overlap_exponent`` (how well a kernel overlaps its maths
-  with its reads: :func:`inference_wars.engine.serving.overlapped_s`);
+  ``expert_overhead_us``, ``fp4_efficiency``, ``weight_only_efficiency`` and
+  ``overlap_exponent`` (how well a kernel overlaps its maths with its reads:
+  :func:`inference_wars.engine.serving.overlapped_s`). The request's fixed
+  ``request_overhead_ms`` stays at its sourced assumption (20 ms) on GPUs and TPUs: fitted, it
+  followed a handful of multi-node results to 72 ms (``data/calibration_experiments.csv``,
+  ``request-overhead-assumed``);
 * per dataflow chip: Groq's and Cerebras' per-layer pipeline time ``layer_floor_us``;
 * per serving engine (:mod:`inference_wars.engine.software`): ``engine_efficiency`` of vLLM,
   SGLang and AMD's ATOM relative to the reference (TensorRT-LLM, whose factor is 1), fitted on
@@ -81,12 +85,12 @@ PARAMS: tuple[tuple[str, str, float, float], ...] = (
     ("amd-gpu", "compute_efficiency", 0.1, 1.0),
     ("amd-gpu", "memory_efficiency", 0.2, 0.9),
     ("amd-gpu", "layer_overhead_us", 2.0, 200.0),
+    ("amd-gpu", "expert_overhead_us", 0.5, 80.0),
     ("all", "kv_efficiency", 0.1, 0.9),
     ("all", "gemm_half_params_m", 0.5, 150.0),
     ("all", "expert_overhead_us", 0.5, 40.0),
     ("all", "fp4_efficiency", 0.2, 1.0),
     ("all", "weight_only_efficiency", 0.3, 1.0),
-    ("all", "request_overhead_ms", 1.0, 200.0),
     ("all", "overlap_exponent", 1.0, 8.0),
     ("groq-lpu", "layer_floor_us", 2.0, 100.0),
     ("cerebras-wse3", "layer_floor_us", 1.0, 60.0),
