@@ -341,16 +341,22 @@ def overlapped_s(compute_s, memory_s, exponent) -> np.ndarray:
     >>> overlapped_s(np.array([3.0, 1.0, 2.0, 2.0]), np.array([4.0, 0.0, 2.0, 2.0]),
     ...              np.array([2.0, 2.0, 2.0, np.inf])).round(3).tolist()
     [5.0, 1.0, 2.828, 2.0]
+    >>> overlapped_s(np.array([3.0, 2.0]), np.array([4.0, 2.0]), np.array([1.0, np.inf])).tolist()
+    [7.0, 2.0]
     """
     c = np.asarray(compute_s, float)
     mem = np.asarray(memory_s, float)
     hi = np.maximum(c, mem)
+    p = np.asarray(exponent)
+    ones = p == 1.0
+    if (ones | np.isinf(p)).all():  # the two limits need no power: exact, and much cheaper
+        return np.where(ones, c + mem, hi) if ones.any() else hi
     with np.errstate(divide="ignore", invalid="ignore"):
         r = np.where(hi > 0, np.minimum(c, mem) / hi, 0.0).astype(np.float32)
     # the stretch 1 <= (1 + r**p)**(1/p) <= 2 in single precision (relative error ~1e-7, far
     # inside any factor's range): a power with a fractional exponent costs most of a sweep's
     # time in double precision
-    p = np.asarray(exponent, np.float32)
+    p = p.astype(np.float32)
     return hi * (1.0 + r**p) ** (1.0 / p)
 
 
