@@ -395,7 +395,7 @@ def step_breakdown(
     ``chips`` and ``n_chips`` may be lists (every combination); ``fits`` says whether weights
     and KV fit on that many chips. Returns a DataFrame, one row per (chip, n_chips).
 
-    Used in chapters 2, 3 and 6.
+    Used in chapters 2, 3, 5 and 6.
     """
     import pandas as pd
 
