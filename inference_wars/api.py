@@ -52,10 +52,11 @@ def assumptions_for(scenario: str = "base", **overrides: float) -> serving.Facto
     an engine ``e`` times as fast would (:func:`inference_wars.engine.factors.scale_by_engine`);
     the other overrides are then set as given."""
     vals = factors.defaults(scenario)
+    del vals[factors.ENGINE_KEY]  # a scale on other factors, not a field of Factors
     vals["layer_floor_us"] = 0.0
     asked = factors.check_overrides(overrides)
-    e = asked.pop(factors.ENGINE_KEY, vals.pop(factors.ENGINE_KEY))
-    vals = factors.scale_by_engine(vals, e) if factors.ENGINE_KEY in overrides else vals
+    if factors.ENGINE_KEY in asked:
+        vals = factors.scale_by_engine(vals, asked.pop(factors.ENGINE_KEY))
     vals.update(asked)
     return serving.Factors(**{k: float(v) for k, v in vals.items()})
 
