@@ -488,3 +488,23 @@ def test_only_w8a16_reads_pay_for_unpacking():
     w8 = iw.estimate("llama-3.1-8b", "a100-sxm", precision="int8-wo", **kw)
     assert fp8.bound == w8.bound == "memory"
     assert fp8.tokens_per_s_per_user > 1.2 * w8.tokens_per_s_per_user  # same bytes, no penalty
+
+
+def test_prompt_attention_runs_at_the_16_bit_peak_whatever_the_weights():
+    """A 4-bit model's matrix multiplies run at the FP4 peak, but attention over its prompt runs
+    at the 16-bit peak (as in decode): NVFP4's lead over FP8 in time to first token shrinks as the
+    prompt grows and attention takes over, to almost nothing at 120K tokens."""
+    from inference_wars.engine import workload
+    from inference_wars.engine.workload import model_arrays
+
+    m = model_arrays(["deepseek-r1"])
+    for S, share in ((1024, 0.2), (120_000, 0.75)):
+        attn = workload.prefill_attention_flops(m, S)[0] / workload.prefill_flops(m, S)[0]
+        assert (attn < share) if S == 1024 else (attn > share)
+    kw = dict(n_chips=8, batch=1, tp=8, output_tokens=1)
+    speedup = {
+        S: iw.estimate("deepseek-r1", "b200", precision="fp8", input_tokens=S, **kw).ttft_s
+        / iw.estimate("deepseek-r1", "b200", precision="nvfp4", input_tokens=S, **kw).ttft_s
+        for S in (2048, 120_000)
+    }
+    assert speedup[2048] > speedup[120_000] + 0.08 and speedup[120_000] < 1.08

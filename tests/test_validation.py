@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -158,6 +159,20 @@ def test_a_curve_point_is_the_best_throughput_at_its_per_user_speed():
     assert np.isnan(row["batch"]) or row["batch"] > 0
     pred = df.loc["ix-dsr1-b200-8k1k-max", "predicted"]
     assert np.isfinite(pred) and pred > 0
+
+
+
+def test_chip_counts_the_rows_leave_blank_follow_what_the_row_publishes():
+    """A per-chip figure with neither a chip count nor a batch (a rack's best tokens/s per GPU at
+    a per-user speed) may use one scale-up domain; with a batch, the fewest chips that fit it; a
+    hosted per-user speed gets one server."""
+    pts = validation._inputs()
+    df = validation.measured().reset_index(drop=True)
+    n = pd.Series(pts.n_chips, index=df["id"])
+    assert n["sglang-dsr1-gb300-128k8k-u30"] == 72  # GB300 NVL72: 72 GPUs in one NVLink domain
+    assert np.isnan(n["ix-gptoss-b200-8k1k-max"])  # batch 256 published: the fewest that fit
+    blank = df["n_chips"].isna() & df["metric"].str.contains("per_chip") & df["batch"].isna()
+    assert blank.sum() >= 9 and (n[df.loc[blank, "id"]] >= 8).all()
 
 
 # ---------------------------------------------------------------- calibration

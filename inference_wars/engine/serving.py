@@ -34,7 +34,9 @@ sequences' cache ``/ min(tp, kv heads)`` under TP attention (MLA's one latent is
 every chip), ``/ tp`` under DP attention.
 
 Prefill of a prompt of ``S`` tokens, run with other prompts at full efficiency, costs the
-instance ``T_pf(S) = FLOPs_prefill(S) / (tp * pp * peak * eff_c)``. Each step finishes
+instance ``T_pf(S) = (FLOPs_matmul(S) / peak + FLOPs_attention(S) / peak_16) / (tp * pp * eff_c)``
+(the attention over the prompt runs at the 16-bit peak, as in decode: a 4-bit model's 128K-token
+prompt is mostly attention, at a quarter of its matmul rate). Each step finishes
 ``b g / O`` requests whose replacements must be prefilled, so the owner pays::
 
     step_owner = step + (b g / O) * T_pf(S)               tokens/s = replicas * b g / step_owner
@@ -48,7 +50,7 @@ What a user sees differs: with chunked prefill the other ``b - 1`` sequences' pr
 interrupt each step, ``TPOT = (step + (b - 1) g / O * T_pf) / g``; disaggregated,
 ``TPOT = step / g``. Time to first token of a lone request::
 
-    TTFT = overlapped(FLOPs_prefill / (tp * peak * eff_c), weights / (tp * BW * eff_w))
+    TTFT = overlapped(T_pf * pp, weights / (tp * BW * eff_w))
            + L * overhead + comm(S tokens) + hops + request_overhead
 
 Under random (Poisson) arrivals with a tail target on TTFT (``Mode.tail_ttft_s``), prompts queue
@@ -563,15 +565,15 @@ def evaluate(
     bound_index = _first_largest(t_c, t_m, t_x + hops / p, t_o)
 
     # ---- prefill: batched (what the owner pays per request) and a lone prompt (TTFT)
-    pf_flops = workload.prefill_flops(m, S)
-    # padded heads (head_padding) add their share of the attention maths
-    if any_of(hw.head_padding_ranks):
-        pad = head_padding(m, hw, t)
-        pf_flops = pf_flops + (pad - 1.0) * workload.prefill_attention_flops(m, S)
-    peak, _ = _peaks(hw, f)
-    routed_share = 2.0 * workload.routed_params_per_token(m) * S / pf_flops
-    pf_eff = 1.0 - routed_share + routed_share / expert_efficiency(m, f)
-    t_pf = pf_flops * pf_eff / (t * p * peak)
+    # the matrix multiplies at the format's peak (routed experts at their own efficiency), the
+    # attention over the prompt at the 16-bit peak, as in decode
+    pf_attn = workload.prefill_attention_flops(m, S)
+    if any_of(hw.head_padding_ranks):  # padded heads add their share of the attention maths
+        pf_attn = pf_attn * head_padding(m, hw, t)
+    peak, attn_peak = _peaks(hw, f)
+    pf_routed = 2.0 * workload.routed_params_per_token(m) * S
+    pf_matmul = 2.0 * m.params_matmul * S - pf_routed + pf_routed / expert_efficiency(m, f)
+    t_pf = (pf_matmul / peak + pf_attn / attn_peak) / (t * p)
     w_all = workload.weight_bytes_read(m, S, wb) / t
     pf_mem = np.where(
         hw.hardwired,

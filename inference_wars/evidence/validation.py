@@ -250,6 +250,7 @@ class PointInputs:
         # hosted services run on whole servers: a per-user speed without a chip count gets a full
         # scale-up domain of up to 16 chips (GPU servers, SambaNova nodes), or the fewest that hold
         # the model; a per-chip figure without one is one instance's: the fewest chips that fit
+        # (or, without a batch either, one scale-up domain: below)
         server = np.where(
             self.hw.dataflow | self.hw.hardwired | (self.hw.scaleup_domain > 16),
             np.nan,
@@ -259,6 +260,12 @@ class PointInputs:
         per_chip = (metric == "tokens_per_s_per_chip") | (metric == "decode_tokens_per_s_per_chip")
         self.n_chips = np.where(
             np.isnan(self.n_chips) & np.isnan(self.batch_cap) & ~per_chip, server, self.n_chips
+        )
+        # a per-chip figure with neither a chip count nor a batch is the system's best: the search
+        # may use one whole scale-up domain (a published batch instead pins the fewest that fit it)
+        best = per_chip & np.isnan(self.n_chips) & np.isnan(b) & ~cap
+        self.n_chips = np.where(
+            best & ~(self.hw.dataflow | self.hw.hardwired), self.hw.scaleup_domain, self.n_chips
         )
         # a published prefill pool (disaggregated serving) is part of the chips, not of the instances
         self.prefill_chips = np.array([_num(r.prefill_chips) for r in rows])
