@@ -60,6 +60,7 @@ for prefill and the system takes only the load whose tail wait fits the target
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -351,15 +352,41 @@ def overlapped_s(compute_s, memory_s, exponent) -> np.ndarray:
     hi = np.maximum(c, mem)
     p = np.asarray(exponent)
     ones = p == 1.0
-    if (ones | np.isinf(p)).all():  # the two limits need no power: exact, and much cheaper
+    limits = ones | np.isinf(p)
+    if limits.all():  # the two limits need no power: exact, and much cheaper
         return np.where(ones, c + mem, hi) if ones.any() else hi
     with np.errstate(divide="ignore", invalid="ignore"):
         r = np.where(hi > 0, np.minimum(c, mem) / hi, 0.0).astype(np.float32)
-    # the stretch 1 <= (1 + r**p)**(1/p) <= 2 in single precision (relative error ~1e-7, far
-    # inside any factor's range): a power with a fractional exponent costs most of a sweep's
-    # time in double precision
-    p = p.astype(np.float32)
-    return hi * (1.0 + r**p) ** (1.0 / p)
+    p_in = p[~limits] if p.ndim else p
+    p0 = float(p_in.flat[0])
+    if (p_in == p0).all():
+        # one fitted exponent (every sweep): the stretch 1 <= (1 + r**p)**(1/p) <= 2 read off a
+        # table over r in [0, 1] by linear interpolation (error ~1e-8), far cheaper than two
+        # fractional powers per configuration
+        table, slope = _stretch_table(p0)
+        x = r * np.float32(_STRETCH_STEPS)
+        with np.errstate(invalid="ignore"):  # a NaN time stays NaN (its index is clipped)
+            i = np.clip(x.astype(np.intp), 0, _STRETCH_STEPS - 1)
+        stretch = table[i] + (x - i) * slope[i]
+    else:  # exponents differ between configurations: the powers in single precision
+        p32 = p.astype(np.float32)
+        stretch = (1.0 + r**p32) ** (1.0 / p32)
+    out = hi * stretch
+    if limits.any():
+        out = np.where(ones, c + mem, np.where(limits, hi, out))
+    return out
+
+
+#: Intervals of the table :func:`overlapped_s` interpolates the stretch on.
+_STRETCH_STEPS = 4096
+
+
+@functools.lru_cache(maxsize=8)
+def _stretch_table(p: float) -> tuple[np.ndarray, np.ndarray]:
+    """``(1 + r**p)**(1/p)`` at ``r = k / _STRETCH_STEPS`` and the slope to the next point."""
+    r = np.linspace(0.0, 1.0, _STRETCH_STEPS + 1)
+    t = (1.0 + r**p) ** (1.0 / p)
+    return t[:-1].astype(np.float32), np.diff(t).astype(np.float32)
 
 
 def overlap_exponent(hw: HardwareArrays, f: Factors) -> np.ndarray:
