@@ -161,7 +161,6 @@ def test_a_curve_point_is_the_best_throughput_at_its_per_user_speed():
     assert np.isfinite(pred) and pred > 0
 
 
-
 def test_chip_counts_the_rows_leave_blank_follow_what_the_row_publishes():
     """A per-chip figure with neither a chip count nor a batch (a rack's best tokens/s per GPU at
     a per-user speed) may use one scale-up domain; with a batch, the fewest chips that fit it; a
