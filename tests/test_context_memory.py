@@ -31,7 +31,8 @@ def test_fetch_time_by_hand():
 
 def test_recompute_is_the_prefill_roofline():
     """At the chip's own fitted compute efficiency, as iw.estimate reads it (not the unfitted
-    default)."""
+    default): the matrix multiplies at the FP8 peak, the attention over the context at the BF16
+    peak, as the engine prices a prompt."""
     from inference_wars.engine import factors
 
     chip = iw.get_chip("h100-sxm")
@@ -39,10 +40,25 @@ def test_recompute_is_the_prefill_roofline():
     assert eff == factors.fitted("nvidia-gpu")["compute_efficiency"][0]
     m = workload.model_arrays(["llama-3.1-70b"])
     t = cm.turn_times("llama-3.1-70b", "h100-sxm", 8, 32_000, 100, 50, precision="fp8")
-    expect = workload.prefill_flops(m, 32_000)[0] / (
-        8 * chip.get("peak_dense_tflops_fp8") * 1e12 * eff
-    )
+    attn = workload.prefill_attention_flops(m, 32_000)[0]
+    matmul = workload.prefill_flops(m, 32_000)[0] - attn
+    expect = (
+        matmul / chip.get("peak_dense_tflops_fp8") + attn / chip.get("peak_dense_tflops_bf16")
+    ) / (8 * 1e12 * eff)
     assert t["recompute_s"] == pytest.approx(expect)
+    # ... and the same maths the engine charges for a lone 32k-token prompt
+    one = iw.estimate(
+        "llama-3.1-70b",
+        "h100-sxm",
+        n_chips=8,
+        tp=8,
+        batch=1,
+        precision="fp8",
+        input_tokens=32_000,
+        output_tokens=1,
+    )
+    # (its time to first token adds the tensor-parallel all-reduces of the prompt's activations)
+    assert t["recompute_s"] < one.ttft_s < 1.7 * t["recompute_s"]
 
 
 def test_no_context_means_nothing_to_fetch_or_recompute():

@@ -8,9 +8,12 @@ Storage): bytes. On ``n`` chips, each reading its shard of the KV over its own l
 ``B_tier`` bytes/s::
 
     fetch_s     = latency + KV_bytes(C) / (n * B_tier)
-    recompute_s = max(FLOPs_prefill(C) / (n * peak * eff_c),  W_read(C) / (n * B_hbm * eff_m))
+    recompute_s = max(T_maths(C),  W_read(C) / (n * B_hbm * eff_m))
     new_s       = time to prefill the u new tokens against the C cached ones
-                  (FLOPs_prefill(C + u) - FLOPs_prefill(C), same roofline)
+                  (the same roofline, with the attention of u tokens over C + u)
+
+where ``T_maths`` is the engine's prompt maths (:func:`inference_wars.engine.serving.prefill_compute_s`:
+the matrix multiplies at the format's peak, the attention at the 16-bit peak).
     TTFT_hit    = fetch_s + new_s            TTFT_miss = recompute_s + new_s
     E[TTFT]     = h * TTFT_hit + (1 - h) * TTFT_miss
 
@@ -47,9 +50,11 @@ def _setup(model: str, chip: str, precision: str | None, kv_precision: str | Non
     return m, hw, a, bits_per_weight(fmt, scenario), bits_per_weight(kv_fmt)
 
 
-def _prefill_s(m, hw, a, n, tokens, weight_bits):
-    flops = workload.prefill_flops(m, tokens)
-    t_c = flops / (n * hw.peak_tflops * 1e12 * a.compute_efficiency)
+def _prefill_s(m, hw, a, n, tokens, weight_bits, context=0.0):
+    """Roofline time of prefilling ``tokens`` on top of ``context`` cached ones on ``n`` chips:
+    the engine's maths (:func:`inference_wars.engine.serving.prefill_compute_s`) or the weight
+    reads, whichever is longer."""
+    t_c = serving.prefill_compute_s(m, hw, a, tokens, context, chips=n)
     t_m = workload.weight_bytes_read(m, tokens, weight_bits) / (
         n * hw.hbm_tb_s * 1e12 * a.memory_efficiency
     )
@@ -95,11 +100,7 @@ def turn_times(
     kv = workload.kv_bytes_per_sequence(m, C, kbits)
     fetch = np.where(C > 0, lat * 1e-6 + kv / (n * bw * 1e9), 0.0)
     recompute = np.where(C > 0, _prefill_s(m, hw, a, n, C, wbits), 0.0)
-    flops_new = workload.prefill_flops(m, C + u) - workload.prefill_flops(m, C)
-    new = np.maximum(
-        flops_new / (n * hw.peak_tflops * 1e12 * a.compute_efficiency),
-        workload.weight_bytes_read(m, u, wbits) / (n * hw.hbm_tb_s * 1e12 * a.memory_efficiency),
-    )
+    new = _prefill_s(m, hw, a, n, u, wbits, context=C)
     out = {
         "kv_gb": kv / 1e9,
         "fetch_s": fetch,

@@ -405,6 +405,34 @@ def fixed_overhead_s(m: ModelArrays, f: Factors) -> np.ndarray:
     ) * 1e-6
 
 
+def prefill_compute_s(
+    m: ModelArrays,
+    hw: HardwareArrays,
+    f: Factors,
+    new_tokens,
+    context_tokens=0.0,
+    chips=1.0,
+    head_padding_factor=1.0,
+) -> np.ndarray:
+    """Seconds of maths for ``chips`` chips to prefill ``new_tokens`` on top of a cached
+    ``context_tokens``: the matrix multiplies at the format's peak (routed experts at
+    :func:`expert_efficiency`), the attention over the prompt at the 16-bit peak, as in decode
+    (:func:`_peaks`)::
+
+        (2 * P_matmul * u / peak + (A(C + u) - A(C)) / peak_16) / chips
+
+    with ``A`` :func:`inference_wars.engine.workload.prefill_attention_flops`."""
+    u = np.asarray(new_tokens, float)
+    C = np.asarray(context_tokens, float)
+    peak, attn_peak = _peaks(hw, f)
+    routed = 2.0 * workload.routed_params_per_token(m) * u
+    matmul = 2.0 * m.params_matmul * u - routed + routed / expert_efficiency(m, f)
+    attn = workload.prefill_attention_flops(m, C + u)
+    if np.any(C > 0):
+        attn = attn - workload.prefill_attention_flops(m, C)
+    return (matmul / peak + attn * head_padding_factor / attn_peak) / chips
+
+
 def prefill_pool(disaggregated, prefill_chips) -> np.ndarray:
     """Chips of a fixed prefill pool: ``prefill_chips`` where a disaggregated system has one,
     else 0 (no pool, or one the engine sizes to keep up with decode)."""
@@ -592,15 +620,9 @@ def evaluate(
     bound_index = _first_largest(t_c, t_m, t_x + hops / p, t_o)
 
     # ---- prefill: batched (what the owner pays per request) and a lone prompt (TTFT)
-    # the matrix multiplies at the format's peak (routed experts at their own efficiency), the
-    # attention over the prompt at the 16-bit peak, as in decode
-    pf_attn = workload.prefill_attention_flops(m, S)
-    if any_of(hw.head_padding_ranks):  # padded heads add their share of the attention maths
-        pf_attn = pf_attn * head_padding(m, hw, t)
-    peak, attn_peak = _peaks(hw, f)
-    pf_routed = 2.0 * workload.routed_params_per_token(m) * S
-    pf_matmul = 2.0 * m.params_matmul * S - pf_routed + pf_routed / expert_efficiency(m, f)
-    t_pf = (pf_matmul / peak + pf_attn / attn_peak) / (t * p)
+    # padded heads (head_padding) add their share of the attention maths
+    pad = head_padding(m, hw, t) if any_of(hw.head_padding_ranks) else 1.0
+    t_pf = prefill_compute_s(m, hw, f, S, chips=t * p, head_padding_factor=pad)
     w_all = workload.weight_bytes_read(m, S, wb) / t
     pf_mem = np.where(
         hw.hardwired,
