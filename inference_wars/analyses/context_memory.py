@@ -11,13 +11,13 @@ Storage): bytes. On ``n`` chips, each reading its shard of the KV over its own l
     recompute_s = max(T_maths(C),  W_read(C) / (n * B_hbm * eff_m))
     new_s       = time to prefill the u new tokens against the C cached ones
                   (the same roofline, with the attention of u tokens over C + u)
-
-where ``T_maths`` is the engine's prompt maths (:func:`inference_wars.engine.serving.prefill_compute_s`:
-the matrix multiplies at the format's peak, the attention at the 16-bit peak).
     TTFT_hit    = fetch_s + new_s            TTFT_miss = recompute_s + new_s
     E[TTFT]     = h * TTFT_hit + (1 - h) * TTFT_miss
 
-with ``h`` the tier hit rate and ``eff_c``, ``eff_m`` the chip's compute and memory efficiencies
+with ``T_maths`` the engine's prompt maths
+(:func:`inference_wars.engine.serving.prefill_compute_s`: the matrix multiplies at the format's
+peak, the attention at the 16-bit peak, both at ``eff_c``), ``h`` the tier hit rate and ``eff_c``,
+``eff_m`` the chip's compute and memory efficiencies
 as the default estimate reads them (its family's fitted values:
 :func:`inference_wars.engine.factors.chip_factors`). Fetch and compute are not overlapped (a conservative reading;
 layer-by-layer streaming can hide part of the fetch). A tier of capacity ``K`` shared by ``s``
