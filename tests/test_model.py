@@ -487,7 +487,11 @@ def test_only_w8a16_reads_pay_for_unpacking():
     fp8 = iw.estimate("llama-3.1-8b", "a100-sxm", precision="fp8", **kw)
     w8 = iw.estimate("llama-3.1-8b", "a100-sxm", precision="int8-wo", **kw)
     assert fp8.bound == w8.bound == "memory"
-    assert fp8.tokens_per_s_per_user > 1.2 * w8.tokens_per_s_per_user  # same bytes, no penalty
+    # same bytes: FP8's reads run at the full memory efficiency, W8A16's at weight_only_efficiency
+    # of it, so most of that penalty (diluted by fixed per-layer times) shows in the speed
+    penalty = 1.0 / iw.engine.factors.chip_factors("a100-sxm")["weight_only_efficiency"]
+    ratio = fp8.tokens_per_s_per_user / w8.tokens_per_s_per_user
+    assert penalty > 1.05 and 1.0 + 0.6 * (penalty - 1.0) < ratio <= penalty + 1e-9
 
 
 def test_prompt_attention_runs_at_the_16_bit_peak_whatever_the_weights():

@@ -19,6 +19,13 @@ the engine chose the batch, up to ``batch`` per instance; a blank batch means th
 engine's default limit. A row with ``min_tokens_per_s_per_user`` is a point of a
 throughput-interactivity curve: the model answers with its best throughput per chip at that
 per-user speed.
+
+A published batch is evaluated as it was run: it is the engine's limit too (``max_num_seqs``),
+and where the memory accounting cannot hold it beside the weights, the largest batch that fits
+(:data:`SHRINK` steps, down to about half) is evaluated instead, since vLLM and SGLang admit only
+the sequences whose KV cache fits and queue or preempt the rest. A per-user speed published as
+``1 / median inter-token latency`` (``itl_tokens_per_s_per_user``) is a decode step alone: most
+steps carry none of the prefills that chunked prefill slips in, which ``1 / TPOT`` averages over.
 """
 
 from __future__ import annotations
@@ -42,6 +49,7 @@ from ..engine.workload import MAX_OUTPUT_CV, model_arrays
 
 Metric = Literal[
     "tokens_per_s_per_user",
+    "itl_tokens_per_s_per_user",
     "tokens_per_s",
     "tokens_per_s_per_chip",
     "decode_tokens_per_s_per_chip",
@@ -51,6 +59,11 @@ MEASURED_DIR = DATA_DIR / "measured"
 #: Measured results collected after the shipped fit was frozen, which no fit has used
 #: (:func:`forward_test`; same schema as :data:`MEASURED_DIR`).
 FORWARD_DIR = DATA_DIR / "forward"
+
+#: The per-user speeds: ``1 / TPOT`` (mean time per output token, the prefills that chunked
+#: prefill slips into other users' steps included) and ``1 / ITL`` (median inter-token latency:
+#: most steps carry no prefill, so the median is a decode step alone).
+PER_USER = ("tokens_per_s_per_user", "itl_tokens_per_s_per_user")
 
 #: Regimes the error table is broken down by.
 REGIMES = (
@@ -169,7 +182,7 @@ def regime(metric: str, input_tokens: int, output_tokens: int, target) -> str:
     """Which of :data:`REGIMES` a measurement belongs to."""
     if metric == "ttft_s":
         return REGIMES[1]
-    if metric == "tokens_per_s_per_user":
+    if metric in PER_USER:
         return REGIMES[0]
     if target is not None and not (isinstance(target, float) and math.isnan(target)):
         return REGIMES[2]
@@ -290,7 +303,7 @@ class PointInputs:
         self.p99_ttft = np.array([_num(r.p99_ttft_s) for r in rows])
         self.metric = df["metric"].to_numpy(object)
         self.value = df["value"].to_numpy(float)
-        self.latency = (self.metric == "tokens_per_s_per_user") | (self.metric == "ttft_s")
+        self.latency = np.isin(self.metric, PER_USER + ("ttft_s",))
 
     def factor_arrays(
         self,
@@ -305,9 +318,9 @@ class PointInputs:
                 self.chips, scenario, use_fitted=use_fitted, fitted=fitted, engines=self.engines
             ).__dict__
         )
-        cols["max_batch_per_instance"] = np.where(
-            np.isnan(self.batch_cap), cols["max_batch_per_instance"], self.batch_cap
-        )
+        # a published batch was the engine's setting: the default limit does not cut it
+        limit = np.fmax(cols["max_batch_per_instance"], self.batch)
+        cols["max_batch_per_instance"] = np.where(np.isnan(self.batch_cap), limit, self.batch_cap)
         return serving.Factors(**cols)
 
     def fit_mask(self, scope: str, key: str, scopes) -> np.ndarray:
@@ -319,6 +332,45 @@ class PointInputs:
                 [factors.runs_no_kernels(c) for c in self.chips]
             )
         return np.array([factors.fitted_by(scope, key, c, scopes) for c in self.chips])
+
+    def _search(self, j: np.ndarray, batch: np.ndarray, f: serving.Factors, objective: str):
+        """:func:`deployment.search` for rows ``j`` at ``batch``, with their pins, goal and mode."""
+        tgt = self.target[j]
+        return deployment.search(
+            self.m.take(j),
+            self.hw.take(j),
+            f,
+            self.n_chips[j],
+            batch,
+            self.input_tokens[j],
+            self.output_tokens[j],
+            self.weight_bits[j],
+            self.kv_bits[j],
+            deployment.Pins(
+                *(
+                    x[j]
+                    for x in (
+                        self.pins.tp,
+                        self.pins.pp,
+                        self.pins.replicas,
+                        self.pins.dp_attention,
+                    )
+                )
+            ),
+            deployment.Goal(
+                objective,
+                tgt if np.isfinite(tgt).any() else None,
+                self.p99_ttft[j] if np.isfinite(self.p99_ttft[j]).any() else None,
+            ),
+            serving.Mode(
+                self.mtp[j],
+                self.disagg[j],
+                self.prefill_chips[j],
+                np.where(np.isfinite(self.p99_ttft[j]), self.p99_ttft[j], np.inf),
+                0.99,
+                self.output_cv[j],
+            ),
+        )
 
     def evaluate(self, f: serving.Factors, rows: np.ndarray | None = None) -> np.ndarray:
         """Predicted metric per row (``rows``: optional index subset)."""
@@ -338,51 +390,38 @@ class PointInputs:
                 continue
             j = idx[sel]
             sub = serving.Factors(**{k: v[sel] for k, v in fs.__dict__.items()})
-            tgt = self.target[j]
-            res = deployment.search(
-                self.m.take(j),
-                self.hw.take(j),
-                sub,
-                self.n_chips[j],
-                self.batch[j],
-                self.input_tokens[j],
-                self.output_tokens[j],
-                self.weight_bits[j],
-                self.kv_bits[j],
-                deployment.Pins(
-                    *(
-                        x[j]
-                        for x in (
-                            self.pins.tp,
-                            self.pins.pp,
-                            self.pins.replicas,
-                            self.pins.dp_attention,
-                        )
-                    )
-                ),
-                deployment.Goal(
+            res = self._search(j, self.batch[j], sub, objective)
+            # a published concurrency the memory accounting cannot hold is evaluated at the largest
+            # that fits: the engine admits only the sequences whose KV cache fits and queues or
+            # preempts the rest (vLLM, SGLang), so the run went at about that batch
+            b = self.batch[j].copy()
+            for _ in range(SHRINK_STEPS):
+                short = ~res["fits"] & np.isfinite(b) & (b > 1) & np.isin(res["why"], (1, 2))
+                if not short.any():
+                    break
+                b[short] = np.maximum(np.floor(b[short] * SHRINK), 1.0)
+                k = np.flatnonzero(short)
+                res = {key: np.array(v) for key, v in res.items()}  # writable copies
+                again = self._search(
+                    j[k],
+                    b[k],
+                    serving.Factors(**{n: v[k] for n, v in sub.__dict__.items()}),
                     objective,
-                    tgt if np.isfinite(tgt).any() else None,
-                    self.p99_ttft[j] if np.isfinite(self.p99_ttft[j]).any() else None,
-                ),
-                serving.Mode(
-                    self.mtp[j],
-                    self.disagg[j],
-                    self.prefill_chips[j],
-                    np.where(np.isfinite(self.p99_ttft[j]), self.p99_ttft[j], np.inf),
-                    0.99,
-                    self.output_cv[j],
-                ),
-            )
+                )
+                for key, v in res.items():
+                    if v.ndim and len(v) == len(j):
+                        v[k] = again[key]
             keys = (
                 "tokens_per_s_per_user",
                 "tokens_per_s",
                 "ttft_s",
                 "decode_tokens_per_s_per_chip",
             )
+            # a median inter-token latency is a decode step without prefill: g tokens per step
+            g = serving.tokens_per_step(self.mtp[j], sub.mtp_acceptance, sub.mtp_acceptance_decay)
             pred = np.select(
-                [self.metric[j] == k for k in keys],
-                [res[k] for k in keys],
+                [self.metric[j] == k for k in keys] + [self.metric[j] == PER_USER[1]],
+                [res[k] for k in keys] + [g / res["step_s"]],
                 res["tokens_per_s_per_chip"],
             )
             # a row the model cannot serve at all counts as a 100x miss, never as a silent NaN
@@ -390,6 +429,11 @@ class PointInputs:
             miss = np.where(self.metric[j] == "ttft_s", self.value[j] * 100, self.value[j] / 100)
             out[sel] = np.where(ok, pred, miss)
         return out
+
+
+#: A published batch that does not fit is retried at ``SHRINK`` times itself, up to
+#: ``SHRINK_STEPS`` times (down to 0.9**6 = 53 % of it): :meth:`PointInputs.evaluate`.
+SHRINK, SHRINK_STEPS = 0.9, 6
 
 
 @functools.cache
