@@ -429,21 +429,26 @@ def test_a_factor_is_fitted_only_on_the_rows_that_use_it():
     )
 
 
+def _as_run(rid: str) -> tuple[pd.Series, dict]:
+    """A measured row and the ``iw.estimate`` arguments of its run on one chip under vLLM."""
+    row = validation.measured().set_index("id").loc[rid]
+    return row, dict(
+        n_chips=1,
+        input_tokens=int(row["input_tokens"]),
+        output_tokens=int(row["output_tokens"]),
+        output_tokens_cv=float(row["output_tokens_cv"]),
+        precision=row["precision"],
+        engine="vllm",
+        tp=1,
+    )
+
+
 def test_a_published_batch_memory_cannot_hold_runs_at_the_largest_that_fits():
     """ML.ENERGY ran Qwen3 32B in BF16 at vLLM's max_num_seqs 384 on one B200. The engine's
     memory accounting holds fewer of its sequences beside the weights (an estimate at 384 says
     so), so the row is evaluated at the largest batch that fits, not scored as a 100x miss."""
     rid = "mlenergy-qwen3-32b-b200x1-bf16-lm-b384"
-    row = validation.measured().set_index("id").loc[rid]
-    args = dict(
-        n_chips=1,
-        input_tokens=int(row["input_tokens"]),
-        output_tokens=int(row["output_tokens"]),
-        output_tokens_cv=float(row["output_tokens_cv"]),
-        precision="bf16",
-        engine="vllm",
-        tp=1,
-    )
+    row, args = _as_run(rid)
     assert not iw.estimate("qwen3-32b", "b200", batch=384, **args).fits
     pred = validation.predict().set_index("id").loc[rid, "predicted"]
     smaller = [iw.estimate("qwen3-32b", "b200", batch=b, **args) for b in (345, 310, 279, 251)]
@@ -455,20 +460,8 @@ def test_a_median_inter_token_latency_is_a_decode_step_without_prefill():
     """1 / median ITL (ML.ENERGY's per-user speed) leaves out the prefills chunked into some
     steps, so it is faster than 1 / TPOT of the same run, by less than the prefill share."""
     rid = "mlenergy-llama-3.1-8b-h100x1-bf16-lm-b64-user"
-    row = validation.measured().set_index("id").loc[rid]
+    row, args = _as_run(rid)
     assert row["metric"] == "itl_tokens_per_s_per_user" and row["regime"] == "decode, per user"
-    e = iw.estimate(
-        "llama-3.1-8b",
-        "h100-sxm",
-        n_chips=1,
-        batch=64,
-        input_tokens=int(row["input_tokens"]),
-        output_tokens=int(row["output_tokens"]),
-        output_tokens_cv=float(row["output_tokens_cv"]),
-        precision="bf16",
-        engine="vllm",
-        tp=1,
-        objective="latency",
-    )
+    e = iw.estimate("llama-3.1-8b", "h100-sxm", batch=64, objective="latency", **args)
     pred = validation.predict().set_index("id").loc[rid, "predicted"]
     assert e.tokens_per_s_per_user < pred < 1.5 * e.tokens_per_s_per_user
