@@ -395,13 +395,13 @@ class PointInputs:
             # that fits: the engine admits only the sequences whose KV cache fits and queues or
             # preempts the rest (vLLM, SGLang), so the run went at about that batch
             b = self.batch[j].copy()
+            k = np.flatnonzero(_does_not_fit(res) & np.isfinite(b) & (b > 1))
+            if k.size:
+                res = {key: np.array(v) for key, v in res.items()}  # writable copies, once
             for _ in range(SHRINK_STEPS):
-                short = ~res["fits"] & np.isfinite(b) & (b > 1) & np.isin(res["why"], (1, 2))
-                if not short.any():
+                if not k.size:
                     break
-                b[short] = np.maximum(np.floor(b[short] * SHRINK), 1.0)
-                k = np.flatnonzero(short)
-                res = {key: np.array(v) for key, v in res.items()}  # writable copies
+                b[k] = np.maximum(np.floor(b[k] * SHRINK), 1.0)
                 again = self._search(
                     j[k],
                     b[k],
@@ -411,6 +411,7 @@ class PointInputs:
                 for key, v in res.items():
                     if v.ndim and len(v) == len(j):
                         v[k] = again[key]
+                k = k[_does_not_fit(again) & (b[k] > 1)]  # still too big: shrink those again
             keys = (
                 "tokens_per_s_per_user",
                 "tokens_per_s",
@@ -434,6 +435,12 @@ class PointInputs:
 #: A published batch that does not fit is retried at ``SHRINK`` times itself, up to
 #: ``SHRINK_STEPS`` times (down to 0.9**6 = 53 % of it): :meth:`PointInputs.evaluate`.
 SHRINK, SHRINK_STEPS = 0.9, 6
+
+
+def _does_not_fit(res: dict) -> np.ndarray:
+    """Rows of a :func:`deployment.search` result that memory rules out (``why`` 1: nothing
+    fits; 2: the pinned split does not)."""
+    return ~res["fits"] & np.isin(res["why"], (1, 2))
 
 
 @functools.cache
