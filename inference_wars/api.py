@@ -53,6 +53,7 @@ def assumptions_for(scenario: str = "base", **overrides: float) -> serving.Facto
     the other overrides are then set as given."""
     vals = factors.defaults(scenario)
     del vals[factors.ENGINE_KEY]  # a scale on other factors, not a field of Factors
+    del vals[factors.MATURITY_KEY]  # so is the young software's slowdown (validation, by date)
     vals["layer_floor_us"] = 0.0
     asked = factors.check_overrides(overrides)
     if factors.ENGINE_KEY in asked:

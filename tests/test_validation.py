@@ -137,6 +137,10 @@ def test_predictions_are_finite_and_errors_by_hand():
 
 def test_a_batch_1_prediction_matches_estimate():
     df = validation.predict().set_index("id")
+    m = validation.measured()
+    # gpt-fast has no fitted factor: the row's software maturity alone scales its efficiencies
+    s = validation.software_maturity(m)[m["id"].to_numpy() == "gptfast-l2-70b-a100x4-bf16"][0]
+    assert 0.5 < s < 1.0
     e = iw.estimate(
         "llama-2-70b",
         "a100-sxm",
@@ -147,6 +151,7 @@ def test_a_batch_1_prediction_matches_estimate():
         precision="bf16",
         tp=4,
         objective="latency",
+        engine_efficiency=s,
     )
     assert df.loc["gptfast-l2-70b-a100x4-bf16", "predicted"] == pytest.approx(
         e.tokens_per_s_per_user
@@ -430,9 +435,14 @@ def test_a_factor_is_fitted_only_on_the_rows_that_use_it():
 
 
 def _as_run(rid: str) -> tuple[pd.Series, dict]:
-    """A measured row and the ``iw.estimate`` arguments of its run on one chip under vLLM."""
-    row = validation.measured().set_index("id").loc[rid]
+    """A measured row and the ``iw.estimate`` arguments of its run on one chip under vLLM, its
+    software as mature as it was at the row's date (vLLM's fitted factor times the maturity)."""
+    df = validation.measured()
+    row = df.set_index("id").loc[rid]
+    s = validation.software_maturity(df)[df["id"].to_numpy() == rid][0]
+    vllm = iw.engine.factors.fitted("vllm").get("engine_efficiency", (1.0,))[0]
     return row, dict(
+        engine_efficiency=vllm * s,
         n_chips=1,
         input_tokens=int(row["input_tokens"]),
         output_tokens=int(row["output_tokens"]),

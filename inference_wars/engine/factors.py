@@ -31,7 +31,7 @@ from ..catalog import DATA_DIR, CatalogError  # noqa: F401  (re-exported for cal
 from ..errors import UnknownNameError, require_positive
 from .hardware import FAMILIES, family, read_only
 from .serving import Factors
-from .software import default_engine
+from .software import MATURITY_KEY, default_engine
 
 CALIBRATION_PATH = DATA_DIR / "calibration.csv"
 
@@ -50,6 +50,7 @@ DIRECTION: dict[str, int] = {
     "scaleout_latency_us": -1,
     "layer_overhead_us": -1,
     "expert_overhead_us": -1,
+    "young_software_slowdown": -1,
     "expert_imbalance": -1,
     "layer_floor_us": -1,
     "request_overhead_ms": -1,
@@ -284,6 +285,7 @@ def _unscaled(chip_id: str, scenario: str = "base", use_fitted: bool = True) -> 
     c = catalog.get_chip(chip_id)
     out = defaults(scenario)
     del out[ENGINE_KEY]  # it scales other factors (factor_arrays); Factors has no field for it
+    del out[MATURITY_KEY]  # so does the software's maturity (validation, by each result's date)
     ll = c.specs.get("layer_latency_us")
     out["layer_floor_us"] = ll.bound(scenario, -1) if ll else 0.0
     if use_fitted:
@@ -325,6 +327,13 @@ def check_overrides(overrides: dict[str, float]) -> dict[str, float]:
     for key, v in overrides.items():
         if key not in DIRECTION:
             raise UnknownNameError("assumption", key, DIRECTION)
+        if key == MATURITY_KEY:
+            raise ValueError(
+                f"{key} sets how much slower a model's software ran in the months after the "
+                "model's release (validation reads it at each measured result's date); an estimate "
+                "describes mature software, so it takes no such override: scale the efficiencies "
+                "(e.g. compute_efficiency, memory_efficiency) to ask about young software"
+            )
         if key in ("layer_overhead_us", "expert_overhead_us", "layer_floor_us") and v == 0:
             out[key] = 0.0
             continue
@@ -382,6 +391,8 @@ def _build_factor_arrays(ids, scenario, overrides, use_fitted, fitted, engines) 
     if fitted:
         chip_fits = {sk: v for sk, v in fitted.items() if not is_engine_scope(sk[0])}
         for (scope, key), v in sorted(chip_fits.items(), key=lambda kv: scope_rank(kv[0][0])):
+            if key not in cols:  # a factor that scales others (MATURITY_KEY): not a column
+                continue
             cols[key] = np.where([in_scope(scope, c) for c in ids], v, cols[key])
         for key in _KERNEL_OVERHEADS:
             own = np.array([_own_overhead(c, key, scenario) for c in ids])

@@ -17,6 +17,10 @@ set of factors (:data:`PARAMS`) is fitted to the measured table (:mod:`validatio
   followed a handful of multi-node results to 72 ms (``data/calibration_experiments.csv``,
   ``request-overhead-assumed``);
 * per dataflow chip: Groq's and Cerebras' per-layer pipeline time ``layer_floor_us``;
+* over every result, the serving software's maturity at the result's date:
+  ``young_software_slowdown`` (:func:`inference_wars.engine.software.maturity`,
+  :func:`inference_wars.evidence.validation.software_maturity`), how much slower an engine ran a
+  model architecture in the months after it first shipped than once its kernels matured;
 * per serving engine (:mod:`inference_wars.engine.software`): ``engine_efficiency`` of vLLM,
   SGLang and AMD's ATOM relative to the reference (TensorRT-LLM, whose factor is 1), fitted on
   the rows that name them on any hardware;
@@ -74,6 +78,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from .. import catalog
 from ..catalog import DATA_DIR, blank_to_none, read_rows
 from ..engine import factors as _factors
+from ..engine.software import MATURITY_KEY
 from . import validation
 
 PATH = _factors.CALIBRATION_PATH
@@ -100,6 +105,7 @@ PARAMS: tuple[tuple[str, str, float, float], ...] = (
     ("vllm", "engine_efficiency", 0.4, 2.5),
     ("sglang", "engine_efficiency", 0.4, 2.5),
     ("atom", "engine_efficiency", 0.4, 2.5),
+    ("all", "young_software_slowdown", 0.0, 0.9),
 )
 LOG_SCALE = frozenset(
     {
@@ -184,7 +190,7 @@ def fit(train: np.ndarray | None = None) -> dict[tuple[str, str], float]:
             points = GRID_POINTS if sweep < COARSE_SWEEPS else FINE_POINTS
             grid = _grid(lo, hi, key, centre, SHRINK**sweep, points)
             padded = np.resize(grid, G)  # the tiled copies beyond len(grid) are not evaluated
-            if key == _factors.ENGINE_KEY:  # it scales other factors: rebuild them per value
+            if key in (_factors.ENGINE_KEY, MATURITY_KEY):  # they scale other factors: rebuild
                 each = [
                     pts1.factor_arrays(use_fitted=False, fitted={**current, (scope, key): g})
                     for g in padded

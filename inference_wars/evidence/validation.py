@@ -26,6 +26,12 @@ and where the memory accounting cannot hold it beside the weights, the largest b
 the sequences whose KV cache fits and queue or preempt the rest. A per-user speed published as
 ``1 / median inter-token latency`` (``itl_tokens_per_s_per_user``) is a decode step alone: most
 steps carry none of the prefills that chunked prefill slips in, which ``1 / TPOT`` averages over.
+
+A measured result is read with its software as mature as it was at the result's ``date``
+(:func:`software_maturity`): every engine efficiency scaled by
+:func:`inference_wars.engine.software.maturity` of the months since the model's architecture first
+shipped (:func:`architecture_release`), the young-software slowdown fitted with the other factors.
+An estimate describes mature software.
 """
 
 from __future__ import annotations
@@ -44,7 +50,7 @@ from ..catalog import DATA_DIR, CatalogError, blank_to_none, check_source, read_
 from ..engine import deployment, factors, serving
 from ..engine.formats import bits_per_weight, check_format_on_chip, default_kv_format
 from ..engine.hardware import family, hardware_arrays
-from ..engine.software import engine_of
+from ..engine.software import MATURITY_KEY, engine_of, maturity
 from ..engine.workload import MAX_OUTPUT_CV, model_arrays
 
 Metric = Literal[
@@ -304,6 +310,8 @@ class PointInputs:
         self.metric = df["metric"].to_numpy(object)
         self.value = df["value"].to_numpy(float)
         self.latency = np.isin(self.metric, PER_USER + ("ttft_s",))
+        self.age_months = software_age_months(df)
+        self.no_kernels = np.array([factors.runs_no_kernels(c) for c in self.chips], bool)
 
     def factor_arrays(
         self,
@@ -318,6 +326,15 @@ class PointInputs:
                 self.chips, scenario, use_fitted=use_fitted, fitted=fitted, engines=self.engines
             ).__dict__
         )
+        # the software's maturity at each result's date scales the engine's efficiencies
+        key = ("all", MATURITY_KEY)
+        if fitted is not None:
+            a = fitted.get(key, catalog.assumption(MATURITY_KEY))
+        else:
+            a = young_software_slowdown(use_fitted)
+        if a:
+            s = np.where(self.no_kernels, 1.0, maturity(self.age_months, a))
+            cols.update(factors.scale_by_engine(cols, s))
         # a published batch was the engine's setting: the default limit does not cut it
         limit = np.fmax(cols["max_batch_per_instance"], self.batch)
         cols["max_batch_per_instance"] = np.where(np.isnan(self.batch_cap), limit, self.batch_cap)
@@ -435,6 +452,55 @@ class PointInputs:
 #: A published batch that does not fit is retried at ``SHRINK`` times itself, up to
 #: ``SHRINK_STEPS`` times (down to 0.9**6 = 53 % of it): :meth:`PointInputs.evaluate`.
 SHRINK, SHRINK_STEPS = 0.9, 6
+
+
+def young_software_slowdown(use_fitted: bool = True) -> float:
+    """The shipped fit's ``young_software_slowdown`` (the assumption's default without the fit)."""
+    default = catalog.assumption(MATURITY_KEY)
+    return factors.fitted("all").get(MATURITY_KEY, (default,))[0] if use_fitted else default
+
+
+def software_age_months(df) -> np.ndarray:
+    """Months from the first release of each row's model architecture
+    (:func:`architecture_release`: the kernels it runs) to the result's ``date``: how mature its
+    serving software was (negative before the architecture shipped; read as 0)."""
+    released = {i: architecture_release(i) for i in set(df["model"])}
+    return np.array(
+        [_months(d) - _months(released[m]) for d, m in zip(df["date"], df["model"])], float
+    )
+
+
+def software_maturity(df) -> np.ndarray:
+    """How fast each measured row's software ran relative to the mature software an estimate
+    assumes, at the shipped fit (:func:`inference_wars.engine.software.maturity` of
+    :func:`software_age_months`; 1 on chips that run no kernels). An estimate of the row's run
+    with every engine efficiency scaled by it (``engine_efficiency`` = the engine's fitted factor
+    times it) reproduces the row's prediction.
+
+    >>> s = software_maturity(measured())
+    >>> bool(((s > 0) & (s <= 1)).all())
+    True
+    """
+    no_kernels = np.array([factors.runs_no_kernels(c) for c in df["chip"]], bool)
+    age = software_age_months(df)
+    return np.where(no_kernels, 1.0, maturity(age, young_software_slowdown()))
+
+
+def architecture_release(model_id: str) -> str:
+    """The earliest release date among catalog models of ``model_id``'s architecture: its attention
+    kind and whether it routes experts (Llama 3.1 runs the kernels Llama 2 70B's GQA brought;
+    Kimi K2 those DeepSeek-V3's MLA mixture of experts brought)."""
+    m = catalog.get_model(model_id)
+    key = (m.attention, m.n_experts > 0)
+    same = [catalog.get_model(i) for i in catalog.model_ids()]
+    return min(x.release_date for x in same if (x.attention, x.n_experts > 0) == key)
+
+
+def _months(date: str) -> float:
+    """A ``YYYY-MM`` or ``YYYY-MM-DD`` date in months since year 0 (mid-month without a day)."""
+    parts = [int(x) for x in str(date).split("-")]
+    day = parts[2] if len(parts) > 2 else 15
+    return parts[0] * 12 + parts[1] - 1 + (day - 1) / 30.4
 
 
 def _does_not_fit(res: dict) -> np.ndarray:
