@@ -329,8 +329,8 @@ def check_overrides(overrides: dict[str, float]) -> dict[str, float]:
             raise UnknownNameError("assumption", key, DIRECTION)
         if key == MATURITY_KEY:
             raise ValueError(
-                f"{key} sets how much slower a model's software ran in the months after the "
-                "model's release (validation reads it at each measured result's date); an estimate "
+                f"{key} sets how much slower a model's software ran in the months after its "
+                "architecture first shipped (validation reads it at each measured result's date); an estimate "
                 "describes mature software, so it takes no such override: scale the efficiencies "
                 "(e.g. compute_efficiency, memory_efficiency) to ask about young software"
             )

@@ -81,7 +81,7 @@ def engine_of(software: str | None, chip: str) -> str:
     return e.id if e is not None and _on(e.platforms, c) else default_engine(c)
 
 
-#: Months over which an engine's kernels for a newly released model close most of their gap
+#: Months over which an engine's kernels for a newly released architecture close most of their gap
 #: (:func:`maturity`): the gap shrinks by ``e`` every ``MATURITY_MONTHS``.
 MATURITY_MONTHS = 6.0
 #: The fitted factor of :func:`maturity` (``data/assumptions.csv``, ``data/calibration.csv``).
@@ -89,16 +89,18 @@ MATURITY_KEY = "young_software_slowdown"
 
 
 def maturity(age_months, slowdown) -> np.ndarray:
-    """How fast the serving software runs a model ``age_months`` after the model's release,
-    relative to mature software::
+    """How fast the serving software runs a model ``age_months`` after the model's architecture
+    first shipped (:func:`inference_wars.evidence.validation.architecture_release`), relative to
+    mature software::
 
         s = 1 - slowdown * exp(-age / MATURITY_MONTHS)                   (age clipped at 0)
 
-    Engines keep tuning each new model's kernels for months after its release (DeepSeek-R1's
+    Engines keep tuning a new architecture's kernels for months after it ships (DeepSeek-R1's
     throughput on the same GPUs grew several-fold through 2025 in the posts the measured table
-    cites), so a result measured in a model's first weeks runs slower than the mature software an
-    estimate assumes. ``slowdown`` (``young_software_slowdown``) is fitted; ``s`` scales an
-    engine's efficiencies as :func:`inference_wars.engine.factors.scale_by_engine` does.
+    cites), so a result measured in an architecture's first months runs slower than the mature
+    software an estimate assumes. ``MATURITY_MONTHS`` is chosen, not fitted; ``slowdown``
+    (``young_software_slowdown``) is fitted; ``s`` scales an engine's efficiencies as
+    :func:`inference_wars.engine.factors.scale_by_engine` does.
 
     >>> [round(float(maturity(a, 0.6)), 2) for a in (0, 6, 24)]
     [0.4, 0.78, 0.99]

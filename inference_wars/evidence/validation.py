@@ -333,8 +333,9 @@ class PointInputs:
         else:
             a = young_software_slowdown(use_fitted)
         if a:
-            s = np.where(self.no_kernels, 1.0, maturity(self.age_months, a))
-            cols.update(factors.scale_by_engine(cols, s))
+            cols.update(
+                factors.scale_by_engine(cols, _maturity(self.age_months, self.no_kernels, a))
+            )
         # a published batch was the engine's setting: the default limit does not cut it
         limit = np.fmax(cols["max_batch_per_instance"], self.batch)
         cols["max_batch_per_instance"] = np.where(np.isnan(self.batch_cap), limit, self.batch_cap)
@@ -482,8 +483,13 @@ def software_maturity(df) -> np.ndarray:
     True
     """
     no_kernels = np.array([factors.runs_no_kernels(c) for c in df["chip"]], bool)
-    age = software_age_months(df)
-    return np.where(no_kernels, 1.0, maturity(age, young_software_slowdown()))
+    return _maturity(software_age_months(df), no_kernels, young_software_slowdown())
+
+
+def _maturity(age_months, no_kernels, slowdown) -> np.ndarray:
+    """:func:`inference_wars.engine.software.maturity` per row, 1 on chips that run no kernels
+    (a dataflow compiler's schedule is fixed when the model is compiled)."""
+    return np.where(no_kernels, 1.0, maturity(age_months, slowdown))
 
 
 def architecture_release(model_id: str) -> str:
