@@ -721,6 +721,22 @@ def _prefill_pool(prefill_chips, n_chips_list, disaggregated) -> int | None:
     return pool
 
 
+def _young_software(chip_id: str, engine, age_months, overrides: dict) -> dict:
+    """``overrides`` with ``engine_efficiency`` scaled by the maturity of software ``age_months``
+    old (:func:`inference_wars.engine.software.maturity`): the engine's fitted factor (or the one
+    asked for) times ``s``. A chip that runs no kernels (a dataflow compiler) is not scaled."""
+    age = require_number("software_age_months", age_months, 0.0, 1200.0)
+    if factors.runs_no_kernels(chip_id):
+        return overrides
+    e_id = software.check_engine(engine, chip_id)
+    e = overrides.get(factors.ENGINE_KEY)
+    if e is None:
+        e = factors.fitted(e_id).get(factors.ENGINE_KEY, (1.0,))[0]
+    s = float(software.maturity(age, factors.young_software_slowdown()))
+    overrides[factors.ENGINE_KEY] = require_positive(factors.ENGINE_KEY, e) * s
+    return overrides
+
+
 def estimate(
     model: str,
     chip: str,
@@ -747,6 +763,7 @@ def estimate(
     prefill_chips: int | None = None,
     output_tokens_cv: float = 0.0,
     engine: str | None = None,
+    software_age_months: float | None = None,
     **assumption_overrides: float,
 ) -> Estimate:
     """Serve ``model`` on ``chip``: chips, deployment, latency, throughput, cost and energy.
@@ -778,6 +795,13 @@ def estimate(
     AMD GPUs and TPUs). Its fitted ``engine_efficiency`` scales the compute, memory and KV-cache
     efficiencies and divides the kernel overheads (:func:`inference_wars.engine.factors.factor_arrays`).
 
+    ``software_age_months`` asks about young software: the engine as it ran that many months
+    after the model's architecture first shipped (:func:`inference_wars.engine.software.maturity`,
+    with the fitted ``young_software_slowdown``; months from the first DeepSeek-V3 for
+    DeepSeek-R1, from Llama 2 70B for Llama 3.1). Its efficiencies are scaled as the measured
+    results of that age are (:func:`inference_wars.evidence.validation.software_maturity`). None
+    (the default): mature software.
+
     ``ranges=True`` fills ``Estimate.ranges`` with ``{metric: [low, high]}`` for the same
     deployment under the optimistic and pessimistic readings (see :func:`sweep`).
     """
@@ -797,6 +821,10 @@ def estimate(
                 f"estimate() takes one {name}, got {v!r}; use sweep() for several values"
             )
     m_id, c, _, _ = resolve(model, chip, precision, kv_precision)
+    if software_age_months is not None:
+        assumption_overrides = _young_software(
+            c.id, engine, software_age_months, dict(assumption_overrides)
+        )
     n_chips = None if n_chips is None else _count("n_chips", n_chips)
     prefill_chips = _prefill_pool(prefill_chips, [n_chips], disaggregated)
     split = check_split(

@@ -138,9 +138,10 @@ def test_predictions_are_finite_and_errors_by_hand():
 def test_a_batch_1_prediction_matches_estimate():
     df = validation.predict().set_index("id")
     m = validation.measured()
-    # gpt-fast has no fitted factor: the row's software maturity alone scales its efficiencies
-    s = validation.software_maturity(m)[m["id"].to_numpy() == "gptfast-l2-70b-a100x4-bf16"][0]
-    assert 0.5 < s < 1.0
+    # the row's software as mature as it was at its date (gpt-fast has no fitted factor of its own)
+    here = m["id"].to_numpy() == "gptfast-l2-70b-a100x4-bf16"
+    assert 0.5 < validation.software_maturity(m)[here][0] < 1.0
+    age = validation.software_age_months(m)[here][0]
     e = iw.estimate(
         "llama-2-70b",
         "a100-sxm",
@@ -151,7 +152,7 @@ def test_a_batch_1_prediction_matches_estimate():
         precision="bf16",
         tp=4,
         objective="latency",
-        engine_efficiency=s,
+        software_age_months=age,
     )
     assert df.loc["gptfast-l2-70b-a100x4-bf16", "predicted"] == pytest.approx(
         e.tokens_per_s_per_user
@@ -436,13 +437,12 @@ def test_a_factor_is_fitted_only_on_the_rows_that_use_it():
 
 def _as_run(rid: str) -> tuple[pd.Series, dict]:
     """A measured row and the ``iw.estimate`` arguments of its run on one chip under vLLM, its
-    software as mature as it was at the row's date (vLLM's fitted factor times the maturity)."""
+    software as mature as it was at the row's date."""
     df = validation.measured()
     row = df.set_index("id").loc[rid]
-    s = validation.software_maturity(df)[df["id"].to_numpy() == rid][0]
-    vllm = iw.engine.factors.fitted("vllm").get("engine_efficiency", (1.0,))[0]
+    age = validation.software_age_months(df)[df["id"].to_numpy() == rid][0]
     return row, dict(
-        engine_efficiency=vllm * s,
+        software_age_months=max(age, 0.0),
         n_chips=1,
         input_tokens=int(row["input_tokens"]),
         output_tokens=int(row["output_tokens"]),
@@ -475,3 +475,24 @@ def test_a_median_inter_token_latency_is_a_decode_step_without_prefill():
     e = iw.estimate("llama-3.1-8b", "h100-sxm", batch=64, objective="latency", **args)
     pred = validation.predict().set_index("id").loc[rid, "predicted"]
     assert e.tokens_per_s_per_user < pred < 1.5 * e.tokens_per_s_per_user
+
+
+def test_young_software_runs_slower_and_mature_software_is_the_default():
+    """``software_age_months`` reads an engine as it ran that long after the model's architecture
+    first shipped: slower when young, the default estimate once mature; a dataflow chip's compiled
+    schedule is not scaled; a negative age is a clear error."""
+    kw = dict(n_chips=8, batch=1, input_tokens=1024, output_tokens=256, precision="fp8", tp=8)
+    mature = iw.estimate("deepseek-r1", "h200", **kw).tokens_per_s_per_user
+    young = iw.estimate("deepseek-r1", "h200", software_age_months=0, **kw).tokens_per_s_per_user
+    later = iw.estimate("deepseek-r1", "h200", software_age_months=6, **kw).tokens_per_s_per_user
+    old = iw.estimate("deepseek-r1", "h200", software_age_months=240, **kw).tokens_per_s_per_user
+    assert young < later < mature and old == pytest.approx(mature, rel=1e-6)
+    # the engine's own factor still applies: vLLM young is slower than TensorRT-LLM young
+    vllm = iw.estimate("deepseek-r1", "h200", engine="vllm", software_age_months=0, **kw)
+    assert vllm.tokens_per_s_per_user < young
+    groq = dict(model="llama-3.1-8b", chip="groq-lpu", batch=1)
+    assert iw.estimate(**groq, software_age_months=0).tokens_per_s_per_user == pytest.approx(
+        iw.estimate(**groq).tokens_per_s_per_user
+    )
+    with pytest.raises(ValueError, match="software_age_months"):
+        iw.estimate("deepseek-r1", "h200", software_age_months=-1, **kw)

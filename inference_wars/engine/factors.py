@@ -258,6 +258,13 @@ def fitted(scope: str) -> dict[str, tuple[float, float, float]]:
     }
 
 
+def young_software_slowdown(use_fitted: bool = True) -> float:
+    """The shipped fit's ``young_software_slowdown`` (:func:`inference_wars.engine.software.maturity`;
+    the assumption's default without the fit)."""
+    default = catalog.assumption(MATURITY_KEY)
+    return fitted("all").get(MATURITY_KEY, (default,))[0] if use_fitted else default
+
+
 def chip_factors(
     chip_id: str, scenario: str = "base", use_fitted: bool = True, engine: str | None = None
 ) -> dict[str, float]:

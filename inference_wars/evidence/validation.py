@@ -331,7 +331,7 @@ class PointInputs:
         if fitted is not None:
             a = fitted.get(key, catalog.assumption(MATURITY_KEY))
         else:
-            a = young_software_slowdown(use_fitted)
+            a = factors.young_software_slowdown(use_fitted)
         if a:
             cols.update(
                 factors.scale_by_engine(cols, _maturity(self.age_months, self.no_kernels, a))
@@ -455,12 +455,6 @@ class PointInputs:
 SHRINK, SHRINK_STEPS = 0.9, 6
 
 
-def young_software_slowdown(use_fitted: bool = True) -> float:
-    """The shipped fit's ``young_software_slowdown`` (the assumption's default without the fit)."""
-    default = catalog.assumption(MATURITY_KEY)
-    return factors.fitted("all").get(MATURITY_KEY, (default,))[0] if use_fitted else default
-
-
 def software_age_months(df) -> np.ndarray:
     """Months from the first release of each row's model architecture
     (:func:`architecture_release`: the kernels it runs) to the result's ``date``: how mature its
@@ -475,15 +469,15 @@ def software_maturity(df) -> np.ndarray:
     """How fast each measured row's software ran relative to the mature software an estimate
     assumes, at the shipped fit (:func:`inference_wars.engine.software.maturity` of
     :func:`software_age_months`; 1 on chips that run no kernels). An estimate of the row's run
-    with every engine efficiency scaled by it (``engine_efficiency`` = the engine's fitted factor
-    times it) reproduces the row's prediction.
+    with ``software_age_months`` = the row's :func:`software_age_months` reproduces the row's
+    prediction.
 
     >>> s = software_maturity(measured())
     >>> bool(((s > 0) & (s <= 1)).all())
     True
     """
     no_kernels = np.array([factors.runs_no_kernels(c) for c in df["chip"]], bool)
-    return _maturity(software_age_months(df), no_kernels, young_software_slowdown())
+    return _maturity(software_age_months(df), no_kernels, factors.young_software_slowdown())
 
 
 def _maturity(age_months, no_kernels, slowdown) -> np.ndarray:
