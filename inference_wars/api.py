@@ -723,16 +723,20 @@ def _prefill_pool(prefill_chips, n_chips_list, disaggregated) -> int | None:
 
 def _young_software(chip_id: str, engine, age_months, overrides: dict) -> dict:
     """``overrides`` with ``engine_efficiency`` scaled by the maturity of software ``age_months``
-    old (:func:`inference_wars.engine.software.maturity`): the engine's fitted factor (or the one
-    asked for) times ``s``. A chip that runs no kernels (a dataflow compiler) is not scaled."""
+    old (:func:`inference_wars.engine.factors.maturity_scale`, 1 on a chip that runs no kernels):
+    the engine's fitted factor (or the one asked for) times ``s``; unchanged where ``s`` is 1."""
     age = require_number("software_age_months", age_months, 0.0, 1200.0)
-    if factors.runs_no_kernels(chip_id):
+    s = float(
+        factors.maturity_scale(
+            age, factors.runs_no_kernels(chip_id), factors.young_software_slowdown()
+        )
+    )
+    if s == 1.0:
         return overrides
     e_id = software.check_engine(engine, chip_id)
     e = overrides.get(factors.ENGINE_KEY)
     if e is None:
         e = factors.fitted(e_id).get(factors.ENGINE_KEY, (1.0,))[0]
-    s = float(software.maturity(age, factors.young_software_slowdown()))
     overrides[factors.ENGINE_KEY] = require_positive(factors.ENGINE_KEY, e) * s
     return overrides
 

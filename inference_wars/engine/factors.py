@@ -31,7 +31,7 @@ from ..catalog import DATA_DIR, CatalogError  # noqa: F401  (re-exported for cal
 from ..errors import UnknownNameError, require_positive
 from .hardware import FAMILIES, family, read_only
 from .serving import Factors
-from .software import MATURITY_KEY, default_engine
+from .software import MATURITY_KEY, default_engine, maturity
 
 CALIBRATION_PATH = DATA_DIR / "calibration.csv"
 
@@ -263,6 +263,13 @@ def young_software_slowdown(use_fitted: bool = True) -> float:
     the assumption's default without the fit)."""
     default = catalog.assumption(MATURITY_KEY)
     return fitted("all").get(MATURITY_KEY, (default,))[0] if use_fitted else default
+
+
+def maturity_scale(age_months, no_kernels, slowdown) -> np.ndarray:
+    """How fast software ``age_months`` old runs relative to mature software
+    (:func:`inference_wars.engine.software.maturity`), 1 where ``no_kernels``
+    (:func:`runs_no_kernels`: a dataflow compiler's schedule is fixed when the model is compiled)."""
+    return np.where(no_kernels, 1.0, maturity(age_months, slowdown))
 
 
 def chip_factors(

@@ -50,7 +50,7 @@ from ..catalog import DATA_DIR, CatalogError, blank_to_none, check_source, read_
 from ..engine import deployment, factors, serving
 from ..engine.formats import bits_per_weight, check_format_on_chip, default_kv_format
 from ..engine.hardware import family, hardware_arrays
-from ..engine.software import MATURITY_KEY, engine_of, maturity
+from ..engine.software import MATURITY_KEY, engine_of
 from ..engine.workload import MAX_OUTPUT_CV, model_arrays
 
 Metric = Literal[
@@ -334,7 +334,9 @@ class PointInputs:
             a = factors.young_software_slowdown(use_fitted)
         if a:
             cols.update(
-                factors.scale_by_engine(cols, _maturity(self.age_months, self.no_kernels, a))
+                factors.scale_by_engine(
+                    cols, factors.maturity_scale(self.age_months, self.no_kernels, a)
+                )
             )
         # a published batch was the engine's setting: the default limit does not cut it
         limit = np.fmax(cols["max_batch_per_instance"], self.batch)
@@ -477,13 +479,8 @@ def software_maturity(df) -> np.ndarray:
     True
     """
     no_kernels = np.array([factors.runs_no_kernels(c) for c in df["chip"]], bool)
-    return _maturity(software_age_months(df), no_kernels, factors.young_software_slowdown())
-
-
-def _maturity(age_months, no_kernels, slowdown) -> np.ndarray:
-    """:func:`inference_wars.engine.software.maturity` per row, 1 on chips that run no kernels
-    (a dataflow compiler's schedule is fixed when the model is compiled)."""
-    return np.where(no_kernels, 1.0, maturity(age_months, slowdown))
+    age = software_age_months(df)
+    return factors.maturity_scale(age, no_kernels, factors.young_software_slowdown())
 
 
 def architecture_release(model_id: str) -> str:
