@@ -323,6 +323,7 @@ class Request:
     prefill_chips: int | None = None
     output_tokens_cv: float = 0.0
     engine: str | None = None
+    software_age_months: float | None = None
 
 
 def _ttft_quantile(q, max_ttft_s) -> float | None:
@@ -385,6 +386,11 @@ def _grid(req: Request):
     tgt_ttft = None if req.max_ttft_s is None else require_positive("max_ttft_s", req.max_ttft_s)
     tail = _ttft_quantile(req.ttft_quantile, tgt_ttft)
     cv = require_number("output_tokens_cv", req.output_tokens_cv, 0.0, MAX_OUTPUT_CV)
+    age = (
+        None
+        if req.software_age_months is None
+        else require_number("software_age_months", req.software_age_months, 0.0, 1200.0)
+    )
     goal = deployment.Goal(req.objective, tgt_user, tgt_ttft)
     mode = serving.Mode(
         float(mtp),
@@ -431,7 +437,13 @@ def _grid(req: Request):
     hw_all = _stack([hardware_arrays(hw_pairs, s) for s in scenarios])  # index = s * n_t + t
     f_all = _stack(
         [
-            factors.factor_arrays([c.id for c, _, _ in triples], s, overrides, engines=engines)
+            factors.factor_arrays(
+                [c.id for c, _, _ in triples],
+                s,
+                overrides,
+                engines=engines,
+                software_age_months=age,
+            )
             for s in scenarios
         ]
     )
@@ -527,7 +539,11 @@ def _grid(req: Request):
         else:
             hw_d = hardware_arrays(hw_pairs, "base").take(ti)
             f_b = factors.factor_arrays(
-                [c.id for c, _, _ in triples], "base", overrides, engines=engines
+                [c.id for c, _, _ in triples],
+                "base",
+                overrides,
+                engines=engines,
+                software_age_months=age,
             )
             f_d = serving.Factors(**{name: _uniform(v[ti]) for name, v in f_b.__dict__.items()})
             wb_d = np.array([formats.bits_per_weight(fm, "base") for _, fm, _ in triples])[ti]
@@ -721,26 +737,6 @@ def _prefill_pool(prefill_chips, n_chips_list, disaggregated) -> int | None:
     return pool
 
 
-def _young_software(chip_id: str, engine, age_months, overrides: dict) -> dict:
-    """``overrides`` with ``engine_efficiency`` scaled by the maturity of software ``age_months``
-    old (:func:`inference_wars.engine.factors.maturity_scale`, 1 on a chip that runs no kernels):
-    the engine's fitted factor (or the one asked for) times ``s``; unchanged where ``s`` is 1."""
-    age = require_number("software_age_months", age_months, 0.0, 1200.0)
-    s = float(
-        factors.maturity_scale(
-            age, factors.runs_no_kernels(chip_id), factors.young_software_slowdown()
-        )
-    )
-    if s == 1.0:
-        return overrides
-    e_id = software.check_engine(engine, chip_id)
-    e = overrides.get(factors.ENGINE_KEY)
-    if e is None:
-        e = factors.fitted(e_id).get(factors.ENGINE_KEY, (1.0,))[0]
-    overrides[factors.ENGINE_KEY] = require_positive(factors.ENGINE_KEY, e) * s
-    return overrides
-
-
 def estimate(
     model: str,
     chip: str,
@@ -825,10 +821,6 @@ def estimate(
                 f"estimate() takes one {name}, got {v!r}; use sweep() for several values"
             )
     m_id, c, _, _ = resolve(model, chip, precision, kv_precision)
-    if software_age_months is not None:
-        assumption_overrides = _young_software(
-            c.id, engine, software_age_months, dict(assumption_overrides)
-        )
     n_chips = None if n_chips is None else _count("n_chips", n_chips)
     prefill_chips = _prefill_pool(prefill_chips, [n_chips], disaggregated)
     split = check_split(
@@ -864,6 +856,7 @@ def estimate(
             prefill_chips=prefill_chips,
             output_tokens_cv=output_tokens_cv,
             engine=engine,
+            software_age_months=software_age_months,
         )
     )
     row = {k: (v.item() if isinstance(v, np.ndarray) else _python(v[0])) for k, v in cols.items()}
@@ -967,6 +960,7 @@ def sweep(
     prefill_chips: int | None = None,
     output_tokens_cv: float = 0.0,
     engine: str | None = None,
+    software_age_months: float | None = None,
     **assumption_overrides: float,
 ):
     """Evaluate every combination of the arguments (each a value or a list) as a DataFrame.
@@ -982,7 +976,8 @@ def sweep(
     pessimistic bounds. ``low`` is always the smaller number and ``low <= value <= high``.
     ``prefill_chips`` fixes a disaggregated system's prefill pool inside every ``n_chips``, and
     ``engine`` the serving software on every chip it runs on (chips it does not run on are
-    skipped; see :func:`estimate`).
+    skipped; see :func:`estimate`), and ``software_age_months`` reads every engine as young
+    software of that age (see :func:`estimate`).
     """
     import pandas as pd
 
@@ -1027,6 +1022,7 @@ def sweep(
             prefill_chips=prefill_chips,
             output_tokens_cv=output_tokens_cv,
             engine=engine,
+            software_age_months=software_age_months,
         )
     )
     cols.pop("_storage_gb")

@@ -120,6 +120,13 @@ def _common(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--disaggregated", action="store_true", help="prefill on its own pool of chips")
     p.add_argument(
+        "--software-age-months",
+        type=float,
+        default=None,
+        help="read the engine as young software, this many months after the model's architecture "
+        "first shipped (default: mature software)",
+    )
+    p.add_argument(
         "--output-tokens-cv",
         type=float,
         default=0.0,
@@ -170,6 +177,7 @@ def _kwargs(a: argparse.Namespace) -> dict:
         disaggregated=a.disaggregated,
         output_tokens_cv=a.output_tokens_cv,
         engine=a.engine,
+        software_age_months=a.software_age_months,
     )
 
 

@@ -496,3 +496,42 @@ def test_young_software_runs_slower_and_mature_software_is_the_default():
     )
     with pytest.raises(ValueError, match="software_age_months"):
         iw.estimate("deepseek-r1", "h200", software_age_months=-1, **kw)
+
+
+def test_sweep_and_cli_read_young_software_as_estimate_does(capsys):
+    """``sweep(software_age_months=)`` scales each chip's own engine by the software's maturity,
+    as ``estimate`` does (a dataflow chip not at all); the CLI takes ``--software-age-months``."""
+    from inference_wars.cli import main
+
+    kw = dict(n_chips=8, batch=1, precision="fp8", tp=8)
+    df = iw.sweep("deepseek-r1", ["h200", "mi355x"], software_age_months=3, **kw)
+    for chip in ("h200", "mi355x"):
+        one = iw.estimate("deepseek-r1", chip, software_age_months=3, **kw)
+        row = df[df["chip"] == chip].iloc[0]
+        assert row["tokens_per_s_per_user"] == pytest.approx(one.tokens_per_s_per_user, rel=1e-9)
+        assert (
+            one.tokens_per_s_per_user < iw.estimate("deepseek-r1", chip, **kw).tokens_per_s_per_user
+        )
+    groq = iw.sweep("llama-3.1-8b", "groq-lpu", software_age_months=0)
+    assert groq["tokens_per_s_per_user"].iloc[0] == pytest.approx(
+        iw.estimate("llama-3.1-8b", "groq-lpu").tokens_per_s_per_user
+    )
+    with pytest.raises(ValueError, match="software_age_months"):
+        iw.sweep("deepseek-r1", "h200", software_age_months=[3])
+    args = [
+        "estimate",
+        "-m",
+        "deepseek-r1",
+        "-c",
+        "h200",
+        "-n",
+        "8",
+        "--precision",
+        "fp8",
+        "--json",
+    ]
+    assert main(args + ["--software-age-months", "3"]) == 0
+    young = json.loads(capsys.readouterr().out)["tokens_per_s_per_user"]
+    assert main(args) == 0
+    mature = json.loads(capsys.readouterr().out)["tokens_per_s_per_user"]
+    assert young < mature

@@ -365,6 +365,7 @@ def factor_arrays(
     use_fitted: bool = True,
     fitted: dict[tuple[str, str], float] | None = None,
     engines: Sequence[str | None] | None = None,
+    software_age_months: float | None = None,
 ) -> Factors:
     """:class:`~inference_wars.engine.serving.Factors` with one entry per chip id (overrides win).
     ``fitted`` (``{(scope, factor): value}``) replaces the shipped fit, as a calibration run
@@ -377,7 +378,8 @@ def factor_arrays(
         layer_overhead_us, expert_overhead_us / e
 
     (Scaling the overheads too scored better held out than scaling the efficiencies alone:
-    ``data/calibration_experiments.csv``, ``engine-overheads``.)
+    ``data/calibration_experiments.csv``, ``engine-overheads``.) ``software_age_months`` (None:
+    mature software) multiplies ``e`` by the engine's :func:`maturity_scale` at that age.
     """
     ids = tuple(catalog.get_chip(c).id for c in chip_ids)
     engs = tuple(
@@ -386,19 +388,30 @@ def factor_arrays(
     )
     if fitted is None:
         key = tuple(sorted((k, float(v)) for k, v in (overrides or {}).items()))
-        return _factor_arrays(ids, scenario, key, use_fitted, engs)
-    return _build_factor_arrays(ids, scenario, overrides, use_fitted, fitted, engs)
+        return _factor_arrays(ids, scenario, key, use_fitted, engs, software_age_months)
+    return _build_factor_arrays(
+        ids, scenario, overrides, use_fitted, fitted, engs, software_age_months
+    )
 
 
 @functools.lru_cache(maxsize=256)
 def _factor_arrays(
-    ids: tuple[str, ...], scenario: str, overrides: tuple, use_fitted: bool, engines: tuple
+    ids: tuple[str, ...],
+    scenario: str,
+    overrides: tuple,
+    use_fitted: bool,
+    engines: tuple,
+    age_months: float | None,
 ):
     """:func:`factor_arrays` with the shipped fit, built once per argument list (read-only)."""
-    return _build_factor_arrays(ids, scenario, dict(overrides), use_fitted, None, engines)
+    return _build_factor_arrays(
+        ids, scenario, dict(overrides), use_fitted, None, engines, age_months
+    )
 
 
-def _build_factor_arrays(ids, scenario, overrides, use_fitted, fitted, engines) -> Factors:
+def _build_factor_arrays(
+    ids, scenario, overrides, use_fitted, fitted, engines, age_months=None
+) -> Factors:
     rows = [_unscaled(c, scenario, use_fitted and fitted is None) for c in ids]
     cols = {k: np.array([r[k] for r in rows], float) for k in Factors.__dataclass_fields__}
     no_kernels = np.array([runs_no_kernels(c) for c in ids], bool)
@@ -414,12 +427,19 @@ def _build_factor_arrays(ids, scenario, overrides, use_fitted, fitted, engines) 
             cols[key] = np.where(no_kernels, 0.0, cols[key])
     overrides = dict(overrides or {})
     asked = overrides.pop(ENGINE_KEY, None)  # a what-if: every engine at this factor
-    if use_fitted or fitted or asked is not None:
+    if use_fitted or fitted or asked is not None or age_months is not None:
         effs = {
             e: engine_efficiency(e, scenario, fitted) if asked is None else asked
             for e in set(engines)
         }
         scale = np.where(no_kernels, 1.0, [effs[e] for e in engines])
+        if age_months is not None:  # young software: slower by its maturity at that age
+            slowdown = (
+                fitted.get(("all", MATURITY_KEY), catalog.assumption(MATURITY_KEY))
+                if fitted
+                else young_software_slowdown(use_fitted)
+            )
+            scale = scale * maturity_scale(age_months, no_kernels, slowdown)
         cols.update(scale_by_engine(cols, scale))  # scale 1 where no kernels run
     for k, v in overrides.items():
         # a machine that launches no kernels pays no kernel overhead, whatever a what-if sets
