@@ -535,3 +535,26 @@ def test_sweep_and_cli_read_young_software_as_estimate_does(capsys):
     assert main(args) == 0
     mature = json.loads(capsys.readouterr().out)["tokens_per_s_per_user"]
     assert young < mature
+
+
+def test_a_client_cap_is_shared_by_replicas_and_dp_ranks_an_engine_limit_is_not():
+    """A published cap is the client's concurrency (50 prompts in flight at most), shared by every
+    replica and DP-attention rank of the system, unless the row says it is the engine's own limit
+    per instance (TensorRT-LLM's max batch size), which each DP-attention rank schedules up to."""
+    pts = validation._inputs()
+    ids = list(pts.ids)
+    f = pts.factor_arrays()
+    for rid, shared in (
+        ("vllm_r1bench-dsr1-h200x8-dgx-sgl-1000x2000", True),  # SGLang DP attention, 50 prompts
+        ("lightllm_blog-v110-dsr1-h200x8-dp8ep8-vllm-1024x1024", True),  # 200 requests
+        ("trt-qwen3-b200-128-2048", False),  # max batch size 2048 per DP-attention rank
+    ):
+        j = np.array([ids.index(rid)])
+        sub = validation.serving.Factors(**{k: np.asarray(v)[j] for k, v in f.__dict__.items()})
+        res = pts._search(j, pts.batch[j], sub, "throughput")
+        cap = pts.batch_cap[j][0]
+        assert res["fits"][0] and bool(res["dp_attention"][0])
+        if shared:
+            assert res["batch"][0] <= cap + 1e-9
+        else:
+            assert res["batch"][0] > cap  # 8 ranks, each up to the cap

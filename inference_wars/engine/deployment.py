@@ -136,10 +136,14 @@ def search(
     pins: Pins,
     goal: Goal = Goal(),
     mode: serving.Mode = serving.Mode(),
+    max_batch=np.nan,
 ) -> dict[str, np.ndarray]:
     """Best deployment per configuration for ``goal``, served as ``mode`` says. Every input
     broadcasts to one shape of configurations (``n_chips`` and ``batch`` may hold NaN for "fewest
-    that fit" and "as many as fit"); so do the outputs. ``mode.prefill_chips`` (disaggregated
+    that fit" and "as many as fit"); so do the outputs. ``max_batch`` caps a free batch for the
+    whole system (a client that never has more than that many requests in flight, however many
+    replicas or DP-attention ranks share them; NaN: no cap beyond memory and the engine's
+    ``max_batch_per_instance``). ``mode.prefill_chips`` (disaggregated
     only) is a fixed prefill pool inside ``n_chips``; NaN sizes it to balance decode. Returns the
     chosen slot's metrics plus ``fits`` and ``why`` (0 fits, 1 memory, 2 pinned split, 3 target
     missed).
@@ -172,6 +176,7 @@ def search(
             _shape(mode.tail_ttft_s),
             _shape(mode.tail_quantile),
             _shape(mode.output_cv),
+            _shape(max_batch),
         }
     )
     N, B, S, O = (
@@ -282,6 +287,9 @@ def search(
     dep = Deployment(t, p, np.maximum(r, 1.0), dpa)
 
     bmax = serving.max_batch(mm, hh, dep, S, O, wb, kb, ff, cv)
+    cap_sys = _slot_axis(np.asarray(max_batch, float))
+    if any_of(np.isfinite(cap_sys)):  # the client's cap, shared by the replicas
+        bmax = np.where(np.isnan(cap_sys), bmax, np.minimum(bmax, cap_sys / dep.replicas))
     b_inst = np.where(
         batch_free,
         np.where(grid_b, np.minimum(BATCH_CHOICES[bslot], bmax), bmax),

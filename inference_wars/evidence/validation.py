@@ -15,7 +15,10 @@ searched, and reports::
 
 Rows marked ``catalog_fit`` set a catalog number; they are not independent tests and
 :func:`error_summary` can leave them out. A row with ``batch_is_cap`` ran "at maximum load":
-the engine chose the batch, up to ``batch`` per instance; a blank batch means the same with the
+the engine chose the batch, up to ``batch`` in flight in the whole system (a client's
+concurrency, shared by all replicas and DP-attention ranks), or up to ``batch`` per instance and
+per DP-attention rank where ``batch_cap_per_instance`` says the cap is the engine's own limit
+(``max_num_seqs``, TensorRT-LLM's max batch size); a blank batch means the same with the
 engine's default limit. A row with ``min_tokens_per_s_per_user`` is a point of a
 throughput-interactivity curve: the model answers with its best throughput per chip at that
 per-user speed.
@@ -93,6 +96,7 @@ class MeasuredRow(BaseModel):
     precision: str
     batch: int | None = None
     batch_is_cap: bool | None = None
+    batch_cap_per_instance: bool | None = None
     input_tokens: int
     output_tokens: int
     output_tokens_cv: float | None = None
@@ -117,6 +121,7 @@ class MeasuredRow(BaseModel):
         "n_chips",
         "batch",
         "batch_is_cap",
+        "batch_cap_per_instance",
         "output_tokens_cv",
         "min_tokens_per_s_per_user",
         "p99_ttft_s",
@@ -255,6 +260,11 @@ class PointInputs:
         b = np.array([_num(r.batch) for r in rows])
         self.batch = np.where(cap, np.nan, b)
         self.batch_cap = np.where(cap, b, np.nan)
+        # a cap is the client's concurrency, shared by all the system's replicas and DP-attention
+        # ranks, unless the row says it is the engine's own limit (max_num_seqs, TensorRT-LLM's max
+        # batch size), which each instance and each DP-attention rank schedules up to
+        own = np.array([_num(r.batch_cap_per_instance) for r in rows])
+        self.batch_total = np.where(cap & ~(np.nan_to_num(own, nan=0.0) > 0), b, np.nan)
         self.input_tokens = df["input_tokens"].to_numpy(float)
         self.output_tokens = df["output_tokens"].to_numpy(float)
         # how much a dataset's answer lengths vary (blank: all one length)
@@ -338,9 +348,18 @@ class PointInputs:
                     cols, factors.maturity_scale(self.age_months, self.no_kernels, a)
                 )
             )
-        # a published batch was the engine's setting: the default limit does not cut it
+        # a published batch was the engine's setting: the default limit does not cut it; nor does
+        # it cut a client's cap (which the search applies to the whole system: ``batch_total``)
         limit = np.fmax(cols["max_batch_per_instance"], self.batch)
-        cols["max_batch_per_instance"] = np.where(np.isnan(self.batch_cap), limit, self.batch_cap)
+        cols["max_batch_per_instance"] = np.where(
+            np.isnan(self.batch_cap),
+            limit,
+            np.where(
+                np.isnan(self.batch_total),
+                self.batch_cap,
+                np.fmax(cols["max_batch_per_instance"], self.batch_total),
+            ),
+        )
         return serving.Factors(**cols)
 
     def fit_mask(self, scope: str, key: str, scopes) -> np.ndarray:
@@ -390,6 +409,7 @@ class PointInputs:
                 0.99,
                 self.output_cv[j],
             ),
+            self.batch_total[j],
         )
 
     def evaluate(self, f: serving.Factors, rows: np.ndarray | None = None) -> np.ndarray:
