@@ -258,10 +258,15 @@ def fitted(scope: str) -> dict[str, tuple[float, float, float]]:
     }
 
 
-def young_software_slowdown(use_fitted: bool = True) -> float:
-    """The shipped fit's ``young_software_slowdown`` (:func:`inference_wars.engine.software.maturity`;
-    the assumption's default without the fit)."""
+def young_software_slowdown(
+    use_fitted: bool = True, fit: dict[tuple[str, str], float] | None = None
+) -> float:
+    """``young_software_slowdown`` (:func:`inference_wars.engine.software.maturity`): from ``fit``
+    (``{(scope, factor): value}``, as a calibration run passes) where given, else the shipped fit's,
+    else (``use_fitted=False``, or a fit without it) the assumption's default."""
     default = catalog.assumption(MATURITY_KEY)
+    if fit is not None:
+        return fit.get(("all", MATURITY_KEY), default)
     return fitted("all").get(MATURITY_KEY, (default,))[0] if use_fitted else default
 
 
@@ -434,11 +439,7 @@ def _build_factor_arrays(
         }
         scale = np.where(no_kernels, 1.0, [effs[e] for e in engines])
         if age_months is not None:  # young software: slower by its maturity at that age
-            slowdown = (
-                fitted.get(("all", MATURITY_KEY), catalog.assumption(MATURITY_KEY))
-                if fitted
-                else young_software_slowdown(use_fitted)
-            )
+            slowdown = young_software_slowdown(use_fitted, fitted)
             scale = scale * maturity_scale(age_months, no_kernels, slowdown)
         cols.update(scale_by_engine(cols, scale))  # scale 1 where no kernels run
     for k, v in overrides.items():

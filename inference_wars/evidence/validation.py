@@ -53,7 +53,7 @@ from ..catalog import DATA_DIR, CatalogError, blank_to_none, check_source, read_
 from ..engine import deployment, factors, serving
 from ..engine.formats import bits_per_weight, check_format_on_chip, default_kv_format
 from ..engine.hardware import family, hardware_arrays
-from ..engine.software import MATURITY_KEY, engine_of
+from ..engine.software import engine_of
 from ..engine.workload import MAX_OUTPUT_CV, model_arrays
 
 Metric = Literal[
@@ -337,11 +337,7 @@ class PointInputs:
             ).__dict__
         )
         # the software's maturity at each result's date scales the engine's efficiencies
-        key = ("all", MATURITY_KEY)
-        if fitted is not None:
-            a = fitted.get(key, catalog.assumption(MATURITY_KEY))
-        else:
-            a = factors.young_software_slowdown(use_fitted)
+        a = factors.young_software_slowdown(use_fitted, fitted)
         if a:
             cols.update(
                 factors.scale_by_engine(
@@ -350,16 +346,9 @@ class PointInputs:
             )
         # a published batch was the engine's setting: the default limit does not cut it; nor does
         # it cut a client's cap (which the search applies to the whole system: ``batch_total``)
-        limit = np.fmax(cols["max_batch_per_instance"], self.batch)
-        cols["max_batch_per_instance"] = np.where(
-            np.isnan(self.batch_cap),
-            limit,
-            np.where(
-                np.isnan(self.batch_total),
-                self.batch_cap,
-                np.fmax(cols["max_batch_per_instance"], self.batch_total),
-            ),
-        )
+        limit = np.fmax(np.fmax(cols["max_batch_per_instance"], self.batch), self.batch_total)
+        per_instance = np.isfinite(self.batch_cap) & np.isnan(self.batch_total)
+        cols["max_batch_per_instance"] = np.where(per_instance, self.batch_cap, limit)
         return serving.Factors(**cols)
 
     def fit_mask(self, scope: str, key: str, scopes) -> np.ndarray:
