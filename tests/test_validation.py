@@ -410,6 +410,32 @@ def test_same_system_drift_compares_one_configuration_across_dates():
     assert validation.same_system_drift(ttft)["change"].tolist() == [pytest.approx(1.0)]
 
 
+def test_known_source_scale_removes_each_sources_median_offset():
+    """Two sources, one read 2x too fast on every row, one half too slow on a speed and a TTFT:
+    known their scale, every row is exact; a source whose rows scatter keeps its scatter."""
+    import pandas as pd
+
+    d = pd.DataFrame(
+        {
+            "source_family": ["a", "a", "b", "b", "c", "c", "c"],
+            "metric": ["tokens_per_s", "tokens_per_s_per_user", "tokens_per_s", "ttft_s"]
+            + ["tokens_per_s"] * 3,
+            "value": [10.0, 20.0, 10.0, 1.0, 10.0, 10.0, 10.0],
+            # b: the speed read at half, so the TTFT read at twice the time
+            "predicted": [20.0, 40.0, 5.0, 2.0, 10.0, 20.0, 5.0],
+        }
+    )
+    d["ape"] = (d["predicted"] / d["value"] - 1).abs()
+    d["log_ratio"] = np.log(d["predicted"] / d["value"])
+    k = validation.known_source_scale(d)
+    np.testing.assert_allclose(k["predicted"].iloc[:4], d["value"].iloc[:4])
+    # c's median offset is 0: its rows keep their misses
+    np.testing.assert_allclose(k["ape"].iloc[4:], d["ape"].iloc[4:])
+    assert validation.error_summary(k)["median_ape_pct"] == 0.0
+    with pytest.raises(ValueError, match="log_ratio"):
+        validation.known_source_scale(d.drop(columns="log_ratio"))
+
+
 def test_a_factor_is_fitted_only_on_the_rows_that_use_it():
     from inference_wars.engine import factors
 
