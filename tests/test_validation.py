@@ -436,6 +436,32 @@ def test_known_source_scale_removes_each_sources_median_offset():
         validation.known_source_scale(d.drop(columns="log_ratio"))
 
 
+def test_folded_rows_are_the_forward_sets_the_record_read():
+    """data/forward_folded.csv: each folded set has as many rows as the record says the fit then
+    shipped read blind on it, and every id is a measured row."""
+    from inference_wars.evidence import calibration
+
+    rec = calibration.experiments().set_index("id")
+    assert len(validation.folded(11)) == rec.loc["fold-tenth-1405", "forward_rows"] == 359
+    assert len(validation.folded(10)) == rec.loc["client-cap-1244", "forward_rows"] == 161
+    ids = set(validation.measured()["id"])
+    assert set(validation.folded()) <= ids and len(set(validation.folded())) == len(validation.folded())
+    with pytest.raises(ValueError, match="no forward set 3 was folded"):
+        validation.folded(3)
+
+
+def test_a_folded_id_that_is_not_measured_is_refused(tmp_path, monkeypatch):
+    bad = tmp_path / "forward_folded.csv"
+    bad.write_text("id,forward_set,folded\nno-such-row,12,2026-12-02\n", encoding="utf-8")
+    monkeypatch.setattr(validation, "FOLDED_PATH", bad)
+    validation._folded_rows.cache_clear()
+    try:
+        with pytest.raises(validation.CatalogError, match="not measured rows.*no-such-row"):
+            validation.folded()
+    finally:
+        validation._folded_rows.cache_clear()
+
+
 def test_a_factor_is_fitted_only_on_the_rows_that_use_it():
     from inference_wars.engine import factors
 

@@ -46,7 +46,7 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from .. import catalog
 from ..catalog import DATA_DIR, CatalogError, blank_to_none, check_source, read_rows
@@ -68,6 +68,8 @@ MEASURED_DIR = DATA_DIR / "measured"
 #: Measured results collected after the shipped fit was frozen, which no fit has used
 #: (:func:`forward_test`; same schema as :data:`MEASURED_DIR`).
 FORWARD_DIR = DATA_DIR / "forward"
+#: Which measured rows were first a blind forward set's results, and which set (:func:`folded`).
+FOLDED_PATH = DATA_DIR / "forward_folded.csv"
 
 #: The per-user speeds: ``1 / TPOT`` (mean time per output token, the prefills that chunked
 #: prefill slips into other users' steps included) and ``1 / ITL`` (median inter-token latency:
@@ -707,6 +709,46 @@ def predict_held_out():
         )
     pred = df["id"].map(got).to_numpy(float)
     return _scored(df, pred)
+
+
+class FoldedRow(BaseModel):
+    """A measured row that was first a result of blind forward set ``forward_set`` (read by the
+    fit then shipped before any fit saw it) and joined the fitting data on ``folded``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    id: str
+    forward_set: int = Field(ge=1)
+    folded: str
+    _date = field_validator("folded")(catalog.check_date)
+
+
+@functools.cache
+def _folded_rows() -> tuple[FoldedRow, ...]:
+    rows = tuple(read_rows(FOLDED_PATH, FoldedRow))
+    catalog.unique_by(FOLDED_PATH.name, rows, "id")
+    unknown = sorted({r.id for r in rows} - set(measured()["id"]))
+    if unknown:
+        raise CatalogError(
+            f"{FOLDED_PATH.name}: {len(unknown)} ids are not measured rows (e.g. {unknown[0]}); "
+            "a folded result keeps its id, less the forward set's new<N>- prefix"
+        )
+    return rows
+
+
+def folded(forward_set: int | None = None) -> list[str]:
+    """Ids of the measured rows that were first results of blind forward set ``forward_set``
+    (every folded set if None), from ``data/forward_folded.csv``: the rows a refit added, whose
+    held-out error the validation appendix compares with the reading they had as a forward set.
+    The sets from the fourth on are listed (the first three were folded together, before the
+    record kept them apart).
+
+    >>> len(folded(11))
+    359
+    """
+    if forward_set is not None and forward_set not in {r.forward_set for r in _folded_rows()}:
+        sets = sorted({r.forward_set for r in _folded_rows()})
+        raise ValueError(f"no forward set {forward_set!r} was folded; folded sets: {sets}")
+    return [r.id for r in _folded_rows() if forward_set in (None, r.forward_set)]
 
 
 def forward_test():
