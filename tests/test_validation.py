@@ -445,7 +445,9 @@ def test_folded_rows_are_the_forward_sets_the_record_read():
     assert len(validation.folded(11)) == rec.loc["fold-tenth-1405", "forward_rows"] == 359
     assert len(validation.folded(10)) == rec.loc["client-cap-1244", "forward_rows"] == 161
     ids = set(validation.measured()["id"])
-    assert set(validation.folded()) <= ids and len(set(validation.folded())) == len(validation.folded())
+    assert set(validation.folded()) <= ids and len(set(validation.folded())) == len(
+        validation.folded()
+    )
     with pytest.raises(ValueError, match="no forward set 3 was folded"):
         validation.folded(3)
 
