@@ -9,8 +9,10 @@ deployment search on.
 * **search**: ``n_chips`` given, split left free. Each configuration considers 14 candidate
   deployments (7 tensor-parallel widths x TP or DP attention; dataflow chips: 14 replica counts);
   the search never tries them all one by one: the fewest pipeline stages that hold each width
-  are computed in closed form, impossible slots are masked, and all candidates are evaluated in
-  one vectorised call and reduced with one argmax. Target: >= 200,000 configurations/s.
+  are computed in closed form, impossible slots are masked, the slots no configuration of a
+  block can use (DP attention for a dense model, a width wider than every system or scale-up
+  domain in the block) are dropped before the evaluation, and the rest are evaluated in one
+  vectorised call and reduced with one argmax. Target: >= 200,000 configurations/s.
 
 How ``sweep`` gets there (``inference_wars.api._grid`` and ``engine.deployment.search``): the
 grid stays open, one numpy axis per argument, so broadcasting computes each quantity once per

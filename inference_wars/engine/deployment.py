@@ -20,7 +20,9 @@ Candidates per configuration (``K`` fixed slots, so the search is one reshape an
 * hard-wired chips: every chip is a whole model (``replicas = n``).
 
 A slot that cannot hold its share, breaks a pinned part of the split or misses a target is
-infeasible; when no slot is feasible the result says which constraint failed. With
+infeasible; a slot infeasible for every configuration of a call is dropped before the
+evaluation (:func:`_usable_slots`); when no slot is feasible the result says which constraint
+failed. With
 ``batch=None`` each deployment serves the most sequences that fit (the engine's batch limit
 included) or, under a target, the largest power-of-two batch that meets it.
 """
@@ -121,6 +123,28 @@ def _shape(x) -> tuple:
 def _with_slot_axis(arrays):
     """A dataclass of arrays (model, hardware, factors) with :func:`_slot_axis` on every field."""
     return type(arrays)(**{k: _slot_axis(v) for k, v in arrays.__dict__.items()})
+
+
+def _usable_slots(ok: np.ndarray, *slot_arrays):
+    """``slot_arrays`` without the candidate slots no configuration can use (``ok`` False in
+    every row: a DP-attention slot for a dense model, a width wider than every system, ...).
+    Such a slot scores ``-inf`` everywhere, so dropping it before the evaluation leaves each
+    row's argmax where it was; slot 0, the pick of a row where nothing is feasible, always stays.
+    Arrays with a length-1 slot axis (the same in every slot) are returned as they are."""
+    k = np.shape(ok)[-1]
+    usable = np.reshape(ok, (-1, k)).any(axis=0)
+    usable[0] = True
+    if usable.all():
+        return slot_arrays
+    return tuple(x[..., usable] if np.ndim(x) and np.shape(x)[-1] == k else x for x in slot_arrays)
+
+
+def _best_slot(score: np.ndarray) -> np.ndarray:
+    """Index of each row's best slot, ``np.argmax`` over the last axis (the first on a tie),
+    kept as a length-1 axis; with one slot, 0 without a reduction."""
+    if score.shape[-1] == 1:
+        return np.zeros(score.shape, np.intp)
+    return np.argmax(score, axis=-1)[..., None]
 
 
 def search(
@@ -284,6 +308,8 @@ def search(
         ok = ok & np.isfinite(p) & (r >= 1) & (r * per_inst <= Ndec + 1e-6)
     p = np.where(np.isfinite(p), p, 1.0)
     r = np.where(np.isfinite(r), r, 1.0)
+    t, p, r, dpa, bslot, ok = _usable_slots(ok, t, p, r, dpa, bslot, ok)
+    full = np.broadcast_shapes(shape + (1,), np.shape(ok), np.shape(p), np.shape(t))
     dep = Deployment(t, p, np.maximum(r, 1.0), dpa)
 
     bmax = serving.max_batch(mm, hh, dep, S, O, wb, kb, ff, cv)
@@ -298,7 +324,7 @@ def search(
     fit = ((b_inst >= 1) | (hwd & (b_inst > 0))) & (b_inst <= bmax + 1e-9) & fits_any
     B_sys = b_inst * dep.replicas
     with np.errstate(divide="ignore", invalid="ignore"):
-        res = serving.evaluate(
+        res = serving.evaluate_numbers(
             mm,
             hh,
             ff,
@@ -326,7 +352,7 @@ def search(
     allowed = np.broadcast_to(ok & fit, full)
     good = allowed & met
     score = np.where(good, score, -np.inf)
-    best = np.argmax(score, axis=-1)[..., None]
+    best = _best_slot(score)
     any_good = np.isfinite(np.take_along_axis(score, best, axis=-1))[..., 0]
     pinned = np.zeros(shape, bool)
     for x in (pins.tp, pins.pp, pins.replicas, pins.dp_attention):
@@ -335,7 +361,7 @@ def search(
     if not any_good.all():
         # when nothing is feasible, report the slot that fits memory (or any allowed slot)
         fallback = np.where(allowed, per_chip, np.where(ok, -1e300, -np.inf))
-        fb = np.argmax(np.broadcast_to(fallback, full), axis=-1)[..., None]
+        fb = _best_slot(np.broadcast_to(fallback, full))
         best = np.where(any_good[..., None], best, fb)
 
     # the chosen slot of each configuration as one index into the flattened (configurations x K)

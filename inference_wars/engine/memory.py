@@ -61,7 +61,8 @@ def round_chip_count(n) -> np.ndarray:
     """Deployable chip counts: the next power of two up to 8, then whole multiples of 8
     (tensor-parallel groups split heads evenly; servers come in eights)."""
     n = np.maximum(np.ceil(np.asarray(n, float)), 1.0)
-    pow2 = 2.0 ** np.ceil(np.log2(n))
+    # the powers of two, 2**ceil(log2(n)) for whole n <= 8, without the logarithms
+    pow2 = np.where(n <= 2.0, n, np.where(n <= 4.0, 4.0, 8.0))
     return np.where(n <= 8, pow2, np.ceil(n / 8.0) * 8.0)
 
 

@@ -43,7 +43,7 @@ def seconds_per_byte(t, domain, scaleup_gb_s, scaleout_gb_s, interconnect_effici
     domain at :func:`scaleup_bytes_per_s`; a group wider than the domain ``D`` sends the share
     ``1 - D / t`` over the NICs in parallel, so ``max((1 - off) / B_up, off / B_out)``."""
     b_up = scaleup_bytes_per_s(scaleup_gb_s, interconnect_efficiency)
-    off = np.clip(1.0 - np.asarray(domain, float) / t, 0.0, 1.0)
+    off = np.minimum(np.maximum(1.0 - np.asarray(domain, float) / t, 0.0), 1.0)  # clipped to [0, 1]
     if not off.any():  # every group inside its scale-up domain (the common case): one division
         return 1.0 / b_up
     return np.maximum((1.0 - off) / b_up, off / scaleout_bytes_per_s(scaleout_gb_s))

@@ -351,23 +351,20 @@ def overlapped_s(compute_s, memory_s, exponent) -> np.ndarray:
     mem = np.asarray(memory_s, float)
     hi = np.maximum(c, mem)
     p = np.asarray(exponent)
+    if p.ndim == 0:  # one exponent for every configuration (an estimate, a block of a sweep)
+        p0 = float(p)
+        if p0 == 1.0:
+            return c + mem
+        return hi if math.isinf(p0) else hi * _stretch(_ratio(c, mem, hi), p0)
     ones = p == 1.0
     limits = ones | np.isinf(p)
     if limits.all():  # the two limits need no power: exact, and much cheaper
         return np.where(ones, c + mem, hi) if ones.any() else hi
-    with np.errstate(divide="ignore", invalid="ignore"):
-        r = np.where(hi > 0, np.minimum(c, mem) / hi, 0.0).astype(np.float32)
-    p_in = p[~limits] if p.ndim else p
+    r = _ratio(c, mem, hi)
+    p_in = p[~limits]
     p0 = float(p_in.flat[0])
     if (p_in == p0).all():
-        # one fitted exponent (every sweep): the stretch 1 <= (1 + r**p)**(1/p) <= 2 read off a
-        # table over r in [0, 1] by linear interpolation (relative error below 4e-6 at p = 1.1,
-        # less for larger p), far cheaper than two fractional powers per configuration
-        table, slope = _stretch_table(p0)
-        x = r * np.float32(_STRETCH_STEPS)
-        with np.errstate(invalid="ignore"):  # a NaN time stays NaN (its index is clipped)
-            i = np.clip(x.astype(np.intp), 0, _STRETCH_STEPS - 1)
-        stretch = table[i] + (x - i) * slope[i]
+        stretch = _stretch(r, p0)
     else:  # exponents differ between configurations: the powers in single precision
         p32 = p.astype(np.float32)
         stretch = (1.0 + r**p32) ** (1.0 / p32)
@@ -379,6 +376,24 @@ def overlapped_s(compute_s, memory_s, exponent) -> np.ndarray:
 
 #: Intervals of the table :func:`overlapped_s` interpolates the stretch on.
 _STRETCH_STEPS = 4096
+
+
+def _ratio(c: np.ndarray, mem: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """``r = min(c, mem) / max(c, mem)`` in single precision (0 where both are 0)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(hi > 0, np.minimum(c, mem) / hi, 0.0).astype(np.float32)
+
+
+def _stretch(r: np.ndarray, p: float) -> np.ndarray:
+    """The stretch ``1 <= (1 + r**p)**(1/p) <= 2`` of one fitted exponent ``p`` (every sweep),
+    read off a table over ``r`` in [0, 1] by linear interpolation (relative error below 4e-6 at
+    ``p = 1.1``, less for larger ``p``), far cheaper than two fractional powers per
+    configuration."""
+    table, slope = _stretch_table(p)
+    x = r * np.float32(_STRETCH_STEPS)
+    with np.errstate(invalid="ignore"):  # a NaN time stays NaN (its index is clipped)
+        i = np.minimum(np.maximum(x.astype(np.intp), 0), _STRETCH_STEPS - 1)
+    return table[i] + (x - i) * slope[i]
 
 
 @functools.lru_cache(maxsize=8)
@@ -554,8 +569,8 @@ def _stage(m, hw, f, dep, tokens, seqs, c, wb, kb, alpha_s):
 def _first_largest(*parts) -> np.ndarray:
     """Index of the largest of ``parts`` element-wise, the first on a tie (``np.argmax`` over
     the stacked parts; small ones, e.g. one estimate's candidate deployments, without stacking)."""
-    if max(np.size(x) for x in parts) > 256:
-        return np.argmax(np.stack(np.broadcast_arrays(*parts)), axis=0)
+    if max(np.size(x) for x in parts) > 256:  # stacked last: each row's parts side by side
+        return np.argmax(np.stack(np.broadcast_arrays(*parts), axis=-1), axis=-1)
     best, index = parts[0], np.zeros(np.broadcast_shapes(*(np.shape(x) for x in parts)), np.intp)
     for j, x in enumerate(parts[1:], 1):
         take = (x > best) | (np.isnan(x) & ~np.isnan(best))  # a NaN wins, as in np.argmax
@@ -579,6 +594,28 @@ def evaluate(
     """Every serving metric for broadcastable arrays of configurations (formulas in the module
     doc). ``batch`` is the whole system's concurrent sequences (``replicas`` share them);
     ``mode`` turns on drafts and disaggregated prefill (:class:`Mode`)."""
+    res = evaluate_numbers(
+        m, hw, f, dep, batch, input_tokens, output_tokens, weight_bits, kv_bits, mode
+    )
+    res["bound"] = BOUNDS[res["bound_index"]]
+    return res
+
+
+def evaluate_numbers(
+    m: ModelArrays,
+    hw: HardwareArrays,
+    f: Factors,
+    dep: Deployment,
+    batch,
+    input_tokens,
+    output_tokens,
+    weight_bits,
+    kv_bits,
+    mode: Mode = Mode(),
+) -> dict[str, np.ndarray]:
+    """:func:`evaluate` without the names of the bounds (``"bound"`` is None; ``"bound_index"``
+    indexes :data:`BOUNDS`): what :func:`inference_wars.engine.deployment.search` scores, which
+    names only the bound of the deployment it keeps."""
     mtp_tokens, disaggregated = mode.mtp_tokens, mode.disaggregated
     t, p, r = (np.asarray(x, float) for x in (dep.tp, dep.pp, dep.replicas))
     pool = prefill_pool(disaggregated, mode.prefill_chips)
@@ -704,7 +741,7 @@ def evaluate(
         "decode_overhead_s": p * t_o,
         "step_s": step,
         "prefill_s": t_pf,
-        "bound": BOUNDS[bound_index],
+        "bound": None,
         "bound_index": bound_index,
         "usd_per_million_tokens": economics.usd_per_million_tokens(
             n,

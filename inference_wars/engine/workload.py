@@ -29,7 +29,7 @@ import numpy as np
 
 from ..catalog import ModelRow, get_model
 from ..catalog.architecture import attention_params_per_layer, parameter_counts
-from .hardware import read_only
+from .hardware import any_of, read_only
 
 
 @dataclass(frozen=True)
@@ -214,6 +214,8 @@ def expected_experts_touched(m: ModelArrays, tokens) -> np.ndarray:
     """Expected distinct experts per MoE layer hit by ``tokens`` tokens, each routing to ``k`` of
     ``E``: ``E * (1 - (1 - k/E)**tokens)`` (0 for dense models)."""
     E = m.n_experts
+    if not any_of(E):  # dense models only: E * (1 - 1**tokens) is 0, without the powers
+        return np.zeros(np.broadcast_shapes(np.shape(E), np.shape(tokens)))[()]
     with np.errstate(divide="ignore", invalid="ignore"):
         frac_miss = np.where(E > 0, 1.0 - m.n_experts_active / np.where(E > 0, E, 1.0), 1.0)
     return E * (1.0 - frac_miss ** np.asarray(tokens, float))
