@@ -516,9 +516,11 @@ def _grid(req: Request):
             return x.reshape(-1) if kept is None else x[kept]
 
         def labels(names: list[str], index) -> Labels:
-            """A name column: ``names[index]`` over the block's grid."""
-            if single:
-                return Labels(np.array([names[int(index)]], dtype=object), np.zeros(1, np.intp))
+            """A name column: ``names[index]`` over the block's grid (coded against every name,
+            so the blocks' columns join: a one-row block of a sweep over several models keeps the
+            whole vocabulary)."""
+            if single and len(names) == 1:
+                return Labels(np.array(names, dtype=object), np.zeros(1, np.intp))
             return Labels.of(names, flat(index))
 
         k = si_ * n_t + ti

@@ -269,6 +269,15 @@ def test_sweep_matches_estimate():
     assert row["bound"] == e.bound
 
 
+def test_sweep_of_one_configuration_per_model_names_each_model():
+    # one chip, one of everything else: each model is a one-row block of its own
+    models = ["llama-3.1-8b", "llama-3.1-70b", "mixtral-8x7b"]
+    df = iw.sweep(models, "h100-sxm")
+    assert df["model"].tolist() == models
+    for model, row in zip(models, df.itertuples()):
+        assert row.tokens_per_s == pytest.approx(iw.estimate(model, "h100-sxm").tokens_per_s)
+
+
 def test_scenarios_bracket_the_base_for_estimated_chips():
     df = iw.sweep(
         "llama-3.1-70b",
