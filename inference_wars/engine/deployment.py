@@ -324,7 +324,7 @@ def search(
     fit = ((b_inst >= 1) | (hwd & (b_inst > 0))) & (b_inst <= bmax + 1e-9) & fits_any
     B_sys = b_inst * dep.replicas
     with np.errstate(divide="ignore", invalid="ignore"):
-        res = serving.evaluate_numbers(
+        res = serving.evaluate(
             mm,
             hh,
             ff,
@@ -342,6 +342,7 @@ def search(
                 _slot_axis(mode.tail_quantile),
                 cv,
             ),
+            bound_names=False,
         )
     met = _meets(goal, res["tokens_per_s_per_user"], res["ttft_s"], _slot_axis)
     per_chip = res["tokens_per_s"] / serving.chips_counted(dis_, pool, dep, Nsys)

@@ -590,32 +590,14 @@ def evaluate(
     weight_bits,
     kv_bits,
     mode: Mode = Mode(),
+    bound_names: bool = True,
 ) -> dict[str, np.ndarray]:
     """Every serving metric for broadcastable arrays of configurations (formulas in the module
     doc). ``batch`` is the whole system's concurrent sequences (``replicas`` share them);
-    ``mode`` turns on drafts and disaggregated prefill (:class:`Mode`)."""
-    res = evaluate_numbers(
-        m, hw, f, dep, batch, input_tokens, output_tokens, weight_bits, kv_bits, mode
-    )
-    res["bound"] = BOUNDS[res["bound_index"]]
-    return res
-
-
-def evaluate_numbers(
-    m: ModelArrays,
-    hw: HardwareArrays,
-    f: Factors,
-    dep: Deployment,
-    batch,
-    input_tokens,
-    output_tokens,
-    weight_bits,
-    kv_bits,
-    mode: Mode = Mode(),
-) -> dict[str, np.ndarray]:
-    """:func:`evaluate` without the names of the bounds (``"bound"`` is None; ``"bound_index"``
-    indexes :data:`BOUNDS`): what :func:`inference_wars.engine.deployment.search` scores, which
-    names only the bound of the deployment it keeps."""
+    ``mode`` turns on drafts and disaggregated prefill (:class:`Mode`). ``"bound_index"``
+    indexes :data:`BOUNDS`; ``bound_names=False`` leaves ``"bound"`` None (what
+    :func:`inference_wars.engine.deployment.search` scores, which names only the bound of the
+    deployment it keeps, without building the names over every candidate)."""
     mtp_tokens, disaggregated = mode.mtp_tokens, mode.disaggregated
     t, p, r = (np.asarray(x, float) for x in (dep.tp, dep.pp, dep.replicas))
     pool = prefill_pool(disaggregated, mode.prefill_chips)
@@ -741,7 +723,7 @@ def evaluate_numbers(
         "decode_overhead_s": p * t_o,
         "step_s": step,
         "prefill_s": t_pf,
-        "bound": None,
+        "bound": BOUNDS[bound_index] if bound_names else None,
         "bound_index": bound_index,
         "usd_per_million_tokens": economics.usd_per_million_tokens(
             n,
