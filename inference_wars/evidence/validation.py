@@ -637,12 +637,29 @@ def same_system_drift(df=None):
     return pd.DataFrame(out)
 
 
+def speed_log_ratio(df) -> np.ndarray:
+    """Each scored row's miss read as a speed: ``ln(predicted / measured)``, negated for a time
+    to first token (a time read short is a system read fast), so > 0 always means the model
+    reads the row too fast. ``df`` is a scored table (:func:`predict`, :func:`forward_test`).
+
+    >>> import pandas as pd
+    >>> speed_log_ratio(pd.DataFrame({"metric": ["tokens_per_s", "ttft_s"], "log_ratio": [0.5, 0.5]})).tolist()
+    [0.5, -0.5]
+    """
+    return df["log_ratio"].to_numpy(float) * _speed_sign(df)
+
+
+def _speed_sign(df) -> np.ndarray:
+    """+1 for a speed, -1 for a time to first token (:func:`speed_log_ratio`)."""
+    return np.where(df["metric"].to_numpy(object) == "ttft_s", -1.0, 1.0)
+
+
 def known_source_scale(df, by: str = "source_family"):
     """The error that would be left if each source's overall scale were known: every prediction
-    moved by its group's median log ratio, in the sense of a speed (a time to first token moves
-    the other way)::
+    moved by its group's median log ratio, in the sense of a speed (:func:`speed_log_ratio`; a
+    time to first token moves the other way)::
 
-        s_i  = ln(predicted_i / measured_i) * (-1 for TTFT, else +1)
+        s_i  = ln(predicted_i / measured_i) * sign_i       (sign_i = -1 for TTFT, else +1)
         ln(predicted_i' / measured_i) = ln(predicted_i / measured_i) - sign_i * median_g(s)
 
     No estimate of an unseen source has that scale: a publisher's software version, harness and
@@ -660,10 +677,8 @@ def known_source_scale(df, by: str = "source_family"):
     from ..errors import require_frame
 
     require_frame("df", df, ("metric", "value", "log_ratio", by), allow_empty=True)
-    sign = np.where(df["metric"].to_numpy(object) == "ttft_s", -1.0, 1.0)
-    speed = df["log_ratio"].to_numpy(float) * sign
-    offset = df.assign(_s=speed).groupby(by)["_s"].transform("median").to_numpy(float)
-    lr = df["log_ratio"].to_numpy(float) - sign * offset
+    offset = df.assign(_s=speed_log_ratio(df)).groupby(by)["_s"].transform("median")
+    lr = df["log_ratio"].to_numpy(float) - _speed_sign(df) * offset.to_numpy(float)
     out = df.copy()
     out["predicted"] = out["value"] * np.exp(lr)
     return _scored(out, out["predicted"].to_numpy(float))
