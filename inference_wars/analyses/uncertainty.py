@@ -12,6 +12,9 @@ Two propagations, both vectorised:
   configuration is evaluated for every draw at once. Independent draws partly cancel, so its
   5-95 % band is usually narrower than the interval.
 
+And where a verdict flips as one input moves (a fitted factor across its range, a price):
+:func:`threshold`, by bisection.
+
 Inverse-CDF of the triangular distribution for ``u`` uniform on ``[0, 1)``::
 
     x = a + sqrt(u (b - a)(c - a))            if u < (c - a) / (b - a)
@@ -19,6 +22,8 @@ Inverse-CDF of the triangular distribution for ``u`` uniform on ``[0, 1)``::
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 
@@ -134,3 +139,19 @@ def monte_carlo(
     )
     res["tokens_per_s_per_chip"] = res["tokens_per_s"] / float(base.n_chips)
     return pd.DataFrame({k: np.broadcast_to(res[k], (n_samples,)) for k in api.METRICS})
+
+
+def threshold(holds: Callable[[float], bool], lo: float, hi: float, steps: int = 30) -> float:
+    """Where a verdict flips as one input moves, by bisection: with ``holds(lo)`` true and
+    ``holds(hi)`` false, each of ``steps`` halvings keeps the half whose ends disagree, and the
+    result is the last value at which the verdict held (within ``(hi - lo) / 2**steps``). The
+    chapters use it to say how far a fitted factor or a price can move before a reading changes.
+    Used in chapters 5 and 8.
+
+    >>> round(threshold(lambda x: x * x <= 2.0, 0.0, 2.0), 6)
+    1.414214
+    """
+    for _ in range(steps):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if holds(mid) else (lo, mid)
+    return lo
