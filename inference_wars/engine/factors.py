@@ -417,17 +417,23 @@ def _factor_arrays(
 def _build_factor_arrays(
     ids, scenario, overrides, use_fitted, fitted, engines, age_months=None
 ) -> Factors:
-    rows = [_unscaled(c, scenario, use_fitted and fitted is None) for c in ids]
-    cols = {k: np.array([r[k] for r in rows], float) for k in Factors.__dataclass_fields__}
-    no_kernels = np.array([runs_no_kernels(c) for c in ids], bool)
+    # each distinct chip is looked up once (a calibration run builds these for ~2,000 rows of a
+    # few dozen chips, hundreds of times), then spread to its rows
+    uniq = tuple(dict.fromkeys(ids))
+    at = {c: i for i, c in enumerate(uniq)}
+    inv = np.array([at[c] for c in ids], int)
+    rows = [_unscaled(c, scenario, use_fitted and fitted is None) for c in uniq]
+    cols = {k: np.array([r[k] for r in rows], float)[inv] for k in Factors.__dataclass_fields__}
+    no_kernels = np.array([runs_no_kernels(c) for c in uniq], bool)[inv]
     if fitted:
         chip_fits = {sk: v for sk, v in fitted.items() if not is_engine_scope(sk[0])}
         for (scope, key), v in sorted(chip_fits.items(), key=lambda kv: scope_rank(kv[0][0])):
             if key not in cols:  # a factor that scales others (MATURITY_KEY): not a column
                 continue
-            cols[key] = np.where([in_scope(scope, c) for c in ids], v, cols[key])
+            applies = np.array([in_scope(scope, c) for c in uniq], bool)[inv]
+            cols[key] = np.where(applies, v, cols[key])
         for key in _KERNEL_OVERHEADS:
-            own = np.array([_own_overhead(c, key, scenario) for c in ids])
+            own = np.array([_own_overhead(c, key, scenario) for c in uniq], float)[inv]
             cols[key] = np.where(np.isnan(own), cols[key], own)
             cols[key] = np.where(no_kernels, 0.0, cols[key])
     overrides = dict(overrides or {})
@@ -447,7 +453,7 @@ def _build_factor_arrays(
         cols[k] = (
             np.where(no_kernels, 0.0, float(v))
             if k in _KERNEL_OVERHEADS
-            else np.full(len(rows), float(v))
+            else np.full(len(ids), float(v))
         )
     return Factors(**read_only(cols))
 

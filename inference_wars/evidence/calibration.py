@@ -171,7 +171,8 @@ def fit(train: np.ndarray | None = None) -> dict[tuple[str, str], float]:
     pts1 = validation._inputs()
     n = len(df)
     train = np.ones(n, bool) if train is None else np.asarray(train, bool)
-    w = _weights(df[train].reset_index(drop=True))
+    w = np.zeros(n)
+    w[train] = _weights(df[train].reset_index(drop=True))
     G = GRID_POINTS
     tiled = _tiled(G)
     # a factor is fitted on the rows whose predictions take its value (narrower scopes win; a
@@ -179,8 +180,6 @@ def fit(train: np.ndarray | None = None) -> dict[tuple[str, str], float]:
     scopes = {k: [s for s, k2, _, _ in PARAMS if k2 == k] for _, k, _, _ in PARAMS}
     in_scope = {(s, k): pts1.fit_mask(s, k, scopes[k]) for s, k, _, _ in PARAMS}
     current: dict[tuple[str, str], float] = {}
-    rows = np.flatnonzero(train)
-    idx = np.concatenate([rows + k * n for k in range(G)])
     for sweep in range(SWEEPS):
         for scope, key, lo, hi in PARAMS:
             sel = in_scope[(scope, key)] & train
@@ -205,10 +204,21 @@ def fit(train: np.ndarray | None = None) -> dict[tuple[str, str], float]:
                 cols[key] = np.where(
                     np.tile(in_scope[(scope, key)], G), np.repeat(padded, n), cols[key]
                 )
+            # only the training rows whose factors differ between grid values are evaluated: every
+            # other row predicts the same for each value and adds the same constant to each loss
+            moved = np.zeros(n, bool)
+            for v in cols.values():
+                v = v.reshape(G, n)[: len(grid)]
+                moved |= ~((v == v[0]) | (np.isnan(v) & np.isnan(v[0]))).all(axis=0)
+            rows = np.flatnonzero(moved & train)
+            if not rows.size:  # no training row feels it: every value ties, the first wins
+                current[(scope, key)] = float(grid[0])
+                continue
+            idx = np.concatenate([rows + g * n for g in range(len(grid))])
             f = validation.serving.Factors(**cols)
-            pred = tiled.evaluate(f, idx[: len(grid) * len(rows)]).reshape(len(grid), len(rows))
+            pred = tiled.evaluate(f, idx).reshape(len(grid), len(rows))
             err = np.sqrt(np.log(pred / pts1.value[rows]) ** 2 + HUBER_DELTA**2)
-            loss = (err * w).sum(axis=1)
+            loss = (err * w[rows]).sum(axis=1)
             current[(scope, key)] = float(grid[int(np.argmin(loss))])
     return current
 
