@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from . import catalog
-from .engine import deployment, factors, formats, serving, software
+from .engine import deployment, factors, formats, memory, serving, software
 from .engine.hardware import hardware_arrays
 from .engine.workload import MAX_OUTPUT_CV, kv_bytes_held, model_arrays, weights_bytes
 from .errors import UnknownNameError, require_count, require_number, require_positive
@@ -621,7 +621,9 @@ def _grid(req: Request):
                 stack = np.stack([cols[name], flat(bounds[0][name]), flat(bounds[1][name])])
                 cols[f"{name}_low"] = stack.min(axis=0)
                 cols[f"{name}_high"] = stack.max(axis=0)
-        cols["_storage_gb"] = flat((hw.sram_gb + hw.hbm_gb) * f.usable_memory_fraction)
+        cols["_storage_gb"] = flat(
+            memory.storage_capacity_bytes(hw, f.usable_memory_fraction) / memory.GB
+        )
         return cols
 
     # blocks of about BLOCK_CONFIGS configurations (one model, a run of triples): each block's

@@ -34,6 +34,7 @@ def test_frontier_marks_points_and_best_at_target():
         precision="fp8",
         input_tokens=2048,
         output_tokens=256,
+        n_chips=[1, 2, 4, 8],  # a batch served on too few chips is beaten by the same on more
     )
     assert df["on_frontier"].any() and not df["on_frontier"].all()
     best = fr.best_at_interactivity(df, [10.0, 1e6])

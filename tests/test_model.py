@@ -307,9 +307,10 @@ def test_agentic_chain_by_hand():
 
 
 def test_max_concurrent_sequences_by_hand():
-    # 8 x 80 GB x 0.9 usable = 576 GB; Llama 3.1 70B fp8 weights 70.55 GB; KV fp8 at 32k = 163,840 * 32768 B
+    # 8 x 80 GiB x 0.9 usable = 618.5 GB (an "80 GB" H100 holds 80 * 2**30 bytes); Llama 3.1 70B
+    # fp8 weights 70.55 GB; KV fp8 at 32k = 163,840 * 32768 B = 5.37 GB
     n = iw.max_concurrent_sequences("llama-3.1-70b", "h100-sxm", 8, 32_768, precision="fp8")
-    assert n == 94  # (576 - 70.55) GB // 5.37 GB
+    assert n == 102  # (618.5 - 70.55) GB // 5.37 GB
     assert iw.max_concurrent_sequences("llama-3.1-405b", "h100-sxm", 1, 1024) == 0
 
 

@@ -16,11 +16,22 @@ from .hardware import HardwareArrays, any_of
 
 GB = 1e9
 TB = 1e12
+#: A DRAM "gigabyte" on a spec sheet: HBM and LPDDR dies hold powers of two, so an "80 GB" H100
+#: holds 80 GiB (81,559 MiB free to CUDA), a "192 GB" MI300X 192 GiB, a "180 GB" B200 179 GiB.
+GIB = 2.0**30
 
 
 def storage_capacity_bytes(hw: HardwareArrays, usable_fraction) -> np.ndarray:
-    """Bytes per chip available for weights and KV (ROM excluded: it holds only weights)."""
-    return (hw.sram_gb + hw.hbm_gb) * GB * usable_fraction
+    """Bytes per chip available for weights and KV (ROM excluded: it holds only weights)::
+
+        (sram_gb * 1e9 + hbm_gb * 2**30) * usable_fraction
+
+    The off-chip memory's capacity is read in binary gigabytes (:data:`GIB`), as DRAM is sold and
+    as the engines see it (vLLM's ``gpu_memory_utilization`` is a fraction of the device's bytes);
+    read in decimal ones it was 7 % short, and a model that fills a GPU (Qwen3 32B in 16 bits on
+    one H100, DeepSeek-R1 in FP8 on four B200) was said not to fit where it ran
+    (``data/calibration_experiments.csv``, ``dram-gib-2080``)."""
+    return (hw.sram_gb * GB + hw.hbm_gb * GIB) * usable_fraction
 
 
 def _tier_s(x, tb_s, efficiency) -> np.ndarray:

@@ -328,9 +328,10 @@ def check_held_out(path: Path = LOSO_PATH) -> list[str]:
     return problems
 
 
-def check(path: Path = PATH) -> list[str]:
-    """Differences between a fresh fit to all rows and the values in the file at ``path``."""
-    full = fit()
+def check(path: Path = PATH, full: dict[tuple[str, str], float] | None = None) -> list[str]:
+    """Differences between a fresh fit to all rows (``full``: one already computed, else fitted
+    now) and the values in the file at ``path``."""
+    full = fit() if full is None else full
     with Path(path).open(newline="", encoding="utf-8") as fh:
         old = {(r["scope"], r["key"]): float(r["value"]) for r in csv.DictReader(fh)}
     problems = []
