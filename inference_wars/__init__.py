@@ -3,7 +3,7 @@
 >>> import inference_wars as iw
 >>> e = iw.estimate("llama-3.1-70b", "h100-sxm", batch=8)
 >>> e.n_chips, e.bound
-(4, 'memory')
+(2, 'memory')
 
 Layers, each importing only the ones below it (``tests/test_layers.py`` checks):
 
