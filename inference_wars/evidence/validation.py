@@ -458,9 +458,28 @@ class PointInputs:
             )
             # a row the model cannot serve at all counts as a 100x miss, never as a silent NaN
             ok = res["fits"] & np.isfinite(pred) & (pred > 0)
-            miss = np.where(self.metric[j] == "ttft_s", self.value[j] * 100, self.value[j] / 100)
-            out[sel] = np.where(ok, pred, miss)
+            out[sel] = np.where(ok, pred, unserved_prediction(self.metric[j], self.value[j]))
         return out
+
+
+#: How far off a row the model cannot serve is scored: a speed this many times too slow, a time to
+#: first token this many times too long (:func:`unserved_prediction`).
+UNSERVED_MISS = 100.0
+
+
+def unserved_prediction(metric, value) -> np.ndarray:
+    """The prediction a row the model cannot serve is scored with: ``value / UNSERVED_MISS`` for a
+    speed, ``value * UNSERVED_MISS`` for a time to first token (a miss, never a silent NaN).
+    ``np.isclose(predicted, unserved_prediction(metric, value))`` finds those rows in a scored
+    table.
+
+    >>> unserved_prediction(np.array(["tokens_per_s", "ttft_s"]), np.array([50.0, 0.2])).tolist()
+    [0.5, 20.0]
+    """
+    value = np.asarray(value, float)
+    return np.where(
+        np.asarray(metric, object) == "ttft_s", value * UNSERVED_MISS, value / UNSERVED_MISS
+    )
 
 
 #: A published batch that does not fit is retried at ``SHRINK`` times itself, up to
