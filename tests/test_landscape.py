@@ -27,6 +27,21 @@ def test_groq_and_cerebras_tiers_match_the_spec_sheets():
     assert t.loc[("cerebras-wse3", "on-chip SRAM"), "role"] == "weights and KV cache"
 
 
+def test_the_map_reads_dram_in_the_bytes_the_engine_fits_against():
+    """An "80 GB" H100 holds 80 GiB: the memory map, the hierarchy table and the engine's fit
+    check must all say so, or a model the engine serves on one GPU is drawn as not fitting."""
+    from inference_wars.analyses import hierarchy
+    from inference_wars.engine import hardware, memory
+
+    tier = landscape.memory_tiers(["h100-sxm"]).set_index("tier").loc["off-chip DRAM"]
+    level = hierarchy.memory_hierarchy(["h100-sxm"]).set_index("level").loc["HBM"]
+    engine_gb = float(memory.storage_capacity_bytes(hardware.hardware_arrays([("h100-sxm", "fp8")]), 1.0)[0]) / 1e9
+    assert tier["capacity_gb"] == pytest.approx(engine_gb) == pytest.approx(level["capacity_gb"])
+    assert tier["capacity_gb"] == pytest.approx(80 * 2**30 / 1e9)  # 85.9, not the label's 80
+    with pytest.raises(ValueError, match="not a capacity quantity"):
+        memory.capacity_gb("hbm_tb_s", 1.0)
+
+
 def test_domain_scope_multiplies_by_the_scaleup_domain():
     chip = landscape.memory_tiers(["gb200-nvl72"]).iloc[0]
     dom = landscape.memory_tiers(["gb200-nvl72"], scope="domain").iloc[0]

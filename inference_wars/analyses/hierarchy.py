@@ -25,7 +25,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from .. import catalog
-from ..engine import roofline, workload
+from ..engine import memory, roofline, workload
 from ..engine.formats import (
     bits_per_weight,
     check_format_on_chip,
@@ -33,12 +33,13 @@ from ..engine.formats import (
     default_kv_format,
 )
 
-#: (level, capacity quantity, capacity scale to GB, bandwidth quantity)
+#: (level, capacity quantity, bandwidth quantity); capacities are converted to GB of bytes by
+#: :func:`memory.capacity_gb` (HBM's "GB" are binary).
 LEVELS = (
-    ("registers", "regfile_mb", 1e-3, None),
-    ("L1 / shared memory", "l1_smem_mb", 1e-3, "l1_smem_tb_s"),
-    ("L2 cache", "l2_mb", 1e-3, "l2_tb_s"),
-    ("HBM", "hbm_gb", 1.0, "hbm_tb_s"),
+    ("registers", "regfile_mb", None),
+    ("L1 / shared memory", "l1_smem_mb", "l1_smem_tb_s"),
+    ("L2 cache", "l2_mb", "l2_tb_s"),
+    ("HBM", "hbm_gb", "hbm_tb_s"),
 )
 
 
@@ -54,14 +55,14 @@ def memory_hierarchy(chips: Sequence[str]):
     rows = []
     for name in [chips] if isinstance(chips, str) else list(chips):
         c = catalog.get_chip(name)
-        for level, cap_q, scale, bw_q in LEVELS:
+        for level, cap_q, bw_q in LEVELS:
             if not c.has(cap_q):
                 continue
             cap = c.specs[cap_q]
             row = {
                 "chip": c.id,
                 "level": level,
-                "capacity_gb": cap.value * scale,
+                "capacity_gb": memory.capacity_gb(cap_q, cap.value),
                 "capacity_status": cap.status,
                 "capacity_source": cap.source,
                 "bandwidth_tb_s": np.nan,

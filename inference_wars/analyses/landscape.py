@@ -4,7 +4,8 @@ served on every system.
 Three tidy tables, each a pure function of the catalog:
 
 * :func:`memory_tiers` - one row per (chip, tier): mask ROM, on-chip SRAM, off-chip memory, with
-  capacity (GB) and bandwidth (TB/s) and their low/high ranges. ``scope="domain"`` multiplies by
+  capacity (GB of bytes: an "80 GB" HBM stack holds 80 GiB, 85.9 GB, :func:`memory.capacity_gb`)
+  and bandwidth (TB/s) and their low/high ranges. ``scope="domain"`` multiplies by
   the chips of one scale-up domain (an NVL72 rack, a TPU pod, a Groq system), the unit that
   serves one copy of a large model.
 * :func:`model_needs` - the capacity a model needs (weights + KV cache of ``batch`` sequences)
@@ -30,7 +31,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from .. import catalog
-from ..engine import workload
+from ..engine import memory, workload
 from ..engine.formats import (
     bits_per_weight,
     check_format_on_chip,
@@ -40,11 +41,12 @@ from ..engine.formats import (
 )
 from ..errors import require_frame, require_list, require_positive, require_positive_int
 
-#: Tiers in the order bytes are placed (fastest first) and the catalog quantities behind them.
+#: Tiers in the order bytes are placed (fastest first) and the catalog quantities behind them
+#: (capacity, bandwidth); capacities are converted to bytes by :func:`memory.capacity_gb`.
 TIERS = {
-    "mask ROM": ("rom_gb", 1.0, "rom_tb_s"),
-    "on-chip SRAM": ("sram_mb", 1e-3, "sram_tb_s"),
-    "off-chip DRAM": ("hbm_gb", 1.0, "hbm_tb_s"),
+    "mask ROM": ("rom_gb", "rom_tb_s"),
+    "on-chip SRAM": ("sram_mb", "sram_tb_s"),
+    "off-chip DRAM": ("hbm_gb", "hbm_tb_s"),
 }
 
 SCOPES = ("chip", "domain")
@@ -82,7 +84,7 @@ def memory_tiers(chips: Sequence[str] | None = None, scope: str = "chip"):
         c = catalog.get_chip(cid)
         k = c.get("scaleup_domain", 1.0) if scope == "domain" else 1.0
         k = max(k, 1.0)
-        for tier, (cap_q, cap_scale, bw_q) in TIERS.items():
+        for tier, (cap_q, bw_q) in TIERS.items():
             if not c.has(cap_q):
                 continue
             if not c.has(bw_q):
@@ -100,9 +102,9 @@ def memory_tiers(chips: Sequence[str] | None = None, scope: str = "chip"):
                     "role": _role(c, tier),
                     "scope": scope,
                     "chips_in_scope": int(k),
-                    "capacity_gb": cap.value * cap_scale * k,
-                    "capacity_gb_low": cap.low * cap_scale * k,
-                    "capacity_gb_high": cap.high * cap_scale * k,
+                    "capacity_gb": memory.capacity_gb(cap_q, cap.value) * k,
+                    "capacity_gb_low": memory.capacity_gb(cap_q, cap.low) * k,
+                    "capacity_gb_high": memory.capacity_gb(cap_q, cap.high) * k,
                     "bandwidth_tb_s": bw.value * k,
                     "bandwidth_tb_s_low": bw.low * k,
                     "bandwidth_tb_s_high": bw.high * k,

@@ -19,6 +19,32 @@ TB = 1e12
 #: A DRAM "gigabyte" on a spec sheet: HBM and LPDDR dies hold powers of two, so an "80 GB" H100
 #: holds 80 GiB (81,559 MiB free to CUDA), a "192 GB" MI300X 192 GiB, a "180 GB" B200 179 GiB.
 GIB = 2.0**30
+#: Bytes in one catalog unit of each capacity quantity: DRAM counts binary gigabytes
+#: (:data:`GIB`); on-chip SRAM, caches and mask ROM are quoted in decimal units.
+BYTES_PER_UNIT = {
+    "hbm_gb": GIB,
+    "rom_gb": GB,
+    "sram_mb": 1e6,
+    "l2_mb": 1e6,
+    "l1_smem_mb": 1e6,
+    "regfile_mb": 1e6,
+}
+
+
+def capacity_gb(quantity: str, value):
+    """A catalog capacity in (decimal) gigabytes of bytes, the unit every model size is in::
+
+        value * BYTES_PER_UNIT[quantity] / 1e9
+
+    so an "80 GB" H100 (``hbm_gb = 80``) holds 85.9 GB of bytes, the number to set against a
+    model's weights and KV cache. The one conversion the engine (:func:`storage_capacity_bytes`)
+    and the book's memory maps (chapters 2 and 6) share."""
+    if quantity not in BYTES_PER_UNIT:
+        raise ValueError(
+            f"{quantity!r} is not a capacity quantity; known: {', '.join(BYTES_PER_UNIT)}"
+        )
+    out = np.asarray(value, float) * BYTES_PER_UNIT[quantity] / GB
+    return float(out) if out.ndim == 0 else out
 
 
 def storage_capacity_bytes(hw: HardwareArrays, usable_fraction) -> np.ndarray:
@@ -31,7 +57,7 @@ def storage_capacity_bytes(hw: HardwareArrays, usable_fraction) -> np.ndarray:
     read in decimal ones it was 7 % short, and a model that fills a GPU (Qwen3 32B in 16 bits on
     one H100, DeepSeek-R1 in FP8 on four B200) was said not to fit where it ran
     (``data/calibration_experiments.csv``, ``dram-gib-2080``)."""
-    return (hw.sram_gb * GB + hw.hbm_gb * GIB) * usable_fraction
+    return (hw.sram_gb * GB + hw.hbm_gb * BYTES_PER_UNIT["hbm_gb"]) * usable_fraction
 
 
 def _tier_s(x, tb_s, efficiency) -> np.ndarray:
