@@ -108,7 +108,8 @@ class Estimate:
         """The split as text, e.g. ``"8 x (TP1 x PP1)"`` or ``"1 x (TP8/EP8 x PP1, DP attention)"``."""
         if self.tp is None:
             return "none"
-        ep = f"/EP{self.ep}" if self.ep and self.ep > 1 else ""
+        moe = catalog.get_model(self.model).n_experts > 0
+        ep = f"/EP{self.ep}" if self.ep and moe and (self.ep > 1 or self.tp > 1) else ""
         dpa = ", DP attention" if self.attention_dp else ""
         return f"{self.replicas} x (TP{self.tp}{ep} x PP{self.pp}{dpa})"
 
@@ -234,10 +235,12 @@ def check_split(
     pp: int | None,
     ep: int | None,
     replicas: int | None,
-) -> tuple[int | None, int | None, int | None]:
-    """Validate a pinned split; returns ``(tp, pp, replicas)`` with ``ep`` folded into ``tp``
-    (experts spread over the tensor-parallel group). Raises a ValueError naming the broken
-    constraint and the nearest valid value."""
+) -> tuple[int | None, int | None, int | None, int | None]:
+    """Validate a pinned split; returns ``(tp, pp, replicas, ep)``. The engine spreads a MoE
+    model's experts over the tensor-parallel group: ``ep`` alone sets that width (``tp = ep``);
+    an ``ep`` below ``tp`` that divides it splits each expert over ``tp / ep`` chips (``ep = 1``
+    is TP-only MoE) and is returned, else ``ep`` is ``None``. Raises a ValueError naming the
+    broken constraint and the nearest valid value."""
     m = catalog.get_model(model)
     c = catalog.get_chip(chip)
     tp = None if tp is None else _count("tp", tp)
@@ -251,12 +254,14 @@ def check_split(
             raise ValueError(
                 f"ep={ep} exceeds {m.id}'s {m.n_experts} experts; the largest valid ep is {m.n_experts}"
             )
-        if tp is not None and tp != ep:
+        if tp is not None and (ep > tp or tp % ep):
             raise ValueError(
                 f"ep={ep} with tp={tp}: the engine spreads experts over the tensor-parallel group, "
-                f"so ep must equal tp ({tp}) or be 1"
+                f"so ep must divide tp ({tp}): each expert is split over tp / ep chips"
             )
-        tp = ep
+        tp = ep if tp is None else tp
+    # experts narrower than the stage: each split over tp / ep chips (a dense model has none)
+    expert_width = ep if (ep is not None and m.n_experts > 0 and tp is not None and ep < tp) else None
     if tp is not None:
         domain = int(c.get("scaleup_domain", 1.0))
         if tp > domain and m.n_experts == 0:
@@ -291,7 +296,7 @@ def check_split(
                 else f"; tp x pp must be at most {n_chips}"
             )
             raise ValueError(f"{parts} chips exceeds n_chips={n_chips}{hint}")
-    return tp, pp, replicas
+    return tp, pp, replicas, expert_width
 
 
 @dataclass(frozen=True)
@@ -529,10 +534,10 @@ def _grid(req: Request):
         f = serving.Factors(**{name: uniform(v[k]) for name, v in f_all.__dict__.items()})
         m = marr.take(mi)
         wb, kb = wbits[k], kbits[k]
-        tp, pp, reps, dpa = req.split or (None, None, None, None)
+        tp, pp, reps, ep, dpa = req.split or (None, None, None, None, None)
         nan = lambda v: np.nan if v is None else float(v)  # noqa: E731
         pins = deployment.Pins(
-            nan(tp), nan(pp), nan(reps), nan(None if dpa is None else int(bool(dpa)))
+            nan(tp), nan(pp), nan(reps), nan(None if dpa is None else int(bool(dpa))), nan(ep)
         )
         # the reading changes the numbers, not the decisions: chips, split and batch are chosen at the
         # base reading, then every row is evaluated under its own (so optimistic >= base >= pessimistic)
@@ -781,7 +786,10 @@ def estimate(
     first token; with ``ttft_quantile``, e.g. 0.99, the time that share of requests arriving at
     random must meet, so the system is loaded only as far as its prefill queue allows, as in
     MLPerf's server scenario: :func:`inference_wars.engine.serving.poisson_load_cap`); pin any
-    part with ``tp``, ``pp``, ``ep``, ``replicas``, ``attention_dp``. ``mtp_tokens`` draft tokens per step
+    part with ``tp``, ``pp``, ``ep``, ``replicas``, ``attention_dp`` (a MoE model's experts are
+    spread over the ``tp`` chips of a stage; an ``ep`` below ``tp`` splits each expert over
+    ``tp / ep`` chips, as SGLang's and vLLM's TP-only MoE at ``ep=1``: every chip loads alike, but
+    multiplies smaller slices, :func:`inference_wars.engine.serving.expert_layout`). ``mtp_tokens`` draft tokens per step
     turn on speculative decoding / multi-token prediction; ``disaggregated=True`` runs prefill
     on its own chips, a pool the engine sizes to keep up with decode, or ``prefill_chips`` of the
     ``n_chips`` (then the system delivers what the slower pool allows). ``scenario`` reads
@@ -994,12 +1002,13 @@ def sweep(
         [None if n is None else _count("n_chips", n) for n in _as_list(n_chips, "n_chips")],
         disaggregated,
     )
-    split = (tp, pp, replicas, attention_dp)
+    split = (tp, pp, replicas, None, attention_dp)
     if any(x is not None for x in split[:3]):
         split = (
             None if tp is None else _count("tp", tp),
             None if pp is None else _count("pp", pp),
             None if replicas is None else _count("replicas", replicas),
+            None,
             attention_dp,
         )
     cols, skipped = _grid(

@@ -188,6 +188,27 @@ def test_pinned_splits_that_cannot_work_name_the_constraint():
         iw.estimate("llama-3.1-8b", "h100-sxm", n_chips=8, tp=4, replicas=3)
     with pytest.raises(ValueError, match="is dense"):
         iw.estimate("llama-3.1-8b", "h100-sxm", n_chips=8, ep=8)
+    with pytest.raises(ValueError, match="ep must divide tp"):
+        iw.estimate("deepseek-r1", "h200", n_chips=8, tp=8, ep=3, precision="fp8")
+
+
+def test_experts_split_over_every_chip_load_them_alike():
+    """ep=1 under tp=8 (SGLang's and vLLM's TP-only MoE): no chip waits for a busier one, so a
+    memory-bound step is faster than whole experts spread over eight chips; the split is shown."""
+    from inference_wars.engine import serving
+    from inference_wars.engine.factors import factor_arrays
+    from inference_wars.engine.workload import model_arrays
+
+    kw = dict(n_chips=8, batch=64, tp=8, precision="fp8", input_tokens=1000, output_tokens=1000)
+    whole = iw.estimate("deepseek-r1", "h200", **kw)
+    split = iw.estimate("deepseek-r1", "h200", ep=1, **kw)
+    assert whole.deployment == "1 x (TP8/EP8 x PP1)" and split.deployment == "1 x (TP8/EP1 x PP1)"
+    assert split.tokens_per_s > whole.tokens_per_s
+    m, f = model_arrays(["deepseek-r1"] * 3), factor_arrays(["h200"] * 3)
+    dep = serving.Deployment(*(np.full(3, 8.0),) * 3, np.zeros(3, bool), np.array([np.nan, 1.0, 2.0]))
+    imbalance, shards = serving.expert_layout(m, f, dep, dep.tp)
+    assert shards.tolist() == [1.0, 8.0, 4.0]
+    assert imbalance[1] == 1.0 < imbalance[0] == imbalance[2] == f.expert_imbalance[0]
 
 
 def test_speculative_decoding_and_disaggregation_change_what_users_see():

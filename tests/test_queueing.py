@@ -10,20 +10,46 @@ from inference_wars.engine import queueing
 from inference_wars.evidence import validation
 
 
-def _simulated_wait_quantile(load: float, q: float, n: int = 200_000, seed: int = 1) -> float:
-    """The ``q``-quantile of the wait in an M/D/1 queue with service 1, by Lindley's recursion."""
+def _simulated_waits(load: float, n: int = 200_000, seed: int = 1) -> np.ndarray:
+    """Waits in an M/D/1 queue with service 1 (Lindley's recursion), the first tenth dropped."""
     gaps = np.random.default_rng(seed).exponential(1.0 / load, n)
     w, waits = 0.0, np.empty(n)
     for i in range(n):
         waits[i] = w
         w = max(0.0, w + 1.0 - gaps[i])
-    return float(np.quantile(waits[n // 10 :], q))
+    return waits[n // 10 :]
+
+
+def _simulated_wait_quantile(load: float, q: float) -> float:
+    return float(np.quantile(_simulated_waits(load), q))
 
 
 @pytest.mark.parametrize("load", [0.3, 0.6, 0.85])
 def test_tail_wait_matches_a_simulated_queue(load):
     formula = float(queueing.wait_quantile_s(load, 1.0, 0.99))
     assert formula == pytest.approx(_simulated_wait_quantile(load, 0.99), rel=0.06)
+
+
+@pytest.mark.parametrize("load", [0.3, 0.85])
+def test_mean_wait_matches_a_simulated_queue(load):
+    assert float(queueing.mean_wait_s(load, 1.0)) == pytest.approx(
+        _simulated_waits(load).mean(), rel=0.08
+    )
+    assert float(queueing.mean_wait_s(1.0, 1.0)) == np.inf
+
+
+def test_mean_wait_at_the_load_cap_is_inside_the_tail_budget():
+    """At the load a 99th-percentile budget allows, the mean wait is positive and well inside
+    the budget: the prefill queue of every arrangement is read back at its own load."""
+    from inference_wars.engine import serving
+
+    prefill_s, s, O, budget = 0.5, 0.01, 300.0, 3.0
+    for dis, pool in ((False, np.nan), (True, np.nan), (True, 2.0)):
+        cap = serving.poisson_load_cap(budget, 0.99, prefill_s, s, O, 4.0, pool, dis)
+        wait = serving.poisson_mean_wait_s(cap, prefill_s, s, O, 4.0, pool, dis)
+        assert 0.0 < wait < budget / 2, (dis, pool)
+        # less traffic, shorter waits
+        assert serving.poisson_mean_wait_s(cap / 2, prefill_s, s, O, 4.0, pool, dis) < wait
 
 
 def test_max_load_inverts_the_tail_wait():

@@ -531,6 +531,24 @@ def test_a_published_batch_memory_cannot_hold_runs_at_the_largest_that_fits():
     assert row["value"] / 3 < pred < row["value"] * 3
 
 
+def test_a_latency_figure_of_a_run_loaded_to_its_targets_is_read_at_that_load():
+    """MLPerf's server scenario publishes a per-user speed and a mean TTFT of the run its
+    throughput row comes from: no batch, the load the submitter tuned to the targets. They are
+    evaluated at the throughput objective under those targets (not at batch 1), and the TTFT is
+    the mean under load, a lone request's plus the queue's mean wait."""
+    inputs = validation._inputs()
+    df = validation.measured()
+    rows = np.flatnonzero(inputs.loaded)
+    assert len(rows) >= 2 and set(df["metric"].iloc[rows]) == {"tokens_per_s_per_user", "ttft_s"}
+    pred = inputs.evaluate(inputs.factor_arrays(), rows)
+    value = df["value"].to_numpy()[rows]
+    speed = df["metric"].to_numpy()[rows] == "tokens_per_s_per_user"
+    floor = df["min_tokens_per_s_per_user"].to_numpy()[rows]
+    # the load meets the per-user floor without running at batch 1's speed (several times it)
+    assert (pred[speed] >= floor[speed] * 0.999).all() and (pred[speed] < 3 * value[speed]).all()
+    assert (value[~speed] / 3 < pred[~speed]).all() and (pred[~speed] < 3 * value[~speed]).all()
+
+
 def test_a_median_inter_token_latency_is_a_decode_step_without_prefill():
     """1 / median ITL (ML.ENERGY's per-user speed) leaves out the prefills chunked into some
     steps, so it is faster than 1 / TPOT of the same run, by less than the prefill share."""

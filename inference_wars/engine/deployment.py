@@ -62,12 +62,15 @@ OBJECTIVES = ("throughput", "latency")
 
 @dataclass(frozen=True)
 class Pins:
-    """Parts of the split a caller fixed (NaN = free). ``dp_attention``: 1, 0 or NaN."""
+    """Parts of the split a caller fixed (NaN = free). ``dp_attention``: 1, 0 or NaN. ``ep``:
+    the chips of a stage the routed experts are spread over (NaN: the whole stage,
+    :class:`serving.Deployment`); not searched, only pinned."""
 
     tp: np.ndarray
     pp: np.ndarray
     replicas: np.ndarray
     dp_attention: np.ndarray
+    ep: np.ndarray | float = np.nan
 
 
 @dataclass(frozen=True)
@@ -211,9 +214,9 @@ def search(
         mm, hh, ff = m, hw, f
     else:
         mm, hh, ff = _with_slot_axis(m), _with_slot_axis(hw), _with_slot_axis(f)
-    pin_t, pin_p, pin_r, pin_d = (
+    pin_t, pin_p, pin_r, pin_d, pin_e = (
         _slot_axis(np.asarray(x, float))
-        for x in (pins.tp, pins.pp, pins.replicas, pins.dp_attention)
+        for x in (pins.tp, pins.pp, pins.replicas, pins.dp_attention, pins.ep)
     )
     mtp, dis_ = _slot_axis(mtp_tokens), _slot_axis(disaggregated)
     cv = _slot_axis(mode.output_cv)
@@ -310,7 +313,7 @@ def search(
     r = np.where(np.isfinite(r), r, 1.0)
     t, p, r, dpa, bslot, ok = _usable_slots(ok, t, p, r, dpa, bslot, ok)
     full = np.broadcast_shapes(shape + (1,), np.shape(ok), np.shape(p), np.shape(t))
-    dep = Deployment(t, p, np.maximum(r, 1.0), dpa)
+    dep = Deployment(t, p, np.maximum(r, 1.0), dpa, pin_e)
 
     bmax = serving.max_batch(mm, hh, dep, S, O, wb, kb, ff, cv)
     cap_sys = _slot_axis(np.asarray(max_batch, float))
@@ -396,7 +399,13 @@ def search(
     out["batch_per_instance"] = pick(b_inst)
     out["max_batch_per_instance"] = pick(bmax)
     out["dp_attention"] = pick(dpa)
-    out["ep"] = np.where(pick(mm.n_moe_layers) > 0, pick(t), 1.0)
+    t_best = pick(t)
+    e_pin = pick(np.broadcast_to(pin_e, np.broadcast_shapes(np.shape(pin_e), np.shape(t))))
+    out["ep"] = np.where(
+        pick(mm.n_moe_layers) > 0,
+        np.where(np.isnan(e_pin), t_best, np.clip(e_pin, 1.0, np.maximum(t_best, 1.0))),
+        1.0,
+    )
     out["n_chips_needed"] = pick(n_auto)
     out["need_unrounded"] = pick(need)
     out["fits"] = any_good
@@ -420,7 +429,7 @@ def reread(
     the catalog (``hw``, ``f``, ``weight_bits``): same chips, split and batch, so a reading moves the
     speeds and costs, never the decisions (whether a deployment fits memory is decided at the
     base reading, as for ``ranges``). A row that misses a target under the reading gets ``why = 3``."""
-    dep = Deployment(res["tp"], res["pp"], res["replicas"], res["dp_attention"])
+    dep = Deployment(res["tp"], res["pp"], res["replicas"], res["dp_attention"], res["ep"])
     S, O = np.asarray(input_tokens, float), np.asarray(output_tokens, float)
     out = dict(res)
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -69,6 +69,20 @@ def wait_quantile_s(load, service_s, q) -> np.ndarray:
     return np.where(load >= 1.0, np.inf, np.where(load <= 0.0, 0.0, out))
 
 
+def mean_wait_s(load, service_s) -> np.ndarray:
+    """Mean seconds a request waits for its prefill at ``load`` (``rho``) with service time
+    ``service_s`` (``D``): the Pollaczek-Khinchine mean of the M/D/1 queue,
+    ``rho D / (2 (1 - rho))`` (infinite at ``rho >= 1``).
+
+    >>> float(mean_wait_s(0.5, 1.0))
+    0.5
+    """
+    load = np.asarray(load, float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        w = load * np.asarray(service_s, float) / (2.0 * (1.0 - load))
+    return np.where(load >= 1.0, np.inf, np.where(load <= 0.0, 0.0, w))
+
+
 # the decay rate x on a fine log grid, with the load and ln C each x implies (module doc): the
 # search for the largest load walks this table instead of re-evaluating exponentials
 _U = np.linspace(np.log(_X_LOW), np.log(_X_HIGH), 2049)

@@ -55,7 +55,9 @@ interrupt each step, ``TPOT = (step + (b - 1) g / O * T_pf) / g``; disaggregated
 
 Under random (Poisson) arrivals with a tail target on TTFT (``Mode.tail_ttft_s``), prompts queue
 for prefill and the system takes only the load whose tail wait fits the target
-(:func:`poisson_load_cap`, :mod:`inference_wars.engine.queueing`).
+(:func:`poisson_load_cap`, :mod:`inference_wars.engine.queueing`); at that load the mean time to
+first token (``ttft_mean_loaded_s``) is a lone request's plus the mean wait
+(:func:`poisson_mean_wait_s`).
 """
 
 from __future__ import annotations
@@ -131,12 +133,18 @@ class Mode:
 
 @dataclass(frozen=True)
 class Deployment:
-    """``replicas x (tp x pp)`` chips; ``dp_attention`` runs attention data-parallel (MoE only)."""
+    """``replicas x (tp x pp)`` chips; ``dp_attention`` runs attention data-parallel (MoE only).
+
+    ``ep``: the chips of a ``tp``-wide stage the routed experts are spread over (expert
+    parallelism). NaN, the default, is all ``tp`` of them (each chip holds whole experts); a
+    narrower ``ep`` splits each expert over ``tp / ep`` chips (expert tensor parallelism; ``ep =
+    1`` is SGLang's and vLLM's TP-only MoE), see :func:`expert_layout`."""
 
     tp: np.ndarray
     pp: np.ndarray
     replicas: np.ndarray
     dp_attention: np.ndarray
+    ep: np.ndarray | float = math.nan
 
 
 def head_padding(m: ModelArrays, hw: HardwareArrays, t) -> np.ndarray:
@@ -284,14 +292,16 @@ def gemm_size_efficiency(weights_per_gemm, f: Factors) -> np.ndarray:
     return w / np.maximum(w + half, 1e-30)
 
 
-def expert_efficiency(m: ModelArrays, f: Factors) -> np.ndarray:
+def expert_efficiency(m: ModelArrays, f: Factors, shards=1.0) -> np.ndarray:
     """Speed of routed-expert matrix multiplies relative to a dense GEMM of the same format::
 
-        eff = moe_efficiency * size(P_e / GEMMS_PER_EXPERT)          (P_e: weights of one expert)
+        eff = moe_efficiency * size(P_e / GEMMS_PER_EXPERT / shards)   (P_e: weights of one expert)
 
     Fine-grained experts (Qwen3's 19 M weights, DeepSeek's 44 M) fill the chip less well than
-    coarse ones (Mixtral's 176 M); an expert is never split across chips, so its GEMMs keep
-    their size at any deployment width (:func:`gemm_size_efficiency`).
+    coarse ones (Mixtral's 176 M). Under expert parallelism an expert is never split across
+    chips, so its GEMMs keep their size at any deployment width (:func:`gemm_size_efficiency`);
+    split over ``shards`` chips (expert tensor parallelism, :func:`expert_layout`) each chip
+    multiplies a ``1 / shards`` slice.
 
     >>> from .factors import factor_arrays
     >>> from .workload import model_arrays
@@ -301,8 +311,26 @@ def expert_efficiency(m: ModelArrays, f: Factors) -> np.ndarray:
     """
     pe = m.params_per_expert
     # a dense model has no experts: size 1
-    size = np.where(pe > 0, gemm_size_efficiency(pe / GEMMS_PER_EXPERT, f), 1.0)
+    size = np.where(pe > 0, gemm_size_efficiency(pe / GEMMS_PER_EXPERT / shards, f), 1.0)
     return f.moe_efficiency * size
+
+
+def expert_layout(m: ModelArrays, f: Factors, dep: Deployment, t) -> tuple[np.ndarray, np.ndarray]:
+    """``(imbalance, shards)`` of a ``t``-wide stage's routed experts: spread whole over ``ep``
+    chips (``dep.ep``, NaN: all ``t``), each split over ``shards = t / ep``::
+
+        imbalance = expert_imbalance  where ep > 1 (and the model has experts), else 1
+
+    Routing sends uneven token counts to the ``ep`` groups and the step waits for the busiest
+    (``expert_imbalance``); an expert split over every chip (``ep = 1``) loads them all alike,
+    but each chip multiplies only a slice of it (:func:`expert_efficiency`)."""
+    t = np.asarray(t, float)
+    ep = np.asarray(dep.ep, float)
+    ep = np.where(np.isnan(ep), t, np.clip(ep, 1.0, np.maximum(t, 1.0)))
+    moe = m.n_moe_layers > 0
+    imbalance = np.where((ep > 1) & moe, f.expert_imbalance, 1.0)
+    return imbalance, np.where(moe, t / ep, 1.0)
+
 
 
 def dense_efficiency(m: ModelArrays, f: Factors, tp, attention_share) -> np.ndarray:
@@ -473,12 +501,14 @@ def compute_parts_s(
     chips,
     imbalance=1.0,
     dense_eff=1.0,
+    expert_shards=1.0,
 ):
     """Seconds for ``chips`` chips to do ``tokens`` tokens' decode maths, per operator group:
     ``(dense, routed, attention)``. Dense matrix multiplies run at the format's peak slowed by
     ``dense_eff`` (:func:`dense_efficiency`), routed
     experts at :func:`expert_efficiency` of it slowed by the busiest chip's share
-    (``expert_imbalance`` when experts are spread over several chips), attention at the 16-bit
+    (``expert_imbalance`` when experts are spread over several chips) and split over
+    ``expert_shards`` chips each (:func:`expert_layout`), attention at the 16-bit
     peak (decode attention kernels such as FlashAttention and FlashMLA compute in BF16 even over
     an FP8 cache)."""
     peak, attn_peak = _peaks(hw, f)
@@ -487,7 +517,7 @@ def compute_parts_s(
     per_chip = np.asarray(tokens, float) / chips
     return (
         per_chip * 2.0 * dense / (peak * dense_eff),
-        per_chip * 2.0 * routed * imbalance / (peak * expert_efficiency(m, f)),
+        per_chip * 2.0 * routed * imbalance / (peak * expert_efficiency(m, f, expert_shards)),
         per_chip * workload.decode_attention_flops_per_token(m, context) / attn_peak,
     )
 
@@ -497,8 +527,9 @@ def _stage(m, hw, f, dep, tokens, seqs, c, wb, kb, alpha_s):
     roofline_s)``, the last the sum over operator groups of their overlapped maths and reads
     (:func:`overlapped_s`)."""
     t, p = dep.tp, dep.pp
-    # with experts spread over t chips, the step waits for the chip whose experts got most tokens
-    imbalance = np.where((t > 1) & (m.n_moe_layers > 0), f.expert_imbalance, 1.0)
+    # with experts spread over several chips, the step waits for the chip whose experts got most
+    # tokens; split over every chip (ep = 1), each chip multiplies a slice of every touched expert
+    imbalance, shards = expert_layout(m, f, dep, t)
     attn, kvs = _shares(m, hw, t, dep.dp_attention)
     c_dense, c_routed, c_attn = compute_parts_s(
         m,
@@ -509,6 +540,7 @@ def _stage(m, hw, f, dep, tokens, seqs, c, wb, kb, alpha_s):
         t * p,
         imbalance,
         np.where(hw.hardwired, 1.0, dense_efficiency(m, f, t, attn)),  # a datapath has no tiles
+        shards,
     )
     if any_of(hw.head_padding_ranks):  # padded heads compute too
         c_attn = c_attn * np.where(dep.dp_attention, 1.0, head_padding(m, hw, t))
@@ -691,7 +723,9 @@ def evaluate(
         fed = pool / (t_pf * t * p) * O  # output tokens/s a fixed prefill pool can start
     tokens_per_s = np.where(fixed, np.minimum(r * b * g / step, fed), r * b * g / owner_step)
     tail = mode.tail_ttft_s
+    ttft_mean = ttft
     if np.isfinite(tail).any() if isinstance(tail, np.ndarray) else math.isfinite(tail):
+        pool_instances = np.where(fixed, pool / (t * p), np.nan)
         tokens_per_s = np.minimum(
             tokens_per_s,
             poisson_load_cap(
@@ -701,16 +735,22 @@ def evaluate(
                 step / (b * g),
                 O,
                 r,
-                np.where(fixed, pool / (t * p), np.nan),
+                pool_instances,
                 disaggregated,
             ),
         )
+        # the mean time to first token at that load: a lone request's plus the mean queue wait
+        wait = poisson_mean_wait_s(
+            tokens_per_s, t_pf, step / (b * g), O, r, pool_instances, disaggregated
+        )
+        ttft_mean = ttft + np.where(np.isfinite(tail), wait, 0.0)
     return {
         "tp": t,
         "pp": p,
         "replicas": r,
         "n_chips": n,
         "ttft_s": ttft,
+        "ttft_mean_loaded_s": ttft_mean,
         "tpot_s": tpot,
         "tokens_per_s_per_user": 1.0 / tpot,
         "tokens_per_s": tokens_per_s,
@@ -772,6 +812,38 @@ def poisson_load_cap(
         per_instance = rho / (prefill_s + rho * O * s)
         cap = np.where(fixed, rho * O / d, replicas * per_instance * O)
     return np.where(np.isfinite(budget_s), cap, np.inf)
+
+
+def poisson_mean_wait_s(
+    tokens_per_s,
+    prefill_s,
+    decode_s_per_token,
+    output_tokens,
+    replicas,
+    pool_instances,
+    disaggregated,
+) -> np.ndarray:
+    """Mean seconds a request waits for its prefill when requests arrive at random and the system
+    delivers ``tokens_per_s``: the queues of :func:`poisson_load_cap` at the load that rate
+    implies, each an M/D/1 queue (:func:`inference_wars.engine.queueing.mean_wait_s`).
+
+    With chunked prefill an instance takes ``lambda = tokens_per_s / (O * replicas)`` requests/s
+    and serves a prompt in ``D = prefill_s + rho * O * s``, so ``rho = lambda * D`` gives
+    ``rho = lambda * prefill_s / (1 - lambda * O * s)``; disaggregated, ``D = prefill_s``; a
+    fixed pool is one queue of ``lambda = tokens_per_s / O`` and ``D = prefill_s /
+    pool_instances``."""
+    O = np.maximum(np.asarray(output_tokens, float), 1.0)
+    s = np.asarray(decode_s_per_token, float)
+    fixed = np.isfinite(pool_instances)
+    chunked = ~np.asarray(disaggregated, bool) & ~fixed
+    rate = np.asarray(tokens_per_s, float) / O
+    lam = np.where(fixed, rate, rate / np.maximum(np.asarray(replicas, float), 1.0))
+    d = np.where(fixed, prefill_s / np.where(fixed, pool_instances, 1.0), prefill_s)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        busy = np.where(chunked, lam * O * s, 0.0)  # share of the instance decode steps take
+        rho = np.where(busy < 1.0, lam * d / (1.0 - busy), 1.0)
+    service = d + np.where(chunked, rho * O * s, 0.0)
+    return queueing.mean_wait_s(rho, service)
 
 
 def largest_divisor_at_most(n, limit) -> np.ndarray:
