@@ -455,6 +455,7 @@ def test_folded_rows_are_the_forward_sets_the_record_read():
     rec = calibration.experiments().set_index("id")
     assert len(validation.folded(11)) == rec.loc["fold-tenth-1405", "forward_rows"] == 359
     assert len(validation.folded(10)) == rec.loc["client-cap-1244", "forward_rows"] == 161
+    assert len(validation.folded(13)) == rec.loc["dram-gib-2080", "forward_rows"] == 317
     ids = set(validation.measured()["id"])
     assert set(validation.folded()) <= ids and len(set(validation.folded())) == len(
         validation.folded()

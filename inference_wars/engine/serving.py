@@ -326,8 +326,10 @@ def expert_layout(m: ModelArrays, f: Factors, dep: Deployment, t) -> tuple[np.nd
     but each chip multiplies only a slice of it (:func:`expert_efficiency`)."""
     t = np.asarray(t, float)
     ep = np.asarray(dep.ep, float)
-    ep = np.where(np.isnan(ep), t, np.clip(ep, 1.0, np.maximum(t, 1.0)))
     moe = m.n_moe_layers > 0
+    if not np.isfinite(ep).any():  # experts over the whole stage (every search but a pinned ep)
+        return np.where((t > 1) & moe, f.expert_imbalance, 1.0), 1.0
+    ep = np.where(np.isnan(ep), t, np.clip(ep, 1.0, np.maximum(t, 1.0)))
     imbalance = np.where((ep > 1) & moe, f.expert_imbalance, 1.0)
     return imbalance, np.where(moe, t / ep, 1.0)
 
