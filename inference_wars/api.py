@@ -261,7 +261,9 @@ def check_split(
             )
         tp = ep if tp is None else tp
     # experts narrower than the stage: each split over tp / ep chips (a dense model has none)
-    expert_width = ep if (ep is not None and m.n_experts > 0 and tp is not None and ep < tp) else None
+    expert_width = (
+        ep if (ep is not None and m.n_experts > 0 and tp is not None and ep < tp) else None
+    )
     if tp is not None:
         domain = int(c.get("scaleup_domain", 1.0))
         if tp > domain and m.n_experts == 0:
@@ -789,9 +791,9 @@ def estimate(
     part with ``tp``, ``pp``, ``ep``, ``replicas``, ``attention_dp`` (a MoE model's experts are
     spread over the ``tp`` chips of a stage; an ``ep`` below ``tp`` splits each expert over
     ``tp / ep`` chips, as SGLang's and vLLM's TP-only MoE at ``ep=1``: every chip loads alike, but
-    multiplies smaller slices, :func:`inference_wars.engine.serving.expert_layout`). ``mtp_tokens`` draft tokens per step
-    turn on speculative decoding / multi-token prediction; ``disaggregated=True`` runs prefill
-    on its own chips, a pool the engine sizes to keep up with decode, or ``prefill_chips`` of the
+    multiplies smaller slices, :func:`inference_wars.engine.serving.expert_layout`).
+    ``mtp_tokens`` draft tokens per step turn on speculative decoding / multi-token prediction;
+    ``disaggregated=True`` runs prefill on its own chips, a pool the engine sizes to keep up with decode, or ``prefill_chips`` of the
     ``n_chips`` (then the system delivers what the slower pool allows). ``scenario`` reads
     estimated numbers at their base, optimistic or pessimistic bound; keyword overrides replace
     factors, e.g. ``usd_per_kwh=0.05``.

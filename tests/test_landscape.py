@@ -35,7 +35,12 @@ def test_the_map_reads_dram_in_the_bytes_the_engine_fits_against():
 
     tier = landscape.memory_tiers(["h100-sxm"]).set_index("tier").loc["off-chip DRAM"]
     level = hierarchy.memory_hierarchy(["h100-sxm"]).set_index("level").loc["HBM"]
-    engine_gb = float(memory.storage_capacity_bytes(hardware.hardware_arrays([("h100-sxm", "fp8")]), 1.0)[0]) / 1e9
+    engine_gb = (
+        float(
+            memory.storage_capacity_bytes(hardware.hardware_arrays([("h100-sxm", "fp8")]), 1.0)[0]
+        )
+        / 1e9
+    )
     assert tier["capacity_gb"] == pytest.approx(engine_gb) == pytest.approx(level["capacity_gb"])
     assert tier["capacity_gb"] == pytest.approx(80 * 2**30 / 1e9)  # 85.9, not the label's 80
     with pytest.raises(ValueError, match="not a capacity quantity"):

@@ -205,7 +205,9 @@ def test_experts_split_over_every_chip_load_them_alike():
     assert whole.deployment == "1 x (TP8/EP8 x PP1)" and split.deployment == "1 x (TP8/EP1 x PP1)"
     assert split.tokens_per_s > whole.tokens_per_s
     m, f = model_arrays(["deepseek-r1"] * 3), factor_arrays(["h200"] * 3)
-    dep = serving.Deployment(*(np.full(3, 8.0),) * 3, np.zeros(3, bool), np.array([np.nan, 1.0, 2.0]))
+    dep = serving.Deployment(
+        *(np.full(3, 8.0),) * 3, np.zeros(3, bool), np.array([np.nan, 1.0, 2.0])
+    )
     imbalance, shards = serving.expert_layout(m, f, dep, dep.tp)
     assert shards.tolist() == [1.0, 8.0, 4.0]
     assert imbalance[1] == 1.0 < imbalance[0] == imbalance[2] == f.expert_imbalance[0]

@@ -334,7 +334,6 @@ def expert_layout(m: ModelArrays, f: Factors, dep: Deployment, t) -> tuple[np.nd
     return imbalance, np.where(moe, t / ep, 1.0)
 
 
-
 def dense_efficiency(m: ModelArrays, f: Factors, tp, attention_share) -> np.ndarray:
     """Speed of a decode step's dense matrix multiplies (attention projections, dense and shared
     feed-forward blocks, the output head) on one chip of a ``tp``-wide stage, relative to large
