@@ -793,9 +793,9 @@ def estimate(
     ``tp / ep`` chips, as SGLang's and vLLM's TP-only MoE at ``ep=1``: every chip loads alike, but
     multiplies smaller slices, :func:`inference_wars.engine.serving.expert_layout`).
     ``mtp_tokens`` draft tokens per step turn on speculative decoding / multi-token prediction;
-    ``disaggregated=True`` runs prefill on its own chips, a pool the engine sizes to keep up with decode, or ``prefill_chips`` of the
-    ``n_chips`` (then the system delivers what the slower pool allows). ``scenario`` reads
-    estimated numbers at their base, optimistic or pessimistic bound; keyword overrides replace
+    ``disaggregated=True`` runs prefill on its own chips, a pool the engine sizes to keep up with
+    decode, or ``prefill_chips`` of the ``n_chips`` (then the system delivers what the slower
+    pool allows). ``scenario`` reads estimated numbers at their base, optimistic or pessimistic bound; keyword overrides replace
     factors, e.g. ``usd_per_kwh=0.05``.
 
     ``output_tokens_cv`` says how much answer lengths vary around ``output_tokens`` (standard
