@@ -787,16 +787,16 @@ def estimate(
     optional targets ``min_tokens_per_s_per_user`` and ``max_ttft_s`` (a lone request's time to
     first token; with ``ttft_quantile``, e.g. 0.99, the time that share of requests arriving at
     random must meet, so the system is loaded only as far as its prefill queue allows, as in
-    MLPerf's server scenario: :func:`inference_wars.engine.serving.poisson_load_cap`); pin any
-    part with ``tp``, ``pp``, ``ep``, ``replicas``, ``attention_dp`` (a MoE model's experts are
-    spread over the ``tp`` chips of a stage; an ``ep`` below ``tp`` splits each expert over
-    ``tp / ep`` chips, as SGLang's and vLLM's TP-only MoE at ``ep=1``: every chip loads alike, but
-    multiplies smaller slices, :func:`inference_wars.engine.serving.expert_layout`).
-    ``mtp_tokens`` draft tokens per step turn on speculative decoding / multi-token prediction;
-    ``disaggregated=True`` runs prefill on its own chips, a pool the engine sizes to keep up with
-    decode, or ``prefill_chips`` of the ``n_chips`` (then the system delivers what the slower
-    pool allows). ``scenario`` reads estimated numbers at their base, optimistic or pessimistic bound; keyword overrides replace
-    factors, e.g. ``usd_per_kwh=0.05``.
+    MLPerf's server scenario: :func:`inference_wars.engine.serving.poisson_load_cap`); pin any part
+    with ``tp``, ``pp``, ``ep``, ``replicas``, ``attention_dp`` (a MoE model's experts are spread
+    over the ``tp`` chips of a stage; an ``ep`` below ``tp`` splits each expert over ``tp / ep``
+    chips, as SGLang's and vLLM's TP-only MoE at ``ep=1``: every chip loads alike, but multiplies
+    smaller slices, :func:`inference_wars.engine.serving.expert_layout`). ``mtp_tokens`` draft
+    tokens per step turn on speculative decoding / multi-token prediction; ``disaggregated=True``
+    runs prefill on its own chips, a pool the engine sizes to keep up with decode, or
+    ``prefill_chips`` of the ``n_chips`` (then the system delivers what the slower pool allows).
+    ``scenario`` reads estimated numbers at their base, optimistic or pessimistic bound; keyword
+    overrides replace factors, e.g. ``usd_per_kwh=0.05``.
 
     ``output_tokens_cv`` says how much answer lengths vary around ``output_tokens`` (standard
     deviation / mean; 0: all one length): long answers hold their batch slot for longer, so a
