@@ -781,6 +781,19 @@ def evaluate(
     }
 
 
+def _prefill_queue(prefill_s, decode_s_per_token, output_tokens, pool_instances, disaggregated):
+    """The prefill queue of each arrangement (:func:`poisson_load_cap`): ``(O, s, fixed, grows,
+    d)``: a fixed pool (``fixed``) is one queue served in ``d = prefill_s / pool_instances``;
+    otherwise each instance queues alone with ``d = prefill_s``, which ``grows`` by ``rho * O *
+    s`` under chunked prefill (decode steps share the instance)."""
+    O = np.asarray(output_tokens, float)
+    s = np.asarray(decode_s_per_token, float)
+    fixed = np.isfinite(pool_instances)
+    grows = ~np.asarray(disaggregated, bool) & ~fixed
+    d = np.where(fixed, prefill_s / np.where(fixed, pool_instances, 1.0), prefill_s)
+    return O, s, fixed, grows, d
+
+
 def poisson_load_cap(
     budget_s,
     quantile,
@@ -803,12 +816,10 @@ def poisson_load_cap(
     tokens/s. Disaggregated, the balanced prefill pool queues alone (``D = prefill_s``); a fixed
     pool of ``pool_instances`` instance-widths is one queue, ``D = prefill_s / pool_instances``,
     that feeds ``rho O / D`` tokens/s."""
-    O = np.asarray(output_tokens, float)
-    s = np.asarray(decode_s_per_token, float)
-    fixed = np.isfinite(pool_instances)
-    chunked = ~np.asarray(disaggregated, bool)
-    d = np.where(fixed, prefill_s / np.where(fixed, pool_instances, 1.0), prefill_s)
-    rho = queueing.max_load(budget_s, d, quantile, np.where(chunked & ~fixed, O * s, 0.0))
+    O, s, fixed, grows, d = _prefill_queue(
+        prefill_s, decode_s_per_token, output_tokens, pool_instances, disaggregated
+    )
+    rho = queueing.max_load(budget_s, d, quantile, np.where(grows, O * s, 0.0))
     with np.errstate(divide="ignore", invalid="ignore"):
         per_instance = rho / (prefill_s + rho * O * s)
         cap = np.where(fixed, rho * O / d, replicas * per_instance * O)
@@ -833,17 +844,15 @@ def poisson_mean_wait_s(
     ``rho = lambda * prefill_s / (1 - lambda * O * s)``; disaggregated, ``D = prefill_s``; a
     fixed pool is one queue of ``lambda = tokens_per_s / O`` and ``D = prefill_s /
     pool_instances``."""
-    O = np.maximum(np.asarray(output_tokens, float), 1.0)
-    s = np.asarray(decode_s_per_token, float)
-    fixed = np.isfinite(pool_instances)
-    chunked = ~np.asarray(disaggregated, bool) & ~fixed
-    rate = np.asarray(tokens_per_s, float) / O
+    O, s, fixed, grows, d = _prefill_queue(
+        prefill_s, decode_s_per_token, output_tokens, pool_instances, disaggregated
+    )
+    rate = np.asarray(tokens_per_s, float) / np.maximum(O, 1.0)
     lam = np.where(fixed, rate, rate / np.maximum(np.asarray(replicas, float), 1.0))
-    d = np.where(fixed, prefill_s / np.where(fixed, pool_instances, 1.0), prefill_s)
     with np.errstate(divide="ignore", invalid="ignore"):
-        busy = np.where(chunked, lam * O * s, 0.0)  # share of the instance decode steps take
+        busy = np.where(grows, lam * O * s, 0.0)  # share of the instance decode steps take
         rho = np.where(busy < 1.0, lam * d / (1.0 - busy), 1.0)
-    service = d + np.where(chunked, rho * O * s, 0.0)
+    service = d + np.where(grows, rho * O * s, 0.0)
     return queueing.mean_wait_s(rho, service)
 
 
