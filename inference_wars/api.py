@@ -261,9 +261,8 @@ def check_split(
             )
         tp = ep if tp is None else tp
     # experts narrower than the stage: each split over tp / ep chips (a dense model has none)
-    expert_width = (
-        ep if (ep is not None and m.n_experts > 0 and tp is not None and ep < tp) else None
-    )
+    pin = float(deployment.expert_pin(ep or np.nan, tp or np.nan, m.n_experts > 0))
+    expert_width = None if math.isnan(pin) else int(pin)
     if tp is not None:
         domain = int(c.get("scaleup_domain", 1.0))
         if tp > domain and m.n_experts == 0:

@@ -73,6 +73,15 @@ class Pins:
     ep: np.ndarray | float = np.nan
 
 
+def expert_pin(ep, tp, moe) -> np.ndarray:
+    """The expert width a published or asked ``ep`` pins: ``ep`` where a MoE model's experts are
+    spread over fewer chips than its ``tp``-wide stage (each then split over ``tp / ep`` chips,
+    :func:`serving.expert_layout`), else NaN (experts over the whole stage, EP = TP)."""
+    ep, tp = np.asarray(ep, float), np.asarray(tp, float)
+    with np.errstate(invalid="ignore"):
+        return np.where(np.asarray(moe, bool) & (ep >= 1) & (ep < tp), ep, np.nan)
+
+
 @dataclass(frozen=True)
 class Goal:
     """What the search maximises (:data:`OBJECTIVES`) and the targets a deployment must meet
@@ -399,13 +408,7 @@ def search(
     out["batch_per_instance"] = pick(b_inst)
     out["max_batch_per_instance"] = pick(bmax)
     out["dp_attention"] = pick(dpa)
-    t_best = pick(t)
-    e_pin = pick(np.broadcast_to(pin_e, np.broadcast_shapes(np.shape(pin_e), np.shape(t))))
-    out["ep"] = np.where(
-        pick(mm.n_moe_layers) > 0,
-        np.where(np.isnan(e_pin), t_best, np.clip(e_pin, 1.0, np.maximum(t_best, 1.0))),
-        1.0,
-    )
+    out["ep"] = np.where(pick(mm.n_moe_layers) > 0, serving.expert_width(pick(pin_e), pick(t)), 1.0)
     out["n_chips_needed"] = pick(n_auto)
     out["need_unrounded"] = pick(need)
     out["fits"] = any_good

@@ -315,6 +315,14 @@ def expert_efficiency(m: ModelArrays, f: Factors, shards=1.0) -> np.ndarray:
     return f.moe_efficiency * size
 
 
+def expert_width(ep, t) -> np.ndarray:
+    """Chips a ``t``-wide stage spreads its routed experts over: a pinned ``ep`` (between 1 and
+    ``t``), or all ``t`` where none is pinned (NaN)."""
+    t = np.asarray(t, float)
+    ep = np.asarray(ep, float)
+    return np.where(np.isnan(ep), t, np.clip(ep, 1.0, np.maximum(t, 1.0)))
+
+
 def expert_layout(m: ModelArrays, f: Factors, dep: Deployment, t) -> tuple[np.ndarray, np.ndarray]:
     """``(imbalance, shards)`` of a ``t``-wide stage's routed experts: spread whole over ``ep``
     chips (``dep.ep``, NaN: all ``t``), each split over ``shards = t / ep``::
@@ -325,11 +333,10 @@ def expert_layout(m: ModelArrays, f: Factors, dep: Deployment, t) -> tuple[np.nd
     (``expert_imbalance``); an expert split over every chip (``ep = 1``) loads them all alike,
     but each chip multiplies only a slice of it (:func:`expert_efficiency`)."""
     t = np.asarray(t, float)
-    ep = np.asarray(dep.ep, float)
     moe = m.n_moe_layers > 0
-    if not np.isfinite(ep).any():  # experts over the whole stage (every search but a pinned ep)
+    if not np.isfinite(dep.ep).any():  # experts over the whole stage (every search but a pinned ep)
         return np.where((t > 1) & moe, f.expert_imbalance, 1.0), 1.0
-    ep = np.where(np.isnan(ep), t, np.clip(ep, 1.0, np.maximum(t, 1.0)))
+    ep = expert_width(dep.ep, t)
     imbalance = np.where((ep > 1) & moe, f.expert_imbalance, 1.0)
     return imbalance, np.where(moe, t / ep, 1.0)
 

@@ -315,8 +315,9 @@ class PointInputs:
         reps = np.where(self.hw.dataflow | self.hw.hardwired, np.nan, reps)
         dpa = np.array([_num(r.attention_dp) for r in rows])
         # a published EP narrower than TP splits each expert over tp / ep chips
-        ep_pin = np.where(moe & (ep >= 1) & (ep < tp), ep, np.nan)
-        self.pins = deployment.Pins(tp, pp, np.where(reps >= 1, reps, np.nan), dpa, ep_pin)
+        self.pins = deployment.Pins(
+            tp, pp, np.where(reps >= 1, reps, np.nan), dpa, deployment.expert_pin(ep, tp, moe)
+        )
         self.mtp = np.nan_to_num(np.array([_num(r.mtp_tokens) for r in rows]), nan=0.0)
         self.disagg = np.nan_to_num(np.array([_num(r.disaggregated) for r in rows]), nan=0.0) > 0
         # a benchmark's limit on the 99th-percentile TTFT under random arrivals (MLPerf server)
@@ -464,10 +465,13 @@ class PointInputs:
             )
             # a median inter-token latency is a decode step without prefill: g tokens per step
             g = serving.tokens_per_step(self.mtp[j], sub.mtp_acceptance, sub.mtp_acceptance_decay)
-            ttft = np.where(self.loaded[j], res["ttft_mean_loaded_s"], res["ttft_s"])
+            read = {
+                **res,
+                "ttft_s": np.where(self.loaded[j], res["ttft_mean_loaded_s"], res["ttft_s"]),
+            }
             pred = np.select(
                 [self.metric[j] == k for k in keys] + [self.metric[j] == PER_USER[1]],
-                [res[k] if k != "ttft_s" else ttft for k in keys] + [g / res["step_s"]],
+                [read[k] for k in keys] + [g / res["step_s"]],
                 res["tokens_per_s_per_chip"],
             )
             # a row the model cannot serve at all counts as a 100x miss, never as a silent NaN
